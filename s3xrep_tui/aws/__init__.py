@@ -1,0 +1,1 @@
+"""Everything that talks to AWS through boto3. No Textual here."""

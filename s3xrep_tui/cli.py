@@ -1,0 +1,71 @@
+"""The ``s3xrep`` entry point.
+
+Only the standard library is imported at module level so ``s3xrep --version``
+stays fast; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+# Exit codes scripts can trust.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_BLOCKED = 3
+
+
+class UsageError(Exception):
+    """Bad arguments: one line to the user, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="s3xrep", description="Set up, watch and prove S3 cross-account replication.")
+    parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
+    parser.add_argument("--demo", action="store_true", help="run on the embedded AWS sandbox (no AWS account needed)")
+    parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    from .commands import plan as plan_command  # stdlib-only module: cheap to import
+
+    plan_command.add_parser(sub)
+    try:
+        from .commands import sandbox as sandbox_command
+    except ImportError:  # the sandbox command lands with the sandbox
+        pass
+    else:
+        sandbox_command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            return _run_app(args)
+        return handler(args)
+    except UsageError as exc:
+        print(f"s3xrep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from .tui.app import run_app
+
+    return run_app(demo=args.demo, log_file=args.log_file)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Headless command implementations, imported lazily by ``s3xrep_tui.cli``."""

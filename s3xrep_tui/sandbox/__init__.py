@@ -1,0 +1,1 @@
+"""The embedded AWS sandbox: moto's server plus our emulation of what it lacks."""
