@@ -348,7 +348,7 @@ def merge_replication(
     else:
         hint = rule.get("Priority")
         used = {r.get("Priority") for r in others}
-        if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 0 and hint not in used:
+        if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 1 and hint not in used:
             chosen = hint
         else:
             chosen = next_priority(others, None)

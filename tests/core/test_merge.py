@@ -385,6 +385,8 @@ def test_replication_hint_used_when_free_else_lowest_unused():
     existing = {"Role": ROLE, "Rules": [other_rule("a", 1), other_rule("b", 2)]}
     assert merge_replication(existing, our_rule(Priority=5), role=ROLE).priority == 5
     assert merge_replication(existing, our_rule(Priority=2), role=ROLE).priority == 3
+    assert merge_replication(existing, our_rule(Priority=0), role=ROLE).priority == 3  # 0: no hint
+    assert merge_replication(None, our_rule(Priority=0), role=ROLE).priority == 1
 
 
 def test_next_priority():
