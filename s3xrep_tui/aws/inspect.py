@@ -1,0 +1,449 @@
+"""Read-only inspection: buckets, roles and keys as the facts the plan is built from.
+
+Nothing here writes to AWS. Every bucket call carries ``ExpectedBucketOwner``
+and goes to a client in the bucket's own region. Errors that mean "not
+configured" become facts; anything that prevents planning becomes an
+:class:`~s3xrep_tui.aws.errors.AwsError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+from botocore.exceptions import ClientError
+
+from ..core.models import (
+    Account,
+    Bucket,
+    BucketFacts,
+    EncryptionFacts,
+    KmsKeyFacts,
+    MigrationOptions,
+    ObjectLockFacts,
+    PlanInputs,
+    RoleFacts,
+)
+from ..core.names import partition_for_region
+from .clients import Clients
+from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
+from .identity import caller_identity, profile_of
+
+T = TypeVar("T")
+
+# Reads of one bucket are independent; against real S3 (tens of ms each) running
+# them side by side is several times faster than one after another.
+_BUCKET_READ_WORKERS = 8
+_GATHER_WORKERS = 6
+
+_KMS_UNREADABLE = ACCESS_DENIED_CODES | {"NotFoundException", "KMSInvalidStateException", "InvalidArnException"}
+
+
+# -- regions ---------------------------------------------------------------------------------------
+
+
+def _normalise_location(constraint: str | None) -> str:
+    """``get_bucket_location``'s LocationConstraint as a region code."""
+    if not constraint:
+        return "us-east-1"
+    if constraint == "EU":
+        return "eu-west-1"
+    return constraint
+
+
+def _head(s3: Any, bucket: str, owner: str, profile: str | None) -> tuple[int, str | None, ClientError | None]:
+    """(HTTP status, region if S3 said, the error) of ``head_bucket``."""
+    try:
+        answer = s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
+    except ClientError as exc:
+        meta = exc.response.get("ResponseMetadata") or {}
+        headers = meta.get("HTTPHeaders") or {}
+        status = int(meta.get("HTTPStatusCode") or 0) or _status_from_code(error_code(exc))
+        return status, headers.get("x-amz-bucket-region"), exc
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"s3.head_bucket on bucket {bucket!r}") from exc
+    headers = (answer.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return 200, answer.get("BucketRegion") or headers.get("x-amz-bucket-region"), None
+
+
+def _status_from_code(code: str) -> int:
+    return int(code) if code.isdigit() else 0
+
+
+def _location(clients: Clients, bucket: str, owner: str, profile: str | None) -> str | None:
+    """The legacy way: ``get_bucket_location`` (None when it cannot be read)."""
+    try:
+        answer = clients("s3").get_bucket_location(Bucket=bucket, ExpectedBucketOwner=owner)
+    except ClientError:
+        return None
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"s3.get_bucket_location on bucket {bucket!r}") from exc
+    return _normalise_location(answer.get("LocationConstraint"))
+
+
+def _locate(clients: Clients, bucket: str, owner: str) -> tuple[int, str | None, ClientError | None]:
+    """Status of ``head_bucket`` in the bucket's own region, and that region.
+
+    Asks in the default region first; S3 answers with the region (``BucketRegion``
+    or, on 301/400/403, the ``x-amz-bucket-region`` header). When the first answer
+    was not a 200 from the bucket's own region, asks again there so that a 403
+    really is about this bucket and this owner.
+    """
+    profile = profile_of(clients)
+    s3 = clients("s3")
+    status, region, exc = _head(s3, bucket, owner, profile)
+    if status == 404:
+        return status, None, exc
+    if region is None:
+        region = _location(clients, bucket, owner, profile)
+    if region is not None and status != 200 and region != s3.meta.region_name:
+        status, again, exc = _head(clients("s3", region), bucket, owner, profile)
+        region = again or region
+    return status, region, exc
+
+
+def _not_owned(bucket: str, owner: str, profile: str | None) -> AwsError:
+    # A 403 from head_bucket has no body: S3 does not say whether the owner check
+    # failed or the identity lacks s3:ListBucket, so the message says both.
+    return AwsError(
+        f"bucket {bucket!r} is not owned by account {owner} (the account of {who(profile)}), "
+        "or access to it is denied",
+        f"pick a bucket of account {owner}, or the profile of the account that owns {bucket!r} "
+        "(if it is in that account, grant s3:ListBucket on it)",
+        "BucketOwnedByAnotherAccount",
+    )
+
+
+def _no_such_bucket(bucket: str) -> AwsError:
+    return AwsError(f"bucket {bucket!r} does not exist", "check the bucket name", "NoSuchBucket")
+
+
+def bucket_region(clients: Clients, bucket: str, expected_owner: str) -> str:
+    """The bucket's home region (head_bucket; get_bucket_location as the fallback)."""
+    profile = profile_of(clients)
+    status, region, exc = _locate(clients, bucket, expected_owner)
+    if status == 404:
+        raise _no_such_bucket(bucket)
+    if region is not None:
+        return region
+    if status == 403:
+        raise _not_owned(bucket, expected_owner, profile)
+    if exc is not None:
+        raise explain(exc, profile=profile, what=f"s3.head_bucket on bucket {bucket!r}") from exc
+    raise AwsError(
+        f"the region of bucket {bucket!r} could not be determined (head_bucket gave none, get_bucket_location failed)",
+        f"grant s3:GetBucketLocation on {bucket!r} to {who(profile)}",
+        "BucketRegionUnknown",
+    )
+
+
+# -- buckets ---------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """One bucket's reads: ExpectedBucketOwner, the bucket's region, absent -> None."""
+
+    def __init__(self, clients: Clients, bucket: str, owner: str, region: str) -> None:
+        self.s3 = clients("s3", region)
+        self.bucket = bucket
+        self.owner = owner
+        self.profile = profile_of(clients)
+
+    def __call__(self, method: str, absent: str | None = None) -> dict[str, Any] | None:
+        try:
+            answer = getattr(self.s3, method)(Bucket=self.bucket, ExpectedBucketOwner=self.owner)
+        except ClientError as exc:
+            if absent is not None and error_code(exc) == absent:
+                return None
+            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}") from exc
+        except Exception as exc:
+            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}") from exc
+        answer.pop("ResponseMetadata", None)
+        return answer
+
+
+_BUCKET_READS: tuple[tuple[str, str | None], ...] = (
+    ("get_bucket_versioning", None),
+    ("get_bucket_ownership_controls", "OwnershipControlsNotFoundError"),
+    ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+    ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+    ("get_bucket_request_payment", None),
+    ("get_bucket_replication", "ReplicationConfigurationNotFoundError"),
+    ("get_bucket_policy", "NoSuchBucketPolicy"),
+    ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
+)
+
+
+def _run_all(tasks: list[Callable[[], T]], workers: int) -> list[T]:
+    """Run ``tasks`` side by side; results in order; the first failure (in order) is raised."""
+    if len(tasks) <= 1 or workers <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks)), thread_name_prefix="s3xrep-inspect") as pool:
+        futures = [pool.submit(task) for task in tasks]
+        return [future.result() for future in futures]
+
+
+def _encryption(answer: dict[str, Any] | None) -> EncryptionFacts:
+    rules = ((answer or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+    if not rules:
+        return EncryptionFacts()
+    rule = rules[0]
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    blocked = (rule.get("BlockedEncryptionTypes") or {}).get("EncryptionType") or ()
+    return EncryptionFacts(
+        algorithm=default.get("SSEAlgorithm"),
+        kms_key_id=default.get("KMSMasterKeyID"),
+        bucket_key_enabled=bool(rule.get("BucketKeyEnabled", False)),
+        blocked_encryption_types=tuple(blocked),
+    )
+
+
+def _object_lock(answer: dict[str, Any] | None) -> ObjectLockFacts:
+    config = (answer or {}).get("ObjectLockConfiguration") or {}
+    if config.get("ObjectLockEnabled") != "Enabled":
+        return ObjectLockFacts()
+    retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    return ObjectLockFacts(
+        enabled=True,
+        default_mode=retention.get("Mode"),
+        default_days=retention.get("Days"),
+        default_years=retention.get("Years"),
+    )
+
+
+def _default_key(clients: Clients, encryption: EncryptionFacts, region: str, owner: str) -> KmsKeyFacts | None:
+    if not encryption.uses_kms:
+        return None
+    if not encryption.kms_key_id:
+        # SSE-KMS without a key id means the AWS managed key aws/s3. Describing
+        # "alias/aws/s3" would create that key if it does not exist yet (KMS does
+        # that for predefined aliases), so it is stated rather than read.
+        partition = partition_for_region(region)
+        return KmsKeyFacts(arn=f"arn:{partition}:kms:{region}:{owner}:alias/aws/s3", manager="AWS", region=region)
+    return describe_kms_key(clients, encryption.kms_key_id, region=region)
+
+
+def inspect_bucket(clients: Clients, bucket: str, expected_owner: str) -> BucketFacts:
+    """Everything the plan needs to know about ``bucket``, read as ``expected_owner``."""
+    profile = profile_of(clients)
+    status, region, exc = _locate(clients, bucket, expected_owner)
+    if status == 404:
+        return BucketFacts(bucket=Bucket(name=bucket), owner_account_id=expected_owner, exists=False)
+    if status == 403:
+        raise _not_owned(bucket, expected_owner, profile)
+    if status != 200 and exc is not None:
+        raise explain(exc, profile=profile, what=f"s3.head_bucket on bucket {bucket!r}") from exc
+    if region is None:
+        region = bucket_region(clients, bucket, expected_owner)  # raises the reason
+    read = _Reader(clients, bucket, expected_owner, region)
+    answers = dict(
+        zip(
+            (method for method, _ in _BUCKET_READS),
+            _run_all([(lambda m=method, a=absent: read(m, a)) for method, absent in _BUCKET_READS], _BUCKET_READ_WORKERS),
+        )
+    )
+    versioning = answers["get_bucket_versioning"] or {}
+    ownership_rules = ((answers["get_bucket_ownership_controls"] or {}).get("OwnershipControls") or {}).get("Rules") or []
+    encryption = _encryption(answers["get_bucket_encryption"])
+    payer = (answers["get_bucket_request_payment"] or {}).get("Payer")
+    replication = answers["get_bucket_replication"]
+    policy = answers["get_bucket_policy"]
+    lifecycle = answers["get_bucket_lifecycle_configuration"]
+    return BucketFacts(
+        bucket=Bucket(name=bucket, region=region),
+        owner_account_id=expected_owner,
+        exists=True,
+        versioning=versioning.get("Status") or "Unversioned",
+        mfa_delete=versioning.get("MFADelete") == "Enabled",
+        object_ownership=ownership_rules[0].get("ObjectOwnership") if ownership_rules else None,
+        encryption=encryption,
+        default_kms_key=_default_key(clients, encryption, region, expected_owner),
+        object_lock=_object_lock(answers["get_object_lock_configuration"]),
+        requester_pays=payer == "Requester",
+        replication=(replication or {}).get("ReplicationConfiguration"),
+        policy=(policy or {}).get("Policy"),
+        lifecycle_rules=tuple((lifecycle or {}).get("Rules") or ()),
+    )
+
+
+# -- IAM and KMS -----------------------------------------------------------------------------------
+
+
+def _policy_document(document: Any) -> dict[str, Any]:
+    """IAM policy documents come URL-encoded; botocore already decodes them to dicts."""
+    if isinstance(document, dict):
+        return document
+    text = str(document or "{}")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(unquote(text))
+
+
+def inspect_role(clients: Clients, name: str) -> RoleFacts:
+    """The role ``name`` in the account of ``clients``: ARN, trust and inline policies."""
+    profile = profile_of(clients)
+    iam = clients("iam")
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return RoleFacts(name=name, exists=False)
+        raise explain(exc, profile=profile, what=f"iam.get_role {name!r}") from exc
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"iam.get_role {name!r}") from exc
+    inline: dict[str, dict[str, Any]] = {}
+    try:
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+            for policy_name in page.get("PolicyNames", []):
+                try:
+                    answer = iam.get_role_policy(RoleName=name, PolicyName=policy_name)
+                except ClientError as exc:
+                    if error_code(exc) == "NoSuchEntity":  # deleted between list and get
+                        continue
+                    raise
+                inline[policy_name] = _policy_document(answer["PolicyDocument"])
+    except ClientError as exc:
+        raise explain(exc, profile=profile, what=f"inline policies of role {name!r}") from exc
+    except AwsError:
+        raise
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"inline policies of role {name!r}") from exc
+    trust = role.get("AssumeRolePolicyDocument")
+    return RoleFacts(
+        name=name,
+        exists=True,
+        arn=role.get("Arn"),
+        trust_policy=_policy_document(trust) if trust is not None else None,
+        inline_policies=inline,
+    )
+
+
+def _arn_region(arn: str) -> str | None:
+    parts = arn.split(":")
+    return (parts[3] or None) if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def describe_kms_key(clients: Clients, key: str, *, region: str | None = None) -> KmsKeyFacts:
+    """``describe_key`` + the 'default' key policy; unreadable keys give ``manager=None``.
+
+    ``key`` may be a key ARN (its region is used), or a key id / alias resolved in
+    ``region`` (default: the session's region) of the account of ``clients``.
+    """
+    profile = profile_of(clients)
+    kms = clients("kms", _arn_region(key) or region)
+    try:
+        meta = kms.describe_key(KeyId=key)["KeyMetadata"]
+    except ClientError as exc:
+        if error_code(exc) in _KMS_UNREADABLE:
+            return KmsKeyFacts(arn=key, manager=None, region=_arn_region(key) or region)
+        raise explain(exc, profile=profile, what=f"kms.describe_key {key!r}") from exc
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"kms.describe_key {key!r}") from exc
+    arn = meta.get("Arn") or key
+    policy: str | None
+    try:
+        policy = kms.get_key_policy(KeyId=arn, PolicyName="default").get("Policy")
+    except ClientError as exc:
+        if error_code(exc) not in _KMS_UNREADABLE:
+            raise explain(exc, profile=profile, what=f"kms.get_key_policy {arn!r}") from exc
+        policy = None
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"kms.get_key_policy {arn!r}") from exc
+    return KmsKeyFacts(
+        arn=arn,
+        manager=meta.get("KeyManager"),
+        region=_arn_region(arn) or region,
+        state=meta.get("KeyState"),
+        policy=policy,
+    )
+
+
+# -- everything at once ----------------------------------------------------------------------------
+
+
+def _side(name: str, clients: Clients) -> str:
+    return f"{name} ({who(profile_of(clients))})"
+
+
+def _on_side(name: str, clients: Clients, task: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
+        try:
+            return task()
+        except AwsError as exc:
+            raise exc.within(_side(name, clients)) from exc.__cause__
+        except Exception as exc:  # anything explain() did not see yet
+            raise explain(exc, profile=profile_of(clients)).within(_side(name, clients)) from exc
+
+    return run
+
+
+def _inspect_either(
+    source: Clients, destination: Clients, bucket: str, source_account: Account, destination_account: Account
+) -> BucketFacts:
+    """A bucket that may belong to either account: the source's first, then the destination's."""
+    try:
+        return inspect_bucket(source, bucket, source_account.id)
+    except AwsError as exc:
+        if exc.code != "BucketOwnedByAnotherAccount" or destination_account.id == source_account.id:
+            raise exc.within(_side("source", source)) from exc.__cause__
+    try:
+        return inspect_bucket(destination, bucket, destination_account.id)
+    except AwsError as exc:
+        if exc.code != "BucketOwnedByAnotherAccount":
+            raise exc.within(_side("destination", destination)) from exc.__cause__
+    raise AwsError(
+        f"bucket {bucket!r} is owned by neither the source account {source_account.id} nor the destination "
+        f"account {destination_account.id}, or neither profile may access it",
+        "choose a bucket of the source or the destination account",
+        "BucketOwnedByAnotherAccount",
+    )
+
+
+def gather_inputs(
+    source: Clients,
+    destination: Clients,
+    source_bucket: str,
+    destination_bucket: str,
+    options: MigrationOptions,
+) -> PlanInputs:
+    """Read everything the plan needs, from both accounts, side by side."""
+    source_account, destination_account = _run_all(
+        [
+            _on_side("source", source, lambda: caller_identity(source)),
+            _on_side("destination", destination, lambda: caller_identity(destination)),
+        ],
+        2,
+    )
+    replication_role_name = options.replication_role_for(source_bucket)
+    batch_role_name = options.batch_role_for(source_bucket) if options.replicate_existing else None
+
+    tasks: dict[str, Callable[[], Any]] = {
+        "source": _on_side("source", source, lambda: inspect_bucket(source, source_bucket, source_account.id)),
+        "destination": _on_side(
+            "destination", destination, lambda: inspect_bucket(destination, destination_bucket, destination_account.id)
+        ),
+        "replication_role": _on_side("source", source, lambda: inspect_role(source, replication_role_name)),
+    }
+    if batch_role_name is not None and batch_role_name != replication_role_name:
+        tasks["batch_role"] = _on_side("source", source, lambda: inspect_role(source, batch_role_name))
+    if options.replica_kms_key:
+        key = options.replica_kms_key
+        tasks["replica_key"] = _on_side("destination", destination, lambda: describe_kms_key(destination, key))
+    for field, name in (("report_bucket", options.report_bucket), ("manifest_bucket", options.manifest_bucket)):
+        if name:
+            tasks[field] = lambda name=name: _inspect_either(  # type: ignore[misc]
+                source, destination, name, source_account, destination_account
+            )
+    results = dict(zip(tasks, _run_all(list(tasks.values()), _GATHER_WORKERS)))
+    if batch_role_name is not None and "batch_role" not in results:
+        results["batch_role"] = results["replication_role"]
+    return PlanInputs(
+        source_account=source_account,
+        destination_account=destination_account,
+        options=options,
+        **results,
+    )
