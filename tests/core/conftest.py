@@ -65,7 +65,9 @@ def make_inputs(
     ``overrides`` may name any ``PlanInputs`` field (``source=make_facts(...)``,
     ``options=MigrationOptions(...)``, ``replication_role=RoleFacts(...)``) or any
     ``MigrationOptions`` field (``prefix="logs/"``, ``rtc=True``), which is applied
-    on top of ``options``. Shorthands: ``partition="aws-cn"`` moves both accounts and
+    on top of ``options``. ``report_bucket``/``manifest_bucket`` given as a name set
+    the option; given as ``BucketFacts`` they set the facts (pass both ways if needed:
+    ``report_bucket=facts`` plus ``options=MigrationOptions(report_bucket=...)``). Shorthands: ``partition="aws-cn"`` moves both accounts and
     every default bucket to a region of that partition; ``same_account=True`` puts
     the destination in the source account.
     """
@@ -76,7 +78,13 @@ def make_inputs(
     part = partition or "aws"
     destination_account = SOURCE_ACCOUNT if same_account else DESTINATION_ACCOUNT
 
-    option_overrides = {k: v for k, v in overrides.items() if k in _OPTION_FIELDS}
+    # report_bucket / manifest_bucket name both an option (a bucket name) and a
+    # PlanInputs field (its BucketFacts): a str goes to the options, facts to the inputs
+    option_overrides = {
+        k: v
+        for k, v in overrides.items()
+        if k in _OPTION_FIELDS and not (k in _INPUT_FIELDS and isinstance(v, BucketFacts))
+    }
     options = overrides.get("options", MigrationOptions())
     if option_overrides:
         options = MigrationOptions(**{**options.model_dump(), **option_overrides})
@@ -87,7 +95,7 @@ def make_inputs(
         "source": make_facts(SOURCE_BUCKET, SOURCE_ACCOUNT, region),
         "destination": make_facts(DESTINATION_BUCKET, destination_account, region),
     }
-    fields.update({k: v for k, v in overrides.items() if k in _INPUT_FIELDS})
+    fields.update({k: v for k, v in overrides.items() if k in _INPUT_FIELDS and k not in option_overrides})
     fields["options"] = options
     return PlanInputs(**fields)
 
