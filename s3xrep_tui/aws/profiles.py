@@ -23,6 +23,8 @@ from botocore.config import Config
 
 from ..core.models import Account
 from .clients import open_session
+from .errors import AwsError, error_code, explain, redact
+from .identity import partition_of_arn
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +69,6 @@ class ProfileInfo:
         return urlsplit(self.endpoint_url).hostname if self.endpoint_url else None
 
 
-class IdentityError(Exception):
-    """Why a profile could not be resolved, and what the user can do about it."""
-
-    def __init__(self, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-    def __str__(self) -> str:
-        return f"{self.message}: {self.fix}"
-
-
 # --- listing ---------------------------------------------------------------
 
 
@@ -88,9 +78,10 @@ def _profiles_config() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, A
     try:
         full = session.full_config
     except bce.ConfigParseError as exc:
-        raise IdentityError(
+        raise _error(
             f"the AWS config file cannot be parsed ({exc.kwargs.get('path', 'config')})",
             "fix the file's syntax, or point AWS_CONFIG_FILE at another file",
+            "ConfigParseError",
         ) from None
     return dict(full.get("profiles", {})), dict(full.get("sso_sessions", {}))
 
@@ -156,7 +147,7 @@ def describe_ambient(env: Mapping[str, str] | None = None) -> ProfileInfo:
 def list_profiles(include_ambient: bool = True) -> list[ProfileInfo]:
     """The ambient chain first, then every named profile in file order.
 
-    Raises :class:`IdentityError` when a config file cannot be parsed.
+    Raises :class:`AwsError` when a config file cannot be parsed.
     """
     profiles, _ = _profiles_config()
     found = [_classify(name, conf) for name, conf in profiles.items()]
@@ -171,7 +162,7 @@ def list_profiles(include_ambient: bool = True) -> list[ProfileInfo]:
 def resolve_identity(profile: str | None) -> Account:
     """Who ``profile`` is (``None``: the ambient chain), via STS in its region.
 
-    Raises :class:`IdentityError` with a one-line message and fix; never prompts.
+    Raises :class:`AwsError` (``message``, ``fix``, ``code``); never prompts.
     """
     label = profile or "the ambient credentials"
     try:
@@ -181,17 +172,19 @@ def resolve_identity(profile: str | None) -> Account:
         region = session.region_name or DEFAULT_REGION
         sts = session.client("sts", region_name=region, config=_STS_CONFIG)
         reply = sts.get_caller_identity()
-    except IdentityError:
+    except AwsError:
         raise
     except Exception as exc:  # every failure becomes message + fix
-        error = explain(exc, profile)
+        error = explain_identity(exc, profile)
         if isinstance(exc, (bce.BotoCoreError, bce.ClientError)):
             log.info("resolving %s failed: %s (%s)", label, error.message, type(exc).__name__)
         else:  # our bug or botocore's: keep the traceback in the log
             log.exception("resolving %s failed unexpectedly", label)
         raise error from None
     arn = reply["Arn"]
-    partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
+    partition = partition_of_arn(arn)
+    if partition not in ("aws", "aws-cn", "aws-us-gov"):
+        raise _error(f"partition {partition} of {arn} is not supported", "use an aws, aws-cn or aws-us-gov profile", "UnsupportedPartition")
     log.info("resolved %s as account %s", label, reply["Account"])
     return Account(id=reply["Account"], partition=partition, arn=arn)
 
@@ -215,17 +208,19 @@ def _refuse_prompts(profile: str | None) -> None:
         return
     for name, conf in _chain(profile):
         if conf.get("role_arn") and conf.get("mfa_serial"):
-            raise IdentityError(
+            raise _error(
                 f"profile {name} assumes a role that needs an MFA code, which the app cannot ask for",
-                f"in a shell run `eval $(aws configure export-credentials --profile {profile} --format env)`, "
+                f"in a shell run 'eval $(aws configure export-credentials --profile {profile} --format env)', "
                 "then start s3xrep there and pick (ambient)",
+                "MfaRequired",
             )
 
 
 def _refuse_mfa_prompt(*_: Any, **__: Any) -> str:
-    raise IdentityError(
+    raise _error(
         "this role needs an MFA code, which the app cannot ask for",
-        "export credentials in a shell with `aws configure export-credentials --format env`, then pick (ambient)",
+        "export credentials in a shell with 'aws configure export-credentials --format env', then pick (ambient)",
+        "MfaRequired",
     )
 
 
@@ -249,70 +244,49 @@ def _sso_profile(profile: str | None) -> str | None:
     return profile
 
 
-def explain(exc: BaseException, profile: str | None) -> IdentityError:
-    """One line for what went wrong and one for the fix; no secrets, no tracebacks."""
+def explain_identity(exc: BaseException, profile: str | None) -> AwsError:
+    """One line for what went wrong and one for the fix; no secrets, no tracebacks.
+
+    Cases where knowing the profile chain gives a better fix are handled here;
+    everything else is :func:`errors.explain`'s.
+    """
     who = f"profile {profile}" if profile else "the ambient credentials"
-    configure = f"aws configure --profile {profile}" if profile else "aws configure"
-    if isinstance(exc, bce.ProfileNotFound):
-        missing = exc.kwargs.get("profile", profile)
-        return IdentityError(
-            f"profile {missing} is not in the AWS config files",
-            "check the name with `aws configure list-profiles`, or unset AWS_PROFILE",
-        )
+    if isinstance(exc, AwsError):
+        return exc
     if isinstance(exc, (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)) or (
-        isinstance(exc, bce.ClientError) and exc.response.get("Error", {}).get("Code") == "UnauthorizedException"
+        isinstance(exc, bce.ClientError) and error_code(exc) == "UnauthorizedException"
     ):
-        login = _sso_profile(profile)
-        return IdentityError(
+        login = _sso_profile(profile)  # for a role chained on SSO, log in with the SSO profile
+        return _error(
             f"the SSO session of {who} has expired or was never started",
-            f"run `aws sso login --profile {login}`" if login else "run `aws sso login`",
+            f"run 'aws sso login --profile {login}'" if login else "run 'aws sso login'",
+            "SSOTokenExpired",
         )
     if isinstance(exc, bce.InvalidConfigError):
-        return IdentityError(_first_line(str(exc)), f"fix {who} in ~/.aws/config")
-    if isinstance(exc, bce.PartialCredentialsError):
-        return IdentityError(
-            f"{who} has incomplete keys ({_first_line(str(exc)).split('missing: ')[-1]} missing)",
-            f"run `{configure}` to set both keys",
-        )
-    if isinstance(exc, bce.NoCredentialsError):
-        if profile:
-            return IdentityError(f"{who} has no credentials", f"run `{configure}`, or add SSO or role settings")
-        return IdentityError(
-            "no credentials in the environment",
-            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, set AWS_PROFILE, or run in CloudShell",
-        )
+        return _error(_first_line(str(exc)), f"fix {who} in {_config_file()}", "InvalidConfig")
     if isinstance(exc, bce.CredentialRetrievalError):
-        return IdentityError(
-            f"the credential source of {who} failed: {_first_line(str(exc).split(': ', 1)[-1])}",
+        why = _first_line(str(exc).split(": ", 1)[-1])
+        return _error(
+            f"the credential source of {who} failed: {why}",
             f"run the credential_process of {who} in a shell to see why",
+            "CredentialRetrievalError",
         )
     if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError)):
-        url = getattr(exc, "kwargs", {}).get("endpoint_url", "")
-        host = urlsplit(url).netloc or "the endpoint"
-        return IdentityError(
+        host = urlsplit(exc.kwargs.get("endpoint_url", "")).netloc or "the endpoint"
+        return _error(
             f"STS at {host} is not answering",
             "check the network, or the endpoint_url of the profile" if profile else "check the network",
+            "EndpointUnreachable",
         )
-    if isinstance(exc, bce.ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
-            return IdentityError(f"AWS rejected the keys of {who} ({code})", f"create new keys, then `{configure}`")
-        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
-            return IdentityError(
-                f"the session token of {who} has expired",
-                f"get fresh credentials for {who}, or run `{configure}`",
-            )
-        if code == "AccessDenied":
-            return IdentityError(
-                f"access denied while resolving {who}: {_first_line(exc.response['Error'].get('Message', ''))}",
-                "check the role's trust policy and the caller's sts:AssumeRole permission",
-            )
-        if code in ("InvalidIdentityToken", "IDPRejectedClaim"):
-            return IdentityError(f"the web identity token of {who} was rejected", "refresh the token file")
-        return IdentityError(f"STS refused {who}: {code}", "see the log file for the full message")
-    if isinstance(exc, bce.BotoCoreError):
-        return IdentityError(_first_line(str(exc)), f"check {who} in ~/.aws/config")
-    return IdentityError(f"unexpected {type(exc).__name__} while resolving {who}", "see the log file")
+    return explain(exc, profile=profile)
+
+
+def _error(message: str, fix: str, code: str) -> AwsError:
+    return AwsError(redact(message), redact(fix), code)
+
+
+def _config_file() -> str:
+    return os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
 
 
 def _first_line(text: str, limit: int = 160) -> str:
@@ -320,4 +294,4 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-__all__ = ["IdentityError", "Kind", "ProfileInfo", "describe_ambient", "explain", "list_profiles", "resolve_identity"]
+__all__ = ["AwsError", "Kind", "ProfileInfo", "describe_ambient", "explain_identity", "list_profiles", "resolve_identity"]
