@@ -209,8 +209,9 @@ def _object_lock(answer: dict[str, Any] | None) -> ObjectLockFacts:
     return ObjectLockFacts(
         enabled=True,
         default_mode=retention.get("Mode"),
-        default_days=retention.get("Days"),
-        default_years=retention.get("Years"),
+        # S3 sends one of Days/Years (each at least 1); moto sends both, the unset one as 0
+        default_days=retention.get("Days") or None,
+        default_years=retention.get("Years") or None,
     )
 
 
