@@ -19,7 +19,13 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _unescape(text: str) -> str:
+    # IAM's literal-character variables back to the characters a human typed
+    return text.replace("${*}", "*").replace("${?}", "?").replace("${$}", "$")
+
+
 def _short_resource(resource: str) -> str:
+    resource = _unescape(resource)
     if resource == "*":
         return "this key"
     if ":kms:" in resource:
