@@ -1,0 +1,849 @@
+"""Live S3 replication, ReplicationStatus and the validation moto skips.
+
+moto stores a replication configuration and never replicates. Here:
+
+* :class:`ReplicationEngine` decides, at write time, whether a new version or
+  delete marker is eligible (the highest-priority Enabled rule covering it),
+  marks it PENDING, and a worker thread replicates it after
+  ``replication_delay`` straight into moto's S3 backend of the destination
+  account, with the same version id, after checking what AWS checks (role
+  trust and policies, destination bucket policy, KMS key state and policy,
+  destination versioning / Object Lock). The outcome is COMPLETED or FAILED
+  with AWS's failure code; replicas read back as REPLICA.
+* :class:`ReplicationMiddleware` sits in front of moto: it validates
+  PutBucketReplication like S3 does, keeps the configuration exactly as put
+  (GetBucketReplication answers from it), refuses to suspend versioning on a
+  replicating source, watches successful writes, and adds
+  ``x-amz-replication-status`` to HeadObject/GetObject.
+
+moto internals used (moto 5.2.5): ``moto.s3.models.s3_backends`` and its
+``bucket_accounts`` map, ``FakeBucket.keys`` (a ``_VersionedKeyStore``: one list
+of versions per key, last = current), ``FakeKey`` / ``FakeDeleteMarker``,
+``S3Backend.tagger`` (object tags keyed by ``FakeKey.arn``), ``moto.kms.models.kms_backends``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from xml.sax.saxutils import unescape
+
+from werkzeug.wrappers import Response
+
+from . import iam_eval
+from .server import Call, Forward, s3_error
+
+log = logging.getLogger(__name__)
+
+# Object sub-resources: a request carrying one of these does not write a new version.
+_OBJECT_SUBRESOURCES = frozenset(
+    {"tagging", "acl", "retention", "legal-hold", "uploadId", "partNumber", "restore", "attributes", "select", "torrent", "uploads"}
+)
+_NOT_REPLICATED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+_MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"  # moto's one fixed owner id
+
+MSG_DST_MISSING = "Destination bucket must exist."
+MSG_DST_UNVERSIONED = "Destination bucket must have versioning enabled."
+MSG_SCHEMA = "{field} {verb} for this version of Cross Region Replication configuration schema. Please refer to S3 Developer Guide for more information."
+MSG_TAG_DMR = "Delete marker replication is not supported if any Tag filter is specified. Please refer to S3 Developer Guide for more information."
+MSG_RTC_METRICS = "Replication destination must contain both ReplicationTime and Metrics or neither."
+MSG_ROLE = "Invalid Role specified in replication configuration"
+MSG_SUSPEND_REPLICATING = (
+    "A replication configuration is present on this bucket, so you cannot change the versioning state. "
+    "To change the versioning state, first delete the replication configuration."
+)
+MSG_SUSPEND_LOCKED = "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+
+Key = tuple[str, str, str]  # (bucket, key, version id)
+
+
+@dataclass(frozen=True)
+class ReplicationEvent:
+    kind: Literal["pending", "completed", "failed"]
+    source_account: str
+    source_bucket: str
+    destination_bucket: str
+    rule_id: str
+    key: str
+    version_id: str
+    size: int
+    latency: float | None
+    failure_code: str | None
+    metrics_enabled: bool
+    via_batch: bool
+
+
+@dataclass(order=True)
+class _Task:
+    due: float
+    seq: int
+    bucket: str = field(compare=False)
+    key: str = field(compare=False)
+    version_id: str = field(compare=False)
+    role: str = field(compare=False)
+    rule: dict[str, Any] = field(compare=False)
+    written_at: float = field(compare=False)
+
+
+# -- moto access ---------------------------------------------------------------------------
+
+
+def s3_backend(account_id: str) -> Any:
+    from moto.s3.models import s3_backends
+
+    return s3_backends[account_id]["aws"]
+
+
+def find_bucket(name: str) -> Any | None:
+    """moto's FakeBucket for ``name`` in whichever account owns it (the namespace is global), or None."""
+    from moto.s3.models import s3_backends
+
+    entry = s3_backends.bucket_accounts.get(name)
+    if entry is None:
+        return None
+    partition, account = entry
+    return s3_backends[account][partition].buckets.get(name)
+
+
+def find_version(bucket: Any, key: str, version_id: str) -> Any | None:
+    for version in bucket.keys.getlist(key, []) or []:
+        if str(version.version_id) == str(version_id):
+            return version
+    return None
+
+
+def is_delete_marker(version: Any) -> bool:
+    from moto.s3.models import FakeDeleteMarker
+
+    return isinstance(version, FakeDeleteMarker)
+
+
+def object_tags(bucket: Any, version: Any) -> dict[str, str]:
+    if is_delete_marker(version):
+        return {}
+    return dict(s3_backend(bucket.account_id).tagger.get_tag_dict_for_resource(version.arn))
+
+
+def find_kms_key(key_ref: str, default_account: str, default_region: str) -> Any | None:
+    """moto's KMS Key for a key ARN or id (aliases resolved in the key's account), or None."""
+    from moto.kms.models import kms_backends
+
+    account, region, key_id = default_account, default_region, key_ref
+    match = re.match(r"^arn:aws[\w-]*:kms:([^:]+):(\d{12}):(key|alias)/(.+)$", key_ref or "")
+    if match:
+        region, account = match.group(1), match.group(2)
+        key_id = match.group(4) if match.group(3) == "key" else "alias/" + match.group(4)
+    try:
+        backend = kms_backends[account][region]
+    except KeyError:
+        return None
+    if key_id.startswith("alias/"):
+        resolved = backend.get_key_id_from_alias(key_id)
+        if resolved is None:
+            return None
+        key_id = resolved
+    return backend.keys.get(key_id)
+
+
+def rule_destination_bucket(rule: dict[str, Any]) -> str:
+    arn = rule.get("Destination", {}).get("Bucket", "")
+    return arn.split(":::", 1)[1] if ":::" in arn else arn
+
+
+def rule_metrics_enabled(rule: dict[str, Any]) -> bool:
+    destination = rule.get("Destination", {})
+    return (
+        destination.get("Metrics", {}).get("Status") == "Enabled"
+        or destination.get("ReplicationTime", {}).get("Status") == "Enabled"
+    )
+
+
+def _filter_covers(rule: dict[str, Any], key: str, tags: dict[str, str], delete_marker: bool) -> bool:
+    if "Filter" not in rule:  # V1 schema
+        return key.startswith(rule.get("Prefix") or "")
+    flt = rule.get("Filter") or {}
+    if "Prefix" in flt:
+        return key.startswith(flt.get("Prefix") or "")
+    if "Tag" in flt:
+        tag = flt["Tag"]
+        return not delete_marker and tags.get(tag.get("Key")) == tag.get("Value")
+    if "And" in flt:
+        conj = flt["And"] or {}
+        wanted = conj.get("Tags") or []
+        if wanted and delete_marker:
+            return False
+        return key.startswith(conj.get("Prefix") or "") and all(tags.get(t.get("Key")) == t.get("Value") for t in wanted)
+    return True
+
+
+def _kms_opted_in(rule: dict[str, Any]) -> bool:
+    criteria = rule.get("SourceSelectionCriteria") or {}
+    return (criteria.get("SseKmsEncryptedObjects") or {}).get("Status") == "Enabled"
+
+
+def _delete_markers_replicated(rule: dict[str, Any]) -> bool:
+    if "Filter" not in rule:  # V1 rules replicate user delete markers implicitly
+        return True
+    return (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+class ReplicationEngine:
+    """Replication state, the worker that replicates, and the listeners told about it."""
+
+    def __init__(self, *, replication_delay: float = 1.0, region: str = "us-east-1") -> None:
+        self.replication_delay = replication_delay
+        self.region = region
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._heap: list[_Task] = []
+        self._seq = itertools.count()
+        self._configs: dict[str, dict[str, Any]] = {}
+        self._status: dict[Key, str] = {}
+        self._failure: dict[Key, str] = {}
+        self._owner: dict[Key, str] = {}
+        self._listeners: list[Callable[[ReplicationEvent], None]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    # -- lifecycle
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="s3xrep-sandbox-replication", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._heap.clear()
+            self._wake.notify_all()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+
+    # -- public API
+
+    def add_listener(self, fn: Callable[[ReplicationEvent], None]) -> None:
+        with self._lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[ReplicationEvent], None]) -> None:
+        with self._lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def status(self, bucket: str, key: str, version_id: str) -> str | None:
+        return self._status.get((bucket, key, str(version_id)))
+
+    def failure_code(self, bucket: str, key: str, version_id: str) -> str | None:
+        return self._failure.get((bucket, key, str(version_id)))
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return len(self._heap)
+
+    def configuration(self, bucket: str) -> dict[str, Any] | None:
+        """The replication configuration of ``bucket`` exactly as put (botocore's shape), or None."""
+        return self._configs.get(bucket)
+
+    def set_configuration(self, bucket: str, config: dict[str, Any] | None) -> None:
+        with self._lock:
+            if config is None:
+                self._configs.pop(bucket, None)
+            else:
+                self._configs[bucket] = config
+
+    def owner(self, bucket: str, key: str, version_id: str, default: str | None = None) -> str | None:
+        """The account that owns a version (writer, or as replication dictated)."""
+        return self._owner.get((bucket, key, str(version_id)), default)
+
+    def record_owner(self, bucket: str, key: str, version_id: str, account_id: str) -> None:
+        self._owner[(bucket, key, str(version_id))] = account_id
+
+    def matching_rule(self, bucket: str, key: str, version_id: str) -> dict[str, Any] | None:
+        """Highest-priority Enabled rule of the stored configuration covering that version, or None."""
+        config = self._configs.get(bucket)
+        source = find_bucket(bucket)
+        if config is None or source is None:
+            return None
+        version = find_version(source, key, version_id)
+        if version is None:
+            return None
+        return self._match(config, source, version)
+
+    def replicate_now(self, bucket: str, key: str, version_id: str, *, via_batch: bool = True) -> str | None:
+        """Replicate one version now (Batch Replication's path). Returns the failure code or None."""
+        config = self._configs.get(bucket)
+        source = find_bucket(bucket)
+        if source is None:
+            return "SrcBucketNotFound"
+        if config is None:
+            return "SrcBucketReplicationConfigMissing"
+        version = find_version(source, key, version_id)
+        if version is None:
+            return "SrcVersionNotFound"
+        rule = self._match(config, source, version)
+        if rule is None:
+            return "SrcObjectNotEligible"
+        ident = (bucket, key, str(version_id))
+        destination = find_bucket(rule_destination_bucket(rule))
+        if (
+            via_batch
+            and self._status.get(ident) == "COMPLETED"
+            and destination is not None
+            and find_version(destination, key, version_id) is None
+        ):
+            code = "DstObjectHardDeleted"  # a replica deleted by version id is never re-replicated
+            self._finish(source, version, rule, code, time.monotonic(), via_batch)
+            return code
+        started = time.monotonic()
+        self._set_pending(source, version, rule, via_batch)
+        return self._execute(source, version, config["Role"], rule, started, via_batch)
+
+    # -- write hook (called by the middleware after moto accepted a write)
+
+    def on_write(self, bucket: str, key: str, version_id: str, writer_account: str) -> None:
+        source = find_bucket(bucket)
+        if source is None:
+            return
+        owner = source.account_id if source.ownership_rule == "BucketOwnerEnforced" else writer_account
+        self.record_owner(bucket, key, version_id, owner)
+        config = self._configs.get(bucket)
+        if config is None or not source.is_versioned:
+            return
+        version = find_version(source, key, version_id)
+        if version is None:
+            return
+        rule = self._match(config, source, version)
+        if rule is None:
+            return
+        now = time.monotonic()
+        self._set_pending(source, version, rule, via_batch=False)
+        task = _Task(now + self.replication_delay, next(self._seq), bucket, key, str(version_id), config["Role"], rule, now)
+        with self._wake:
+            if self._stopping:
+                return
+            heapq.heappush(self._heap, task)
+            self._wake.notify()
+
+    # -- internals
+
+    def _match(self, config: dict[str, Any], source: Any, version: Any) -> dict[str, Any] | None:
+        delete_marker = is_delete_marker(version)
+        if self._status.get((source.name, version.name, str(version.version_id))) == "REPLICA":
+            return None  # replicas are not replicated again by live rules
+        tags = object_tags(source, version)
+        kms = not delete_marker and str(version.encryption or "").startswith("aws:kms")
+        if not delete_marker and version.storage_class in _NOT_REPLICATED_CLASSES:
+            return None
+        best: dict[str, Any] | None = None
+        for rule in config.get("Rules", []):
+            if rule.get("Status") != "Enabled":
+                continue
+            if kms and not _kms_opted_in(rule):
+                continue
+            if not _filter_covers(rule, version.name, tags, delete_marker):
+                continue
+            if best is None or int(rule.get("Priority") or 0) > int(best.get("Priority") or 0):
+                best = rule
+        if best is not None and delete_marker and not _delete_markers_replicated(best):
+            return None
+        return best
+
+    def _event(self, kind: str, source: Any, version: Any, rule: dict[str, Any], latency: float | None,
+               code: str | None, via_batch: bool) -> ReplicationEvent:
+        return ReplicationEvent(
+            kind=kind,  # type: ignore[arg-type]
+            source_account=source.account_id,
+            source_bucket=source.name,
+            destination_bucket=rule_destination_bucket(rule),
+            rule_id=str(rule.get("ID", "")),
+            key=version.name,
+            version_id=str(version.version_id),
+            size=0 if is_delete_marker(version) else int(version.size),
+            latency=latency,
+            failure_code=code,
+            metrics_enabled=rule_metrics_enabled(rule),
+            via_batch=via_batch,
+        )
+
+    def _emit(self, event: ReplicationEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("replication listener %r failed", listener)
+
+    def _set_pending(self, source: Any, version: Any, rule: dict[str, Any], via_batch: bool) -> None:
+        ident = (source.name, version.name, str(version.version_id))
+        self._status[ident] = "PENDING"
+        self._failure.pop(ident, None)
+        self._emit(self._event("pending", source, version, rule, None, None, via_batch))
+
+    def _finish(self, source: Any, version: Any, rule: dict[str, Any], code: str | None, started: float,
+                via_batch: bool) -> None:
+        ident = (source.name, version.name, str(version.version_id))
+        latency = time.monotonic() - started
+        if code is None:
+            self._status[ident] = "COMPLETED"
+            self._failure.pop(ident, None)
+            self._emit(self._event("completed", source, version, rule, latency, None, via_batch))
+        else:
+            self._status[ident] = "FAILED"
+            self._failure[ident] = code
+            log.info("replication of %s/%s %s failed: %s", source.name, version.name, version.version_id, code)
+            self._emit(self._event("failed", source, version, rule, latency, code, via_batch))
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopping and (not self._heap or self._heap[0].due > time.monotonic()):
+                    timeout = self._heap[0].due - time.monotonic() if self._heap else None
+                    self._wake.wait(timeout)
+                if self._stopping:
+                    return
+                task = heapq.heappop(self._heap)
+            try:
+                self._process(task)
+            except Exception:
+                log.exception("replicating %s/%s %s crashed", task.bucket, task.key, task.version_id)
+
+    def _process(self, task: _Task) -> None:
+        source = find_bucket(task.bucket)
+        if source is None:
+            return
+        version = find_version(source, task.key, task.version_id)
+        if version is None:  # deleted by version id before it replicated
+            return
+        self._execute(source, version, task.role, task.rule, task.written_at, via_batch=False)
+
+    def _execute(self, source: Any, version: Any, role: str, rule: dict[str, Any], started: float,
+                 via_batch: bool) -> str | None:
+        try:
+            code = self._replicate(source, version, role, rule)
+        except Exception:
+            log.exception("replicating %s/%s crashed", source.name, version.name)
+            code = "InternalError"
+        self._finish(source, version, rule, code, started, via_batch)
+        return code
+
+    def _replicate(self, source: Any, version: Any, role: str, rule: dict[str, Any]) -> str | None:
+        """Check what S3 checks, then write the replica. Returns AWS's failure code, or None."""
+        role_account = iam_eval.account_of(role or "")
+        if role_account != source.account_id or not iam_eval.role_trusts(role_account, role, "s3.amazonaws.com"):
+            return "AssumeRoleNotPermitted"
+        src_arn = f"arn:aws:s3:::{source.name}/{version.name}"
+        if not iam_eval.role_allows(role_account, role, "s3:GetObjectVersionForReplication", src_arn):
+            return "SrcGetObjectNotPermitted"
+        destination = find_bucket(rule_destination_bucket(rule))
+        if destination is None:
+            return "DstBucketNotFound"
+        if destination.versioning_status != "Enabled":
+            return "DstBucketUnversioned"
+        if source.object_lock_enabled and not destination.object_lock_enabled:
+            return "DstBucketObjectLockConfigMissing"
+        dst_arn = f"arn:aws:s3:::{destination.name}/{version.name}"
+        policy = destination.policy
+        cross_account = destination.account_id != role_account
+
+        def allowed(action: str) -> bool:
+            if not iam_eval.role_allows(role_account, role, action, dst_arn):
+                return False
+            decision = iam_eval.resource_policy_decision(policy, role, action, dst_arn)
+            return decision == "allow" or (decision == "none" and not cross_account)
+
+        if is_delete_marker(version):
+            if not allowed("s3:ReplicateDelete"):
+                return "DstDelObjNotPermitted"
+            self._write_delete_marker(destination, version)
+            return None
+
+        destination_spec = rule.get("Destination", {})
+        if not allowed("s3:ReplicateObject"):
+            return "DstPutObjectNotPermitted"
+        owner_override = "AccessControlTranslation" in destination_spec
+        if owner_override and not allowed("s3:ObjectOwnerOverrideToBucketOwner"):
+            return "DstPutObjectNotPermitted"
+        tags = object_tags(source, version)
+        if tags and not iam_eval.role_allows(role_account, role, "s3:GetObjectVersionTagging", src_arn):
+            tags = {}  # AWS replicates the object without its tags
+        if tags and not allowed("s3:ReplicateTags"):
+            return "DstPutTaggingNotPermitted"
+
+        encryption, kms_key_id = version.encryption, version.kms_key_id
+        if str(version.encryption or "").startswith("aws:kms"):
+            code = self._check_source_kms(source, version, role)
+            if code:
+                return code
+            replica_key_ref = (destination_spec.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+            if not replica_key_ref:
+                return "DstKmsKeyNotFound"
+            replica_key = find_kms_key(replica_key_ref, destination.account_id, destination.region_name)
+            if replica_key is None:
+                return "DstKmsKeyNotFound"
+            if replica_key.key_state != "Enabled":
+                return "DstKmsKeyInvalidState"
+            for action in ("kms:Encrypt", "kms:GenerateDataKey"):
+                decision = iam_eval.resource_policy_decision(replica_key.policy, role, action, replica_key.arn)
+                key_ok = decision == "allow"
+                if not key_ok or not iam_eval.role_allows(role_account, role, action, replica_key.arn):
+                    return "DstPutObjectNotPermitted"
+            kms_key_id = replica_key.arn
+
+        if destination.ownership_rule == "BucketOwnerEnforced" or owner_override:
+            owner = destination.account_id
+        else:
+            owner = self.owner(source.name, version.name, version.version_id, source.account_id) or source.account_id
+        storage_class = destination_spec.get("StorageClass") or version.storage_class
+        self._write_object(destination, version, storage_class, encryption, kms_key_id, tags, owner)
+        return None
+
+    def _check_source_kms(self, source: Any, version: Any, role: str) -> str | None:
+        if not version.kms_key_id:
+            return None
+        key = find_kms_key(version.kms_key_id, source.account_id, source.region_name)
+        if key is None or key.key_state != "Enabled":
+            return "SrcKmsKeyInvalidState"
+        role_account = iam_eval.account_of(role) or source.account_id
+        if not iam_eval.role_allows(role_account, role, "kms:Decrypt", key.arn):
+            return "SrcGetObjectNotPermitted"
+        if iam_eval.resource_policy_decision(key.policy, role, "kms:Decrypt", key.arn) != "allow":
+            return "SrcGetObjectNotPermitted"
+        return None
+
+    def _insert_version(self, destination: Any, replica: Any) -> None:
+        versions = [v for v in (destination.keys.getlist(replica.name, []) or []) if str(v.version_id) != str(replica.version_id)]
+        position = len(versions)
+        while position > 0 and versions[position - 1].last_modified > replica.last_modified:
+            position -= 1
+        versions.insert(position, replica)
+        destination.keys.setlist(replica.name, versions)
+        ident = (destination.name, replica.name, str(replica.version_id))
+        self._status[ident] = "REPLICA"
+
+    def _write_object(self, destination: Any, version: Any, storage_class: str | None, encryption: str | None,
+                      kms_key_id: str | None, tags: dict[str, str], owner: str) -> None:
+        from moto.s3.models import FakeKey
+
+        replica = FakeKey(
+            name=version.name,
+            value=version.value,
+            account_id=destination.account_id,
+            region_name=destination.region_name,
+            storage=storage_class or "STANDARD",
+            etag=version.etag.strip('"'),
+            is_versioned=True,
+            version_id=str(version.version_id),
+            bucket_name=destination.name,
+            encryption=encryption,
+            kms_key_id=kms_key_id,
+            bucket_key_enabled=version.bucket_key_enabled,
+            lock_mode=version.lock_mode,
+            lock_legal_status=version.lock_legal_status,
+            lock_until=version.lock_until,
+            checksum_value=version.checksum_value,
+        )
+        replica.last_modified = version.last_modified
+        replica.set_metadata(dict(version.metadata), replace=True)
+        replica.checksum_algorithm = version.checksum_algorithm
+        replica.website_redirect_location = version.website_redirect_location
+        self._insert_version(destination, replica)
+        backend = s3_backend(destination.account_id)
+        backend.tagger.delete_all_tags_for_resource(replica.arn)
+        if tags:
+            backend.tagger.tag_resource(replica.arn, [{"Key": k, "Value": v} for k, v in tags.items()])
+        self.record_owner(destination.name, replica.name, replica.version_id, owner)
+
+    def _write_delete_marker(self, destination: Any, version: Any) -> None:
+        from moto.s3.models import FakeDeleteMarker
+
+        marker = FakeDeleteMarker.__new__(FakeDeleteMarker)
+        marker.key = destination.keys.get(version.name)
+        marker.name = version.name
+        marker.last_modified = version.last_modified
+        marker._version_id = str(version.version_id)
+        self._insert_version(destination, marker)
+        self.record_owner(destination.name, marker.name, marker.version_id, destination.account_id)
+
+
+# -- PutBucketReplication / GetBucketReplication in botocore's shape ------------------------
+
+_s3_model: Any = None
+
+
+def _s3_service_model() -> Any:
+    global _s3_model
+    if _s3_model is None:
+        import botocore.session
+
+        _s3_model = botocore.session.get_session().get_service_model("s3")
+    return _s3_model
+
+
+def parse_replication_xml(body: bytes) -> dict[str, Any]:
+    """The ReplicationConfiguration of a PutBucketReplication body, as boto3 would return it."""
+    from botocore.parsers import RestXMLParser
+
+    shape = _s3_service_model().operation_model("GetBucketReplication").output_shape
+    parsed = RestXMLParser().parse({"body": body, "headers": {}, "status_code": 200}, shape)
+    if "Error" in parsed:
+        raise ValueError("not a replication configuration")
+    config = parsed.get("ReplicationConfiguration")
+    if not isinstance(config, dict):
+        raise ValueError("not a replication configuration")
+    return config
+
+
+def replication_xml(config: dict[str, Any], bucket: str) -> bytes:
+    """The XML S3 returns for GetBucketReplication (serialized by botocore's own serializer)."""
+    from botocore.serialize import create_serializer
+
+    operation = _s3_service_model().operation_model("PutBucketReplication")
+    request = create_serializer("rest-xml", include_validation=False).serialize_to_request(
+        {"Bucket": bucket, "ReplicationConfiguration": config}, operation
+    )
+    body = request["body"]
+    return body if isinstance(body, bytes) else str(body).encode()
+
+
+def validate_replication(config: dict[str, Any], source_bucket: str) -> Response | None:
+    """S3's put-time checks that moto skips; an error response, or None when the configuration is valid."""
+    role = config.get("Role")
+    rules = config.get("Rules")
+    if not role or not rules:
+        return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+    if not re.match(r"^arn:aws[\w-]*:iam::\d{12}:role/\S+$", role):
+        return s3_error("InvalidArgument", MSG_ROLE, ArgumentName="Role", ArgumentValue=role)
+    v1 = any("Filter" not in rule for rule in rules)
+    ids: set[str] = set()
+    priorities: set[int] = set()
+    for rule in rules:
+        if rule.get("Status") not in ("Enabled", "Disabled") or not rule.get("Destination", {}).get("Bucket"):
+            return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+        if v1:
+            for name in ("Priority", "DeleteMarkerReplication"):
+                if name in rule:
+                    return s3_error("InvalidRequest", MSG_SCHEMA.format(field=name, verb="cannot be used"))
+        else:
+            for name in ("Priority", "DeleteMarkerReplication"):
+                if name not in rule:
+                    return s3_error("InvalidRequest", MSG_SCHEMA.format(field=name, verb="must be specified"))
+        rule_id = rule.get("ID")
+        if rule_id:
+            if rule_id in ids:
+                return s3_error("InvalidArgument", "Rule Id must be unique", ArgumentName="ID", ArgumentValue=rule_id)
+            ids.add(rule_id)
+        if "Priority" in rule:
+            if rule["Priority"] in priorities:
+                return s3_error("InvalidRequest", f"Found duplicate priority {rule['Priority']}.")
+            priorities.add(rule["Priority"])
+        flt = rule.get("Filter") or {}
+        has_tags = "Tag" in flt or bool((flt.get("And") or {}).get("Tags"))
+        if has_tags and (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled":
+            return s3_error("InvalidRequest", MSG_TAG_DMR)
+        destination = rule["Destination"]
+        bucket_arn = destination["Bucket"]
+        match = re.match(r"^arn:aws[\w-]*:s3:::([^/]+)$", bucket_arn)
+        if not match:
+            return s3_error("InvalidArgument", "Invalid bucket ARN", ArgumentName="Bucket", ArgumentValue=bucket_arn)
+        if match.group(1) == source_bucket:
+            return s3_error("InvalidRequest", "Destination bucket cannot be the same as the source bucket.")
+        if "AccessControlTranslation" in destination and not destination.get("Account"):
+            return s3_error("InvalidRequest", "Account must be specified if the Owner in AccessControlTranslation has a value")
+        kms_selected = _kms_opted_in(rule)
+        replica_key = (destination.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
+        if "EncryptionConfiguration" in destination and not kms_selected:
+            return s3_error("InvalidRequest", "SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.")
+        if kms_selected and not replica_key:
+            return s3_error("InvalidRequest", "ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.")
+        if "ReplicationTime" in destination and "Metrics" not in destination:
+            return s3_error("InvalidRequest", MSG_RTC_METRICS)
+        target = find_bucket(match.group(1))
+        if target is None:
+            return s3_error("InvalidRequest", MSG_DST_MISSING)
+        if target.versioning_status != "Enabled":
+            return s3_error("InvalidRequest", MSG_DST_UNVERSIONED)
+    return None
+
+
+# -- the middleware --------------------------------------------------------------------------
+
+
+class ReplicationMiddleware:
+    """Validation, configuration round-trip, write watching and status headers for S3 calls."""
+
+    def __init__(self, engine: ReplicationEngine) -> None:
+        self.engine = engine
+
+    def __call__(self, call: Call, forward: Forward) -> Response:
+        if call.service != "s3" or call.is_s3control:
+            return forward()
+        if not call.bucket:
+            response = forward()
+            if call.method == "GET" and response.status_code == 200:  # ListBuckets: the caller's owner id
+                self._rewrite_owner_ids(response, lambda *_: call.account_id)
+            return response
+        bucket = find_bucket(call.bucket)
+        expected = call.request.headers.get("x-amz-expected-bucket-owner")
+        if expected and bucket is not None and expected != bucket.account_id:
+            return s3_error("AccessDenied", "Access Denied", 403)
+        if call.key is None:
+            return self._bucket_call(call, bucket, forward)
+        return self._object_call(call, forward)
+
+    # -- bucket-level
+
+    def _bucket_call(self, call: Call, bucket: Any, forward: Forward) -> Response:
+        args, method = call.args, call.method
+        if "replication" in args:
+            if method == "PUT":
+                return self._put_replication(call, bucket, forward)
+            if method == "GET":
+                config = self.engine.configuration(call.bucket or "")
+                if config is None or bucket is None:
+                    return forward()
+                return Response(replication_xml(config, call.bucket or ""), status=200, content_type="application/xml")
+            if method == "DELETE":
+                response = forward()
+                if response.status_code < 300:
+                    self.engine.set_configuration(call.bucket or "", None)
+                return response
+        if "versioning" in args and method == "PUT" and bucket is not None:
+            if b"Suspended" in call.body:
+                if self.engine.configuration(bucket.name) is not None:
+                    return s3_error("InvalidBucketState", MSG_SUSPEND_REPLICATING, 409)
+                if bucket.object_lock_enabled:
+                    return s3_error("InvalidBucketState", MSG_SUSPEND_LOCKED, 409)
+            return forward()
+        if "delete" in args and method == "POST":
+            response = forward()
+            if response.status_code == 200:
+                self._after_delete_objects(call, response)
+            return response
+        if "versions" in args and method == "GET":
+            response = forward()
+            if response.status_code == 200 and bucket is not None:
+                name = bucket.name
+                self._rewrite_owner_ids(
+                    response, lambda key, vid: self.engine.owner(name, key, vid, bucket.account_id)
+                )
+            return response
+        if method == "DELETE" and not args:
+            response = forward()
+            if response.status_code < 300:
+                self.engine.set_configuration(call.bucket or "", None)
+            return response
+        return forward()
+
+    def _put_replication(self, call: Call, bucket: Any, forward: Forward) -> Response:
+        if bucket is None or bucket.versioning_status != "Enabled":
+            return forward()  # moto answers NoSuchBucket / "Versioning must be 'Enabled' ..." itself
+        try:
+            config = parse_replication_xml(call.body)
+        except Exception:
+            return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+        error = validate_replication(config, bucket.name)
+        if error is not None:
+            return error
+        response = forward()
+        if response.status_code == 200:
+            for rule in config["Rules"]:
+                if not rule.get("ID"):
+                    rule["ID"] = uuid.uuid4().hex  # S3 names unnamed rules
+            self.engine.set_configuration(bucket.name, config)
+        return response
+
+    def _after_delete_objects(self, call: Call, response: Response) -> None:
+        body = response.get_data(as_text=True)
+        for block in re.findall(r"<Deleted>(.*?)</Deleted>", body, flags=re.S):
+            marker_id = _xml_text(block, "DeleteMarkerVersionId")
+            if marker_id and _xml_text(block, "DeleteMarker") == "true" and not _xml_text(block, "VersionId"):
+                key = _xml_text(block, "Key")
+                if key is not None:
+                    self.engine.on_write(call.bucket or "", key, marker_id, call.account_id)
+
+    @staticmethod
+    def _rewrite_owner_ids(response: Response, owner_of: Callable[[str, str], str | None]) -> None:
+        from .emulator import canonical_user_id
+
+        body = response.get_data(as_text=True)
+        if _MOTO_OWNER not in body:
+            return
+
+        def version_block(match: re.Match[str]) -> str:
+            block = match.group(0)
+            account = owner_of(_xml_text(block, "Key") or "", _xml_text(block, "VersionId") or "null")
+            return block.replace(_MOTO_OWNER, canonical_user_id(account)) if account else block
+
+        body = re.sub(r"<(Version|DeleteMarker)>.*?</\1>", version_block, body, flags=re.S)
+        if _MOTO_OWNER in body:  # ListBuckets' Owner, or anything else that is the caller's
+            account = owner_of("", "")
+            if account:
+                body = body.replace(_MOTO_OWNER, canonical_user_id(account))
+        response.set_data(body)
+
+    # -- object-level
+
+    def _object_call(self, call: Call, forward: Forward) -> Response:
+        args, method = call.args, call.method
+        subresource = any(name in args for name in _OBJECT_SUBRESOURCES)
+        bucket_name, key = call.bucket or "", call.key or ""
+        if method == "PUT" and not subresource:
+            response = forward()  # PutObject or CopyObject
+            self._after_write(call, response)
+            return response
+        if method == "POST" and "uploadId" in args:
+            response = forward()  # CompleteMultipartUpload
+            self._after_write(call, response)
+            return response
+        if method == "DELETE" and not subresource and "versionId" not in args:
+            response = forward()
+            if response.status_code < 300 and response.headers.get("x-amz-delete-marker") == "true":
+                version_id = response.headers.get("x-amz-version-id")
+                if version_id:
+                    self.engine.on_write(bucket_name, key, version_id, call.account_id)
+            return response
+        if method in ("GET", "HEAD") and not subresource:
+            response = forward()
+            if response.status_code in (200, 206, 304):
+                version_id = response.headers.get("x-amz-version-id")
+                status = self.engine.status(bucket_name, key, version_id) if version_id else None
+                if status:
+                    response.headers["x-amz-replication-status"] = status
+            return response
+        return forward()
+
+    def _after_write(self, call: Call, response: Response) -> None:
+        if response.status_code != 200:
+            return
+        version_id = response.headers.get("x-amz-version-id")
+        if version_id and version_id != "null":
+            self.engine.on_write(call.bucket or "", call.key or "", version_id, call.account_id)
+        elif call.bucket and call.key:
+            self.engine.record_owner(call.bucket, call.key, "null", call.account_id)
+
+
+def _xml_text(block: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>(.*?)</{tag}>", block, flags=re.S)
+    return unescape(match.group(1), {"&quot;": '"', "&apos;": "'"}) if match else None
+
+
+def dumps(config: dict[str, Any]) -> str:  # handy in logs and tests
+    return json.dumps(config, sort_keys=True, default=str)
