@@ -344,3 +344,102 @@ def test_requests_pass_botocore_validation(case, models) -> None:
 def test_botocore_validation_is_not_blind(models) -> None:
     with pytest.raises(AssertionError):
         _validate(models, "s3control", "create_job", {"AccountId": SOURCE_ACCOUNT, "Operation": {"S3ReplicateObject": {}}})
+
+
+# --- focused behaviour ------------------------------------------------------------------------
+
+
+def _actions(document: dict[str, Any] | list[dict[str, Any]]) -> set[str]:
+    statements = document if isinstance(document, list) else document["Statement"]
+    return {a for s in statements for a in s["Action"]}
+
+
+def test_request_token_is_stable_per_plan_and_changes_with_it() -> None:
+    inputs = make_inputs()
+    role = d.batch_role_arn(inputs)
+    first = d.batch_job_request(inputs, role)
+    assert d.batch_job_request(make_inputs(), role)["ClientRequestToken"] == first["ClientRequestToken"]
+    import uuid
+
+    assert uuid.UUID(first["ClientRequestToken"]).version == 5
+    for changed in (make_inputs(prefix="media/"), make_inputs(existing_statuses=("FAILED",)), make_inputs(job_priority=11)):
+        assert d.batch_job_request(changed, d.batch_role_arn(changed))["ClientRequestToken"] != first["ClientRequestToken"]
+    assert d.batch_job_request(inputs, role + "x")["ClientRequestToken"] != first["ClientRequestToken"]
+    assert d.client_request_token(first) == first["ClientRequestToken"]
+
+
+def test_job_request_always_sends_confirmation_false_and_no_tags() -> None:
+    request = d.batch_job_request(make_inputs(), "arn:aws:iam::111111111111:role/b")
+    assert request["ConfirmationRequired"] is False
+    assert "Tags" not in request
+    assert request["Report"] == {"Enabled": False}
+    assert request["ManifestGenerator"]["S3JobManifestGenerator"]["EnableManifestOutput"] is False
+    assert len(request["Description"]) <= 256
+
+
+def test_report_owner_comes_from_its_facts_only_when_they_describe_that_bucket() -> None:
+    facts = make_facts("some-other-bucket", "333333333333")
+    inputs = make_inputs(report_bucket=facts, options=MigrationOptions(report_bucket="acme-ops-reports"))
+    assert d.batch_job_request(inputs, "arn:aws:iam::111111111111:role/b")["Report"]["ExpectedBucketOwner"] == SOURCE_ACCOUNT
+
+
+def test_existing_role_keeps_its_path_and_single_role_shares_it() -> None:
+    arn = "arn:aws:iam::111111111111:role/service-role/legacy"
+    inputs = make_inputs(single_role=True, replication_role=RoleFacts(name="legacy", exists=True, arn=arn))
+    assert d.replication_role_arn(inputs) == d.batch_role_arn(inputs) == arn
+    not_yet = make_inputs(replication_role=RoleFacts(name="s3xrep-repl-acme-legacy-media", exists=False))
+    assert d.replication_role_arn(not_yet) == "arn:aws:iam::111111111111:role/s3xrep-repl-acme-legacy-media"
+
+
+def test_same_account_needs_no_bucket_policy_and_no_owner_override() -> None:
+    inputs = make_inputs(same_account=True, destination=make_facts(DESTINATION_BUCKET, SOURCE_ACCOUNT, object_ownership="ObjectWriter"))
+    assert d.destination_policy_statements(inputs, d.replication_role_arn(inputs)) == []
+    destination = d.replication_rule(inputs, 1)["Destination"]
+    assert "Account" not in destination and "AccessControlTranslation" not in destination
+    assert "s3:ObjectOwnerOverrideToBucketOwner" not in _actions(d.replication_role_policy(inputs))
+
+
+def test_source_key_alias_is_never_a_resource_but_a_configured_key_arn_is() -> None:
+    alias = make_facts(encryption=EncryptionFacts(algorithm="aws:kms", kms_key_id="alias/media"))
+    inputs = make_inputs(replica_kms_key=REPLICA_KEY, source=alias)
+    assert "kms:Decrypt" not in _actions(d.replication_role_policy(inputs))
+    arn = make_facts(encryption=EncryptionFacts(algorithm="aws:kms", kms_key_id=SOURCE_KEY))
+    policy = d.replication_role_policy(make_inputs(replica_kms_key=REPLICA_KEY, source=arn))
+    assert [s["Resource"] for s in policy["Statement"] if s["Action"] == ["kms:Decrypt"]] == [SOURCE_KEY]
+    # no replica key: SSE-KMS objects do not replicate, so no KMS right at all
+    assert not any(a.startswith("kms:") for a in _actions(d.replication_role_policy(make_inputs(source=arn))))
+
+
+def test_other_rules_destinations_widen_only_what_they_need() -> None:
+    inputs = make_inputs(prefix="media/")
+    statements = d.replication_role_policy(inputs, ["acme-dr", "arn:aws:s3:::acme-dr", DESTINATION_BUCKET])["Statement"]
+    keep = [s for s in statements if s["Sid"].endswith("KeepOtherRules")]
+    assert keep and keep[0]["Resource"] == ["arn:aws:s3:::acme-dr/*"]
+    read = next(s for s in statements if s["Sid"].endswith("ReadSourceObjects"))
+    assert read["Resource"] == "arn:aws:s3:::acme-legacy-media/*"  # other rules' filters are not ours
+    assert next(s for s in statements if s["Sid"].endswith("ReplicateObjects"))["Resource"] == "arn:aws:s3:::acme-platform-media/media/*"
+
+
+def test_resource_policy_statements_are_ours_by_sid_and_principal() -> None:
+    inputs = make_inputs(replica_kms_key=REPLICA_KEY)
+    role = d.replication_role_arn(inputs)
+    family = "S3xrep"
+    for statement in d.destination_policy_statements(inputs, role) + d.destination_kms_statements(inputs, role):
+        assert statement["Principal"] == {"AWS": role}
+        assert statement["Sid"].startswith(family)
+
+
+def test_explanations_read_like_the_issue_asks() -> None:
+    inputs = make_inputs()
+    role = d.replication_role_arn(inputs)
+    objects = d.destination_policy_statements(inputs, role)[0]
+    assert d.explain_statement(objects) == (
+        "Lets role s3xrep-repl-acme-legacy-media write replicas (and their tags) into acme-platform-media/*"
+    )
+    assert d.explain_rule(d.replication_rule(inputs, 3)) == (
+        "Rule s3xrep-to-acme-platform-media (priority 3, enabled): replicates every object to "
+        "acme-platform-media in account 222222222222, without delete markers"
+    )
+    # foreign statements and legacy V1 rules are explained too
+    assert "use s3:PutBucketAcl" in d.explain_statement({"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketAcl", "Resource": "arn:aws:s3:::x"})
+    assert "objects under 'logs/'" in d.explain_rule({"ID": "old", "Status": "Enabled", "Prefix": "logs/", "Destination": {"Bucket": "arn:aws:s3:::x"}})
