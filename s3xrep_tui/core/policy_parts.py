@@ -124,7 +124,11 @@ def source_region(inputs: PlanInputs) -> str:
 
 
 def destination_region(inputs: PlanInputs) -> str:
-    return inputs.destination.bucket.region or DEFAULT_REGION
+    """The destination bucket's region; unknown yet, the replica key's (it must live there)."""
+    if inputs.destination.bucket.region:
+        return inputs.destination.bucket.region
+    key_parts = (inputs.options.replica_kms_key or "").split(":")
+    return key_parts[3] if len(key_parts) > 5 and key_parts[3] else DEFAULT_REGION
 
 
 def via_service(region: str, part: Partition) -> str:

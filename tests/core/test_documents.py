@@ -443,3 +443,10 @@ def test_explanations_read_like_the_issue_asks() -> None:
     # foreign statements and legacy V1 rules are explained too
     assert "use s3:PutBucketAcl" in d.explain_statement({"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketAcl", "Resource": "arn:aws:s3:::x"})
     assert "objects under 'logs/'" in d.explain_rule({"ID": "old", "Status": "Enabled", "Prefix": "logs/", "Destination": {"Bucket": "arn:aws:s3:::x"}})
+
+
+def test_unknown_destination_region_falls_back_to_the_replica_keys_region() -> None:
+    key = "arn:aws:kms:eu-west-1:222222222222:key/abc"
+    inputs = make_inputs(replica_kms_key=key, destination=_destination(region=None))
+    [statement] = d.destination_kms_statements(inputs, d.replication_role_arn(inputs))
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
