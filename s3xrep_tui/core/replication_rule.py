@@ -63,10 +63,10 @@ def _scope(filter_: dict[str, Any] | None, legacy_prefix: str | None) -> str:
     else:
         prefix = filter_.get("Prefix", "")
         tags = [filter_["Tag"]] if "Tag" in filter_ else []
-    parts = [f"objects under {prefix!r}" if prefix else "every object"]
-    if tags:
-        parts.append("tagged " + " and ".join(f"{t.get('Key')}={t.get('Value')}" for t in tags))
-    return " ".join(parts)
+    if not tags:
+        return f"objects under {prefix!r}" if prefix else "every object"
+    tagged = "tagged " + " and ".join(f"{t.get('Key')}={t.get('Value')}" for t in tags)
+    return f"objects under {prefix!r} {tagged}" if prefix else f"objects {tagged}"
 
 
 def explain_rule(rule: dict[str, Any]) -> str:
