@@ -116,7 +116,90 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"s3xrep plan: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    raise NotImplementedError("plan assembly lands with core.plan")  # replaced below in this change
+    try:
+        plan = make_plan(args.source, args.dest, options)
+    except ValueError as exc:  # a bucket name that breaks S3's rules
+        print(f"s3xrep plan: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
+        from ..aws.errors import AwsError, explain
+
+        error = exc if isinstance(exc, AwsError) else explain(exc)
+        print(f"s3xrep plan: {error.message}" + (f" (fix: {error.fix})" if error.fix else ""), file=sys.stderr)
+        return EXIT_FAILURE
+    if args.out:
+        write_documents(plan.documents, Path(args.out))
+    print(json.dumps(plan_json(plan), indent=2) if args.json else render_text(plan))
+    return EXIT_BLOCKED if plan.blocked else EXIT_OK
+
+
+def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
+    """Inspect both sides with their profiles and build the plan (reads only)."""
+    from ..aws.clients import Clients, open_session
+    from ..aws.inspect import gather_inputs
+    from ..core.names import check_bucket_name
+    from ..core.plan import build_plan
+
+    (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
+    check_bucket_name(source_bucket)
+    check_bucket_name(dest_bucket)
+    inputs = gather_inputs(
+        Clients(open_session(source_profile)),
+        Clients(open_session(dest_profile)),
+        source_bucket,
+        dest_bucket,
+        options,
+    )
+    return build_plan(inputs)
+
+
+def plan_json(plan: Any) -> dict[str, Any]:
+    def side(account: Any, bucket: Any) -> dict[str, Any]:
+        return {"account": account.id, "bucket": bucket.name, "region": bucket.region}
+
+    return {
+        "id": plan.id,
+        "source": side(plan.source_account, plan.source),
+        "destination": side(plan.destination_account, plan.destination),
+        "findings": [f.model_dump() for f in plan.findings],
+        "documents": {name: doc for name, doc in plan.documents.items() if doc is not None},
+        "steps": [s.model_dump() for s in plan.steps],
+    }
+
+
+_SEVERITY = {"blocking": "BLOCKING", "warning": "warning ", "info": "info    "}
+
+
+def render_text(plan: Any) -> str:
+    """The plan for a terminal: findings first, then each document explained, then the steps."""
+    from ..core.documents import explain_rule, explain_statement
+
+    lines = [f"Plan {plan.id}"]
+    for label, account, bucket in (
+        ("source     ", plan.source_account, plan.source),
+        ("destination", plan.destination_account, plan.destination),
+    ):
+        lines.append(f"  {label}  {bucket.name}  account {account.id}  region {bucket.region or '?'}")
+    lines += ["", "Findings" if plan.findings else "Findings: none"]
+    for finding in plan.findings:
+        lines.append(f"  {_SEVERITY[finding.severity]}  {finding.message}")
+        lines.append(f"            fix: {finding.fix}")
+    lines += ["", "Documents"]
+    for name, document in plan.documents.items():
+        if document is None:
+            continue
+        lines.append(f"  -- {name}")
+        for statement in document.get("Statement", []) if isinstance(document, dict) else []:
+            lines.append(f"     # {explain_statement(statement)}")
+        for rule in document.get("Rules", []) if isinstance(document, dict) else []:
+            lines.append(f"     # {explain_rule(rule)}")
+        lines += ["     " + line for line in json.dumps(document, indent=2, default=str).splitlines()]
+    lines += ["", "Steps"]
+    for step in plan.steps:
+        lines.append(f"  {step.id:<28} {step.account:<11} {step.action:<6}  {step.summary}")
+    if plan.blocked:
+        lines += ["", "Blocked: fix the BLOCKING findings above, then plan again."]
+    return "\n".join(lines)
 
 
 def write_documents(documents: dict[str, Any], out: Path) -> None:

@@ -1,0 +1,310 @@
+"""The plan: preflight findings, every document, and the ordered steps ``apply`` runs.
+
+Order follows the reference (§10): versioning on both buckets, the roles in the
+source account, the destination KMS key policy and bucket policy, the source's
+replication configuration, then the Batch Replication job. Each step is judged
+against the facts: ``create`` when the thing is absent, ``update`` when it
+differs, ``no-op`` when it already holds, so a re-run converges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from . import documents as docs
+from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
+from .models import Finding, Plan, PlanInputs, RoleFacts, Step
+from .names import sid_family
+from .preflight import preflight
+
+_POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
+
+
+def plan_id(inputs: PlanInputs) -> str:
+    """Stable for one migration (same buckets, accounts and rule), so re-runs share a journal."""
+    o = inputs.options
+    key = ":".join(
+        (
+            inputs.source_account.id,
+            inputs.source.bucket.name,
+            inputs.destination_account.id,
+            inputs.destination.bucket.name,
+            o.rule_id_for(inputs.destination.bucket.name),
+        )
+    )
+    return f"{inputs.source.bucket.name}-to-{inputs.destination.bucket.name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def inline_policy_name(inputs: PlanInputs, kind: str) -> str:
+    """Our inline policy's name: one per destination, so a shared role keeps others' policies."""
+    name = f"s3xrep-{kind}-to-{inputs.destination.bucket.name}"
+    return _POLICY_NAME_BAD.sub("-", name)[:128]
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _as_finding(error: MergeError) -> Finding:
+    return Finding(id=error.finding_id, severity="blocking", message=error.message, fix=error.fix)
+
+
+def _ordered(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Blocking first; one finding per id (preflight and the merges can both see a problem)."""
+    unique = {f.id: f for f in reversed(findings)}
+    return tuple(sorted(reversed(unique.values()), key=lambda f: ("blocking", "warning", "info").index(f.severity)))
+
+
+def _dumps(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+class _Steps:
+    """Collects steps with ids in order."""
+
+    def __init__(self) -> None:
+        self.items: list[Step] = []
+
+    def add(self, account: str, call: str, action: str, summary: str, request: dict[str, Any], document: str | None = None) -> None:
+        step_id = f"{len(self.items) + 1:02d}-{call.split('.', 1)[1].replace('_', '-')}"
+        self.items.append(
+            Step(id=step_id, account=account, call=call, action=action, summary=summary, request=request, document=document)
+        )
+
+
+def _versioning_steps(inputs: PlanInputs, steps: _Steps) -> None:
+    for side, facts, account in (
+        ("source", inputs.source, inputs.source_account.id),
+        ("destination", inputs.destination, inputs.destination_account.id),
+    ):
+        if not facts.exists:
+            continue
+        action = "no-op" if facts.versioned else ("update" if facts.versioning == "Suspended" else "create")
+        steps.add(
+            side,
+            "s3.put_bucket_versioning",
+            action,
+            f"Enable versioning on {facts.bucket.name} (irreversible: it can only be suspended later)"
+            if action != "no-op"
+            else f"Versioning already enabled on {facts.bucket.name}",
+            {
+                "Bucket": facts.bucket.name,
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "ExpectedBucketOwner": account,
+            },
+        )
+
+
+def _role_steps(
+    steps: _Steps,
+    *,
+    facts: RoleFacts | None,
+    name: str,
+    trust: dict[str, Any] | None,
+    trust_doc: str | None,
+    policy: dict[str, Any],
+    policy_doc: str,
+    policy_name: str,
+    purpose: str,
+) -> None:
+    """create_role (or fix its trust), then put our inline policy; each judged against the role as it is."""
+    exists = bool(facts and facts.exists)
+    if trust is not None:
+        if not exists:
+            steps.add(
+                "source",
+                "iam.create_role",
+                "create",
+                f"Create role {name} for {purpose}",
+                {
+                    "RoleName": name,
+                    "AssumeRolePolicyDocument": _dumps(trust),
+                    "Description": f"s3xrep: {purpose}",
+                },
+                trust_doc,
+            )
+        else:
+            same = facts.trust_policy == trust
+            steps.add(
+                "source",
+                "iam.update_assume_role_policy",
+                "no-op" if same else "update",
+                f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}",
+                {"RoleName": name, "PolicyDocument": _dumps(trust)},
+                trust_doc,
+            )
+    current = facts.inline_policies.get(policy_name) if exists and facts else None
+    action = "create" if current is None else ("no-op" if current == policy else "update")
+    steps.add(
+        "source",
+        "iam.put_role_policy",
+        action,
+        f"Grant role {name} the {purpose} permissions (inline policy {policy_name})",
+        {"RoleName": name, "PolicyName": policy_name, "PolicyDocument": _dumps(policy)},
+        policy_doc,
+    )
+
+
+def build_plan(inputs: PlanInputs) -> Plan:
+    o = inputs.options
+    src, dst = inputs.source, inputs.destination
+    src_account, dst_account = inputs.source_account.id, inputs.destination_account.id
+    family = sid_family(src_account, src.bucket.name, dst.bucket.name)
+    findings: list[Finding] = list(preflight(inputs))
+    documents: dict[str, Any] = {}
+    steps = _Steps()
+
+    # The replication configuration decides which role replicates: ours, or
+    # one the source already uses (kept unless the user asked to replace it).
+    our_role = docs.replication_role_arn(inputs)
+    rule = docs.replication_rule(inputs, priority=o.priority or 0)
+    replication: ReplicationMerge | None = None
+    try:
+        replication = merge_replication(
+            src.replication, rule, role=our_role, replace_role=o.replace_existing_role, priority=o.priority
+        )
+    except MergeError as error:
+        findings.append(_as_finding(error))
+    role_arn = replication.role if replication else our_role
+    reusing = bool(replication and replication.reused_existing_role)
+    also = replication.other_destinations if replication and not reusing else ()
+
+    repl_policy = (
+        docs.single_role_policy(inputs) if o.single_role else docs.replication_role_policy(inputs, also_destinations=also)
+    )
+    documents["replication_role_trust_policy"] = None if reusing else docs.replication_trust_policy(inputs)
+    documents["replication_role_policy"] = repl_policy
+    if o.single_role:
+        documents["batch_role_trust_policy"] = documents["replication_role_trust_policy"]
+        documents["batch_role_policy"] = repl_policy
+    else:
+        documents["batch_role_trust_policy"] = docs.batch_trust_policy(inputs)
+        documents["batch_role_policy"] = docs.batch_role_policy(inputs)
+
+    # Destination bucket policy (cross-account only) and KMS key policy, merged by Sid.
+    bucket_policy: PolicyMerge | None = None
+    statements = docs.destination_policy_statements(inputs, role_arn)
+    flagged = {f.id for f in findings}
+    if statements and dst.exists and "destination-policy-invalid" not in flagged:
+        try:
+            bucket_policy = merge_bucket_policy(dst.policy, statements, family=family, bucket=dst.bucket.name)
+        except MergeError as error:
+            findings.append(_as_finding(error))
+    documents["destination_bucket_policy"] = bucket_policy.policy if bucket_policy else None
+
+    key_policy: PolicyMerge | None = None
+    kms_statements = docs.destination_kms_statements(inputs, role_arn)
+    if kms_statements and o.replica_kms_key and "replica-key-policy-invalid" not in flagged:
+        existing_key_policy = inputs.replica_key.policy if inputs.replica_key else None
+        try:
+            key_policy = merge_key_policy(existing_key_policy, kms_statements, family=family, key=o.replica_kms_key)
+        except MergeError as error:
+            findings.append(_as_finding(error))
+        documents["destination_kms_key_policy"] = key_policy.policy if key_policy else None
+
+    documents["replication_configuration"] = replication.configuration if replication else None
+    batch_role = role_arn if o.single_role else docs.batch_role_arn(inputs)
+    documents["batch_job"] = docs.batch_job_request(inputs, batch_role) if o.replicate_existing else None
+
+    # The steps, in the order apply runs them.
+    _versioning_steps(inputs, steps)
+    if reusing:
+        _role_steps(
+            steps,
+            facts=None if o.single_role else _existing_role_facts(inputs, role_arn),
+            name=_role_name(role_arn),
+            trust=None,
+            trust_doc=None,
+            policy=repl_policy,
+            policy_doc="replication_role_policy",
+            policy_name=inline_policy_name(inputs, "replication"),
+            purpose="replication (the role the source already replicates with)",
+        )
+    else:
+        _role_steps(
+            steps,
+            facts=inputs.replication_role,
+            name=_role_name(our_role),
+            trust=documents["replication_role_trust_policy"],
+            trust_doc="replication_role_trust_policy",
+            policy=repl_policy,
+            policy_doc="replication_role_policy",
+            policy_name=inline_policy_name(inputs, "replication"),
+            purpose="replication and Batch Replication" if o.single_role else "replication",
+        )
+    if not o.single_role and o.replicate_existing:
+        _role_steps(
+            steps,
+            facts=inputs.batch_role,
+            name=_role_name(batch_role),
+            trust=documents["batch_role_trust_policy"],
+            trust_doc="batch_role_trust_policy",
+            policy=documents["batch_role_policy"],
+            policy_doc="batch_role_policy",
+            policy_name=inline_policy_name(inputs, "batch"),
+            purpose="Batch Replication",
+        )
+    if key_policy is not None and o.replica_kms_key:
+        steps.add(
+            "destination",
+            "kms.put_key_policy",
+            "update" if key_policy.changed else "no-op",
+            f"Let {_role_name(role_arn)} encrypt replicas with the destination key (merged by Sid)",
+            {"KeyId": o.replica_kms_key, "PolicyName": "default", "Policy": _dumps(key_policy.policy)},
+            "destination_kms_key_policy",
+        )
+    if bucket_policy is not None:
+        steps.add(
+            "destination",
+            "s3.put_bucket_policy",
+            ("create" if dst.policy is None else "update") if bucket_policy.changed else "no-op",
+            f"Let {_role_name(role_arn)} write replicas into {dst.bucket.name} "
+            f"({bucket_policy.foreign} existing statement(s) kept)",
+            {"Bucket": dst.bucket.name, "Policy": _dumps(bucket_policy.policy), "ExpectedBucketOwner": dst_account},
+            "destination_bucket_policy",
+        )
+    if replication is not None:
+        steps.add(
+            "source",
+            "s3.put_bucket_replication",
+            ("create" if not src.replication else "update") if replication.changed else "no-op",
+            f"Replicate {src.bucket.name} to {dst.bucket.name} with rule {rule['ID']} "
+            f"({len(replication.other_rules)} other rule(s) kept)",
+            {
+                "Bucket": src.bucket.name,
+                "ReplicationConfiguration": replication.configuration,
+                "ExpectedBucketOwner": src_account,
+            },
+            "replication_configuration",
+        )
+    if documents["batch_job"] is not None:
+        steps.add(
+            "source",
+            "s3control.create_job",
+            "create",
+            f"Start a Batch Replication job for existing objects ({', '.join(o.existing_statuses)})",
+            documents["batch_job"],
+            "batch_job",
+        )
+
+    return Plan(
+        id=plan_id(inputs),
+        source_account=inputs.source_account,
+        destination_account=inputs.destination_account,
+        source=src.bucket,
+        destination=dst.bucket,
+        findings=_ordered(findings),
+        documents=documents,
+        steps=tuple(steps.items),
+    )
+
+
+def _existing_role_facts(inputs: PlanInputs, arn: str) -> RoleFacts | None:
+    """Facts about the role the source already uses, when it happens to be one we inspected."""
+    for facts in (inputs.replication_role, inputs.batch_role):
+        if facts and facts.exists and facts.arn == arn:
+            return facts
+    return None
