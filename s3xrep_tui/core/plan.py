@@ -173,7 +173,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
     also = replication.other_destinations if replication and not reusing else ()
 
     repl_policy = (
-        docs.single_role_policy(inputs) if o.single_role else docs.replication_role_policy(inputs, also_destinations=also)
+        docs.single_role_policy(inputs, also_destinations=also) if o.single_role else docs.replication_role_policy(inputs, also_destinations=also)
     )
     documents["replication_role_trust_policy"] = None if reusing else docs.replication_trust_policy(inputs)
     documents["replication_role_policy"] = repl_policy
