@@ -27,7 +27,7 @@ from ..core.models import (
     PlanInputs,
     RoleFacts,
 )
-from ..core.names import partition_for_region
+from ..core.names import check_bucket_name, partition_for_region
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
@@ -228,7 +228,11 @@ def _default_key(clients: Clients, encryption: EncryptionFacts, region: str, own
 
 
 def inspect_bucket(clients: Clients, bucket: str, expected_owner: str) -> BucketFacts:
-    """Everything the plan needs to know about ``bucket``, read as ``expected_owner``."""
+    """Everything the plan needs to know about ``bucket``, read as ``expected_owner``.
+
+    Raises ``ValueError`` for a name that breaks S3's naming rules (nothing is sent).
+    """
+    check_bucket_name(bucket)
     profile = profile_of(clients)
     status, region, exc = _locate(clients, bucket, expected_owner)
     if status == 404:
@@ -411,7 +415,13 @@ def gather_inputs(
     destination_bucket: str,
     options: MigrationOptions,
 ) -> PlanInputs:
-    """Read everything the plan needs, from both accounts, side by side."""
+    """Read everything the plan needs, from both accounts, side by side.
+
+    Raises ``ValueError`` (before any call) when a bucket name breaks S3's rules,
+    :class:`AwsError` naming the side and profile when AWS cannot be read.
+    """
+    check_bucket_name(source_bucket)
+    check_bucket_name(destination_bucket)
     source_account, destination_account = _run_all(
         [
             _on_side("source", source, lambda: caller_identity(source)),

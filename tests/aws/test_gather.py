@@ -146,3 +146,10 @@ def test_access_denied_on_one_read_names_the_call_and_permission(endpoint: str, 
     assert error.message.startswith("s3.get_bucket_policy on bucket 'g-src': access denied to GetBucketPolicy")
     assert "s3:GetBucketPolicy" in error.message and "s3:GetBucketPolicy" in error.fix
     assert key["SecretAccessKey"] not in error.message + error.fix
+
+
+def test_bad_bucket_names_are_value_errors_before_any_call(accounts: Accounts) -> None:
+    down = Clients(boto3.Session(aws_access_key_id="AKIAS3XREPTESTDOWN02", aws_secret_access_key="s" * 40,
+                                 region_name="us-east-1"), endpoint_url=f"http://127.0.0.1:{_closed_port()}")
+    with pytest.raises(ValueError, match="Bad_Name"):
+        gather_inputs(down, down, "g-src", "Bad_Name", MigrationOptions())
