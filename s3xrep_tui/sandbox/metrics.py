@@ -1,22 +1,187 @@
-"""S3 Replication metrics published into moto's CloudWatch backend.
+"""S3 Replication metrics, published into moto's CloudWatch backend.
 
-Stub: the implementation follows.
+For every rule with ``Destination.Metrics.Status = Enabled`` (the engine says
+so on each event: ``event.metrics_enabled``) this keeps, per
+(source account, source region, SourceBucket, DestinationBucket, RuleId):
+
+=============================== ======= ==================================================
+``ReplicationLatency``           Seconds the largest latency of the versions completed in the period
+``BytesPendingReplication``      Bytes   bytes of versions pending now
+``OperationsPendingReplication`` Count   versions pending now
+``OperationsFailedReplication``  Count   failures in the period (live and Batch Replication)
+=============================== ======= ==================================================
+
+in namespace ``AWS/S3`` with dimensions ``SourceBucket``, ``DestinationBucket``
+(bucket *names*) and ``RuleId``, in the source account and region, so
+``cloudwatch.get_metric_data`` against the sandbox returns them.
+
+Publishing is cheap: a thread wakes every ``period`` seconds and writes only
+the rules that changed, plus the pending gauges of rules with something still
+pending (so a ``Maximum`` over any period sees them), plus one zero when a
+rule's backlog drains. Nothing is written for rules that are idle.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass, field
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "AWS/S3"
+
+
+@dataclass
+class _RuleState:
+    pending: dict[tuple[str, str | None], int] = field(default_factory=dict)  # (key, version) -> size
+    latency_max: float | None = None  # since the last publish
+    failed: int = 0  # since the last publish
+    dirty: bool = False
+    published_pending: tuple[int, int] = (0, 0)  # (operations, bytes) last written
+
+
+def _bucket_name(value: str) -> str:
+    return value.split(":::", 1)[1] if value and ":::" in value else (value or "")
 
 
 class ReplicationMetrics:
-    """Listens to ReplicationEngine events and publishes AWS/S3 replication metrics."""
+    """Listens to the ReplicationEngine's events and publishes AWS/S3 replication metrics."""
 
     def __init__(self, engine: Any, *, period: float = 1.0) -> None:
         self.engine = engine
         self.period = period
+        self._rules: dict[tuple[str, str, str, str, str], _RuleState] = {}
+        self._regions: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listening = False
+
+    # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        pass
+        if not self._listening:
+            self.engine.add_listener(self.on_event)
+            self._listening = True
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="s3xrep-sandbox-metrics", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
-        pass
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+        try:
+            self.flush()
+        except Exception:  # moto may already be reset
+            log.debug("final metrics flush failed", exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.period):
+            try:
+                self.flush()
+            except Exception:
+                log.exception("publishing replication metrics failed")
+
+    # ------------------------------------------------------------------ events
+
+    def on_event(self, event: Any) -> None:
+        """The engine's listener: one ReplicationEvent (pending, completed or failed)."""
+        if not getattr(event, "metrics_enabled", False):
+            return
+        region = self._region_of(event.source_bucket)
+        rule_key = (
+            event.source_account,
+            region,
+            _bucket_name(event.source_bucket),
+            _bucket_name(event.destination_bucket),
+            event.rule_id or "",
+        )
+        version = (event.key, event.version_id)
+        with self._lock:
+            state = self._rules.setdefault(rule_key, _RuleState())
+            if event.kind == "pending":
+                state.pending[version] = int(event.size or 0)
+            elif event.kind == "completed":
+                state.pending.pop(version, None)
+                if event.latency is not None:
+                    state.latency_max = max(state.latency_max or 0.0, float(event.latency))
+            elif event.kind == "failed":
+                state.pending.pop(version, None)
+                state.failed += 1
+            else:
+                return
+            state.dirty = True
+
+    def _region_of(self, bucket_name: str) -> str:
+        name = _bucket_name(bucket_name)
+        region = self._regions.get(name)
+        if region is None:
+            region = getattr(self.engine, "region", None) or "us-east-1"
+            try:
+                from moto.s3.models import s3_backends
+
+                entry = s3_backends.bucket_accounts.get(name)
+                if entry:
+                    bucket = s3_backends[entry[1]][entry[0]].buckets.get(name)
+                    if bucket is not None:
+                        region = bucket.region_name
+            except Exception:  # pragma: no cover - moto internals moved
+                log.debug("could not find the region of %s", name, exc_info=True)
+            self._regions[name] = region
+        return region
+
+    # ------------------------------------------------------------------ publishing
+
+    def snapshot(self) -> dict[tuple[str, str, str, str, str], dict[str, float]]:
+        """Current pending gauges per rule (for the sandbox UI and tests)."""
+        with self._lock:
+            return {
+                key: {
+                    "OperationsPendingReplication": len(state.pending),
+                    "BytesPendingReplication": sum(state.pending.values()),
+                }
+                for key, state in self._rules.items()
+            }
+
+    def flush(self) -> int:
+        """Publish what changed since the last flush; returns the number of datapoints written."""
+        batches: list[tuple[str, str, list[dict[str, Any]]]] = []
+        with self._lock:
+            for (account, region, source, destination, rule_id), state in self._rules.items():
+                operations, size = len(state.pending), sum(state.pending.values())
+                if not state.dirty and operations == 0 and state.published_pending == (0, 0):
+                    continue
+                dimensions = [
+                    {"Name": "SourceBucket", "Value": source},
+                    {"Name": "DestinationBucket", "Value": destination},
+                    {"Name": "RuleId", "Value": rule_id},
+                ]
+                data = [
+                    {"MetricName": "OperationsPendingReplication", "Value": operations, "Unit": "Count"},
+                    {"MetricName": "BytesPendingReplication", "Value": size, "Unit": "Bytes"},
+                ]
+                if state.latency_max is not None:
+                    data.append({"MetricName": "ReplicationLatency", "Value": state.latency_max, "Unit": "Seconds"})
+                if state.failed:
+                    data.append({"MetricName": "OperationsFailedReplication", "Value": state.failed, "Unit": "Count"})
+                for datum in data:
+                    datum["Dimensions"] = dimensions
+                batches.append((account, region, data))
+                state.latency_max = None
+                state.failed = 0
+                state.dirty = False
+                state.published_pending = (operations, size)
+        if not batches:
+            return 0
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        written = 0
+        for account, region, data in batches:
+            cloudwatch_backends[account][region].put_metric_data(NAMESPACE, data)
+            written += len(data)
+        return written
