@@ -111,16 +111,17 @@ def options_from_args(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.names import check_bucket_name
+
     try:
         options = options_from_args(args)
+        check_bucket_name(args.source[1])
+        check_bucket_name(args.dest[1])
     except ValueError as exc:
         print(f"s3xrep plan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         plan = make_plan(args.source, args.dest, options)
-    except ValueError as exc:  # a bucket name that breaks S3's rules
-        print(f"s3xrep plan: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         from ..aws.errors import AwsError, explain
 
@@ -137,12 +138,9 @@ def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], opti
     """Inspect both sides with their profiles and build the plan (reads only)."""
     from ..aws.clients import Clients, open_session
     from ..aws.inspect import gather_inputs
-    from ..core.names import check_bucket_name
     from ..core.plan import build_plan
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
-    check_bucket_name(source_bucket)
-    check_bucket_name(dest_bucket)
     inputs = gather_inputs(
         Clients(open_session(source_profile)),
         Clients(open_session(dest_profile)),
