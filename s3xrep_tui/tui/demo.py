@@ -1,0 +1,35 @@
+"""The demo's AWS: the embedded sandbox, as the app needs to know it.
+
+The app only needs a config file holding two profiles and a way to stop the
+sandbox at exit, so it takes any ``StartSandbox`` callable (the tests pass a
+bare moto server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class DemoEnvironment:
+    """A running sandbox: its AWS config file and which profile plays which part."""
+
+    config_path: str
+    profiles: Mapping[str, str]  # {"source": profile name, "destination": profile name}
+    stop: Callable[[], None] = field(default=_nothing, compare=False)
+
+
+StartSandbox = Callable[[], DemoEnvironment]
+
+
+def start_embedded_sandbox() -> DemoEnvironment:
+    """Start ``s3xrep_tui.sandbox.emulator.Sandbox`` (slow: run it in a worker)."""
+    from ..sandbox.emulator import PROFILES, Sandbox  # heavy (moto): only when the demo starts
+
+    sandbox = Sandbox(seed="demo").start()
+    return DemoEnvironment(str(sandbox.config_path), dict(PROFILES), sandbox.stop)

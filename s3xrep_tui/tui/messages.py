@@ -1,0 +1,58 @@
+"""Messages from thread workers to the widgets that show their results.
+
+Workers never touch widgets: they post one of these, and the handler (on the
+event loop) decides whether the result is still wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.message import Message
+
+from ..aws.errors import AwsError
+from ..aws.profiles import ProfileInfo
+from ..core.models import Account
+from .demo import DemoEnvironment
+
+
+class ProfilesLoaded(Message):
+    """The config files were read; ``preselect`` maps source/destination to profile names."""
+
+    def __init__(self, profiles: list[ProfileInfo], preselect: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.profiles = profiles
+        self.preselect = preselect
+
+
+class ProfilesFailed(Message):
+    def __init__(self, error: AwsError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class IdentityResolved(Message):
+    """STS answered (``account``) or failed (``error``) for the row ``key``.
+
+    ``generation`` identifies the request: a row re-resolved since then has a
+    newer one, and this late answer must not paint over it.
+    """
+
+    def __init__(self, key: str, generation: int, account: Account | None, error: AwsError | None) -> None:
+        super().__init__()
+        self.key = key
+        self.generation = generation
+        self.account = account
+        self.error = error
+
+
+class SandboxReady(Message):
+    def __init__(self, environment: DemoEnvironment) -> None:
+        super().__init__()
+        self.environment = environment
+
+
+class SandboxFailed(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

@@ -1,0 +1,332 @@
+"""Step 1: pick the source and destination identities.
+
+Profiles are listed in a worker, then every row resolves concurrently in its
+own worker (group ``identity:<key>``, exclusive, so ``r`` supersedes a slow
+answer); each answer updates its row in place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from ...aws.errors import AwsError
+from ...aws.profiles import ProfileInfo, list_profiles, resolve_identity
+from ..messages import IdentityResolved, ProfilesFailed, ProfilesLoaded
+from ..state import Choice, Identity
+from ..widgets.context_bar import ContextBar
+from ..widgets.profile_table import ProfileRow, ProfileTable
+from ..widgets.selection_summary import SelectionSummary
+
+if TYPE_CHECKING:
+    from ..app import S3xrepApp
+
+log = logging.getLogger(__name__)
+
+Role = Literal["source", "destination"]
+_generations = itertools.count(1)  # process-wide, so a recreated row never matches an old answer
+
+
+class AccountsScreen(Screen):
+    TITLE = "Accounts"
+
+    BINDINGS = [
+        Binding("s", "choose('source')", "Source"),
+        Binding("d", "choose('destination')", "Destination"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("slash", "filter", "Filter"),
+        Binding("enter", "continue", "Continue"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    AccountsScreen #filter { display: none; margin: 0 1; }
+    AccountsScreen #filter.-shown { display: block; }
+    AccountsScreen #detail { height: 3; padding: 0 1; margin-top: 1; background: $boost; }
+    AccountsScreen #hint { height: 1; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, ProfileRow] = {}  # every profile, whether the filter shows it or not
+        self.source_key: str | None = None
+        self.destination_key: str | None = None
+        self.confirmed = False
+        self.problem: Text | None = None  # a failure outside any row (config unreadable, sandbox down)
+        self.filter_text = ""
+
+    @property
+    def s3xrep(self) -> S3xrepApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo)
+        yield Input(placeholder="filter: profile, kind, region, account…", id="filter")
+        yield ProfileTable(id="profiles")
+        yield Static(id="detail")
+        yield Static(id="hint")
+        yield SelectionSummary(id="summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.s3xrep.demo:
+            self._set_hint(Text("Starting the embedded AWS sandbox…", style="bold"))
+        else:
+            self.load_profiles()
+        self.query_one(ProfileTable).focus()
+
+    # --- loading and resolving ----------------------------------------------
+
+    @work(thread=True, exclusive=True, group="profiles", exit_on_error=False)
+    def load_profiles(self, preselect: Mapping[str, str] | None = None) -> None:
+        """Read the config files (cheap, but still I/O) and post the list."""
+        worker = get_current_worker()
+        try:
+            profiles = list_profiles(include_ambient=not self.s3xrep.demo)
+        except AwsError as error:
+            if not worker.is_cancelled:
+                self.post_message(ProfilesFailed(error))
+            return
+        if not worker.is_cancelled:
+            self.post_message(ProfilesLoaded(profiles, preselect))
+
+    @on(ProfilesLoaded)
+    def _profiles_loaded(self, message: ProfilesLoaded) -> None:
+        self.problem = None
+        self.rows = {p.key: ProfileRow(p, Identity()) for p in message.profiles}
+        preselect = message.preselect or {}
+        by_name = {p.name: p.key for p in message.profiles}
+        self.source_key = by_name.get(preselect.get("source")) or (
+            self.source_key if self.source_key in self.rows else None
+        )
+        self.destination_key = by_name.get(preselect.get("destination")) or (
+            self.destination_key if self.destination_key in self.rows else None
+        )
+        self._mark_uses()
+        self._show_rows(keep_cursor_on=self.source_key)
+        self.resolve_all()
+
+    @on(ProfilesFailed)
+    def _profiles_failed(self, message: ProfilesFailed) -> None:
+        self.show_problem(message.error.message, message.error.fix)
+
+    def resolve_all(self) -> None:
+        for key in self.rows:
+            self.resolve(key)
+
+    def resolve(self, key: str) -> None:
+        row = self.rows[key]
+        row.generation = next(_generations)
+        row.identity = Identity("resolving")
+        self._row_changed(row)
+        self.run_worker(
+            partial(self._resolve_in_thread, key, row.profile.name, row.generation),
+            name=f"resolve {row.profile.label}",
+            group=f"identity:{key}",
+            exclusive=True,  # cancels the previous request for this row (it cannot be killed, only ignored)
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _resolve_in_thread(self, key: str, profile: str | None, generation: int) -> None:
+        worker = get_current_worker()
+        try:
+            account, error = resolve_identity(profile), None
+        except AwsError as exc:
+            account, error = None, exc
+        except Exception as exc:  # resolve_identity promises AwsError; a bug must still show up
+            log.exception("resolving %s crashed", profile or "the ambient chain")
+            account, error = None, AwsError(f"unexpected {type(exc).__name__}", "see the log file", "Bug")
+        if not worker.is_cancelled:
+            self.post_message(IdentityResolved(key, generation, account, error))
+
+    @on(IdentityResolved)
+    def _identity_resolved(self, message: IdentityResolved) -> None:
+        row = self.rows.get(message.key)
+        if row is None or row.generation != message.generation:
+            return  # a stale answer: the row was re-resolved or the list reloaded since
+        if message.account is not None:
+            row.identity = Identity("resolved", account=message.account)
+        else:
+            row.identity = Identity("failed", error=message.error)
+        self._row_changed(row)
+
+    # --- actions --------------------------------------------------------------
+
+    def action_choose(self, role: Role) -> None:
+        key = self.query_one(ProfileTable).highlighted_key
+        if key is None or key not in self.rows:
+            return
+        if role == "source":
+            self.source_key = key
+        else:
+            self.destination_key = key
+        self.confirmed = False
+        self._mark_uses()
+        self._sync_choices()
+
+    def action_refresh(self) -> None:
+        """Re-read the config files and resolve every row again."""
+        if self.s3xrep.demo and not self.rows:
+            return  # the sandbox is still starting; the app loads the list when it is up
+        self.confirmed = False
+        self.load_profiles()
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-shown")
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if not field.has_class("-shown") and not self.filter_text:
+            return
+        field.value = ""
+        field.remove_class("-shown")
+        self.query_one(ProfileTable).focus()
+
+    def action_continue(self) -> None:
+        source, destination = self._choice(self.source_key), self._choice(self.destination_key)
+        if source is None or destination is None or not (source.ready and destination.ready):
+            return  # the hint line says what is missing
+        self.confirmed = True
+        self.query_one(SelectionSummary).show(source, destination)
+        self._update_hint()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return True if self._ready() else None  # None: shown dimmed in the footer
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._update_detail()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._show_rows(keep_cursor_on=self.query_one(ProfileTable).highlighted_key)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, _: Input.Submitted) -> None:
+        self.query_one(ProfileTable).focus()
+
+    def show_problem(self, message: str, fix: str) -> None:
+        self.problem = Text.assemble(("✗ ", "red"), message, "\n  ", ("fix: ", "bold"), fix)
+        self._update_detail()
+        self._update_hint()
+
+    # --- painting ---------------------------------------------------------------
+
+    def _visible_rows(self) -> list[ProfileRow]:
+        terms = self.filter_text.lower().split()
+        return [row for row in self.rows.values() if all(term in row.haystack() for term in terms)]
+
+    def _show_rows(self, keep_cursor_on: str | None) -> None:
+        self.query_one(ProfileTable).show(self._visible_rows(), keep_cursor_on)
+        self._update_detail()
+        self._update_hint()
+
+    def _row_changed(self, row: ProfileRow) -> None:
+        self.query_one(ProfileTable).paint(row)
+        if row.profile.key == self.query_one(ProfileTable).highlighted_key:
+            self._update_detail()
+        if row.profile.key in (self.source_key, self.destination_key):
+            self._sync_choices()
+
+    def _mark_uses(self) -> None:
+        for key, row in self.rows.items():
+            use = ("S" if key == self.source_key else "") + ("D" if key == self.destination_key else "")
+            new = {"S": "SRC", "D": "DST", "SD": "S+D"}.get(use, "")
+            if new != row.use:
+                row.use = new
+                self.query_one(ProfileTable).paint(row)
+
+    def _choice(self, key: str | None) -> Choice | None:
+        row = self.rows.get(key) if key else None
+        return Choice(row.profile, row.identity) if row else None
+
+    def _ready(self) -> bool:
+        source, destination = self._choice(self.source_key), self._choice(self.destination_key)
+        return bool(source and destination and source.ready and destination.ready)
+
+    def _sync_choices(self) -> None:
+        app = self.s3xrep
+        app.source = self._choice(self.source_key)
+        app.destination = self._choice(self.destination_key)
+        if not self._ready():
+            self.confirmed = False
+        summary = self.query_one(SelectionSummary)
+        if self.confirmed and app.source and app.destination:
+            summary.show(app.source, app.destination)
+        else:
+            summary.hide()
+        self.refresh_bindings()
+        self._update_hint()
+
+    def _update_detail(self) -> None:
+        detail = self.query_one("#detail", Static)
+        if self.problem is not None:
+            detail.update(self.problem)
+            return
+        key = self.query_one(ProfileTable).highlighted_key
+        row = self.rows.get(key) if key else None
+        if row is None:
+            detail.update("")
+            return
+        p, identity = row.profile, row.identity
+        text = Text.assemble((p.label, "bold"), f" · {p.kind} · {p.detail}")
+        if p.endpoint_host:
+            text.append(f" · endpoint {p.endpoint_host}")
+        text.append("\n")
+        if identity.state == "resolved" and identity.account is not None:
+            text.append("✓ ", style="green")
+            text.append(identity.account.arn or identity.account.id)
+        elif identity.state == "failed" and identity.error is not None:
+            text.append("✗ ", style="red")
+            text.append(identity.error.message)
+            text.append("\n  fix: ", style="bold")
+            text.append(identity.error.fix)
+        else:
+            text.append("resolving…", style="dim")
+        detail.update(text)
+
+    def _update_hint(self) -> None:
+        self._set_hint(self._hint())
+
+    def _hint(self) -> Text:
+        if self.s3xrep.demo and not self.rows and self.problem is None:
+            return Text("Starting the embedded AWS sandbox…", style="bold")
+        if not self.rows:
+            return Text("No profiles found: add one with 'aws configure', or set AWS_* variables and press r.")
+        source, destination = self._choice(self.source_key), self._choice(self.destination_key)
+        missing = [f"{key} a {role}" for key, role, choice in (("s", "source", source), ("d", "destination", destination))
+                   if choice is None]
+        if missing:
+            return Text("Highlight a profile and press " + " and ".join(missing) + ".")
+        for role, choice in (("source", source), ("destination", destination)):
+            assert choice is not None
+            if choice.identity.state == "failed":
+                return Text(f"The {role} does not resolve: fix it and press r, or choose another profile.", style="red")
+        if not self._ready():
+            return Text("Waiting for STS…", style="dim")
+        if self.confirmed:
+            return Text("Accounts confirmed. Change either with s or d.")
+        return Text("Both identities resolved: press Enter to confirm.", style="bold")
+
+    def _set_hint(self, text: Text) -> None:
+        self.query_one("#hint", Static).update(text)
+
+    def choice(self, role: Role) -> Choice | None:
+        return self._choice(self.source_key if role == "source" else self.destination_key)
