@@ -6,8 +6,8 @@ so on each event: ``event.metrics_enabled``) this keeps, per
 
 =============================== ======= ==================================================
 ``ReplicationLatency``           Seconds the largest latency of the versions completed in the period
-``BytesPendingReplication``      Bytes   bytes of versions pending now
-``OperationsPendingReplication`` Count   versions pending now
+``BytesPendingReplication``      Bytes   bytes of versions pending (peak since the last publish)
+``OperationsPendingReplication`` Count   versions pending (peak since the last publish)
 ``OperationsFailedReplication``  Count   failures in the period (live and Batch Replication)
 =============================== ======= ==================================================
 
@@ -18,7 +18,10 @@ in namespace ``AWS/S3`` with dimensions ``SourceBucket``, ``DestinationBucket``
 Publishing is cheap: a thread wakes every ``period`` seconds and writes only
 the rules that changed, plus the pending gauges of rules with something still
 pending (so a ``Maximum`` over any period sees them), plus one zero when a
-rule's backlog drains. Nothing is written for rules that are idle.
+rule's backlog drains. Nothing is written for rules that are idle. A pending
+gauge carries the highest level seen since the previous publish (versions
+pending for less than a publish period still show), the next one the level
+after it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ NAMESPACE = "AWS/S3"
 @dataclass
 class _RuleState:
     pending: dict[tuple[str, str | None], int] = field(default_factory=dict)  # (key, version) -> size
+    peak: tuple[int, int] = (0, 0)  # highest (operations, bytes) pending since the last publish
     latency_max: float | None = None  # since the last publish
     failed: int = 0  # since the last publish
     dirty: bool = False
@@ -106,6 +110,10 @@ class ReplicationMetrics:
             state = self._rules.setdefault(rule_key, _RuleState())
             if event.kind == "pending":
                 state.pending[version] = int(event.size or 0)
+                state.peak = (
+                    max(state.peak[0], len(state.pending)),
+                    max(state.peak[1], sum(state.pending.values())),
+                )
             elif event.kind == "completed":
                 state.pending.pop(version, None)
                 if event.latency is not None:
@@ -153,9 +161,12 @@ class ReplicationMetrics:
         batches: list[tuple[str, str, list[dict[str, Any]]]] = []
         with self._lock:
             for (account, region, source, destination, rule_id), state in self._rules.items():
-                operations, size = len(state.pending), sum(state.pending.values())
-                if not state.dirty and operations == 0 and state.published_pending == (0, 0):
+                current = (len(state.pending), sum(state.pending.values()))
+                if not state.dirty and current == (0, 0) and state.published_pending == (0, 0):
                     continue
+                # the gauges carry the period's peak, so versions that were pending only briefly
+                # (a fast sandbox) still show; the next publish carries the level after that
+                operations, size = max(state.peak[0], current[0]), max(state.peak[1], current[1])
                 dimensions = [
                     {"Name": "SourceBucket", "Value": source},
                     {"Name": "DestinationBucket", "Value": destination},
@@ -176,6 +187,7 @@ class ReplicationMetrics:
                 state.failed = 0
                 state.dirty = False
                 state.published_pending = (operations, size)
+                state.peak = current
         if not batches:
             return 0
         from moto.cloudwatch.models import cloudwatch_backends

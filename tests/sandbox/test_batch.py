@@ -49,6 +49,7 @@ class Env:
     b: Clients
     batch: Any
     engine: Any
+    metrics: Any = None
 
     def s3control(self, region: str = REGION) -> Any:
         return self.a("s3control", region)
@@ -73,103 +74,32 @@ def env() -> Iterator[Env]:
             sandbox["clients"](B),
             sandbox["batch"],
             sandbox["engine"],
+            sandbox["metrics"],
         )
     finally:
         sandbox["stop"]()
 
 
 def _start_sandbox() -> dict[str, Any]:
-    try:
-        from s3xrep_tui.sandbox.emulator import Sandbox
-        from s3xrep_tui.sandbox.replication import ReplicationEngine  # noqa: F401  (the real engine exists)
-    except ImportError:
-        return _start_local_sandbox()
-    box = Sandbox(seed="empty", replication_delay=0.05, batch_task_rate=500.0)
+    from s3xrep_tui.sandbox.emulator import Sandbox
+
+    box = Sandbox(seed="empty", replication_delay=0.05, batch_task_rate=500.0, config_path=_config_path())
     box.start()
     return {
         "endpoint": box.endpoint_url,
         "clients": box.clients,
         "batch": box.batch,
         "engine": box.engine,
+        "metrics": box.metrics,
         "stop": box.stop,
     }
 
 
-def _start_local_sandbox() -> dict[str, Any]:
-    """Until the core sandbox lands: moto + BatchOperations over a minimal fake engine."""
-    from moto.iam.models import iam_backends
-    from moto.moto_api._internal.models import moto_api_backend
+def _config_path() -> Any:
+    import tempfile
+    from pathlib import Path
 
-    from s3xrep_tui.sandbox.batch import BatchOperations
-    from s3xrep_tui.sandbox.server import SandboxApp, SandboxServer
-
-    moto_api_backend.reset()
-    keys = {}
-    for account in (A, B):
-        backend = iam_backends[account]["global"]
-        backend.create_user(REGION, "batch-test-admin")
-        created = backend.create_access_key("batch-test-admin")
-        keys[account] = (created.access_key_id, created.secret_access_key)
-    engine = _FakeEngine()
-    batch = BatchOperations(engine, task_rate=500.0)
-    server = SandboxServer(SandboxApp([batch]))
-    server.start()
-    batch.start()
-
-    def clients(account: str) -> Clients:
-        key, secret = keys[account]
-        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=REGION)
-        return Clients(session, endpoint_url=server.endpoint_url)
-
-    def stop() -> None:
-        batch.stop()
-        server.stop()
-
-    return {"endpoint": server.endpoint_url, "clients": clients, "batch": batch, "engine": engine, "stop": stop}
-
-
-class _FakeEngine:
-    """The promised ReplicationEngine surface, copying versions through moto's backend."""
-
-    def __init__(self) -> None:
-        self.statuses: dict[tuple[str, str, str], str] = {}
-        self.listeners: list[Callable[[Any], None]] = []
-
-    def add_listener(self, fn: Callable[[Any], None]) -> None:
-        self.listeners.append(fn)
-
-    def _backend_bucket(self, name: str) -> Any:
-        from s3xrep_tui.sandbox.batch_manifest import find_bucket
-
-        return find_bucket(name)
-
-    def matching_rule(self, bucket: str, key: str, version_id: str) -> dict[str, Any] | None:
-        stored = self._backend_bucket(bucket)
-        config = getattr(stored, "replication", None) if stored else None
-        for rule in (config or {}).get("Rule", []):
-            prefix = (rule.get("Filter") or {}).get("Prefix", rule.get("Prefix", "")) or ""
-            if rule.get("Status") == "Enabled" and key.startswith(prefix):
-                return rule
-        return None
-
-    def status(self, bucket: str, key: str, version_id: str) -> str | None:
-        return self.statuses.get((bucket, key, version_id))
-
-    def replicate_now(self, bucket: str, key: str, version_id: str, *, via_batch: bool = True) -> str | None:
-        from s3xrep_tui.sandbox.batch_manifest import bucket_owner, s3_backend
-
-        rule = self.matching_rule(bucket, key, version_id)
-        if rule is None:
-            return "SrcObjectNotEligible"
-        destination = rule["Destination"]["Bucket"].split(":::")[-1]
-        source = s3_backend(bucket_owner(bucket)).get_object(bucket, key, version_id)
-        owner = bucket_owner(destination)
-        if owner is None:
-            self.statuses[(bucket, key, version_id)] = "FAILED"
-            return "DstBucketNotFound"
-        s3_backend(owner).put_object(destination, key, source.value)
-        self.statuses[(bucket, key, version_id)] = "COMPLETED"
-        return None
+    return Path(tempfile.mkdtemp(prefix="s3xrep-batch-test-")) / "aws-config"
 
 
 # ---------------------------------------------------------------------------- setup helpers
@@ -204,6 +134,9 @@ def make_world(
     trust: dict[str, Any] = TRUST_BATCH,
     initiate: bool = True,
     report_put: bool = True,
+    metrics: bool = False,
+    deleted: tuple[str, ...] = (),
+    replicate_delete_markers: bool = False,
 ) -> World:
     s3a, s3b, iam = env.a("s3"), env.b("s3"), env.a("iam")
     src, dst, report = _name("src"), _name("dst"), _name("report")
@@ -213,6 +146,8 @@ def make_world(
         client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for key in keys:
         s3a.put_object(Bucket=src, Key=key, Body=f"body of {key}".encode())
+    for key in deleted:
+        s3a.delete_object(Bucket=src, Key=key)  # a delete marker
     role_name = _name("batchrole")
     role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     statements: list[dict[str, Any]] = [
@@ -307,8 +242,18 @@ def make_world(
                         "Priority": 1,
                         "Status": "Enabled",
                         "Filter": {"Prefix": ""},
-                        "DeleteMarkerReplication": {"Status": "Disabled"},
-                        "Destination": {"Bucket": f"arn:aws:s3:::{dst}", "Account": B},
+                        "DeleteMarkerReplication": {
+                            "Status": "Enabled" if replicate_delete_markers else "Disabled"
+                        },
+                        "Destination": {
+                            "Bucket": f"arn:aws:s3:::{dst}",
+                            "Account": B,
+                            **(
+                                {"Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}}
+                                if metrics
+                                else {}
+                            ),
+                        },
                     }
                 ],
             },
@@ -726,6 +671,19 @@ def test_a_replication_failure_code_surfaces_in_the_report(env: Env, monkeypatch
     assert "DstPutObjectNotPermitted" in failed[0][6]
 
 
+def test_the_engine_failure_code_of_a_real_denial_lands_in_the_report(env: Env) -> None:
+    world = make_world(env, keys=["denied.txt"])
+    env.b("s3").delete_bucket_policy(Bucket=world.dst)  # account B no longer lets the replication role in
+    job = env.wait_status(create_job(env, world), TERMINAL)
+    assert job["Status"] == "Complete"
+    assert job["ProgressSummary"]["NumberOfTasksFailed"] == 1
+    _, rows = read_report(env, world, job["JobId"])
+    assert rows[0][3:5] == ["failed", "400"]
+    engine_code = env.engine.failure_code(world.src, "denied.txt", rows[0][2])
+    assert engine_code and rows[0][5] == engine_code
+    assert engine_code.startswith("Dst")
+
+
 def test_more_than_half_failed_after_the_minimum_fails_the_job(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(env.batch, "failure_threshold_min_tasks", 4)
     world = make_world(env, keys=[f"k{i:02d}" for i in range(12)], initiate=False)
@@ -821,6 +779,17 @@ def test_generator_filters_on_names_and_creation_time(env: Env) -> None:
     assert job_keys({"CreatedBefore": now + timedelta(hours=1)}) == 4
     assert job_keys({"CreatedAfter": now + timedelta(hours=1)}) == 0
     assert job_keys({"CreatedAfter": now - timedelta(hours=1), "ObjectReplicationStatuses": ["NONE"]}) == 4
+
+
+@pytest.mark.parametrize("replicated", [False, True], ids=["markers-not-replicated", "markers-replicated"])
+def test_delete_markers_are_listed_only_where_the_rule_replicates_them(env: Env, replicated: bool) -> None:
+    world = make_world(env, deleted=("b.txt",), replicate_delete_markers=replicated)
+    job = env.wait_status(create_job(env, world), TERMINAL)
+    assert job["Status"] == "Complete", job
+    assert job["ProgressSummary"]["TotalNumberOfTasks"] == (4 if replicated else 3)
+    assert job["ProgressSummary"]["NumberOfTasksFailed"] == 0
+    markers = env.b("s3").list_object_versions(Bucket=world.dst).get("DeleteMarkers", [])
+    assert [m["Key"] for m in markers] == (["b.txt"] if replicated else [])
 
 
 def test_generated_manifest_output_is_written_and_described(env: Env) -> None:
