@@ -120,7 +120,8 @@ class S3xrepApp(App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(binding_rows(self.screen), self.log_path))
+        note = self.sandbox.note if self.sandbox else None
+        self.push_screen(HelpScreen(binding_rows(self.screen), self.log_path, note))
 
     def action_back(self) -> None:
         if len(self.screen_stack) > 1:

@@ -22,6 +22,7 @@ class DemoEnvironment:
     config_path: str
     profiles: Mapping[str, str]  # {"source": profile name, "destination": profile name}
     stop: Callable[[], None] = field(default=_nothing, compare=False)
+    note: str = "A simulated AWS on this machine: nothing here touches real accounts."
 
 
 StartSandbox = Callable[[], DemoEnvironment]
@@ -29,7 +30,7 @@ StartSandbox = Callable[[], DemoEnvironment]
 
 def start_embedded_sandbox() -> DemoEnvironment:
     """Start ``s3xrep_tui.sandbox.emulator.Sandbox`` (slow: run it in a worker)."""
-    from ..sandbox.emulator import PROFILES, Sandbox  # heavy (moto): only when the demo starts
+    from ..sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox  # heavy (moto): only for the demo
 
     sandbox = Sandbox(seed="demo").start()
-    return DemoEnvironment(str(sandbox.config_path), dict(PROFILES), sandbox.stop)
+    return DemoEnvironment(str(sandbox.config_path), dict(PROFILES), sandbox.stop, SIMULATOR_NOTE)

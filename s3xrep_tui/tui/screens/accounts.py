@@ -105,12 +105,11 @@ class AccountsScreen(Screen):
     def _profiles_loaded(self, message: ProfilesLoaded) -> None:
         self.problem = None
         self.rows = {p.key: ProfileRow(p, Identity()) for p in message.profiles}
-        preselect = message.preselect or {}
-        by_name = {p.name: p.key for p in message.profiles}
-        self.source_key = by_name.get(preselect.get("source")) or (
-            self.source_key if self.source_key in self.rows else None
-        )
-        self.destination_key = by_name.get(preselect.get("destination")) or (
+        named = {p.name: p.key for p in message.profiles if p.name is not None}
+        preselect = {role: named[name] for role, name in (message.preselect or {}).items() if name in named}
+        # a reload keeps the choices whose profiles still exist
+        self.source_key = preselect.get("source") or (self.source_key if self.source_key in self.rows else None)
+        self.destination_key = preselect.get("destination") or (
             self.destination_key if self.destination_key in self.rows else None
         )
         self._mark_uses()

@@ -44,10 +44,11 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .note { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, rows: list[tuple[str, str, str]], log_path: str | None = None) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], log_path: str | None = None, note: str | None = None) -> None:
         super().__init__()
         self._rows = rows
         self._log_path = log_path
+        self._note = note
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -55,6 +56,8 @@ class HelpScreen(ModalScreen[None]):
             box.border_subtitle = "Esc closes"
             yield DataTable(cursor_type="row", show_cursor=False, zebra_stripes=True)
             note = "ctrl+p or : opens the command palette; / filters, Esc clears the filter."
+            if self._note:
+                note += f"\n{self._note}"
             if self._log_path:
                 note += f"\nLog: {self._log_path}"
             yield Static(Text(note), classes="note")
