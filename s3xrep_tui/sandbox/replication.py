@@ -49,7 +49,8 @@ _OBJECT_SUBRESOURCES = frozenset(
     {"tagging", "acl", "retention", "legal-hold", "uploadId", "partNumber", "restore", "attributes", "select", "torrent", "uploads"}
 )
 _NOT_REPLICATED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-_MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"  # moto's one fixed owner id
+_MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"  # moto's fixed object owner id
+_MOTO_LIST_BUCKETS_OWNER = "bcaf1ffd86f41161ca5fb16fd081034f"  # moto's fixed ListBuckets owner id
 
 MSG_DST_MISSING = "Destination bucket must exist."
 MSG_DST_UNVERSIONED = "Destination bucket must have versioning enabled."
@@ -783,7 +784,7 @@ class ReplicationMiddleware:
     def _rewrite_owner_ids(response: Response, owner_of: Callable[[str, str], str | None]) -> None:
         from .emulator import canonical_user_id
 
-        body = response.get_data(as_text=True)
+        body = response.get_data(as_text=True).replace(_MOTO_LIST_BUCKETS_OWNER, _MOTO_OWNER)
         if _MOTO_OWNER not in body:
             return
 

@@ -123,9 +123,19 @@ def s3_error(code: str, message: str, status: int = 400, **fields: str) -> Respo
 
 
 def quiet_server_logging() -> None:
-    """werkzeug logs every request to stderr even when moto is told not to."""
-    for name in ("werkzeug", "moto", "botocore", "urllib3"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    """Keep the server off stderr: werkzeug logs every request there even when moto is told not to.
+
+    Request logs are dropped; errors (moto's tracebacks, our own) still reach
+    whatever handlers the root logger has (the app's log file), and a
+    NullHandler on each logger stops Python's last-resort handler from
+    printing them to stderr when the root logger has none.
+    """
+    for name in ("werkzeug", "moto", "flask", "botocore", "urllib3", "s3xrep_tui.sandbox"):
+        logger = logging.getLogger(name)
+        if name != "s3xrep_tui.sandbox":
+            logger.setLevel(logging.ERROR)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
 
 
 class SandboxServer:

@@ -1,0 +1,95 @@
+"""``s3xrep sandbox``: run the embedded AWS sandbox (a simulator) in the foreground.
+
+Listens on 127.0.0.1 unless ``--host`` says otherwise, seeds the demo world,
+writes an AWS config file with the two demo profiles (keys included, mode
+0600), prints the endpoint and the ``export AWS_CONFIG_FILE=...`` line, and
+stops cleanly on Ctrl-C or SIGTERM. The server's own logging goes to a file,
+never to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILURE = 0, 1
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "sandbox",
+        help="run the embedded AWS sandbox (a local simulator of two accounts) in the foreground",
+        description="Run the embedded AWS sandbox: a SIMULATOR on this machine, not real AWS.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1 only)")
+    parser.add_argument("--seed", choices=("demo", "empty"), default="demo", help="what the accounts hold at start")
+    parser.add_argument("--aws-config", metavar="PATH", type=Path,
+                        help="where to write the AWS config file (default: under the user state directory)")
+    parser.add_argument("--replication-delay", type=float, default=1.0, metavar="SECONDS",
+                        help="how long a new version stays PENDING before it replicates (default: 1.0)")
+    parser.add_argument("--log-file", type=Path, help="server log file (default: under the user log directory)")
+    parser.set_defaults(handler=run)
+
+
+def _log_to_file(path: Path | None) -> Path:
+    import platformdirs
+
+    if path is None:
+        path = Path(platformdirs.user_log_dir("s3xrep-tui", appauthor=False)) / "sandbox.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # nothing of the server's goes to the terminal
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            root.removeHandler(handler)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox
+
+    if args.port < 0 or args.port > 65535:
+        print(f"s3xrep sandbox: --port {args.port} is not a TCP port", file=sys.stderr)
+        return 2
+    log_path = _log_to_file(args.log_file)
+    sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, config_path=args.aws_config,
+                      replication_delay=args.replication_delay)
+    try:
+        sandbox.start()
+    except OSError as exc:
+        print(f"s3xrep sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
+    try:
+        print(SIMULATOR_NOTE)
+        print(f"endpoint:   {sandbox.endpoint_url}")
+        print(f"profiles:   {PROFILES['source']} (source), {PROFILES['destination']} (destination)")
+        print(f"seed:       {args.seed} ({sandbox.seed_seconds:.1f}s)")
+        print(f"log:        {log_path}")
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"warning:    listening on {args.host}: anyone who reaches it can use these accounts")
+        print()
+        print(sandbox.export_line())
+        print()
+        print("Ctrl-C stops the sandbox.", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        sandbox.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    print("sandbox stopped.", flush=True)
+    return EXIT_OK
