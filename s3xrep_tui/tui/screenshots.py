@@ -1,0 +1,151 @@
+"""Regenerate the SVG screenshots in ``screenshots/``: ``python -m s3xrep_tui.tui.screenshots``.
+
+Each picture is the real app driven with Pilot at 120x40: the Accounts screen
+on a config of named profiles (two resolving against a local moto server, one
+expired SSO profile), the same in the demo on the embedded sandbox, and the
+help screen. HOME and the AWS variables point at a temp dir, so nothing of the
+machine's own AWS setup shows up; the endpoint's port is never rendered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from .app import S3xrepApp
+from .widgets.profile_table import ProfileTable
+
+SIZE = (120, 40)
+
+SSO_PROFILE = """\
+[profile corp-sso]
+sso_session = corp
+sso_account_id = 333333333333
+sso_role_name = Admin
+region = eu-central-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = us-east-1
+"""
+
+
+def _isolate(home: Path) -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")] + ["S3XREP_THEME"]:
+        os.environ.pop(name, None)
+    os.environ.update(
+        HOME=str(home),
+        XDG_STATE_HOME=str(home / "state"),
+        AWS_CONFIG_FILE=str(home / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+
+
+def _profiles_config(endpoint: str) -> str:
+    import boto3
+
+    sts = boto3.client(
+        "sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="screenshots", aws_secret_access_key="x"
+    )
+    sections = []
+    for name, account, region in (("acme-legacy", "111111111111", "us-east-1"), ("acme-platform", "222222222222", "eu-west-1")):
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/ops", RoleSessionName="alice")["Credentials"]
+        sections.append(
+            f"[profile {name}]\naws_access_key_id = {creds['AccessKeyId']}\n"
+            f"aws_secret_access_key = {creds['SecretAccessKey']}\naws_session_token = {creds['SessionToken']}\n"
+            f"region = {region}\nendpoint_url = {endpoint}\n"
+        )
+    return "\n".join(sections) + "\n" + SSO_PROFILE
+
+
+async def _settle(pilot: Any) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _choose_and_confirm(pilot: Any, source: str, destination: str, highlight: str | None = None) -> None:
+    await _settle(pilot)
+    table = pilot.app.screen.query_one(ProfileTable)
+    table.move_to(f"profile:{source}")
+    await pilot.press("s")
+    table.move_to(f"profile:{destination}")
+    await pilot.press("d", "enter")
+    if highlight:
+        table.move_to(f"profile:{highlight}")
+    await pilot.pause()
+
+
+async def _shoot(app: S3xrepApp, out: Path, name: str, drive: Callable[[Any], Awaitable[None]]) -> Path:
+    async with app.run_test(size=SIZE) as pilot:
+        await drive(pilot)
+        app.save_screenshot(f"{name}.svg", path=str(out))
+    return out / f"{name}.svg"
+
+
+async def _profiles_shots(out: Path, home: Path) -> list[Path]:
+    from ..sandbox.server import SandboxApp, SandboxServer
+
+    server = SandboxServer(SandboxApp([]))
+    server.start()
+    try:
+        (home / "aws-config").write_text(_profiles_config(server.endpoint_url))
+
+        async def accounts(pilot: Any) -> None:
+            await _choose_and_confirm(pilot, "acme-legacy", "acme-platform", highlight="corp-sso")
+
+        async def help_screen(pilot: Any) -> None:
+            await accounts(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+
+        return [
+            await _shoot(S3xrepApp(), out, "accounts", accounts),
+            await _shoot(S3xrepApp(), out, "help", help_screen),
+        ]
+    finally:
+        server.stop()
+
+
+async def _demo_shot(out: Path) -> Path:
+    async def demo(pilot: Any) -> None:
+        await _settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    return await _shoot(S3xrepApp(demo=True), out, "accounts-demo", demo)
+
+
+async def regenerate(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="s3xrep-screenshots-") as tmp:
+        home = Path(tmp)
+        _isolate(home)
+        from ..sandbox.server import quiet_server_logging
+
+        quiet_server_logging()
+        written = await _profiles_shots(out, home)
+        # last: starting the sandbox resets moto's state, which the keys above live in
+        written.append(await _demo_shot(out))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m s3xrep_tui.tui.screenshots", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
+    args = parser.parse_args(argv)
+    for path in asyncio.run(regenerate(Path(args.out))):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
