@@ -126,15 +126,20 @@ async def _demo_shot(out: Path) -> Path:
 
 async def regenerate(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="s3xrep-screenshots-") as tmp:
-        home = Path(tmp)
-        _isolate(home)
-        from ..sandbox.server import quiet_server_logging
+    saved = dict(os.environ)
+    try:
+        with tempfile.TemporaryDirectory(prefix="s3xrep-screenshots-") as tmp:
+            home = Path(tmp)
+            _isolate(home)
+            from ..sandbox.server import quiet_server_logging
 
-        quiet_server_logging()
-        written = await _profiles_shots(out, home)
-        # last: starting the sandbox resets moto's state, which the keys above live in
-        written.append(await _demo_shot(out))
+            quiet_server_logging()
+            written = await _profiles_shots(out, home)
+            # last: starting the sandbox resets moto's state, which the keys above live in
+            written.append(await _demo_shot(out))
+    finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
+        os.environ.clear()
+        os.environ.update(saved)
     return written
 
 
