@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,20 +11,7 @@ import pytest
 from s3xrep_tui.sandbox.metrics import ReplicationMetrics
 from s3xrep_tui.sandbox.replication import ReplicationEvent
 
-from .test_batch import A, REGION, TERMINAL, Env, create_job, make_world, wait_for
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[Env]:
-    from s3xrep_tui.sandbox.emulator import Sandbox
-
-    config = Path(tempfile.mkdtemp(prefix="s3xrep-metrics-test-")) / "aws-config"
-    box = Sandbox(seed="empty", replication_delay=0.05, batch_task_rate=500.0, config_path=config)
-    box.start()
-    try:
-        yield Env(box.endpoint_url, box.clients(A), box.clients("222222222222"), box.batch, box.engine, box.metrics)
-    finally:
-        box.stop()
+from .test_batch import A, REGION, TERMINAL, Env, create_job, env, make_world, wait_for  # noqa: F401 (env: fixture)
 
 
 def metric(env: Env, name: str, stat: str, source: str, destination: str, rule_id: str) -> list[float]:
