@@ -5,11 +5,15 @@ so on each event: ``event.metrics_enabled``) this keeps, per
 (source account, source region, SourceBucket, DestinationBucket, RuleId):
 
 =============================== ======= ==================================================
-``ReplicationLatency``           Seconds the largest latency of the versions completed in the period
+``ReplicationLatency``           Seconds the largest latency of the versions completed in the period (live only)
 ``BytesPendingReplication``      Bytes   bytes of versions pending (peak since the last publish)
 ``OperationsPendingReplication`` Count   versions pending (peak since the last publish)
 ``OperationsFailedReplication``  Count   failures in the period (live and Batch Replication)
 =============================== ======= ==================================================
+
+As on AWS, the latency and pending metrics describe live replication only:
+Batch Replication's pending/completed events (``event.via_batch``) are not
+counted there (a batch outcome still clears a version that was pending live).
 
 in namespace ``AWS/S3`` with dimensions ``SourceBucket``, ``DestinationBucket``
 (bucket *names*) and ``RuleId``, in the source account and region, so
@@ -108,7 +112,10 @@ class ReplicationMetrics:
         version = (event.key, event.version_id)
         with self._lock:
             state = self._rules.setdefault(rule_key, _RuleState())
+            batch = bool(getattr(event, "via_batch", False))
             if event.kind == "pending":
+                if batch:  # pending/latency metrics are live replication only (AWS); failures count both
+                    return
                 state.pending[version] = int(event.size or 0)
                 state.peak = (
                     max(state.peak[0], len(state.pending)),
@@ -116,7 +123,7 @@ class ReplicationMetrics:
                 )
             elif event.kind == "completed":
                 state.pending.pop(version, None)
-                if event.latency is not None:
+                if event.latency is not None and not batch:
                     state.latency_max = max(state.latency_max or 0.0, float(event.latency))
             elif event.kind == "failed":
                 state.pending.pop(version, None)

@@ -374,8 +374,12 @@ def test_a_second_run_filtered_on_none_finds_nothing_and_completed_finds_everyth
 def test_a_job_needing_confirmation_waits_suspended_until_ready(env: Env, confirmation: bool | None) -> None:
     world = make_world(env)
     if confirmation is None:
-        # botocore always sends what it is given; build the request without the flag
+        sent: list[bytes] = []
+        env.s3control().meta.events.register(
+            "before-send.s3-control.CreateJob", lambda request, **_: sent.append(request.body)
+        )
         job_id = create_job(env, world, ConfirmationRequired=None)
+        assert sent and b"ConfirmationRequired" not in sent[-1]  # the flag really was absent on the wire
     else:
         job_id = create_job(env, world, ConfirmationRequired=True)
 

@@ -119,7 +119,9 @@ def test_publisher_accounting(env: Env) -> None:
         assert metrics.flush() == 2
         feed(_event("completed", "a", source=source, latency=2.5))
         feed(_event("completed", "x", source=source, latency=7.0))  # never seen pending: no negative count
-        feed(_event("failed", "b", source=source, via_batch=True))
+        feed(_event("pending", "batch", source=source, size=1000, via_batch=True))  # not live: no gauge
+        feed(_event("completed", "batch", source=source, latency=99.0, via_batch=True))  # not live: no latency
+        feed(_event("failed", "b", source=source, via_batch=True))  # failures count both
         assert metrics.flush() == 4  # pending ops + bytes (the period started at 2), latency, failed
         assert metrics.flush() == 2  # the drained gauges: 0 and 0
         assert metrics.flush() == 0  # idle: nothing more
