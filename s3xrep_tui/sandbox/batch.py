@@ -710,10 +710,12 @@ class BatchOperations:
     def _run_task(self, job: Job, task: Task) -> TaskResult:
         if task.missing_version:
             return TaskResult(task, False, 400, "InvalidRequest", "Task failed due to missing VersionId")
+        owner = manifests.bucket_owner(task.bucket)
+        if owner is None:
+            return TaskResult(task, False, 400, "SrcBucketNotFound", f"The bucket {task.bucket} does not exist.")
         version_id = task.version_id
         if version_id is None:
-            owner = manifests.bucket_owner(task.bucket)
-            current = manifests.s3_backend(owner).get_object(task.bucket, task.key) if owner else None
+            current = manifests.s3_backend(owner).get_object(task.bucket, task.key)
             if current is None:
                 return TaskResult(task, False, 404, "NoSuchKey", "The specified key does not exist.")
             version_id = current.version_id
