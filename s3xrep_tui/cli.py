@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run_app(args: argparse.Namespace) -> int:
     from .tui.app import run_app
 
-    return run_app(demo=args.demo, log_file=args.log_file)
+    starter = None
+    if args.demo:
+        from .demo import start_embedded_sandbox as starter
+    return run_app(demo=args.demo, log_file=args.log_file, start_sandbox=starter)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Regenerate the SVG screenshots in ``screenshots/``: ``python -m s3xrep_tui.tui.screenshots``.
+"""Regenerate the SVG screenshots in ``screenshots/``: ``python -m s3xrep_tui.screenshots``.
 
 Each picture is the real app driven with Pilot at 120x40: the Accounts screen
 on a config of named profiles (two resolving against a local moto server, one
@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .app import S3xrepApp
-from .widgets.profile_table import ProfileTable
+from .demo import start_embedded_sandbox
+from .tui.app import S3xrepApp
+from .tui.widgets.profile_table import ProfileTable
 
 SIZE = (120, 40)
 
@@ -92,7 +93,7 @@ async def _shoot(app: S3xrepApp, out: Path, name: str, drive: Callable[[Any], Aw
 
 
 async def _profiles_shots(out: Path, home: Path) -> list[Path]:
-    from ..sandbox.server import SandboxApp, SandboxServer
+    from .sandbox.server import SandboxApp, SandboxServer
 
     server = SandboxServer(SandboxApp([]))
     server.start()
@@ -121,7 +122,7 @@ async def _demo_shot(out: Path) -> Path:
         await pilot.press("enter")
         await pilot.pause()
 
-    return await _shoot(S3xrepApp(demo=True), out, "accounts-demo", demo)
+    return await _shoot(S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox), out, "accounts-demo", demo)
 
 
 async def regenerate(out: Path) -> list[Path]:
@@ -131,7 +132,7 @@ async def regenerate(out: Path) -> list[Path]:
         with tempfile.TemporaryDirectory(prefix="s3xrep-screenshots-") as tmp:
             home = Path(tmp)
             _isolate(home)
-            from ..sandbox.server import quiet_server_logging
+            from .sandbox.server import quiet_server_logging
 
             quiet_server_logging()
             written = await _profiles_shots(out, home)
@@ -144,7 +145,7 @@ async def regenerate(out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m s3xrep_tui.tui.screenshots", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m s3xrep_tui.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
     args = parser.parse_args(argv)
     for path in asyncio.run(regenerate(Path(args.out))):

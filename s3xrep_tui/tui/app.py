@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from .. import __version__
-from .demo import DemoEnvironment, StartSandbox, start_embedded_sandbox
+from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
@@ -53,13 +53,15 @@ class S3xrepApp(App[int]):
         self,
         demo: bool = False,
         *,
-        start_sandbox: StartSandbox = start_embedded_sandbox,
+        start_sandbox: StartSandbox | None = None,
         log_path: str | Path | None = None,
         theme: str | None = None,
     ) -> None:
         """``demo``: run on a sandbox that ``start_sandbox`` starts (in a worker);
         ``log_path``: shown in the help screen; ``theme``: any Textual theme name."""
         super().__init__()
+        if demo and start_sandbox is None:
+            raise ValueError("demo mode needs start_sandbox (the cli passes the embedded sandbox)")
         self.demo = demo
         self._start_sandbox = start_sandbox
         self.sandbox: DemoEnvironment | None = None
@@ -149,12 +151,12 @@ class S3xrepApp(App[int]):
         yield SystemCommand("Quit", "Leave s3xrep", self.action_quit)
 
 
-def run_app(demo: bool = False, log_file: str | None = None) -> int:
+def run_app(demo: bool = False, log_file: str | None = None, start_sandbox: StartSandbox | None = None) -> int:
     """Run the TUI with logging sent to a file; returns the exit code."""
     from .logs import configure_logging
 
     log_path = configure_logging(log_file)
-    app = S3xrepApp(demo=demo, log_path=log_path, theme=os.environ.get("S3XREP_THEME"))
+    app = S3xrepApp(demo=demo, start_sandbox=start_sandbox, log_path=log_path, theme=os.environ.get("S3XREP_THEME"))
     app.run()
     log.info("app closed (return code %s)", app.return_code)
     return app.return_code or 0

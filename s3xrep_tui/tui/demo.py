@@ -26,11 +26,3 @@ class DemoEnvironment:
 
 
 StartSandbox = Callable[[], DemoEnvironment]
-
-
-def start_embedded_sandbox() -> DemoEnvironment:
-    """Start ``s3xrep_tui.sandbox.emulator.Sandbox`` (slow: run it in a worker)."""
-    from ..sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox  # heavy (moto): only for the demo
-
-    sandbox = Sandbox(seed="demo").start()
-    return DemoEnvironment(str(sandbox.config_path), dict(PROFILES), sandbox.stop, SIMULATOR_NOTE)

@@ -297,11 +297,10 @@ async def test_demo_reports_a_sandbox_that_does_not_start(aws_env: Path) -> None
         assert "DEMO" in header(app)
 
 
-@pytest.mark.skipif(
-    __import__("importlib").util.find_spec("s3xrep_tui.sandbox.emulator") is None, reason="sandbox not built"
-)
 async def test_demo_on_the_real_sandbox_resolves_both_accounts(aws_env: Path, tmp_path: Path) -> None:
-    app = S3xrepApp(demo=True)
+    from s3xrep_tui.demo import start_embedded_sandbox
+
+    app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         text = header(app)

@@ -1,11 +1,11 @@
-"""``python -m s3xrep_tui.tui.screenshots`` writes the three SVGs and leaves the environment alone."""
+"""``python -m s3xrep_tui.screenshots`` writes the three SVGs and leaves the environment alone."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from s3xrep_tui.tui.screenshots import main
+from s3xrep_tui.screenshots import main
 
 
 def test_regenerates_the_screenshots(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
