@@ -160,7 +160,10 @@ class SandboxServer:
         quiet_server_logging()
         self._server = make_server(self._host, self._port, self.app, threaded=True, request_handler=MotoRequestHandler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="s3xrep-sandbox-http", daemon=True)
+        # a short poll interval makes stop() quick (shutdown() waits for the next poll)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="s3xrep-sandbox-http", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
