@@ -78,17 +78,13 @@ def test_the_batch_job_replicates_every_existing_eligible_object(sandbox: Sandbo
 
     source = sandbox.clients(SOURCE_ACCOUNT)("s3")
     destination = sandbox.clients(DESTINATION_ACCOUNT)("s3")
-    paginate = lambda s3, bucket: [  # noqa: E731
-        (v["Key"], v["VersionId"])
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-        for v in page.get("Versions", [])
-    ]
-    replicas = set(paginate(destination, DESTINATION))
-    eligible = {
-        (key, version)
-        for key, version in paginate(source, SOURCE)
-        if source.head_object(Bucket=SOURCE, Key=key, VersionId=version).get("StorageClass") not in ("GLACIER",)
-    }
+    def versions(s3: Any, bucket: str) -> list[dict]:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        return [v for page in pages for v in page.get("Versions", [])]
+
+    replicas = {(v["Key"], v["VersionId"]) for v in versions(destination, DESTINATION)}
+    # GLACIER objects are not replicable (reference 1.6); the seed has a few
+    eligible = {(v["Key"], v["VersionId"]) for v in versions(source, SOURCE) if v["StorageClass"] != "GLACIER"}
     assert eligible <= replicas  # same version ids on both sides
     assert len(eligible) == progress["TotalNumberOfTasks"]
 

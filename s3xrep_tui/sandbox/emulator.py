@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from .batch import BatchOperations
+from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine, ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
 
@@ -94,8 +96,8 @@ class Sandbox:
         self.region = region
         self.config_path: Path = Path(config_path) if config_path is not None else default_config_path()
         self.engine = ReplicationEngine(replication_delay=replication_delay, region=region)
-        self.batch: Any = None
-        self.metrics: Any = None
+        self.batch: BatchOperations | None = None
+        self.metrics: ReplicationMetrics | None = None
         self._server: SandboxServer | None = None
         self._started = False
         self.seed_seconds: float | None = None
@@ -123,20 +125,15 @@ class Sandbox:
 
         moto_api_backend.reset()
         self._create_account_keys()
-        middlewares: list[Middleware] = []
-        self.batch = _make_batch(self.engine, self.batch_task_rate)
-        if self.batch is not None:
-            middlewares.append(self.batch)
-        middlewares.append(ReplicationMiddleware(self.engine))
-        self.metrics = _make_metrics(self.engine)
+        self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate)
+        self.metrics = ReplicationMetrics(self.engine)
+        middlewares: list[Middleware] = [self.batch, ReplicationMiddleware(self.engine)]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True
         self.engine.start()
-        if self.batch is not None:
-            self.batch.start()
-        if self.metrics is not None:
-            self.metrics.start()
+        self.batch.start()
+        self.metrics.start()
         started = time.perf_counter()
         if self.seed == "demo":
             from .seed import seed_demo
@@ -256,24 +253,3 @@ class Sandbox:
             created.secret_access_key = secret
             backend.access_keys[created.physical_resource_id] = created
 
-
-def _make_batch(engine: ReplicationEngine, task_rate: float) -> Any:
-    try:
-        from .batch import BatchOperations  # type: ignore[import-not-found]
-    except ModuleNotFoundError as exc:  # batch.py is being written by another engineer: remove this guard once it lands
-        if exc.name != f"{__package__}.batch":
-            raise
-        log.warning("S3 Batch Operations emulation not available (sandbox/batch.py missing)")
-        return None
-    return BatchOperations(engine, task_rate=task_rate)
-
-
-def _make_metrics(engine: ReplicationEngine) -> Any:
-    try:
-        from .metrics import ReplicationMetrics  # type: ignore[import-not-found]
-    except ModuleNotFoundError as exc:  # metrics.py is being written by another engineer: remove this guard once it lands
-        if exc.name != f"{__package__}.metrics":
-            raise
-        log.warning("replication metrics emulation not available (sandbox/metrics.py missing)")
-        return None
-    return ReplicationMetrics(engine)
