@@ -92,8 +92,10 @@ def account_root_arn(account_id: str, partition: Partition = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:root"
 
 
-def bucket_from_arn(arn: str) -> str:
-    """``arn:aws:s3:::name`` -> ``name`` (a bare name is returned unchanged)."""
+def bucket_from_arn(arn: str | None) -> str:
+    """``arn:aws:s3:::name`` -> ``name`` (a bare name is returned unchanged, None as "")."""
+    if not arn:
+        return ""
     return arn.split(":::", 1)[1] if ":::" in arn else arn
 
 

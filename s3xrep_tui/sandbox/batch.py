@@ -51,10 +51,12 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from s3xrep_tui.core.names import bucket_from_arn
 from s3xrep_tui.sandbox import batch_manifest as manifests
 from s3xrep_tui.sandbox.batch_manifest import JobFailure, Task
 from s3xrep_tui.sandbox.batch_protocol import S3ControlError, error_response, parse_body, respond, route
 from s3xrep_tui.sandbox.batch_report import TaskResult, report_prefix, write_report
+from s3xrep_tui.sandbox.moto_access import bucket_owner, find_bucket, is_delete_marker, s3_backend
 from s3xrep_tui.sandbox.server import Call, Forward
 
 log = logging.getLogger(__name__)
@@ -543,8 +545,8 @@ class BatchOperations:
         report = job.request.get("Report") or {}
         if not report.get("Enabled"):
             return
-        bucket = manifests.bucket_from_arn(report.get("Bucket"))
-        owner = manifests.bucket_owner(bucket)
+        bucket = bucket_from_arn(report.get("Bucket"))
+        owner = bucket_owner(bucket)
         expected = report.get("ExpectedBucketOwner")
         key = f"{report_prefix(report.get('Prefix'), job.job_id)}/manifest.json"
         if owner is None or (expected and expected != owner):
@@ -553,11 +555,11 @@ class BatchOperations:
             raise JobFailure("ReportNotWritable", REPORT_NOT_WRITABLE)
 
     def _generate(self, job: Job, generator: dict[str, Any]) -> list[Task]:
-        source = manifests.bucket_from_arn(generator.get("SourceBucket"))
-        bucket = manifests.find_bucket(source)
+        source = bucket_from_arn(generator.get("SourceBucket"))
+        bucket = find_bucket(source)
         if bucket is None:
             raise JobFailure("SrcBucketNotFound", f"The source bucket {source} does not exist.")
-        owner = manifests.bucket_owner(source)
+        owner = bucket_owner(source)
         expected = generator.get("ExpectedBucketOwner")
         if expected and expected != owner:
             raise JobFailure(
@@ -587,8 +589,8 @@ class BatchOperations:
         self, job: Job, generator: dict[str, Any], source: str, tasks: list[Task]
     ) -> None:
         location = generator.get("ManifestOutputLocation") or {}
-        bucket = manifests.bucket_from_arn(location.get("Bucket"))
-        owner = manifests.bucket_owner(bucket)
+        bucket = bucket_from_arn(location.get("Bucket"))
+        owner = bucket_owner(bucket)
         prefix = (location.get("ManifestPrefix") or "").strip("/")
         base = f"{prefix}/job-{job.job_id}" if prefix else f"job-{job.job_id}"
         expected = location.get("ExpectedManifestBucketOwner")
@@ -630,7 +632,7 @@ class BatchOperations:
         manifest = job.request["Manifest"]
         location = manifest.get("Location") or {}
         bucket, key = manifests.object_from_arn(location.get("ObjectArn", ""))
-        owner = manifests.bucket_owner(bucket)
+        owner = bucket_owner(bucket)
         version_id = location.get("ObjectVersionId")
         forbidden = JobFailure("ManifestNotReadable", manifests.MANIFEST_FORBIDDEN_REASON)
         if owner is None:
@@ -639,8 +641,8 @@ class BatchOperations:
             raise forbidden
         if version_id and not self.permitted(job.role_arn, "s3:GetObjectVersion", bucket, key):
             raise forbidden
-        stored = manifests.s3_backend(owner).get_object(bucket, key, version_id)
-        if stored is None or manifests.is_delete_marker(stored):
+        stored = s3_backend(owner).get_object(bucket, key, version_id)
+        if stored is None or is_delete_marker(stored):
             raise forbidden
         expected_etag = (location.get("ETag") or "").strip('"')
         if expected_etag != stored.etag.strip('"'):
@@ -660,14 +662,14 @@ class BatchOperations:
         role_account = match.group(1) if match else ""
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
         identity = bool(self.iam.role_allows(role_account, role_arn, action, resource))
-        stored = manifests.find_bucket(bucket)
+        stored = find_bucket(bucket)
         decision = "none"
         if stored is not None and stored.policy:
             policy = stored.policy.decode() if isinstance(stored.policy, bytes) else str(stored.policy)
             decision = self.iam.resource_policy_decision(policy, role_arn, action, resource)
         if decision == "deny":
             return False
-        if manifests.bucket_owner(bucket) == role_account:
+        if bucket_owner(bucket) == role_account:
             return identity or decision == "allow"
         return identity and decision == "allow"
 
@@ -710,12 +712,12 @@ class BatchOperations:
     def _run_task(self, job: Job, task: Task) -> TaskResult:
         if task.missing_version:
             return TaskResult(task, False, 400, "InvalidRequest", "Task failed due to missing VersionId")
-        owner = manifests.bucket_owner(task.bucket)
+        owner = bucket_owner(task.bucket)
         if owner is None:
             return TaskResult(task, False, 400, "SrcBucketNotFound", f"The bucket {task.bucket} does not exist.")
         version_id = task.version_id
         if version_id is None:
-            current = manifests.s3_backend(owner).get_object(task.bucket, task.key)
+            current = s3_backend(owner).get_object(task.bucket, task.key)
             if current is None:
                 return TaskResult(task, False, 404, "NoSuchKey", "The specified key does not exist.")
             version_id = current.version_id
@@ -748,7 +750,7 @@ class BatchOperations:
         if results and report.get("Enabled"):
             try:
                 job_keys = write_report(
-                    manifests.bucket_from_arn(report.get("Bucket")),
+                    bucket_from_arn(report.get("Bucket")),
                     report.get("Prefix"),
                     job.job_id,
                     results,

@@ -15,6 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+from ..core.names import bucket_from_arn
+from .moto_access import bucket_owner, find_bucket, is_delete_marker, s3_backend
+
 NO_KEYS_REASON = "Manifest generation found no keys matching the filter criteria."
 MANIFEST_FORBIDDEN_REASON = "Reading the manifest is forbidden: AccessDenied"
 
@@ -37,33 +40,6 @@ class Task:
 
 
 # ---------------------------------------------------------------------------- moto access
-
-
-def s3_backend(account_id: str) -> Any:
-    from moto.s3.models import s3_backends
-
-    return s3_backends[account_id]["aws"]
-
-
-def bucket_owner(bucket_name: str) -> str | None:
-    from moto.s3.models import s3_backends
-
-    entry = s3_backends.bucket_accounts.get(bucket_name)
-    return entry[1] if entry else None
-
-
-def find_bucket(bucket_name: str) -> Any | None:
-    owner = bucket_owner(bucket_name)
-    if owner is None:
-        return None
-    return s3_backend(owner).buckets.get(bucket_name)
-
-
-def bucket_from_arn(arn: str | None) -> str:
-    """``arn:aws:s3:::name`` -> ``name`` (a bare name passes through)."""
-    if not arn:
-        return ""
-    return arn.split(":::", 1)[1] if ":::" in arn else arn
 
 
 def object_from_arn(arn: str) -> tuple[str, str]:
@@ -90,12 +66,6 @@ def all_versions(bucket: Any) -> list[Any]:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def is_delete_marker(version: Any) -> bool:
-    from moto.s3.models import FakeDeleteMarker
-
-    return isinstance(version, FakeDeleteMarker)
 
 
 # ---------------------------------------------------------------------------- generator

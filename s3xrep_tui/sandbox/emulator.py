@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .batch import BatchOperations
+from .bucket_settings import BucketSettingsMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine, ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
@@ -127,7 +128,7 @@ class Sandbox:
         self._create_account_keys()
         self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate)
         self.metrics = ReplicationMetrics(self.engine)
-        middlewares: list[Middleware] = [self.batch, ReplicationMiddleware(self.engine)]
+        middlewares: list[Middleware] = [self.batch, BucketSettingsMiddleware(), ReplicationMiddleware(self.engine)]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True

@@ -35,6 +35,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.names import bucket_from_arn
+from .moto_access import find_bucket
+
 log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/S3"
@@ -48,10 +51,6 @@ class _RuleState:
     failed: int = 0  # since the last publish
     dirty: bool = False
     published_pending: tuple[int, int] = (0, 0)  # (operations, bytes) last written
-
-
-def _bucket_name(value: str) -> str:
-    return value.split(":::", 1)[1] if value and ":::" in value else (value or "")
 
 
 class ReplicationMetrics:
@@ -105,8 +104,8 @@ class ReplicationMetrics:
         rule_key = (
             event.source_account,
             region,
-            _bucket_name(event.source_bucket),
-            _bucket_name(event.destination_bucket),
+            bucket_from_arn(event.source_bucket),
+            bucket_from_arn(event.destination_bucket),
             event.rule_id or "",
         )
         version = (event.key, event.version_id)
@@ -133,20 +132,13 @@ class ReplicationMetrics:
             state.dirty = True
 
     def _region_of(self, bucket_name: str) -> str:
-        name = _bucket_name(bucket_name)
+        name = bucket_from_arn(bucket_name)
         region = self._regions.get(name)
         if region is None:
             region = getattr(self.engine, "region", None) or "us-east-1"
-            try:
-                from moto.s3.models import s3_backends
-
-                entry = s3_backends.bucket_accounts.get(name)
-                if entry:
-                    bucket = s3_backends[entry[1]][entry[0]].buckets.get(name)
-                    if bucket is not None:
-                        region = bucket.region_name
-            except Exception:  # pragma: no cover - moto internals moved
-                log.debug("could not find the region of %s", name, exc_info=True)
+            bucket = find_bucket(name)
+            if bucket is not None:
+                region = bucket.region_name
             self._regions[name] = region
         return region
 

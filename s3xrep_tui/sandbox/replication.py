@@ -40,6 +40,7 @@ from xml.sax.saxutils import unescape
 from werkzeug.wrappers import Response
 
 from . import iam_eval
+from .moto_access import find_bucket, find_version, is_delete_marker, object_tags, s3_backend
 from .server import Call, Forward, s3_error
 
 log = logging.getLogger(__name__)
@@ -93,45 +94,6 @@ class _Task:
     role: str = field(compare=False)
     rule: dict[str, Any] = field(compare=False)
     written_at: float = field(compare=False)
-
-
-# -- moto access ---------------------------------------------------------------------------
-
-
-def s3_backend(account_id: str) -> Any:
-    from moto.s3.models import s3_backends
-
-    return s3_backends[account_id]["aws"]
-
-
-def find_bucket(name: str) -> Any | None:
-    """moto's FakeBucket for ``name`` in whichever account owns it (the namespace is global), or None."""
-    from moto.s3.models import s3_backends
-
-    entry = s3_backends.bucket_accounts.get(name)
-    if entry is None:
-        return None
-    partition, account = entry
-    return s3_backends[account][partition].buckets.get(name)
-
-
-def find_version(bucket: Any, key: str, version_id: str) -> Any | None:
-    for version in bucket.keys.getlist(key, []) or []:
-        if str(version.version_id) == str(version_id):
-            return version
-    return None
-
-
-def is_delete_marker(version: Any) -> bool:
-    from moto.s3.models import FakeDeleteMarker
-
-    return isinstance(version, FakeDeleteMarker)
-
-
-def object_tags(bucket: Any, version: Any) -> dict[str, str]:
-    if is_delete_marker(version):
-        return {}
-    return dict(s3_backend(bucket.account_id).tagger.get_tag_dict_for_resource(version.arn))
 
 
 def find_kms_key(key_ref: str, default_account: str, default_region: str) -> Any | None:
@@ -702,9 +664,6 @@ class ReplicationMiddleware:
                 self._rewrite_owner_ids(response, lambda *_: call.account_id)
             return response
         bucket = find_bucket(call.bucket)
-        expected = call.request.headers.get("x-amz-expected-bucket-owner")
-        if expected and bucket is not None and expected != bucket.account_id:
-            return s3_error("AccessDenied", "Access Denied", 403)
         if call.key is None:
             return self._bucket_call(call, bucket, forward)
         return self._object_call(call, forward)

@@ -1,9 +1,9 @@
-"""AWS behaviour moto 5.2.5 lacks, emulated in front of it, to test our side over HTTP.
+"""Inspection against the S3 behaviour moto 5.2.5 lacks, as the sandbox emulates it.
 
-moto ignores ``ExpectedBucketOwner`` and does not implement Request Payment.
-The two middlewares below answer like S3 does (403 with an empty body and the
-``x-amz-bucket-region`` header for HEAD; AccessDenied XML otherwise; the
-``RequestPaymentConfiguration`` document) so the real request/response path of
+moto ignores ``ExpectedBucketOwner`` and does not implement Request Payment;
+the sandbox's ``BucketSettingsMiddleware`` answers like S3 (403 with an empty
+body and the ``x-amz-bucket-region`` header for HEAD, AccessDenied XML
+otherwise, the stored payer), so the real request/response path of
 inspect_bucket and gather_inputs is exercised.
 """
 
@@ -12,56 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from werkzeug.wrappers import Response
 
 from s3xrep_tui.aws.errors import AwsError
 from s3xrep_tui.aws.inspect import bucket_region, gather_inputs, inspect_bucket
 from s3xrep_tui.core.models import MigrationOptions
-from s3xrep_tui.sandbox.server import Call, Forward, s3_error
+from s3xrep_tui.sandbox.bucket_settings import BucketSettingsMiddleware
 
 from .conftest import DEST_ID, SOURCE_ID, Accounts
 
-_payers: dict[str, str] = {}
-
-
-def _bucket_home(bucket: str) -> tuple[str, str] | None:
-    """(owner account, region) of a bucket in moto's backend."""
-    from moto.s3.models import s3_backends
-
-    found = s3_backends.bucket_accounts.get(bucket)
-    if found is None:
-        return None
-    partition, account = found
-    return account, s3_backends[account][partition].buckets[bucket].region_name
-
-
-def expected_owner(call: Call, forward: Forward) -> Response:
-    expected = call.request.headers.get("x-amz-expected-bucket-owner")
-    if call.service == "s3" and not call.is_s3control and call.bucket and expected:
-        home = _bucket_home(call.bucket)
-        if home is not None and home[0] != expected:
-            if call.method == "HEAD":
-                return Response(status=403, headers={"x-amz-bucket-region": home[1]})
-            return s3_error("AccessDenied", "Access Denied", 403)
-    return forward()
-
-
-def request_payment(call: Call, forward: Forward) -> Response:
-    if call.service == "s3" and call.bucket and not call.key and "requestPayment" in call.args:
-        if call.method == "PUT":
-            _payers[call.bucket] = "Requester" if b"Requester" in call.body else "BucketOwner"
-            return Response(status=200)
-        if call.method == "GET":
-            payer = _payers.get(call.bucket, "BucketOwner")
-            return Response(
-                '<?xml version="1.0" encoding="UTF-8"?>\n<RequestPaymentConfiguration '
-                f'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Payer>{payer}</Payer></RequestPaymentConfiguration>',
-                content_type="application/xml",
-            )
-    return forward()
-
-
-SANDBOX_MIDDLEWARES = [expected_owner, request_payment]
+SANDBOX_MIDDLEWARES = [BucketSettingsMiddleware()]
 
 
 @pytest.fixture(scope="module")
