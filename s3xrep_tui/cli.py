@@ -27,6 +27,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+# The order commands are listed in; any other module of s3xrep_tui.commands follows.
+_COMMAND_ORDER = ("plan", "apply", "jobs", "verify", "canary", "undo", "sandbox")
+
+
+def _command_modules() -> list:
+    """Every module of ``s3xrep_tui.commands`` with an ``add_parser`` (stdlib-only at import)."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    names = [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
+    names.sort(key=lambda n: (_COMMAND_ORDER.index(n) if n in _COMMAND_ORDER else len(_COMMAND_ORDER), n))
+    modules = [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
+    return [m for m in modules if hasattr(m, "add_parser")]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s3xrep", description="Set up, watch and prove S3 cross-account replication.")
     parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
@@ -34,15 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    from .commands import plan as plan_command  # stdlib-only module: cheap to import
-
-    plan_command.add_parser(sub)
-    try:
-        from .commands import sandbox as sandbox_command
-    except ImportError:  # the sandbox command lands with the sandbox
-        pass
-    else:
-        sandbox_command.add_parser(sub)
+    for command in _command_modules():
+        command.add_parser(sub)
     return parser
 
 
