@@ -75,3 +75,11 @@ class Clients:
             if service == "s3control":
                 client.meta.events.register("before-sign.s3-control.*", _strip_account_host_prefix)
         return client
+
+
+def clients_for(profile: str | None) -> Clients:
+    """Clients for a profile name as the user typed it (None or "" = the ambient chain).
+
+    The one place commands and screens turn an identity choice into clients.
+    """
+    return Clients(open_session(profile))

@@ -136,14 +136,14 @@ def run(args: argparse.Namespace) -> int:
 
 def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
     """Inspect both sides with their profiles and build the plan (reads only)."""
-    from ..aws.clients import Clients, open_session
+    from ..aws.clients import clients_for
     from ..aws.inspect import gather_inputs
     from ..core.plan import build_plan
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
     inputs = gather_inputs(
-        Clients(open_session(source_profile)),
-        Clients(open_session(dest_profile)),
+        clients_for(source_profile),
+        clients_for(dest_profile),
         source_bucket,
         dest_bucket,
         options,
