@@ -70,7 +70,7 @@ def test_the_batch_job_replicates_every_existing_eligible_object(sandbox: Sandbo
         job = s3control.describe_job(AccountId=SOURCE_ACCOUNT, JobId=applied["job_id"])["Job"]
         return job if job["Status"] in ("Complete", "Failed", "Cancelled") else None
 
-    job = wait_for(finished, timeout=60, interval=0.1, what="the Batch Replication job to finish")
+    job = wait_for(finished, timeout=60, what="the Batch Replication job to finish")
     progress = job["ProgressSummary"]
     assert job["Status"] == "Complete", job.get("FailureReasons")
     assert progress["NumberOfTasksFailed"] == 0

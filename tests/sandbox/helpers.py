@@ -19,16 +19,21 @@ SRC_ACTIONS = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s
 DST_ACTIONS = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"]
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01, what: str = "condition") -> T:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    Starts at 10 ms and backs off to 100 ms: quick when things are quick, cheap when not.
+    """
     deadline = time.monotonic() + timeout
+    delay = 0.01
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value {value!r}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.1)
 
 
 def head_status(s3: Any, bucket: str, key: str, version_id: str | None = None) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,24 +18,12 @@ from botocore.exceptions import ClientError
 
 from s3xrep_tui.aws.clients import Clients
 
+from .helpers import wait_for
+
 A = "111111111111"
 B = "222222222222"
 REGION = "us-east-1"
 TERMINAL = {"Complete", "Failed", "Cancelled"}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last value {value!r}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.1)
 
 
 # ---------------------------------------------------------------------------- the world
