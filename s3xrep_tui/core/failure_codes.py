@@ -25,7 +25,9 @@ __all__ = [
     "describe",
     "fix_for",
     "is_terminal",
+    "job_failure_fix",
     "job_failure_for",
+    "job_failure_meaning",
     "meaning_for",
 ]
 
@@ -288,7 +290,29 @@ def fix_for(code: str | None) -> str:
     job = job_failure_for(code or "")
     if job is not None:
         return job.fix
+    family = _family(code)
+    if family is not None:
+        return family.fix
     return DEFAULT_FIX
+
+
+def _family(code: str | None) -> FailureCode | None:
+    """Codes AWS adds over time follow a pattern: Dst*NotPermitted, Src*NotPermitted, *Kms*."""
+    text = str(code or "")
+    if "Kms" in text:
+        side = "destination" if text.startswith("Dst") else "source"
+        return FailureCode(text, f"a problem with the {side} KMS key",
+                           f"check the {side} KMS key (enabled, right region) and that its key policy and the "
+                           "replication role allow kms:Decrypt (source) / kms:Encrypt and kms:GenerateDataKey "
+                           "(destination)")
+    if text.startswith("Dst") and text.endswith("NotPermitted"):
+        return FailureCode(text, "the destination refused a replication write",
+                           "the destination bucket policy (or the role policy) does not allow the replication "
+                           f"role this action: {_REAPPLY_DEST_POLICY}")
+    if text.startswith("Src") and text.endswith("NotPermitted"):
+        return FailureCode(text, "the replication role may not read from the source",
+                           f"allow the replication role to read the source objects: {_REAPPLY_ROLE}")
+    return None
 
 
 def meaning_for(code: str | None) -> str:
@@ -299,6 +323,9 @@ def meaning_for(code: str | None) -> str:
     job = job_failure_for(code or "")
     if job is not None:
         return job.meaning
+    family = _family(code)
+    if family is not None:
+        return family.meaning
     return f"unknown failure code {code!r}" if code else "no failure code given"
 
 
@@ -321,6 +348,7 @@ class JobFailure:
     needles: tuple[str, ...]
     meaning: str
     fix: str
+    codes: tuple[str, ...] = ()  # FailureCode values describe_job uses for it
 
 
 JOB_FAILURES: tuple[JobFailure, ...] = (
@@ -330,6 +358,7 @@ JOB_FAILURES: tuple[JobFailure, ...] = (
         "the job could not read its manifest",
         "give the Batch role s3:GetObject (and s3:GetObjectVersion) on the manifest; do not use an SSE-KMS "
         "encrypted CSV manifest; check the manifest objects' ownership (BucketOwnerEnforced)",
+        ("ManifestNotReadable", "ManifestForbidden"),
     ),
     JobFailure(
         "ManifestEmpty",
@@ -337,6 +366,7 @@ JOB_FAILURES: tuple[JobFailure, ...] = (
         "the manifest generator found no objects matching the filter",
         "check the job's filter (prefix, statuses, dates), that objects are not all in GLACIER/DEEP_ARCHIVE, "
         "that the job runs in the source bucket's region, and that the role has s3:PutInventoryConfiguration",
+        ("ManifestGenerationNoKeysFound", "ManifestEmpty"),
     ),
     JobFailure(
         "ReportNotWritable",
@@ -344,12 +374,44 @@ JOB_FAILURES: tuple[JobFailure, ...] = (
         "the job could not write its completion report",
         "give the Batch role s3:PutObject on the report bucket and prefix, and make sure the report bucket has "
         "no Object Lock default retention",
+        ("ReportNotWritable",),
     ),
     JobFailure(
         "ManifestNotFound",
         ("manifest not found", "the manifest could not be found", "nosuchkey"),
         "the job's manifest object does not exist",
         "check the manifest location (bucket, key, ETag) and that it is in the source bucket's region",
+        ("ManifestNotFound",),
+    ),
+    JobFailure(
+        "ManifestETagMismatch",
+        ("does not match the etag", "etag mismatch"),
+        "the manifest object changed since the job was created (its ETag differs)",
+        "create the job again with the manifest's current ETag (from head_object, without quotes)",
+        ("ManifestETagMismatch",),
+    ),
+    JobFailure(
+        "InvalidManifest",
+        ("manifest fields must", "manifest is not valid", "manifest contains no objects"),
+        "the manifest could not be parsed",
+        "give a CSV manifest with Bucket,Key[,VersionId] columns (URL-encoded keys, UTF-8), or use a manifest "
+        "generator",
+        ("InvalidManifest",),
+    ),
+    JobFailure(
+        "ManifestNotWritable",
+        ("generated manifest could not be written",),
+        "the generated manifest could not be written to the manifest bucket",
+        "give the Batch role s3:PutObject on the manifest bucket and prefix (same region as the source), "
+        "or set EnableManifestOutput to false",
+        ("ManifestNotWritable",),
+    ),
+    JobFailure(
+        "ExpectedBucketOwnerMismatch",
+        ("is not owned by account",),
+        "a bucket of the job is not owned by the account given as ExpectedBucketOwner",
+        "check the bucket names and the ExpectedBucketOwner / ExpectedManifestBucketOwner account ids",
+        ("ExpectedBucketOwnerMismatch",),
     ),
     JobFailure(
         "TaskFailureThreshold",
@@ -357,6 +419,7 @@ JOB_FAILURES: tuple[JobFailure, ...] = (
         "more than half of the tasks failed after at least 1,000 ran, so the whole job failed",
         "read the completion report's failure codes, fix their cause, then run Batch Replication again with "
         "ObjectReplicationStatuses FAILED",
+        ("TaskFailureThresholdExceeded",),
     ),
     JobFailure(
         "ConfirmationRequired",
@@ -378,10 +441,31 @@ def job_failure_for(text: str | None) -> JobFailure | None:
     if not text:
         return None
     lowered = str(text).lower()
+    stripped = lowered.strip()
     for failure in JOB_FAILURES:
-        if failure.key.lower() == lowered.strip() or any(needle in lowered for needle in failure.needles):
+        if failure.key.lower() == stripped or stripped in (c.lower() for c in failure.codes):
+            return failure
+    for failure in JOB_FAILURES:
+        if any(needle in lowered for needle in failure.needles):
             return failure
     return None
+
+
+def job_failure_fix(code: str | None, reason: str | None = None) -> str:
+    """The fix for one of describe_job's FailureReasons: by its text first, then by its code."""
+    for text in (reason, code):
+        job = job_failure_for(text)
+        if job is not None:
+            return job.fix
+    return fix_for(code)
+
+
+def job_failure_meaning(code: str | None, reason: str | None = None) -> str:
+    for text in (reason, code):
+        job = job_failure_for(text)
+        if job is not None:
+            return job.meaning
+    return meaning_for(code)
 
 
 # --- job statuses ---------------------------------------------------------------------------------
