@@ -21,7 +21,8 @@ from typing import Any, Literal
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .metrics import ReplicationMetrics
-from .replication import ReplicationEngine, ReplicationMiddleware
+from .replication import ReplicationEngine
+from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
 
 log = logging.getLogger(__name__)

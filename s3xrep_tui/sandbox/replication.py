@@ -1,4 +1,4 @@
-"""Live S3 replication, ReplicationStatus and the validation moto skips.
+"""Live S3 replication and ReplicationStatus: the engine.
 
 moto stores a replication configuration and never replicates. Here:
 
@@ -10,11 +10,8 @@ moto stores a replication configuration and never replicates. Here:
   trust and policies, destination bucket policy, KMS key state and policy,
   destination versioning / Object Lock). The outcome is COMPLETED or FAILED
   with AWS's failure code; replicas read back as REPLICA.
-* :class:`ReplicationMiddleware` sits in front of moto: it validates
-  PutBucketReplication like S3 does, keeps the configuration exactly as put
-  (GetBucketReplication answers from it), refuses to suspend versioning on a
-  replicating source, watches successful writes, and adds
-  ``x-amz-replication-status`` to HeadObject/GetObject.
+* ``replication_middleware.ReplicationMiddleware`` feeds it from HTTP (writes,
+  configurations) and ``replication_config`` speaks S3's XML and validation.
 
 moto internals used (moto 5.2.5): ``moto.s3.models.s3_backends`` and its
 ``bucket_accounts`` map, ``FakeBucket.keys`` (a ``_VersionedKeyStore``: one list
@@ -26,44 +23,27 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from xml.sax.saxutils import unescape
-
-from werkzeug.wrappers import Response
 
 from . import iam_eval
-from .moto_access import find_bucket, find_version, is_delete_marker, object_tags, s3_backend
-from .server import Call, Forward, s3_error
+from .moto_access import (
+    find_bucket,
+    find_version,
+    is_delete_marker,
+    object_tags,
+    s3_backend,
+)
 
 log = logging.getLogger(__name__)
 
 # Object sub-resources: a request carrying one of these does not write a new version.
-_OBJECT_SUBRESOURCES = frozenset(
-    {"tagging", "acl", "retention", "legal-hold", "uploadId", "partNumber", "restore", "attributes", "select", "torrent", "uploads"}
-)
 _NOT_REPLICATED_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-_MOTO_OWNER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"  # moto's fixed object owner id
-_MOTO_LIST_BUCKETS_OWNER = "bcaf1ffd86f41161ca5fb16fd081034f"  # moto's fixed ListBuckets owner id
-
-MSG_DST_MISSING = "Destination bucket must exist."
-MSG_DST_UNVERSIONED = "Destination bucket must have versioning enabled."
-MSG_SCHEMA = "{field} {verb} for this version of Cross Region Replication configuration schema. Please refer to S3 Developer Guide for more information."
-MSG_TAG_DMR = "Delete marker replication is not supported if any Tag filter is specified. Please refer to S3 Developer Guide for more information."
-MSG_RTC_METRICS = "Replication destination must contain both ReplicationTime and Metrics or neither."
-MSG_ROLE = "Invalid Role specified in replication configuration"
-MSG_SUSPEND_REPLICATING = (
-    "A replication configuration is present on this bucket, so you cannot change the versioning state. "
-    "To change the versioning state, first delete the replication configuration."
-)
-MSG_SUSPEND_LOCKED = "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
 
 Key = tuple[str, str, str]  # (bucket, key, version id)
 
@@ -148,7 +128,7 @@ def _filter_covers(rule: dict[str, Any], key: str, tags: dict[str, str], delete_
     return True
 
 
-def _kms_opted_in(rule: dict[str, Any]) -> bool:
+def kms_opted_in(rule: dict[str, Any]) -> bool:
     criteria = rule.get("SourceSelectionCriteria") or {}
     return (criteria.get("SseKmsEncryptedObjects") or {}).get("Status") == "Enabled"
 
@@ -318,7 +298,7 @@ class ReplicationEngine:
         for rule in config.get("Rules", []):
             if rule.get("Status") != "Enabled":
                 continue
-            if kms and not _kms_opted_in(rule):
+            if kms and not kms_opted_in(rule):
                 continue
             if not _filter_covers(rule, version.name, tags, delete_marker):
                 continue
@@ -544,266 +524,3 @@ class ReplicationEngine:
         marker._version_id = str(version.version_id)
         self._insert_version(destination, marker)
         self.record_owner(destination.name, marker.name, marker.version_id, destination.account_id)
-
-
-# -- PutBucketReplication / GetBucketReplication in botocore's shape ------------------------
-
-_s3_model: Any = None
-
-
-def _s3_service_model() -> Any:
-    global _s3_model
-    if _s3_model is None:
-        import botocore.session
-
-        _s3_model = botocore.session.get_session().get_service_model("s3")
-    return _s3_model
-
-
-def parse_replication_xml(body: bytes) -> dict[str, Any]:
-    """The ReplicationConfiguration of a PutBucketReplication body, as boto3 would return it."""
-    from botocore.parsers import RestXMLParser
-
-    shape = _s3_service_model().operation_model("GetBucketReplication").output_shape
-    parsed = RestXMLParser().parse({"body": body, "headers": {}, "status_code": 200}, shape)
-    if "Error" in parsed:
-        raise ValueError("not a replication configuration")
-    config = parsed.get("ReplicationConfiguration")
-    if not isinstance(config, dict):
-        raise ValueError("not a replication configuration")
-    return config
-
-
-def replication_xml(config: dict[str, Any], bucket: str) -> bytes:
-    """The XML S3 returns for GetBucketReplication (serialized by botocore's own serializer)."""
-    from botocore.serialize import create_serializer
-
-    operation = _s3_service_model().operation_model("PutBucketReplication")
-    request = create_serializer("rest-xml", include_validation=False).serialize_to_request(
-        {"Bucket": bucket, "ReplicationConfiguration": config}, operation
-    )
-    body = request["body"]
-    return body if isinstance(body, bytes) else str(body).encode()
-
-
-def validate_replication(config: dict[str, Any], source_bucket: str) -> Response | None:
-    """S3's put-time checks that moto skips; an error response, or None when the configuration is valid."""
-    role = config.get("Role")
-    rules = config.get("Rules")
-    if not role or not rules:
-        return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-    if not re.match(r"^arn:aws[\w-]*:iam::\d{12}:role/\S+$", role):
-        return s3_error("InvalidArgument", MSG_ROLE, ArgumentName="Role", ArgumentValue=role)
-    v1 = any("Filter" not in rule for rule in rules)
-    ids: set[str] = set()
-    priorities: set[int] = set()
-    for rule in rules:
-        if rule.get("Status") not in ("Enabled", "Disabled") or not rule.get("Destination", {}).get("Bucket"):
-            return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-        if v1:
-            for name in ("Priority", "DeleteMarkerReplication"):
-                if name in rule:
-                    return s3_error("InvalidRequest", MSG_SCHEMA.format(field=name, verb="cannot be used"))
-        else:
-            for name in ("Priority", "DeleteMarkerReplication"):
-                if name not in rule:
-                    return s3_error("InvalidRequest", MSG_SCHEMA.format(field=name, verb="must be specified"))
-        rule_id = rule.get("ID")
-        if rule_id:
-            if rule_id in ids:
-                return s3_error("InvalidArgument", "Rule Id must be unique", ArgumentName="ID", ArgumentValue=rule_id)
-            ids.add(rule_id)
-        if "Priority" in rule:
-            if rule["Priority"] in priorities:
-                return s3_error("InvalidRequest", f"Found duplicate priority {rule['Priority']}.")
-            priorities.add(rule["Priority"])
-        flt = rule.get("Filter") or {}
-        has_tags = "Tag" in flt or bool((flt.get("And") or {}).get("Tags"))
-        if has_tags and (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled":
-            return s3_error("InvalidRequest", MSG_TAG_DMR)
-        destination = rule["Destination"]
-        bucket_arn = destination["Bucket"]
-        match = re.match(r"^arn:aws[\w-]*:s3:::([^/]+)$", bucket_arn)
-        if not match:
-            return s3_error("InvalidArgument", "Invalid bucket ARN", ArgumentName="Bucket", ArgumentValue=bucket_arn)
-        if match.group(1) == source_bucket:
-            return s3_error("InvalidRequest", "Destination bucket cannot be the same as the source bucket.")
-        if "AccessControlTranslation" in destination and not destination.get("Account"):
-            return s3_error("InvalidRequest", "Account must be specified if the Owner in AccessControlTranslation has a value")
-        kms_selected = _kms_opted_in(rule)
-        replica_key = (destination.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
-        if "EncryptionConfiguration" in destination and not kms_selected:
-            return s3_error("InvalidRequest", "SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.")
-        if kms_selected and not replica_key:
-            return s3_error("InvalidRequest", "ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.")
-        if "ReplicationTime" in destination and "Metrics" not in destination:
-            return s3_error("InvalidRequest", MSG_RTC_METRICS)
-        target = find_bucket(match.group(1))
-        if target is None:
-            return s3_error("InvalidRequest", MSG_DST_MISSING)
-        if target.versioning_status != "Enabled":
-            return s3_error("InvalidRequest", MSG_DST_UNVERSIONED)
-    return None
-
-
-# -- the middleware --------------------------------------------------------------------------
-
-
-class ReplicationMiddleware:
-    """Validation, configuration round-trip, write watching and status headers for S3 calls."""
-
-    def __init__(self, engine: ReplicationEngine) -> None:
-        self.engine = engine
-
-    def __call__(self, call: Call, forward: Forward) -> Response:
-        if call.service != "s3" or call.is_s3control:
-            return forward()
-        if not call.bucket:
-            response = forward()
-            if call.method == "GET" and response.status_code == 200:  # ListBuckets: the caller's owner id
-                self._rewrite_owner_ids(response, lambda *_: call.account_id)
-            return response
-        bucket = find_bucket(call.bucket)
-        if call.key is None:
-            return self._bucket_call(call, bucket, forward)
-        return self._object_call(call, forward)
-
-    # -- bucket-level
-
-    def _bucket_call(self, call: Call, bucket: Any, forward: Forward) -> Response:
-        args, method = call.args, call.method
-        if "replication" in args:
-            if method == "PUT":
-                return self._put_replication(call, bucket, forward)
-            if method == "GET":
-                config = self.engine.configuration(call.bucket or "")
-                if config is None or bucket is None:
-                    return forward()
-                return Response(replication_xml(config, call.bucket or ""), status=200, content_type="application/xml")
-            if method == "DELETE":
-                response = forward()
-                if response.status_code < 300:
-                    self.engine.set_configuration(call.bucket or "", None)
-                return response
-        if "versioning" in args and method == "PUT" and bucket is not None:
-            if b"Suspended" in call.body:
-                if self.engine.configuration(bucket.name) is not None:
-                    return s3_error("InvalidBucketState", MSG_SUSPEND_REPLICATING, 409)
-                if bucket.object_lock_enabled:
-                    return s3_error("InvalidBucketState", MSG_SUSPEND_LOCKED, 409)
-            return forward()
-        if "delete" in args and method == "POST":
-            response = forward()
-            if response.status_code == 200:
-                self._after_delete_objects(call, response)
-            return response
-        if "versions" in args and method == "GET":
-            response = forward()
-            if response.status_code == 200 and bucket is not None:
-                name = bucket.name
-                self._rewrite_owner_ids(
-                    response, lambda key, vid: self.engine.owner(name, key, vid, bucket.account_id)
-                )
-            return response
-        if method == "DELETE" and not args:
-            response = forward()
-            if response.status_code < 300:
-                self.engine.set_configuration(call.bucket or "", None)
-            return response
-        return forward()
-
-    def _put_replication(self, call: Call, bucket: Any, forward: Forward) -> Response:
-        if bucket is None or bucket.versioning_status != "Enabled":
-            return forward()  # moto answers NoSuchBucket / "Versioning must be 'Enabled' ..." itself
-        try:
-            config = parse_replication_xml(call.body)
-        except Exception:
-            return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-        error = validate_replication(config, bucket.name)
-        if error is not None:
-            return error
-        response = forward()
-        if response.status_code == 200:
-            for rule in config["Rules"]:
-                if not rule.get("ID"):
-                    rule["ID"] = uuid.uuid4().hex  # S3 names unnamed rules
-            self.engine.set_configuration(bucket.name, config)
-        return response
-
-    def _after_delete_objects(self, call: Call, response: Response) -> None:
-        body = response.get_data(as_text=True)
-        for block in re.findall(r"<Deleted>(.*?)</Deleted>", body, flags=re.S):
-            marker_id = _xml_text(block, "DeleteMarkerVersionId")
-            if marker_id and _xml_text(block, "DeleteMarker") == "true" and not _xml_text(block, "VersionId"):
-                key = _xml_text(block, "Key")
-                if key is not None:
-                    self.engine.on_write(call.bucket or "", key, marker_id, call.account_id)
-
-    @staticmethod
-    def _rewrite_owner_ids(response: Response, owner_of: Callable[[str, str], str | None]) -> None:
-        from .emulator import canonical_user_id
-
-        body = response.get_data(as_text=True).replace(_MOTO_LIST_BUCKETS_OWNER, _MOTO_OWNER)
-        if _MOTO_OWNER not in body:
-            return
-
-        def version_block(match: re.Match[str]) -> str:
-            block = match.group(0)
-            account = owner_of(_xml_text(block, "Key") or "", _xml_text(block, "VersionId") or "null")
-            return block.replace(_MOTO_OWNER, canonical_user_id(account)) if account else block
-
-        body = re.sub(r"<(Version|DeleteMarker)>.*?</\1>", version_block, body, flags=re.S)
-        if _MOTO_OWNER in body:  # ListBuckets' Owner, or anything else that is the caller's
-            account = owner_of("", "")
-            if account:
-                body = body.replace(_MOTO_OWNER, canonical_user_id(account))
-        response.set_data(body)
-
-    # -- object-level
-
-    def _object_call(self, call: Call, forward: Forward) -> Response:
-        args, method = call.args, call.method
-        subresource = any(name in args for name in _OBJECT_SUBRESOURCES)
-        bucket_name, key = call.bucket or "", call.key or ""
-        if method == "PUT" and not subresource:
-            response = forward()  # PutObject or CopyObject
-            self._after_write(call, response)
-            return response
-        if method == "POST" and "uploadId" in args:
-            response = forward()  # CompleteMultipartUpload
-            self._after_write(call, response)
-            return response
-        if method == "DELETE" and not subresource and "versionId" not in args:
-            response = forward()
-            if response.status_code < 300 and response.headers.get("x-amz-delete-marker") == "true":
-                version_id = response.headers.get("x-amz-version-id")
-                if version_id:
-                    self.engine.on_write(bucket_name, key, version_id, call.account_id)
-            return response
-        if method in ("GET", "HEAD") and not subresource:
-            response = forward()
-            if response.status_code in (200, 206, 304):
-                version_id = response.headers.get("x-amz-version-id")
-                status = self.engine.status(bucket_name, key, version_id) if version_id else None
-                if status:
-                    response.headers["x-amz-replication-status"] = status
-            return response
-        return forward()
-
-    def _after_write(self, call: Call, response: Response) -> None:
-        if response.status_code != 200:
-            return
-        version_id = response.headers.get("x-amz-version-id")
-        if version_id and version_id != "null":
-            self.engine.on_write(call.bucket or "", call.key or "", version_id, call.account_id)
-        elif call.bucket and call.key:
-            self.engine.record_owner(call.bucket, call.key, "null", call.account_id)
-
-
-def _xml_text(block: str, tag: str) -> str | None:
-    match = re.search(rf"<{tag}>(.*?)</{tag}>", block, flags=re.S)
-    return unescape(match.group(1), {"&quot;": '"', "&apos;": "'"}) if match else None
-
-
-def dumps(config: dict[str, Any]) -> str:  # handy in logs and tests
-    return json.dumps(config, sort_keys=True, default=str)
