@@ -53,6 +53,7 @@ from werkzeug.wrappers import Response
 
 from s3xrep_tui.core.names import bucket_from_arn
 from s3xrep_tui.sandbox import batch_manifest as manifests
+from s3xrep_tui.sandbox import iam_eval
 from s3xrep_tui.sandbox.batch_manifest import JobFailure, Task
 from s3xrep_tui.sandbox.batch_protocol import S3ControlError, error_response, parse_body, respond, route
 from s3xrep_tui.sandbox.batch_report import TaskResult, report_prefix, write_report
@@ -88,31 +89,6 @@ _FAILURE_RATE_LIMIT = 0.5
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class _Permissive:
-    """Used until/unless the core IAM evaluator is importable: everything is allowed."""
-
-    @staticmethod
-    def role_trusts(account_id: str, role_arn: str, service: str) -> bool:
-        return True
-
-    @staticmethod
-    def role_allows(account_id: str, role_arn: str, action: str, resource: str) -> bool:
-        return True
-
-    @staticmethod
-    def resource_policy_decision(policy_json: str, principal_arn: str, action: str, resource: str) -> str:
-        return "none"
-
-
-def _default_iam() -> Any:
-    try:
-        from s3xrep_tui.sandbox import iam_eval
-    except ImportError:  # pragma: no cover - only before the evaluator lands
-        log.warning("s3xrep_tui.sandbox.iam_eval missing: Batch Operations allow every action")
-        return _Permissive()
-    return iam_eval
 
 
 @dataclass
@@ -173,8 +149,8 @@ class BatchOperations:
     ``engine`` is the sandbox's ReplicationEngine (``status``, ``matching_rule``,
     ``replicate_now``). ``task_rate`` is tasks per second per Active job.
     ``failure_threshold_min_tasks`` is how many tasks must have run before the
-    >50 % failure rule can fail a job (AWS: 1,000). ``iam`` is an object with
-    the ``iam_eval`` functions (default: :mod:`s3xrep_tui.sandbox.iam_eval`).
+    >50 % failure rule can fail a job (AWS: 1,000). Permissions are judged by :mod:`iam_eval`, as the
+    replication engine judges them.
     """
 
     def __init__(
@@ -183,13 +159,11 @@ class BatchOperations:
         task_rate: float = 50.0,
         *,
         failure_threshold_min_tasks: int = 1000,
-        iam: Any = None,
         tick: float = 0.02,
     ) -> None:
         self.engine = engine
         self.task_rate = float(task_rate)
         self.failure_threshold_min_tasks = int(failure_threshold_min_tasks)
-        self._iam = iam
         self._tick = tick
         self._jobs: dict[tuple[str, str, str], Job] = {}
         self._tokens: dict[tuple[str, str, str], tuple[str, str]] = {}  # -> (fingerprint, job id)
@@ -197,12 +171,6 @@ class BatchOperations:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @property
-    def iam(self) -> Any:
-        if self._iam is None:
-            self._iam = _default_iam()
-        return self._iam
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -528,7 +496,7 @@ class BatchOperations:
     def _preflight_and_manifest(self, job: Job) -> list[Task]:
         role = job.role_arn
         role_account = _ROLE_ARN.match(role).group(1)  # type: ignore[union-attr]  # validated at create
-        if not self.iam.role_trusts(role_account, role, BATCH_SERVICE):
+        if not iam_eval.role_trusts(role_account, role, BATCH_SERVICE):
             raise JobFailure(
                 "AssumeRoleNotPermitted",
                 f"Batch Operations could not assume the role {role}: its trust policy does not allow {BATCH_SERVICE}.",
@@ -661,12 +629,12 @@ class BatchOperations:
         match = _ROLE_ARN.match(role_arn)
         role_account = match.group(1) if match else ""
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        identity = bool(self.iam.role_allows(role_account, role_arn, action, resource))
+        identity = bool(iam_eval.role_allows(role_account, role_arn, action, resource))
         stored = find_bucket(bucket)
         decision = "none"
         if stored is not None and stored.policy:
             policy = stored.policy.decode() if isinstance(stored.policy, bytes) else str(stored.policy)
-            decision = self.iam.resource_policy_decision(policy, role_arn, action, resource)
+            decision = iam_eval.resource_policy_decision(policy, role_arn, action, resource)
         if decision == "deny":
             return False
         if bucket_owner(bucket) == role_account:
