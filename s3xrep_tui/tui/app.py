@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from textual import on, work
@@ -21,11 +22,27 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from .. import __version__
+from ..core.models import MigrationOptions, Plan
 from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
 from .state import Choice
+
+if TYPE_CHECKING:
+    from ..aws.clients import Clients
+
+# The flow, in order: each step's screen (module, class), imported when first
+# needed so that a screen's dependencies cost nothing until the user gets there.
+FLOW: dict[str, tuple[str, str]] = {
+    "accounts": ("s3xrep_tui.tui.screens.accounts", "AccountsScreen"),
+    "buckets": ("s3xrep_tui.tui.screens.buckets", "BucketsScreen"),
+    "options": ("s3xrep_tui.tui.screens.options", "OptionsScreen"),
+    "preview": ("s3xrep_tui.tui.screens.preview", "PreviewScreen"),
+    "apply": ("s3xrep_tui.tui.screens.apply", "ApplyScreen"),
+    "monitor": ("s3xrep_tui.tui.screens.monitor", "MonitorScreen"),
+    "verify": ("s3xrep_tui.tui.screens.verify", "VerifyScreen"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +65,11 @@ class S3xrepApp(App[int]):
 
     source: var[Choice | None] = var(None)
     destination: var[Choice | None] = var(None)
+    # What the flow has chosen so far; each screen reads what came before it.
+    source_bucket: var[str | None] = var(None)
+    destination_bucket: var[str | None] = var(None)
+    options: var[MigrationOptions] = var(MigrationOptions)
+    plan: var[Plan | None] = var(None)
 
     def __init__(
         self,
@@ -65,6 +87,7 @@ class S3xrepApp(App[int]):
         self.demo = demo
         self._start_sandbox = start_sandbox
         self.sandbox: DemoEnvironment | None = None
+        self._clients: dict[str | None, Clients] = {}
         self.log_path = str(log_path) if log_path else None
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
@@ -124,6 +147,28 @@ class S3xrepApp(App[int]):
             return
         note = self.sandbox.note if self.sandbox else None
         self.push_screen(HelpScreen(binding_rows(self.screen), self.log_path, note))
+
+    # --- the flow -------------------------------------------------------------------
+
+    def goto(self, step: str) -> None:
+        """Open the screen of ``step`` on top of the current one (Esc comes back)."""
+        import importlib
+
+        module, name = FLOW[step]
+        screen_class = getattr(importlib.import_module(module), name)
+        self.push_screen(screen_class())
+
+    def clients(self, side: str) -> Clients:
+        """Clients of the chosen source or destination identity (cached per profile)."""
+        from ..aws.clients import clients_for
+
+        choice = self.source if side == "source" else self.destination
+        if choice is None:
+            raise RuntimeError(f"no {side} identity chosen yet")
+        key = choice.profile.name
+        if key not in self._clients:
+            self._clients[key] = clients_for(key)
+        return self._clients[key]
 
     def action_back(self) -> None:
         if len(self.screen_stack) > 1:
