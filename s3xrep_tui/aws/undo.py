@@ -1,0 +1,410 @@
+"""Undo an apply from its journal: the previous documents restored in reverse order.
+
+For each write the journal recorded (newest first, skipping those already
+undone): bucket policy and replication configuration put back (or deleted when
+there was none), role inline policies put back (or deleted), role trust put
+back, roles we created deleted once our inline policies are gone, key policy
+put back, a Batch job we created cancelled if it is still running. Versioning
+cannot be turned off on AWS (only suspended, which would break replication):
+that is reported, not failed.
+
+Never clobbers: when the document now differs from what we wrote (journal
+``after``), that document is skipped with the reason and the others are still
+restored. Every undo action is itself journaled (``kind="undo"``) so a second
+undo does not repeat the first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .clients import Clients
+from .errors import AwsError, error_code, explain
+from .identity import caller_identity, profile_of
+from .journal import Journal, JournalRead, journal_path
+
+UndoStatus = Literal[
+    "restored", "deleted", "cancelled", "unchanged", "note", "skipped", "failed",
+    "would-restore", "would-delete", "would-cancel",
+]
+# Outcomes after which the write is settled: a later undo does not look at it again.
+SETTLED = frozenset({"restored", "deleted", "cancelled", "unchanged", "note"})
+RUNNING_JOB_STATUSES = frozenset({"Active", "Ready", "Preparing", "New", "Suspended", "Paused", "Completing", "Pausing"})
+
+
+@dataclass(frozen=True)
+class UndoItem:
+    """What undo did (or would do, in a dry run) about one journaled write."""
+
+    ref: str  # the write's journal id
+    call: str  # the call that was undone
+    account: str  # "source" | "destination"
+    target: str
+    status: UndoStatus
+    message: str
+    fix: str = ""
+
+
+UndoCallback = Callable[[UndoItem], None]
+
+
+@dataclass
+class UndoResult:
+    plan_id: str
+    journal_path: Path
+    items: list[UndoItem] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # journal lines that could not be read
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.status in ("skipped", "failed") for i in self.items)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+        if not self.items:
+            return "nothing to undo"
+        return ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+class _Skip(Exception):
+    def __init__(self, status: UndoStatus, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fix = fix
+
+
+def _parse(document: Any) -> Any:
+    if document is None or isinstance(document, dict):
+        return document
+    text = str(document)
+    try:
+        return json.loads(text)
+    except ValueError:
+        from urllib.parse import unquote
+
+        return json.loads(unquote(text))
+
+
+def _dumps(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _name(target: str) -> str:
+    """"bucket x" / "role x" / "key x" / "role x policy p" -> x."""
+    return target.split(" ", 2)[1] if " " in target else target
+
+
+class _Undoer:
+    def __init__(self, clients: Mapping[str, Clients], journal: Journal, dry_run: bool) -> None:
+        self.clients = clients
+        self.journal = journal
+        self.dry_run = dry_run
+        self._checked: dict[str, AwsError | None] = {}
+
+    def check_account(self, side: str, account_id: str | None) -> None:
+        if side not in self._checked:
+            error: AwsError | None = None
+            clients = self.clients.get(side)
+            if clients is None:
+                error = AwsError(f"no {side} credentials given", f"pass the {side} profile", "NoCredentials")
+            else:
+                try:
+                    actual = caller_identity(clients).id
+                except AwsError as exc:
+                    error = exc
+                else:
+                    if account_id and actual != account_id:
+                        error = AwsError(
+                            f"the {side} credentials belong to account {actual}, but the journal's {side} writes "
+                            f"were made in account {account_id}",
+                            f"use a profile of account {account_id} for the {side}",
+                            "WrongAccount",
+                        )
+            self._checked[side] = error
+        if self._checked[side] is not None:
+            raise self._checked[side]  # type: ignore[misc]
+
+    def call(self, entry: dict[str, Any], what: str, send: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
+        try:
+            return send()
+        except ClientError as exc:
+            if error_code(exc) in absent:
+                return None
+            raise explain(exc, profile=profile_of(self.clients[entry["account"]]), what=what) from exc
+        except BotoCoreError as exc:
+            raise explain(exc, profile=profile_of(self.clients[entry["account"]]), what=what) from exc
+
+    def client(self, entry: dict[str, Any], service: str) -> Any:
+        return self.clients[entry["account"]](service, entry.get("region"))
+
+    # -- one write ---------------------------------------------------------------------------
+
+    def undo(self, entry: dict[str, Any], job_ids: dict[str, str]) -> tuple[UndoStatus, str, str]:
+        call = entry.get("call")
+        handler = {
+            "s3.put_bucket_versioning": self.versioning,
+            "iam.create_role": self.role,
+            "iam.update_assume_role_policy": self.trust,
+            "iam.put_role_policy": self.role_policy,
+            "kms.put_key_policy": self.key_policy,
+            "s3.put_bucket_policy": self.bucket_policy,
+            "s3.put_bucket_replication": self.replication,
+            "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
+        }.get(call or "")
+        if handler is None:
+            return "failed", f"undo does not know the call {call}", "undo it by hand"
+        if call != "s3.put_bucket_versioning":
+            self.check_account(entry["account"], entry.get("account_id"))
+        try:
+            return handler(entry)
+        except _Skip as skip:
+            return skip.status, skip.message, skip.fix
+
+    def _changed(self, what: str) -> _Skip:
+        return _Skip(
+            "skipped",
+            f"{what} changed since apply wrote it: not restored (it would clobber that change)",
+            f"compare it with the 'before' in the journal {self.journal.path} and restore by hand if you want",
+        )
+
+    def _restore(
+        self,
+        entry: dict[str, Any],
+        what: str,
+        current: Any,
+        put: Callable[[Any], Any],
+        delete: Callable[[], Any] | None,
+    ) -> tuple[UndoStatus, str, str]:
+        before, after = entry.get("before"), entry.get("after")
+        if current == before:
+            return "unchanged", f"{what} is already as it was before apply", ""
+        if current != after:
+            raise self._changed(what)
+        if before is None:
+            if delete is None:
+                raise _Skip("skipped", f"{what} had no previous version to restore", "restore it by hand")
+            if self.dry_run:
+                return "would-delete", f"would delete {what} (there was none before apply)", ""
+            delete()
+            return "deleted", f"{what} deleted (there was none before apply)", ""
+        if self.dry_run:
+            return "would-restore", f"would restore the previous {what}", ""
+        put(before)
+        return "restored", f"previous {what} restored", ""
+
+    def versioning(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        bucket = _name(entry["target"])
+        before = (entry.get("before") or {}).get("Status") or "never enabled"
+        return (
+            "note",
+            f"versioning stays Enabled on {bucket} (it was {before}): S3 cannot turn versioning off, only suspend it, "
+            "and suspending it breaks replication",
+            f"if you must, suspend it yourself: aws s3api put-bucket-versioning --bucket {bucket} "
+            "--versioning-configuration Status=Suspended",
+        )
+
+    def bucket_policy(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        bucket = _name(entry["target"])
+        owner = entry.get("account_id")
+        s3 = self.client(entry, "s3")
+        owner_kw = {"ExpectedBucketOwner": owner} if owner else {}
+        answer = self.call(entry, f"s3.get_bucket_policy on bucket {bucket!r}",
+                           lambda: s3.get_bucket_policy(Bucket=bucket, **owner_kw), absent=("NoSuchBucketPolicy",))
+        current = _parse(answer.get("Policy")) if answer else None
+        return self._restore(
+            entry, f"bucket policy of {bucket}", current,
+            put=lambda doc: self.call(entry, f"s3.put_bucket_policy on bucket {bucket!r}",
+                                      lambda: s3.put_bucket_policy(Bucket=bucket, Policy=_dumps(doc), **owner_kw)),
+            delete=lambda: self.call(entry, f"s3.delete_bucket_policy on bucket {bucket!r}",
+                                     lambda: s3.delete_bucket_policy(Bucket=bucket, **owner_kw)),
+        )
+
+    def replication(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        bucket = _name(entry["target"])
+        owner = entry.get("account_id")
+        s3 = self.client(entry, "s3")
+        owner_kw = {"ExpectedBucketOwner": owner} if owner else {}
+        answer = self.call(entry, f"s3.get_bucket_replication on bucket {bucket!r}",
+                           lambda: s3.get_bucket_replication(Bucket=bucket, **owner_kw),
+                           absent=("ReplicationConfigurationNotFoundError",))
+        current = answer.get("ReplicationConfiguration") if answer else None
+        return self._restore(
+            entry, f"replication configuration of {bucket}", current,
+            put=lambda doc: self.call(entry, f"s3.put_bucket_replication on bucket {bucket!r}",
+                                      lambda: s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=doc,
+                                                                        **owner_kw)),
+            delete=lambda: self.call(entry, f"s3.delete_bucket_replication on bucket {bucket!r}",
+                                     lambda: s3.delete_bucket_replication(Bucket=bucket, **owner_kw)),
+        )
+
+    def key_policy(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        key = _name(entry["target"])
+        kms = self.client(entry, "kms")
+        answer = self.call(entry, f"kms.get_key_policy {key!r}", lambda: kms.get_key_policy(KeyId=key, PolicyName="default"))
+        return self._restore(
+            entry, f"key policy of {key}", _parse(answer.get("Policy")),
+            put=lambda doc: self.call(entry, f"kms.put_key_policy {key!r}",
+                                      lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=_dumps(doc))),
+            delete=None,
+        )
+
+    def role_policy(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        parts = entry["target"].split(" ")  # "role NAME policy POLICY"
+        role, policy = parts[1], parts[3]
+        iam = self.client(entry, "iam")
+        answer = self.call(entry, f"iam.get_role_policy {policy!r} of role {role!r}",
+                           lambda: iam.get_role_policy(RoleName=role, PolicyName=policy), absent=("NoSuchEntity",))
+        current = _parse(answer.get("PolicyDocument")) if answer else None
+        return self._restore(
+            entry, f"inline policy {policy} of role {role}", current,
+            put=lambda doc: self.call(entry, f"iam.put_role_policy {policy!r} on role {role!r}",
+                                      lambda: iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=_dumps(doc))),
+            delete=lambda: self.call(entry, f"iam.delete_role_policy {policy!r} of role {role!r}",
+                                     lambda: iam.delete_role_policy(RoleName=role, PolicyName=policy)),
+        )
+
+    def _current_trust(self, entry: dict[str, Any], iam: Any, role: str) -> Any:
+        answer = self.call(entry, f"iam.get_role {role!r}", lambda: iam.get_role(RoleName=role), absent=("NoSuchEntity",))
+        return _parse(answer["Role"].get("AssumeRolePolicyDocument")) if answer else None
+
+    def trust(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        role = _name(entry["target"])
+        iam = self.client(entry, "iam")
+        current = self._current_trust(entry, iam, role)
+        if current is None:
+            return "unchanged", f"role {role} no longer exists: nothing to restore", ""
+        return self._restore(
+            entry, f"trust policy of role {role}", current,
+            put=lambda doc: self.call(entry, f"iam.update_assume_role_policy {role!r}",
+                                      lambda: iam.update_assume_role_policy(RoleName=role, PolicyDocument=_dumps(doc))),
+            delete=None,
+        )
+
+    def role(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        role = _name(entry["target"])
+        iam = self.client(entry, "iam")
+        current = self._current_trust(entry, iam, role)
+        if current is None:
+            return "unchanged", f"role {role} no longer exists", ""
+        if current != entry.get("after"):
+            raise self._changed(f"trust policy of role {role}")
+        inline = self.call(entry, f"iam.list_role_policies {role!r}",
+                           lambda: iam.list_role_policies(RoleName=role)).get("PolicyNames") or []
+        attached = self.call(entry, f"iam.list_attached_role_policies {role!r}",
+                             lambda: iam.list_attached_role_policies(RoleName=role)).get("AttachedPolicies") or []
+        others = list(inline) + [p.get("PolicyName", "?") for p in attached]
+        if others:
+            raise _Skip(
+                "skipped",
+                f"role {role} was created by apply but now has other policies ({', '.join(others)}): not deleted",
+                f"remove them first if the role should go (aws iam delete-role --role-name {role})",
+            )
+        if self.dry_run:
+            return "would-delete", f"would delete role {role} (apply created it)", ""
+        self.call(entry, f"iam.delete_role {role!r}", lambda: iam.delete_role(RoleName=role))
+        return "deleted", f"role {role} deleted (apply created it)", ""
+
+    def job(self, entry: dict[str, Any], job_id: str | None) -> tuple[UndoStatus, str, str]:
+        request = entry.get("after") or {}
+        account = request.get("AccountId") or entry.get("account_id")
+        s3c = self.client(entry, "s3control")
+        if not job_id:  # crashed between create_job and its "done" line: look for it by description
+            token: str | None = None
+            while job_id is None:
+                kwargs: dict[str, Any] = {"AccountId": account, "JobStatuses": sorted(RUNNING_JOB_STATUSES)}
+                if token:
+                    kwargs["NextToken"] = token
+                page = self.call(entry, "s3control.list_jobs", lambda: s3c.list_jobs(**kwargs))
+                job_id = next((j["JobId"] for j in page.get("Jobs") or []
+                               if j.get("Description") == request.get("Description")), None)
+                token = page.get("NextToken")
+                if not token:
+                    break
+            if not job_id:
+                return "unchanged", "no running Batch Replication job of this plan found", ""
+        answer = self.call(entry, f"s3control.describe_job {job_id}",
+                           lambda: s3c.describe_job(AccountId=account, JobId=job_id), absent=("NotFoundException",))
+        if answer is None:
+            return "note", f"Batch Replication job {job_id} no longer exists", ""
+        status = answer["Job"].get("Status")
+        if status not in RUNNING_JOB_STATUSES:
+            return (
+                "note",
+                f"Batch Replication job {job_id} is already {status}: objects it replicated stay in the destination",
+                "",
+            )
+        if self.dry_run:
+            return "would-cancel", f"would cancel Batch Replication job {job_id} ({status})", ""
+        self.call(entry, f"s3control.update_job_status {job_id}",
+                  lambda: s3c.update_job_status(AccountId=account, JobId=job_id, RequestedJobStatus="Cancelled",
+                                                StatusUpdateReason="s3xrep undo"))
+        return (
+            "cancelled",
+            f"Batch Replication job {job_id} cancelled (it was {status}); objects already replicated stay",
+            "",
+        )
+
+
+def pending_writes(read: JournalRead) -> list[dict[str, Any]]:
+    """The journal's writes not settled by an earlier undo, newest first."""
+    undone = read.undone()
+    return [e for e in reversed(read.writes()) if undone.get(e["id"], {}).get("status") not in SETTLED]
+
+
+def undo(
+    plan_id: str,
+    clients_by_side: Mapping[str, Clients],
+    *,
+    progress: UndoCallback | None = None,
+    dry_run: bool = False,
+    journal: Journal | None = None,
+) -> UndoResult:
+    """Restore what the journal of ``plan_id`` recorded, newest write first.
+
+    ``clients_by_side`` maps "source"/"destination" to Clients of the accounts
+    the journal names (checked through STS before anything is changed there).
+    ``dry_run`` reads the current state and reports what would be done; it
+    changes nothing and journals nothing. Raises FileNotFoundError when the
+    plan has no journal.
+    """
+    journal = journal or Journal(plan_id)
+    if not journal.exists():
+        raise FileNotFoundError(f"no journal for plan {plan_id} at {journal.path}")
+    read = journal.read()
+    result = UndoResult(plan_id, journal.path, problems=list(read.problems), dry_run=dry_run)
+    done = read.done()
+    job_ids = {ref: (d.get("result") or {}).get("JobId") for ref, d in done.items() if (d.get("result") or {}).get("JobId")}
+    undoer = _Undoer(clients_by_side, journal, dry_run)
+    for entry in pending_writes(read):
+        try:
+            status, message, fix = undoer.undo(entry, job_ids)
+        except AwsError as exc:
+            status, message, fix = "failed", exc.message, exc.fix
+        item = UndoItem(entry["id"], entry.get("call", "?"), entry.get("account", "?"), entry.get("target", "?"),
+                        status, message, fix)
+        if not dry_run:
+            journal.record("undo", ref=entry["id"], step=entry.get("step"), call=entry.get("call"),
+                           account=entry.get("account"), target=entry.get("target"), status=status, message=message)
+        result.items.append(item)
+        if progress is not None:
+            progress(item)
+    return result
+
+
+def profiles_in_journal(plan_id: str) -> tuple[Path, dict[str, str | None], list[str]]:
+    """(journal path, profile name per side, problems) — for the ``undo`` command."""
+    path = journal_path(plan_id)
+    if not path.exists():
+        raise FileNotFoundError(f"no journal for plan {plan_id} at {path}")
+    read = Journal(plan_id, path).read()
+    return path, read.profiles(), read.problems
