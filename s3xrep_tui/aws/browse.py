@@ -1,0 +1,565 @@
+"""Browsing: each account's buckets, their facts on demand, prefixes and versions page by page.
+
+Built for size: ``list_buckets_pages`` yields names as each page arrives (facts
+are not read there); :class:`FactsLoader` reads the facts of the buckets a
+screen asks for (the visible rows), a few at a time in a bounded pool, newest
+request first; ``list_level`` and ``list_versions`` return one page and the
+token of the next, so a prefix with a million keys costs one request to open
+and nothing is listed that nobody looks at.
+
+Every bucket and object call carries ``ExpectedBucketOwner`` when the owner is
+known, and goes to a client in the bucket's region. Failures are
+:class:`~s3xrep_tui.aws.errors.AwsError` (message and fix), never botocore's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError, ParamValidationError
+
+from ..core.models import ObjectLockFacts
+from ..core.names import bucket_name_problems
+from .clients import Clients
+from .errors import AwsError, error_code, explain
+from .identity import profile_of
+from .inspect import bucket_region
+
+log = logging.getLogger(__name__)
+
+BUCKET_PAGE_SIZE = 1000
+LEVEL_PAGE_SIZE = 200
+FACT_WORKERS = 6
+
+# The facts the buckets screen shows, and the error code that means "not configured".
+_FACT_READS: tuple[tuple[str, str, str | None], ...] = (
+    ("versioning", "get_bucket_versioning", None),
+    ("ownership", "get_bucket_ownership_controls", "OwnershipControlsNotFoundError"),
+    ("encryption", "get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+    ("object_lock", "get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+    ("replication", "get_bucket_replication", "ReplicationConfigurationNotFoundError"),
+)
+
+
+def _with_owner(kwargs: dict[str, Any], owner: str | None) -> dict[str, Any]:
+    if owner:
+        kwargs["ExpectedBucketOwner"] = owner
+    return kwargs
+
+
+# -- buckets -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BucketEntry:
+    """One bucket as ``list_buckets`` names it (``region`` when S3 says, as it does when paginating)."""
+
+    name: str
+    created: datetime | None = None
+    region: str | None = None
+
+
+def list_buckets_pages(clients: Clients, page_size: int = BUCKET_PAGE_SIZE) -> Iterator[list[BucketEntry]]:
+    """The account's buckets, one page at a time (``MaxBuckets``/``ContinuationToken``).
+
+    Falls back to one unpaginated ``list_buckets`` when the endpoint does not
+    paginate (an SDK without the parameters, or a server that truncates at
+    ``MaxBuckets`` without a continuation token); names are never repeated.
+    """
+    profile = profile_of(clients)
+    s3 = clients("s3")
+    seen: set[str] = set()
+    token: str | None = None
+    first = True
+    while True:
+        kwargs: dict[str, Any] = {"MaxBuckets": page_size}
+        if token:
+            kwargs["ContinuationToken"] = token
+        try:
+            answer = s3.list_buckets(**kwargs)
+        except (ParamValidationError, ClientError) as exc:
+            if first and (isinstance(exc, ParamValidationError) or error_code(exc) in ("InvalidArgument", "NotImplemented")):
+                yield _unseen(_list_all(s3, profile), seen)
+                return
+            raise explain(exc, profile=profile, what="s3.list_buckets") from exc
+        except Exception as exc:
+            raise explain(exc, profile=profile, what="s3.list_buckets") from exc
+        buckets = answer.get("Buckets") or []
+        token = answer.get("ContinuationToken")
+        page = _unseen([_entry(b) for b in buckets], seen)
+        if page or first:
+            yield page
+        if not token:
+            if len(buckets) >= page_size:  # truncated with no way on: read the whole list once
+                rest = _unseen(_list_all(s3, profile), seen)
+                if rest:
+                    yield rest
+            return
+        first = False
+
+
+def _entry(bucket: dict[str, Any]) -> BucketEntry:
+    return BucketEntry(bucket["Name"], bucket.get("CreationDate"), bucket.get("BucketRegion") or None)
+
+
+def _unseen(entries: list[BucketEntry], seen: set[str]) -> list[BucketEntry]:
+    fresh = [e for e in entries if e.name not in seen]
+    seen.update(e.name for e in fresh)
+    return fresh
+
+
+def _list_all(s3: Any, profile: str | None) -> list[BucketEntry]:
+    try:
+        answer = s3.list_buckets()
+    except Exception as exc:
+        raise explain(exc, profile=profile, what="s3.list_buckets") from exc
+    return [_entry(b) for b in answer.get("Buckets") or []]
+
+
+def list_buckets(clients: Clients, page_size: int = BUCKET_PAGE_SIZE) -> list[BucketEntry]:
+    """Every bucket of the account (all pages)."""
+    return [entry for page in list_buckets_pages(clients, page_size) for entry in page]
+
+
+@dataclass(frozen=True)
+class BucketSummary:
+    """What the buckets screen shows about one bucket.
+
+    A fact that could not be read is ``None`` and its error is in ``problems``
+    (field name -> AwsError); "not configured" is a value, not a problem:
+    ``ownership == ""`` (never set, acts as ObjectWriter), ``encryption == ""``
+    (no default), ``replication_rules == 0``.
+    """
+
+    name: str
+    owner: str | None = None
+    exists: bool = True
+    region: str | None = None
+    versioning: str | None = None  # Enabled | Suspended | Unversioned
+    ownership: str | None = None  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter | ""
+    encryption: str | None = None  # AES256 | aws:kms | aws:kms:dsse | ...; "" when none
+    kms_key: str | None = None  # as configured (key id, ARN or alias)
+    kms_alias: str | None = None  # alias/..., when the key has one we could read
+    object_lock: ObjectLockFacts | None = None
+    replication_rules: int | None = None
+    replication_role: str | None = None
+    problems: dict[str, AwsError] = field(default_factory=dict)
+
+    @property
+    def problem(self) -> AwsError | None:
+        return next(iter(self.problems.values()), None)
+
+
+def bucket_summary(clients: Clients, name: str, owner: str | None, region: str | None = None) -> BucketSummary:
+    """Read the screen's facts of one bucket (region first unless known). Never raises for AWS errors."""
+    profile = profile_of(clients)
+    if region is None:
+        try:
+            region = bucket_region(clients, name, owner) if owner else _region_unguarded(clients, name)
+        except AwsError as exc:
+            if exc.code == "NoSuchBucket":
+                return BucketSummary(name, owner, exists=False, problems={"region": exc})
+            return BucketSummary(name, owner, problems={"region": exc})
+        except Exception as exc:  # explain() has the words for anything botocore raises
+            return BucketSummary(name, owner, problems={"region": explain(exc, profile=profile)})
+    s3 = clients("s3", region)
+    values: dict[str, Any] = {"region": region}
+    problems: dict[str, AwsError] = {}
+    for fact, method, absent in _FACT_READS:
+        try:
+            answer = getattr(s3, method)(**_with_owner({"Bucket": name}, owner))
+        except ClientError as exc:
+            if absent is not None and error_code(exc) == absent:
+                answer = None
+            else:
+                problems[fact] = explain(exc, profile=profile, what=f"s3.{method} on bucket {name!r}")
+                continue
+        except Exception as exc:
+            problems[fact] = explain(exc, profile=profile, what=f"s3.{method} on bucket {name!r}")
+            continue
+        values.update(_FACT_PARSERS[fact](answer))
+    if values.get("kms_key"):
+        values["kms_alias"] = _kms_alias(clients, values["kms_key"], region)
+    return BucketSummary(name, owner, problems=problems, **values)
+
+
+def _region_unguarded(clients: Clients, name: str) -> str:
+    s3 = clients("s3")
+    try:
+        answer = s3.head_bucket(Bucket=name)
+    except ClientError as exc:
+        headers = (exc.response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+        if headers.get("x-amz-bucket-region"):
+            return headers["x-amz-bucket-region"]
+        raise explain(exc, profile=profile_of(clients), what=f"s3.head_bucket on bucket {name!r}") from exc
+    headers = (answer.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return answer.get("BucketRegion") or headers.get("x-amz-bucket-region") or s3.meta.region_name
+
+
+def _versioning(answer: dict[str, Any] | None) -> dict[str, Any]:
+    return {"versioning": (answer or {}).get("Status") or "Unversioned"}
+
+
+def _ownership(answer: dict[str, Any] | None) -> dict[str, Any]:
+    rules = ((answer or {}).get("OwnershipControls") or {}).get("Rules") or []
+    return {"ownership": (rules[0].get("ObjectOwnership") or "") if rules else ""}
+
+
+def _encryption(answer: dict[str, Any] | None) -> dict[str, Any]:
+    rules = ((answer or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+    default = (rules[0].get("ApplyServerSideEncryptionByDefault") or {}) if rules else {}
+    return {"encryption": default.get("SSEAlgorithm") or "", "kms_key": default.get("KMSMasterKeyID") or None}
+
+
+def _object_lock(answer: dict[str, Any] | None) -> dict[str, Any]:
+    config = (answer or {}).get("ObjectLockConfiguration") or {}
+    if config.get("ObjectLockEnabled") != "Enabled":
+        return {"object_lock": ObjectLockFacts()}
+    retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
+    return {
+        "object_lock": ObjectLockFacts(
+            enabled=True,
+            default_mode=retention.get("Mode"),
+            default_days=retention.get("Days") or None,
+            default_years=retention.get("Years") or None,
+        )
+    }
+
+
+def _replication(answer: dict[str, Any] | None) -> dict[str, Any]:
+    config = (answer or {}).get("ReplicationConfiguration") or {}
+    return {"replication_rules": len(config.get("Rules") or []), "replication_role": config.get("Role")}
+
+
+_FACT_PARSERS: dict[str, Callable[[dict[str, Any] | None], dict[str, Any]]] = {
+    "versioning": _versioning,
+    "ownership": _ownership,
+    "encryption": _encryption,
+    "object_lock": _object_lock,
+    "replication": _replication,
+}
+
+
+def _kms_alias(clients: Clients, key: str, region: str) -> str | None:
+    """The key's first alias (None when it has none or KMS cannot be read)."""
+    if key.startswith("alias/") or ":alias/" in key:
+        return key.rsplit(":", 1)[-1]
+    parts = key.split(":")
+    key_region = parts[3] if key.startswith("arn:") and len(parts) > 5 and parts[3] else region
+    try:
+        aliases = clients("kms", key_region).list_aliases(KeyId=key).get("Aliases") or []
+    except Exception:  # an alias is a nicety: the key id is shown instead
+        return None
+    names = sorted(a["AliasName"] for a in aliases if a.get("AliasName"))
+    return names[0] if names else None
+
+
+class FactsLoader:
+    """Reads bucket facts on demand in a bounded pool, the latest wanted names first.
+
+    ``want(names)`` replaces what is waiting (the rows no longer visible are
+    dropped; names already read or being read are skipped); ``run`` serves the
+    queue until ``cancelled()`` is true, calling ``deliver(summary)`` from pool
+    threads. ``forget(name)`` lets a name be read again (a refresh of one row).
+    """
+
+    def __init__(self, clients: Clients, owner: str | None, workers: int = FACT_WORKERS,
+                 regions: dict[str, str] | None = None) -> None:
+        self.clients = clients
+        self.owner = owner
+        self.workers = workers
+        self.regions: dict[str, str] = dict(regions or {})
+        self._waiting: deque[str] = deque()
+        self._started: set[str] = set()
+        self._condition = threading.Condition()
+        self._closed = False
+        self.requests = 0  # names read, for tests and logs
+
+    def want(self, names: Iterable[str]) -> None:
+        with self._condition:
+            self._waiting = deque(n for n in dict.fromkeys(names) if n not in self._started)
+            self._condition.notify_all()
+
+    def know_region(self, name: str, region: str) -> None:
+        with self._condition:
+            self.regions[name] = region
+
+    def forget(self, name: str) -> None:
+        with self._condition:
+            self._started.discard(name)
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def _next(self, timeout: float) -> str | None:
+        with self._condition:
+            if not self._waiting and not self._closed:
+                self._condition.wait(timeout)
+            if self._closed or not self._waiting:
+                return None
+            name = self._waiting.popleft()
+            self._started.add(name)
+            self.requests += 1
+            return name
+
+    def run(self, deliver: Callable[[BucketSummary], None], cancelled: Callable[[], bool]) -> None:
+        slots = threading.BoundedSemaphore(self.workers)
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="s3xrep-facts")
+
+        def finished(future: Future[BucketSummary]) -> None:
+            slots.release()
+            if cancelled() or self._closed:
+                return
+            try:
+                deliver(future.result())
+            except Exception:  # deliver is the caller's; a failure there must not kill the pool
+                log.exception("delivering bucket facts failed")
+
+        try:
+            while not cancelled() and not self._closed:
+                if not slots.acquire(timeout=0.1):
+                    continue
+                name = self._next(timeout=0.1)
+                if name is None:
+                    slots.release()
+                    continue
+                region = self.regions.get(name)
+                pool.submit(self._read, name, region).add_done_callback(finished)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _read(self, name: str, region: str | None) -> BucketSummary:
+        try:
+            return bucket_summary(self.clients, name, self.owner, region)
+        except Exception as exc:  # bucket_summary promises not to raise; a bug still shows in the row
+            log.exception("reading the facts of %s crashed", name)
+            return BucketSummary(name, self.owner, problems={"bug": explain(exc)})
+
+
+# -- creating a destination bucket ---------------------------------------------------------------------
+
+
+def create_bucket(clients: Clients, name: str, region: str, owner: str | None = None) -> BucketSummary:
+    """Create ``name`` in ``region`` with versioning Enabled and BucketOwnerEnforced ownership.
+
+    Raises ``ValueError`` naming the rule when the name breaks S3's naming rules
+    (nothing is sent), :class:`AwsError` when S3 refuses.
+    """
+    problems = bucket_name_problems(name)
+    if problems:
+        raise ValueError(f"bucket name {name!r} " + "; ".join(problems))
+    profile = profile_of(clients)
+    s3 = clients("s3", region)
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":  # us-east-1 takes no LocationConstraint (S3 rejects one)
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        s3.create_bucket(**kwargs)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code == "BucketAlreadyExists":
+            raise AwsError(
+                f"bucket name {name!r} is taken (bucket names are global: another account owns it)",
+                "choose another name",
+                code,
+            ) from exc
+        if code == "BucketAlreadyOwnedByYou":
+            raise AwsError(
+                f"bucket {name!r} already exists in this account",
+                "pick it in the destination list (press r to refresh) or choose another name",
+                code,
+            ) from exc
+        raise explain(exc, profile=profile, what=f"s3.create_bucket {name!r} in {region}") from exc
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"s3.create_bucket {name!r} in {region}") from exc
+    steps = (
+        ("put_bucket_versioning", {"VersioningConfiguration": {"Status": "Enabled"}}),
+        ("put_bucket_ownership_controls", {"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}),
+    )
+    for method, params in steps:
+        try:
+            getattr(s3, method)(**_with_owner({"Bucket": name, **params}, owner))
+        except Exception as exc:
+            error = explain(exc, profile=profile, what=f"s3.{method} on the new bucket {name!r}")
+            raise AwsError(error.message + " (the bucket was created)", error.fix, error.code) from exc
+    return bucket_summary(clients, name, owner, region)
+
+
+def s3_regions(clients: Clients) -> list[str]:
+    """The regions S3 is offered in for the session's partition (from botocore's data; no call)."""
+    try:
+        regions = clients.session.get_available_regions("s3")
+    except Exception:
+        regions = []
+    return sorted(set(regions) | {"us-east-1"})
+
+
+# -- prefixes, objects and versions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    key: str
+    size: int
+    last_modified: datetime | None
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class Level:
+    """One page of one prefix: the sub-prefixes and objects S3 returned, and the token of the next page."""
+
+    prefix: str
+    prefixes: list[str]
+    objects: list[ObjectEntry]
+    next_token: str | None
+    token: str | None = None  # the token this page was asked with (None: the first page)
+
+
+def _object_call(clients: Clients, region: str | None, method: str, what: str, **kwargs: Any) -> dict[str, Any]:
+    profile = profile_of(clients)
+    try:
+        return getattr(clients("s3", region), method)(**kwargs)
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=what) from exc
+
+
+def list_level(
+    clients: Clients,
+    bucket: str,
+    region: str | None,
+    prefix: str,
+    token: str | None = None,
+    page_size: int = LEVEL_PAGE_SIZE,
+    *,
+    owner: str | None = None,
+) -> Level:
+    """One page of ``prefix`` (``list_objects_v2`` with ``Delimiter="/"``): one request, never more."""
+    kwargs = _with_owner({"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}, owner)
+    if token:
+        kwargs["ContinuationToken"] = token
+    answer = _object_call(clients, region, "list_objects_v2", f"s3.list_objects_v2 on s3://{bucket}/{prefix}", **kwargs)
+    prefixes = [p["Prefix"] for p in answer.get("CommonPrefixes") or []]
+    objects = [
+        ObjectEntry(o["Key"], int(o.get("Size") or 0), o.get("LastModified"), o.get("StorageClass") or "STANDARD")
+        for o in answer.get("Contents") or []
+    ]
+    next_token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
+    return Level(prefix, prefixes, objects, next_token, token)
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    key: str
+    version_id: str
+    is_latest: bool
+    size: int | None  # None for a delete marker
+    last_modified: datetime | None
+    delete_marker: bool
+    storage_class: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionsPage:
+    key: str
+    versions: list[VersionEntry]
+    next_marker: tuple[str, str] | None  # (KeyMarker, VersionIdMarker) of the next page of this key
+    marker: tuple[str, str] | None = None
+
+
+def list_versions(
+    clients: Clients,
+    bucket: str,
+    region: str | None,
+    key: str,
+    marker: tuple[str, str] | None = None,
+    page_size: int = LEVEL_PAGE_SIZE,
+    *,
+    owner: str | None = None,
+) -> VersionsPage:
+    """One page of the versions and delete markers of exactly ``key``, newest first."""
+    kwargs = _with_owner({"Bucket": bucket, "Prefix": key, "MaxKeys": page_size}, owner)
+    if marker:
+        kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker
+    answer = _object_call(clients, region, "list_object_versions", f"s3.list_object_versions on s3://{bucket}/{key}",
+                          **kwargs)
+    versions: list[tuple[int, VersionEntry]] = []
+    other_key = False  # a longer key sharing the prefix: listing is sorted by key, so this key is done
+    for order, item in enumerate(answer.get("Versions") or []):
+        if item["Key"] != key:
+            other_key = True
+            continue
+        versions.append((order, VersionEntry(key, item.get("VersionId") or "null", bool(item.get("IsLatest")),
+                                             int(item.get("Size") or 0), item.get("LastModified"), False,
+                                             item.get("StorageClass"))))
+    for order, item in enumerate(answer.get("DeleteMarkers") or []):
+        if item["Key"] != key:
+            other_key = True
+            continue
+        versions.append((order, VersionEntry(key, item.get("VersionId") or "null", bool(item.get("IsLatest")), None,
+                                             item.get("LastModified"), True)))
+    epoch = datetime.min
+    versions.sort(key=lambda pair: (not pair[1].is_latest, -(_timestamp(pair[1].last_modified or epoch)), pair[0]))
+    next_marker = None
+    if answer.get("IsTruncated") and not other_key and answer.get("NextKeyMarker") == key:
+        next_marker = (key, answer.get("NextVersionIdMarker") or "")
+    return VersionsPage(key, [v for _, v in versions], next_marker, marker)
+
+
+def _timestamp(when: datetime) -> float:
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return float("-inf")
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    """``head_object`` of one version: what the versions view shows for it."""
+
+    key: str
+    version_id: str | None
+    replication_status: str | None  # PENDING | COMPLETED | FAILED | REPLICA | None (not replicated)
+    size: int | None = None
+    storage_class: str | None = None
+    encryption: str | None = None
+    kms_key: str | None = None
+    delete_marker: bool = False
+
+
+def head(
+    clients: Clients, bucket: str, region: str | None, key: str, version_id: str | None = None, *,
+    owner: str | None = None,
+) -> ObjectHead:
+    """The replication status (and a few headers) of one version: one ``head_object``."""
+    kwargs = _with_owner({"Bucket": bucket, "Key": key}, owner)
+    if version_id and version_id != "null":
+        kwargs["VersionId"] = version_id
+    profile = profile_of(clients)
+    try:
+        answer = clients("s3", region).head_object(**kwargs)
+    except ClientError as exc:
+        headers = (exc.response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+        if headers.get("x-amz-delete-marker") == "true" or error_code(exc) in ("405", "MethodNotAllowed"):
+            return ObjectHead(key, version_id, None, delete_marker=True)
+        raise explain(exc, profile=profile, what=f"s3.head_object on s3://{bucket}/{key}") from exc
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"s3.head_object on s3://{bucket}/{key}") from exc
+    return ObjectHead(
+        key,
+        answer.get("VersionId") or version_id,
+        answer.get("ReplicationStatus"),
+        answer.get("ContentLength"),
+        answer.get("StorageClass") or "STANDARD",
+        answer.get("ServerSideEncryption"),
+        answer.get("SSEKMSKeyId"),
+    )
