@@ -110,6 +110,7 @@ class _Undoer:
         self.journal = journal
         self.dry_run = dry_run
         self._checked: dict[str, AwsError | None] = {}
+        self._dry_deleted: set[tuple[str, str]] = set()  # (role, inline policy) a dry run would have deleted
 
     def check_account(self, side: str, account_id: str | None) -> None:
         if side not in self._checked:
@@ -265,6 +266,8 @@ class _Undoer:
         answer = self.call(entry, f"iam.get_role_policy {policy!r} of role {role!r}",
                            lambda: iam.get_role_policy(RoleName=role, PolicyName=policy), absent=("NoSuchEntity",))
         current = _parse(answer.get("PolicyDocument")) if answer else None
+        if self.dry_run and current == entry.get("after") and entry.get("before") is None:
+            self._dry_deleted.add((role, policy))
         return self._restore(
             entry, f"inline policy {policy} of role {role}", current,
             put=lambda doc: self.call(entry, f"iam.put_role_policy {policy!r} on role {role!r}",
@@ -302,7 +305,9 @@ class _Undoer:
                            lambda: iam.list_role_policies(RoleName=role)).get("PolicyNames") or []
         attached = self.call(entry, f"iam.list_attached_role_policies {role!r}",
                              lambda: iam.list_attached_role_policies(RoleName=role)).get("AttachedPolicies") or []
-        others = list(inline) + [p.get("PolicyName", "?") for p in attached]
+        others = [p for p in inline if (role, p) not in self._dry_deleted] + [
+            p.get("PolicyName", "?") for p in attached
+        ]
         if others:
             raise _Skip(
                 "skipped",

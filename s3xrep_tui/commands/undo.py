@@ -1,0 +1,93 @@
+"""``s3xrep undo PLAN_ID``: restore what ``apply`` replaced, from the plan's journal.
+
+Reopens the profiles the journal names (``--source-profile``/``--dest-profile``
+override them). Without ``--yes`` it shows what it would do and asks for
+``undo`` to be typed (a terminal is required). ``--dry-run`` reads the current
+state and says what would be restored, changing nothing. Exit 0 when
+everything was restored (or needed nothing), 1 when a document was skipped
+because it changed since apply or a call failed, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .plan import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+PROG = "s3xrep undo"
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("undo", help="restore the documents an apply replaced (from its journal)")
+    parser.add_argument("plan_id", metavar="PLAN_ID", help="the plan id apply printed")
+    parser.add_argument("--yes", action="store_true", help="undo without asking")
+    parser.add_argument("--dry-run", action="store_true", help="say what would be restored; change nothing")
+    parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
+    parser.add_argument("--dest-profile", help="profile for the destination account (default: the one apply used)")
+    parser.set_defaults(handler=run)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return code
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return bool(sys.stdin) and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _line(item: Any) -> str:
+    text = f"  {item.status:<13} {item.account:<11} {item.call:<29} {item.message}"
+    return text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else "")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..aws.journal import check_plan_id
+
+    try:
+        check_plan_id(args.plan_id)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if not (args.yes or args.dry_run) and not _stdin_is_terminal():
+        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to undo", EXIT_USAGE)
+
+    from ..aws.clients import clients_for
+    from ..aws.errors import AwsError, explain
+    from ..aws.undo import profiles_in_journal, undo
+
+    try:
+        path, profiles, problems = profiles_in_journal(args.plan_id)
+    except FileNotFoundError as exc:
+        return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
+    for problem in problems:
+        print(f"{PROG}: warning: {problem}", file=sys.stderr)
+    source = args.source_profile if args.source_profile is not None else profiles.get("source")
+    dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
+    try:
+        clients = {"source": clients_for(source), "destination": clients_for(dest)}
+        if not args.yes and not args.dry_run:
+            preview = undo(args.plan_id, clients, dry_run=True)
+            print(f"Undo plan {args.plan_id} (journal {path}):")
+            for item in preview.items:
+                print(_line(item))
+            if not preview.items:
+                print("  nothing to undo")
+                return EXIT_OK
+            print("Type 'undo' to restore the documents above, anything else to cancel: ", end="", flush=True)
+            if sys.stdin.readline().strip() != "undo":
+                return _fail("not confirmed: nothing was changed", EXIT_USAGE)
+        print(f"Undo plan {args.plan_id}" + (" (dry run: nothing is changed)" if args.dry_run else ""))
+        result = undo(args.plan_id, clients, dry_run=args.dry_run, progress=lambda item: print(_line(item), flush=True))
+    except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
+        error = exc if isinstance(exc, AwsError) else explain(exc)
+        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)
+    print(result.summary())
+    print(f"Journal: {result.journal_path}")
+    if not result.ok:
+        return _fail("some documents were not restored (see 'skipped'/'failed' above)", EXIT_FAILURE)
+    return EXIT_OK
