@@ -42,6 +42,6 @@ def export_files(
         from .cloudformation import render_templates
 
         return render_templates(plan, **profiles)
-    from .terraform import render
+    from .terraform import render as render_terraform
 
-    return {"main.tf": render(plan, **profiles)}
+    return render_terraform(plan, **profiles)

@@ -274,3 +274,34 @@ def render(plan: Any, *, source_profile: str | None = None, destination_profile:
         lines += command(step, f"{DOCS}/{stem}.json" if stem else "", as_side=side)
     lines += ["", f"echo {_q(f'Done: every step of plan {plan.id} ran.')}", ""]
     return "\n".join(lines)
+
+
+def standalone_command(step: Any, *, profile: str | None, region: str | None, document_file: str | None) -> str:
+    """One step as a single ``aws`` command line with its document in ``file://document_file``.
+
+    For the notes of the CloudFormation and Terraform exports (steps those tools
+    cannot manage); no retries, no guard: a command to read and paste.
+    """
+    who = []
+    if profile:
+        who.append(f"--profile {_q(profile)}")
+    if region and step.call != "kms.put_key_policy":
+        who.append(f"--region {_q(region)}")
+    text = "\n".join(command(step, document_file or "", as_side="WHO"))
+    text = text.replace(f'"file://{document_file}"', f"file://{_q(document_file)}" if document_file else "")
+    text = text.replace('"${WHO[@]}"', " ".join(who)).replace(' "${S3CONTROL_ENDPOINT[@]}"', "")
+    if step.call == "iam.create_role":  # the guarded form is a script; the note wants the call
+        r = step.request
+        text = (
+            f"aws iam create-role --role-name {_q(r['RoleName'])} --assume-role-policy-document "
+            f"file://{_q(document_file)} --description {_q(r.get('Description', ''))} {' '.join(who)}"
+        )
+    if step.call == "s3control.create_job":
+        r = step.request
+        flag = "--no-confirmation-required" if not r.get("ConfirmationRequired", True) else "--confirmation-required"
+        text = (
+            f"aws s3control create-job --account-id {_q(r['AccountId'])} --cli-input-json file://{_q(document_file)} "
+            f"--client-request-token {_q(r['ClientRequestToken'])} {flag} {' '.join(who)}"
+        )
+    text = text.removeprefix("retry ")
+    return " ".join(part.strip() for part in text.replace("\\\n", " ").split()).strip()
