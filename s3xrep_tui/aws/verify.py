@@ -218,15 +218,12 @@ class VerifyReport:
         return self.summary.ok
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": {"bucket": self.source_bucket, "account": self.source_account, "region": self.source_region},
-            "destination": {"bucket": self.destination_bucket, "account": self.destination_account,
-                            "region": self.destination_region},
-            "prefix": self.prefix,
-            "rules": self.rules,
-            "seconds": round(self.seconds, 3),
-            **self.summary.as_dict(),
-        }
+        data = self.summary.as_dict()
+        data["source"] = {"bucket": self.source_bucket, "account": self.source_account,
+                          "region": self.source_region, **data["source"]}
+        data["destination"] = {"bucket": self.destination_bucket, "account": self.destination_account,
+                               "region": self.destination_region, **data["destination"]}
+        return {"prefix": self.prefix, "rules": self.rules, "seconds": round(self.seconds, 3), **data}
 
 
 # -- bucket facts -----------------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""``s3xrep verify``: compare both buckets' version listings and report what did not arrive.
+
+Exit 0 when nothing is missing or mismatched, 1 when something that matters
+differs (or AWS could not be read), 2 on bad arguments. One line on errors, no
+traceback; progress goes to stderr only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .plan import endpoint_spec
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DEFAULT_LIMIT = 20
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--limit {text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("--limit must be 0 or more")
+    return value
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "verify",
+        help="compare source and destination versions (key and version id) and report what did not replicate",
+    )
+    parser.add_argument("--source", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--dest", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--prefix", default="", help="compare only keys under this prefix")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (every difference unless --limit)")
+    parser.add_argument("--limit", type=_limit, metavar="N",
+                        help=f"show the first N differences of each kind (default {DEFAULT_LIMIT}; with --json: all)")
+    parser.set_defaults(handler=run)
+
+
+class _Progress:
+    """``compared N versions (R/s)`` on one line of stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, progress: Any) -> None:
+        if not self.enabled or progress.done:
+            return
+        sys.stderr.write(f"\rcompared {progress.compared:,} versions "
+                         f"(listed {progress.source_listed:,} + {progress.destination_listed:,}, "
+                         f"{progress.rate:,.0f}/s)\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.names import check_bucket_name
+
+    try:
+        check_bucket_name(args.source[1])
+        check_bucket_name(args.dest[1])
+    except ValueError as exc:
+        print(f"s3xrep verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    limit = args.limit if args.limit is not None else (None if args.json else DEFAULT_LIMIT)
+    progress = _Progress()
+    try:
+        report = _verify(args.source, args.dest, args.prefix, limit, progress)
+    except Exception as exc:  # noqa: BLE001  AwsError, a listing out of order, anything boto3 raises: one line
+        progress.clear()
+        print(f"s3xrep verify: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        progress.clear()
+    print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render_text(report))
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def _verify(source: tuple[str | None, str], dest: tuple[str | None, str], prefix: str, limit: int | None,
+            progress: Any) -> Any:
+    from ..aws.clients import clients_for
+    from ..aws.verify import verify_replication
+
+    (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
+    return verify_replication(clients_for(source_profile), clients_for(dest_profile), source_bucket, dest_bucket,
+                              prefix=prefix, limit=limit, progress=progress)
+
+
+def _one_line(exc: BaseException) -> str:
+    from ..aws.errors import AwsError, explain
+    from ..core.verify import ListingOrderError
+
+    if isinstance(exc, ListingOrderError):
+        return str(exc)
+    error = exc if isinstance(exc, AwsError) else explain(exc)
+    return error.message + (f" (fix: {error.fix})" if error.fix else "")
+
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _line(result: Any) -> str:
+    return f"    {result.outcome.value:<29} {result.key}  (version {result.version_id})\n" \
+           f"    {'':<29} {result.reason}"
+
+
+def render_text(report: Any) -> str:
+    summary = report.summary
+    scope = f" under {report.prefix!r}" if report.prefix else ""
+    lines = [
+        (f"Verify {report.source_bucket} (account {report.source_account}, {report.source_region}) -> "
+         f"{report.destination_bucket} (account {report.destination_account}, {report.destination_region}){scope}"),
+    ]
+    if report.rules >= 0:
+        lines.append(f"  {report.rules} enabled replication rule{'s' if report.rules != 1 else ''} to the destination")
+    for note in summary.notes:
+        lines.append(f"  note: {note}")
+    rate = summary.compared / report.seconds if report.seconds > 0 else 0.0
+    lines += [
+        f"  compared {summary.compared:,} versions in {report.seconds:.2f}s ({rate:,.0f}/s)",
+        f"  source       {summary.source_versions:>10,} versions  {_bytes(summary.source_bytes)}",
+        f"  destination  {summary.destination_versions:>10,} versions  {_bytes(summary.destination_bytes)}",
+        "",
+    ]
+    for outcome, count in summary.counts.items():
+        if count:
+            tag = "  (matters)" if outcome.matters else ""
+            lines.append(f"  {outcome.value:<29} {count:>10,}{tag}")
+    if summary.etag_differs_expected:
+        lines.append(f"  {'ETags differ as expected':<29} {summary.etag_differs_expected:>10,}  "
+                     "(KMS, multipart or destination re-encryption; reference 7.2)")
+    for title, kept, total in (
+        ("Differences that matter", summary.differences, summary.mattering),
+        ("Expected differences", summary.expected, summary.expected_differences),
+    ):
+        if not total:
+            continue
+        shown = f"first {len(kept)} of {total:,}" if len(kept) < total else f"{total:,}"
+        lines += ["", f"{title} ({shown})"]
+        lines += [_line(result) for result in kept]
+    lines.append("")
+    if summary.ok:
+        lines.append("OK: nothing missing or mismatched.")
+    else:
+        lines.append(f"FAILED: {summary.mattering:,} version(s) missing or mismatched on the destination. "
+                     "Versions written before the rule need Batch Replication (s3xrep apply); "
+                     "FAILED ones need their cause fixed (s3xrep canary, s3xrep jobs) and a Batch job for FAILED.")
+    return "\n".join(lines)
