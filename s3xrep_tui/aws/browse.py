@@ -264,10 +264,12 @@ def _kms_alias(clients: Clients, key: str, region: str) -> str | None:
 class FactsLoader:
     """Reads bucket facts on demand in a bounded pool, the latest wanted names first.
 
-    ``want(names)`` replaces what is waiting (the rows no longer visible are
-    dropped; names already read or being read are skipped); ``run`` serves the
-    queue until ``cancelled()`` is true, calling ``deliver(summary)`` from pool
-    threads. ``forget(name)`` lets a name be read again (a refresh of one row).
+    ``want(names)`` replaces what is waiting (rows no longer visible are
+    dropped; names already read or being read are skipped) and says whether a
+    runner is needed; ``run`` serves the queue until it is empty and nothing is
+    in flight (or ``cancelled()``), calling ``deliver(summary)`` from pool
+    threads, then returns, so the thread that runs it finishes when there is
+    nothing to do. Only one ``run`` serves a loader at a time.
     """
 
     def __init__(self, clients: Clients, owner: str | None, workers: int = FACT_WORKERS,
@@ -280,60 +282,69 @@ class FactsLoader:
         self._started: set[str] = set()
         self._condition = threading.Condition()
         self._closed = False
+        self._running = False
+        self._in_flight = 0
         self.requests = 0  # names read, for tests and logs
 
-    def want(self, names: Iterable[str]) -> None:
+    def want(self, names: Iterable[str]) -> bool:
+        """Read these next (in order); True when no ``run`` is serving the loader and one is needed."""
         with self._condition:
             self._waiting = deque(n for n in dict.fromkeys(names) if n not in self._started)
             self._condition.notify_all()
+            return bool(self._waiting) and not self._running and not self._closed
 
     def know_region(self, name: str, region: str) -> None:
         with self._condition:
             self.regions[name] = region
 
     def forget(self, name: str) -> None:
+        """Let ``name`` be read again the next time it is wanted."""
         with self._condition:
             self._started.discard(name)
 
     def close(self) -> None:
         with self._condition:
             self._closed = True
+            self._waiting.clear()
             self._condition.notify_all()
 
-    def _next(self, timeout: float) -> str | None:
-        with self._condition:
-            if not self._waiting and not self._closed:
-                self._condition.wait(timeout)
-            if self._closed or not self._waiting:
-                return None
-            name = self._waiting.popleft()
-            self._started.add(name)
-            self.requests += 1
-            return name
-
     def run(self, deliver: Callable[[BucketSummary], None], cancelled: Callable[[], bool]) -> None:
-        slots = threading.BoundedSemaphore(self.workers)
+        with self._condition:
+            if self._running:
+                return
+            self._running = True
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="s3xrep-facts")
 
         def finished(future: Future[BucketSummary]) -> None:
-            slots.release()
-            if cancelled() or self._closed:
-                return
             try:
-                deliver(future.result())
-            except Exception:  # deliver is the caller's; a failure there must not kill the pool
+                if not future.cancelled() and not cancelled() and not self._closed:
+                    deliver(future.result())
+            except Exception:  # deliver is the caller's; a failure there must not stop the pool
                 log.exception("delivering bucket facts failed")
+            finally:
+                with self._condition:
+                    self._in_flight -= 1
+                    self._condition.notify_all()
 
         try:
-            while not cancelled() and not self._closed:
-                if not slots.acquire(timeout=0.1):
-                    continue
-                name = self._next(timeout=0.1)
-                if name is None:
-                    slots.release()
-                    continue
-                region = self.regions.get(name)
+            while True:
+                with self._condition:
+                    if cancelled() or self._closed or (not self._waiting and self._in_flight == 0):
+                        self._running = False
+                        return
+                    if not self._waiting or self._in_flight >= self.workers:
+                        self._condition.wait(0.1)
+                        continue
+                    name = self._waiting.popleft()
+                    self._started.add(name)
+                    self._in_flight += 1
+                    self.requests += 1
+                    region = self.regions.get(name)
                 pool.submit(self._read, name, region).add_done_callback(finished)
+        except BaseException:
+            with self._condition:
+                self._running = False
+            raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 

@@ -200,8 +200,9 @@ class AccountsScreen(Screen):
         if source is None or destination is None or not (source.ready and destination.ready):
             return  # the hint line says what is missing
         self.confirmed = True
-        self.query_one(SelectionSummary).show(source, destination)
+        self._show_summary(source, destination)
         self._update_hint()
+        self.s3xrep.goto("buckets")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
@@ -268,11 +269,16 @@ class AccountsScreen(Screen):
             self.confirmed = False
         summary = self.query_one(SelectionSummary)
         if self.confirmed and app.source and app.destination:
-            summary.show(app.source, app.destination)
+            self._show_summary(app.source, app.destination)
         else:
             summary.hide()
         self.refresh_bindings()
         self._update_hint()
+
+    def _show_summary(self, source: Choice, destination: Choice) -> None:
+        summary = self.query_one(SelectionSummary)
+        summary.show(source, destination)
+        summary.border_subtitle = "next: buckets (Enter)"
 
     def _update_detail(self) -> None:
         detail = self.query_one("#detail", Static)
@@ -321,8 +327,8 @@ class AccountsScreen(Screen):
         if not self._ready():
             return Text("Waiting for STS…", style="dim")
         if self.confirmed:
-            return Text("Accounts confirmed. Change either with s or d.")
-        return Text("Both identities resolved: press Enter to confirm.", style="bold")
+            return Text("Accounts confirmed: Enter opens the buckets. Change either with s or d.")
+        return Text("Both identities resolved: press Enter to confirm and choose the buckets.", style="bold")
 
     def _set_hint(self, text: Text) -> None:
         self.query_one("#hint", Static).update(text)
