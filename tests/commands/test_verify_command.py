@@ -161,3 +161,34 @@ def test_canary_without_a_rule_exits_1(env: SharedSandbox, capsys: Any) -> None:
 def test_canary_bad_timeout_exits_2(env: SharedSandbox, capsys: Any) -> None:
     code, _, err = _run(capsys, "canary", "--source", "a:src-bucket", "--dest", "b:dst-bucket", "--timeout", "0")
     assert code == 2 and "--timeout must be more than 0" in err
+
+
+# -- progress -----------------------------------------------------------------------------------------
+
+
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what was written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_goes_to_stderr_only_on_a_terminal(pair: Setup, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    code = main(["verify", "--source", f"{SRC}:{pair.src}", "--dest", f"{DST}:{pair.dst}"])
+    assert code == 0 and "\rcompared " in terminal.text and terminal.text.endswith("\r\x1b[K")
+    terminal.text = ""
+    code = main(["canary", "--source", f"{SRC}:{pair.src}", "--dest", f"{DST}:{pair.dst}", "--timeout", "20"])
+    assert code == 0 and "\rcanary: waiting" in terminal.text and terminal.text.endswith("\r\x1b[K")
+    assert "OK" in capsys.readouterr().out
