@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..core.failure_codes import TERMINAL, job_failure_fix, job_failure_meaning
@@ -234,7 +234,7 @@ class JobSummary:
         """Wall-clock seconds since creation (until termination for ended jobs)."""
         if self.created is None:
             return None
-        end = self.terminated or now or datetime.now(timezone.utc)
+        end = self.terminated or now or datetime.now(UTC)
         return max(0.0, (end - self.created).total_seconds())
 
     def to_dict(self) -> dict[str, Any]:
@@ -446,7 +446,7 @@ def list_jobs(
             kwargs["NextToken"] = token
     except Exception as exc:
         raise _error(exc, clients, "ListJobs", account_id, region) from exc
-    jobs.sort(key=lambda j: (j.created or datetime.min.replace(tzinfo=timezone.utc), j.job_id), reverse=True)
+    jobs.sort(key=lambda j: (j.created or datetime.min.replace(tzinfo=UTC), j.job_id), reverse=True)
     return jobs
 
 

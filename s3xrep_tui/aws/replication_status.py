@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..core.names import bucket_from_arn
@@ -273,7 +273,7 @@ def read_metrics(
     source, destination = bucket_from_arn(source_bucket), bucket_from_arn(destination_bucket)
     period = max(1, int(period))
     seconds = window.total_seconds() if isinstance(window, timedelta) else float(window)
-    end = (end or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    end = (end or datetime.now(UTC)).astimezone(UTC)
     slots = max(1, math.ceil(seconds / period))
     start = end - timedelta(seconds=slots * period)
     dimensions = [
@@ -311,7 +311,7 @@ def read_metrics(
         ordered = sorted(points.get(f"m{index}", {}).items())
         slot_values: list[float | None] = [None] * slots
         for timestamp, value in ordered:
-            at = int((timestamp.astimezone(timezone.utc) - start).total_seconds() // period)
+            at = int((timestamp.astimezone(UTC) - start).total_seconds() // period)
             if 0 <= at < slots:
                 previous = slot_values[at]
                 if previous is None:

@@ -20,7 +20,8 @@ from s3xrep_tui.aws.jobs import (
 )
 from s3xrep_tui.core.failure_codes import fix_for
 
-from .test_jobs_support import A, REGION, make_world, sandbox, wait_for  # noqa: F401  (sandbox: fixture)
+from . import test_jobs_support as support
+from .test_jobs_support import REGION, A, clients_of, make_world, wait_for
 
 
 def wait_status(world: Any, job_id: str, *statuses: str, timeout: float = 10.0) -> JobDetail:
@@ -188,7 +189,7 @@ def test_unknown_job_is_not_found_with_a_fix(sandbox: Any) -> None:
 def test_another_accounts_jobs_are_access_denied(sandbox: Any) -> None:
     world = make_world(sandbox)
     job_id = world.create_job(confirm=True)
-    other = sandbox.clients("222222222222")
+    other = clients_of(sandbox, "222222222222")
     with pytest.raises(AwsError) as exc:
         describe_job(other, A, REGION, job_id)
     assert exc.value.code == "AccessDenied" and "s3:DescribeJob" in exc.value.message
@@ -242,3 +243,5 @@ def test_report_location_without_report() -> None:
     assert job.operation == "S3ReplicateObject"
     assert job.report is not None and not job.report.enabled
 
+
+sandbox = support.sandbox  # the fixture: a fresh Sandbox per test

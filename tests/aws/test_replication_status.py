@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,8 @@ from s3xrep_tui.aws.replication_status import (
     summarize,
 )
 
-from .test_jobs_support import A, REGION, make_world, sandbox, wait_for  # noqa: F401  (sandbox: fixture)
+from . import test_jobs_support as support
+from .test_jobs_support import REGION, clients_of, make_world, wait_for
 
 
 def settled(world: Any, key: str, version_id: str) -> str:
@@ -53,7 +54,7 @@ def test_sample_counts_completed_failed_and_not_eligible(sandbox: Any) -> None:
     # the same with a prefix, a limit, and from the destination's side (replicas)
     limited = sample_status(world.clients, world.src, prefix="in/", limit=2)
     assert limited.sampled == 2 and limited.truncated and limited.absent == 0
-    replicas = sample_status(sandbox.clients("222222222222"), world.dst)
+    replicas = sample_status(clients_of(sandbox, "222222222222"), world.dst)
     assert replicas.replica == replicas.sampled == 2
 
     health = summarize(sample, None)
@@ -96,6 +97,7 @@ def test_metrics_read_back_for_a_rule_with_metrics(sandbox: Any) -> None:
     rule_id = world.setup.rules[0]["ID"]
 
     def read() -> RuleMetrics:
+        sandbox.metrics.flush()  # publish now rather than at the sandbox's next 1-second tick
         return read_metrics(world.clients, world.src, f"arn:aws:s3:::{world.dst}", rule_id,
                             region=REGION, window=600, period=60)
 
@@ -134,7 +136,7 @@ def test_a_rule_without_metrics_has_no_data(sandbox: Any) -> None:
 
 
 def test_summary_states() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     empty = MetricSeries("X", "Maximum", "Count")
 
     def metrics(pending: float | None = None) -> RuleMetrics:
@@ -148,3 +150,6 @@ def test_summary_states() -> None:
     assert summarize(None, metrics(pending=4)).state == "replicating"
     assert summarize(None, metrics(pending=0)).state == "healthy"
     assert summarize(None, None).state == "no-data"
+
+
+sandbox = support.sandbox  # the fixture: a fresh Sandbox per test

@@ -20,7 +20,8 @@ from s3xrep_tui.aws.reports import (
 )
 from s3xrep_tui.core.failure_codes import fix_for
 
-from .test_jobs_support import A, REGION, make_world, sandbox, wait_for  # noqa: F401  (sandbox: fixture)
+from . import test_jobs_support as support
+from .test_jobs_support import REGION, A, make_world, wait_for
 
 # AWS's sample rows: HTTP code before the error code (despite ReportSchema)
 AWS_ORDER = '''\
@@ -118,7 +119,7 @@ def test_summary_streams_and_keeps_only_a_few_examples() -> None:
 
 
 def test_lines_split_on_newline_only_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
-    import s3xrep_tui.aws.reports as reports
+    from s3xrep_tui.aws import reports
 
     monkeypatch.setattr(reports, "_CHUNK", 7)
     text = 'b,"key\u2028with sep",v,failed,400,X,"multi\nline"\nb,k2,v,succeeded,200,,ok'
@@ -177,3 +178,6 @@ def test_no_report_when_no_task_ran(sandbox: Any) -> None:
     assert job.status == "Failed"
     assert find_report(world.clients, job) is None
     assert read_report_summary(world.clients, job) is None
+
+
+sandbox = support.sandbox  # the fixture: a fresh Sandbox per test
