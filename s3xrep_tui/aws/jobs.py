@@ -352,7 +352,6 @@ def _error(exc: BaseException, clients: Clients, operation: str, account_id: str
     code = error_code(exc)
     where = f"job {job_id}" if job_id else "Batch Operations jobs"
     place = f"account {account_id}, region {region}"
-    message = ""
     response = getattr(exc, "response", None) or {}
     message = str((response.get("Error") or {}).get("Message") or "")
 
