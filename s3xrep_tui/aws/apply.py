@@ -41,7 +41,12 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..core.merge import MergeError, merge_key_policy, merge_bucket_policy, merge_replication
+from ..core.merge import (
+    MergeError,
+    merge_bucket_policy,
+    merge_key_policy,
+    merge_replication,
+)
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
 from .clients import Clients
@@ -728,7 +733,7 @@ class _Executor:
             kwargs: dict[str, Any] = {"AccountId": account, "JobStatuses": list(RUNNING_JOB_STATUSES), "MaxResults": 1000}
             if token:
                 kwargs["NextToken"] = token
-            page = self.call(side, "s3control.list_jobs", lambda: s3c.list_jobs(**kwargs))
+            page = self.call(side, "s3control.list_jobs", lambda kwargs=kwargs: s3c.list_jobs(**kwargs))
             for job in page.get("Jobs") or []:
                 if job.get("Description") == request.get("Description") and job.get("Operation", "S3ReplicateObject") == "S3ReplicateObject":
                     return job
@@ -750,7 +755,7 @@ class _Executor:
                 continue
             answer = self.call(
                 side, f"s3control.describe_job {job_id}",
-                lambda: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
+                lambda job_id=job_id: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
                 absent=("NotFoundException", "NoSuchJob"),
             )
             if answer is not _ABSENT:

@@ -54,7 +54,7 @@ def journal_path(plan_id: str) -> Path:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass
@@ -127,7 +127,7 @@ class Journal:
     def __init__(self, plan_id: str, path: Path | None = None, run: str | None = None) -> None:
         self.plan_id = plan_id
         self.path = Path(path) if path is not None else journal_path(plan_id)
-        self.run = run or f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run = run or f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self._seq = 0
         self._checked_tail = False
 

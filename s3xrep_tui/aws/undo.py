@@ -329,7 +329,7 @@ class _Undoer:
                 kwargs: dict[str, Any] = {"AccountId": account, "JobStatuses": sorted(RUNNING_JOB_STATUSES)}
                 if token:
                     kwargs["NextToken"] = token
-                page = self.call(entry, "s3control.list_jobs", lambda: s3c.list_jobs(**kwargs))
+                page = self.call(entry, "s3control.list_jobs", lambda kwargs=kwargs: s3c.list_jobs(**kwargs))
                 job_id = next((j["JobId"] for j in page.get("Jobs") or []
                                if j.get("Description") == request.get("Description")), None)
                 token = page.get("NextToken")
@@ -350,9 +350,23 @@ class _Undoer:
             )
         if self.dry_run:
             return "would-cancel", f"would cancel Batch Replication job {job_id} ({status})", ""
-        self.call(entry, f"s3control.update_job_status {job_id}",
-                  lambda: s3c.update_job_status(AccountId=account, JobId=job_id, RequestedJobStatus="Cancelled",
-                                                StatusUpdateReason="s3xrep undo"))
+        try:
+            s3c.update_job_status(AccountId=account, JobId=job_id, RequestedJobStatus="Cancelled",
+                                  StatusUpdateReason="s3xrep undo")
+        except ClientError as exc:
+            if error_code(exc) != "JobStatusException":
+                raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
+                              what=f"s3control.update_job_status {job_id}") from exc
+            # it moved on meanwhile (finished, or already cancelling): say where it is now
+            now = self.call(entry, f"s3control.describe_job {job_id}",
+                            lambda: s3c.describe_job(AccountId=account, JobId=job_id))["Job"].get("Status")
+            if now in RUNNING_JOB_STATUSES:
+                raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
+                              what=f"s3control.update_job_status {job_id}") from exc
+            return "note", f"Batch Replication job {job_id} is already {now}: objects it replicated stay", ""
+        except BotoCoreError as exc:
+            raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
+                          what=f"s3control.update_job_status {job_id}") from exc
         return (
             "cancelled",
             f"Batch Replication job {job_id} cancelled (it was {status}); objects already replicated stay",

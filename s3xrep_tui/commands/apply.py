@@ -14,7 +14,14 @@ import json
 import sys
 from typing import Any
 
-from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_migration_arguments, options_from_args
+from .plan import (
+    EXIT_BLOCKED,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_migration_arguments,
+    options_from_args,
+)
 
 PROG = "s3xrep apply"
 

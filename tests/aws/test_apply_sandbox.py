@@ -463,3 +463,71 @@ def test_undo_works_from_a_journal_with_a_truncated_last_line(world: Callable[[s
     # the undo entries were appended on a line of their own
     read = Journal(result.plan_id).read()
     assert len(read.undone()) == len(CALLS) and len(read.problems) == 1
+
+
+# -- read back, KMS ---------------------------------------------------------------------------
+
+
+class HideReplicationAfterPut:
+    """GetBucketReplication is eventually consistent: answer 'not found' N times after each put."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.left = 0
+
+    def __call__(self, call: Call, forward: Forward) -> Any:
+        if call.service == "s3" and not call.is_s3control and call.key is None and "replication" in call.args:
+            if call.method == "PUT":
+                response = forward()
+                self.left = self.times
+                return response
+            if call.method == "GET" and self.left > 0:
+                self.left -= 1
+                return s3_error("ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404)
+        return forward()
+
+
+def test_the_replication_configuration_is_read_back_until_it_shows(world: Callable[[str], World], sandbox: Sandbox) -> None:
+    w = world("readback")
+    hiding = HideReplicationAfterPut(2)
+    sandbox._server.app.middlewares.insert(0, hiding)  # type: ignore[union-attr]
+    try:
+        events: list[ApplyEvent] = []
+        result = w.apply(progress=events.append)
+        polls = [e.message for e in events if e.status == "waiting" and e.step.call == "s3.put_bucket_replication"]
+        assert result.ok
+        assert polls == ["waiting for get_bucket_replication to show our rule (poll 1)",
+                         "waiting for get_bucket_replication to show our rule (poll 2)"]
+        assert any(e.status == "info" and "is in effect" in e.message for e in events)
+
+        hiding.times = 1000  # never shows: a bounded wait, then a failure that says to re-run
+        w2 = world("readback2")
+        failed = apply_plan(w2.plan(), w2.clients, options=w2.options, backoff=FAST, readback_timeout=0.2)
+        assert failed.failed is not None and failed.failed.step.call == "s3.put_bucket_replication"
+        assert failed.error is not None and failed.error.code == "ReplicationNotVisible"
+        assert "run apply again" in failed.error.fix
+    finally:
+        sandbox._server.app.middlewares.remove(hiding)  # type: ignore[union-attr]
+
+
+def test_the_replica_key_policy_is_merged_journaled_and_restored(world: Callable[[str], World]) -> None:
+    w = world("kms")
+    kms = w.accounts[B]("kms")
+    key = kms.create_key(Description="replicas")["KeyMetadata"]["Arn"]
+    original = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    options = MigrationOptions(report_bucket=w.report, replica_kms_key=key)
+    plan = build_plan(gather_inputs(w.clients["source"], w.clients["destination"], w.src, w.dst, options))
+    assert "kms.put_key_policy" in [s.call for s in plan.steps] and not plan.blocked
+    result = apply_plan(plan, w.clients, options=options, backoff=FAST)
+    assert result.ok, result.summary()
+    assert next(r for r in result.steps if r.step.call == "kms.put_key_policy").status == "done"
+    merged = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    assert merged["Statement"][: len(original["Statement"])] == original["Statement"]
+    assert len(merged["Statement"]) > len(original["Statement"])
+
+    again = apply_plan(plan, w.clients, options=options, backoff=FAST)
+    assert next(r for r in again.steps if r.step.call == "kms.put_key_policy").status == "no-op"
+
+    outcome = undo(plan.id, w.clients)
+    assert outcome.ok
+    assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == original

@@ -19,9 +19,8 @@ from botocore.exceptions import ClientError
 from s3xrep_tui.aws.journal import Journal
 from s3xrep_tui.cli import main
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
-from s3xrep_tui.sandbox.emulator import PROFILES
+from s3xrep_tui.sandbox.emulator import PROFILES, Sandbox
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
-from s3xrep_tui.sandbox.emulator import Sandbox
 
 SRC_PROFILE, DST_PROFILE = PROFILES["source"], PROFILES["destination"]
 
