@@ -89,7 +89,7 @@ def naive(source, destination, in_scope, delete_markers) -> Counter:
     return result
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(listings())
 def test_join_equals_naive_comparison(data) -> None:
     source, destination, seed, scoped, delete_markers = data
