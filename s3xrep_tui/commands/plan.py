@@ -1,6 +1,7 @@
 """``s3xrep plan``: inspect both buckets, print findings, documents and steps.
 
-Writes nothing to AWS. Exit 0 when nothing blocks, 3 when a finding blocks,
+``--format aws-cli|cloudformation|terraform`` exports the plan for other tools
+(``core.exports``) instead. Writes nothing to AWS. Exit 0 when nothing blocks, 3 when a finding blocks,
 2 on bad arguments, 1 when AWS could not be read; always one line, no traceback.
 """
 
@@ -13,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+
+EXPORT_FORMATS = ("aws-cli", "cloudformation", "terraform")  # = core.exports.FORMATS (not imported: startup speed)
+FORMATS = ("text", "json", *EXPORT_FORMATS)
 
 
 def endpoint_spec(text: str) -> tuple[str | None, str]:
@@ -69,8 +73,19 @@ def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("plan", help="inspect both buckets and print every document and step (writes nothing)")
     add_migration_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--out", metavar="DIR", help="also write each document as DIR/<name>.json")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (same as --format json)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), json, or an export for another tool: aws-cli (a bash script), "
+        "cloudformation (a template per account), terraform (HCL); cloudformation and terraform need --out",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="text/json: also write each document as DIR/<name>.json; exports: write the export's files into DIR",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -110,10 +125,22 @@ def options_from_args(args: argparse.Namespace) -> Any:
         raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
+def output_format(args: argparse.Namespace) -> str:
+    """The chosen format; ValueError when --json and --format disagree or an export lacks --out."""
+    fmt = getattr(args, "format", None)
+    if args.json and fmt not in (None, "json"):
+        raise ValueError(f"--json and --format {fmt} disagree: give one")
+    fmt = "json" if args.json else (fmt or "text")
+    if fmt in ("cloudformation", "terraform") and not args.out:
+        raise ValueError(f"--format {fmt} writes several files: give --out DIR")
+    return fmt
+
+
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
 
     try:
+        fmt = output_format(args)
         options = options_from_args(args)
         check_bucket_name(args.source[1])
         check_bucket_name(args.dest[1])
@@ -128,10 +155,51 @@ def run(args: argparse.Namespace) -> int:
         error = exc if isinstance(exc, AwsError) else explain(exc)
         print(f"s3xrep plan: {error.message}" + (f" (fix: {error.fix})" if error.fix else ""), file=sys.stderr)
         return EXIT_FAILURE
+    if fmt in EXPORT_FORMATS:
+        return _export(plan, fmt, args)
     if args.out:
         write_documents(plan.documents, Path(args.out))
-    print(json.dumps(plan_json(plan), indent=2) if args.json else render_text(plan))
+    print(json.dumps(plan_json(plan), indent=2) if fmt == "json" else render_text(plan))
     return EXIT_BLOCKED if plan.blocked else EXIT_OK
+
+
+def _export(plan: Any, fmt: str, args: argparse.Namespace) -> int:
+    """Write (or, for aws-cli without --out, print) the export; a blocked plan exports nothing."""
+    if plan.blocked:
+        print(render_text(plan))
+        print(f"s3xrep plan: nothing exported as {fmt}: the plan is blocked", file=sys.stderr)
+        return EXIT_BLOCKED
+    profiles = {"source_profile": args.source[0], "destination_profile": args.dest[0]}
+    if not args.out:  # aws-cli only (output_format checked): the script on stdout
+        from ..core.exports import export_files
+
+        (text,) = export_files(plan, fmt, **profiles).values()
+        sys.stdout.write(text)
+        return EXIT_OK
+    for path in write_export(plan, fmt, Path(args.out), **profiles):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def write_export(
+    plan: Any, fmt: str, out: Path, *, source_profile: str | None = None, destination_profile: str | None = None
+) -> list[Path]:
+    """Write the plan's export in ``fmt`` into ``out``; the paths written (scripts executable).
+
+    Raises ``core.exports.ExportError`` for a blocked plan or an unknown format.
+    """
+    from ..core.exports import export_files
+
+    files = export_files(plan, fmt, source_profile=source_profile, destination_profile=destination_profile)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text)
+        if name.endswith(".sh"):
+            path.chmod(0o755)
+        written.append(path)
+    return written
 
 
 def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
