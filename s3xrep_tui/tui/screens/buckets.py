@@ -76,7 +76,7 @@ class BucketsScreen(Screen):
     BucketsScreen .problem { display: none; height: auto; padding: 0 1; }
     BucketsScreen .problem.-shown { display: block; }
     BucketsScreen #detail { height: 3; padding: 0 1; background: $boost; }
-    BucketsScreen #hint { height: 1; padding: 0 1; }
+    BucketsScreen #hint { height: auto; max-height: 2; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -364,8 +364,8 @@ class BucketsScreen(Screen):
         if name == other:
             other_role = "destination" if role == "source" else "source"
             self.notice = Text(
-                f"✗ s3://{name} is already the {other_role}: replication copies from one bucket into another, "
-                f"so pick a different {role} bucket.",
+                f"✗ s3://{name} is already the {other_role}: pick a different {role} bucket "
+                "(replication copies one bucket into another).",
                 style="red",
             )
             self._update_hint()
@@ -473,10 +473,7 @@ class BucketsScreen(Screen):
         if row is None:
             detail.update("")
             return
-        text = Text.assemble((f"s3://{row.name}", "bold"), f" · {side} account")
-        if row.entry.created:
-            text.append(f" · created {row.entry.created:%Y-%m-%d}")
-        text.append("\n")
+        text = Text.assemble((f"s3://{row.name}", "bold"), f" · {side} account · Enter browses it\n")
         s = row.summary
         if s is None:
             text.append("reading its settings…", style="dim")
