@@ -4,8 +4,10 @@ Pure: ``deployed_document`` finds, in the ``PlanInputs`` the plan was built
 from, what each document replaces (the destination bucket policy text, the
 source's replication configuration, the replica key's policy, the roles'
 trust and inline policies); ``json_diff`` compares the two with both sides
-printed the same way (2-space indent, keys sorted), so only content shows up
-as ``+``/``-`` lines, never formatting or key order.
+printed the same way (2-space indent), the deployed side's keys put in the
+plan's order first, so only content shows up as ``+``/``-`` lines, never
+formatting or key order, and the plan's side reads exactly like the document
+shown beside it.
 """
 
 from __future__ import annotations
@@ -68,11 +70,35 @@ def pretty(document: Any) -> str:
     value = parse_document(document)
     if isinstance(document, (str, bytes)) and isinstance(value, str):  # text that is not JSON
         return value
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _lines(document: Any) -> list[str]:
-    return [] if document is None else pretty(document).splitlines()
+def _ident(value: Any) -> Any:
+    """A statement's Sid or a rule's ID: what pairs list items of the two sides."""
+    if isinstance(value, dict):
+        return value.get("Sid") or value.get("ID")
+    return None
+
+
+def align(current: Any, template: Any) -> Any:
+    """``current`` with its dict keys in ``template``'s order (its own extra keys after them).
+
+    List items pair by Sid/ID, else by position. Only order changes, never content.
+    """
+    if isinstance(current, dict) and isinstance(template, dict):
+        ordered = {key: align(current[key], template[key]) for key in template if key in current}
+        ordered.update((key, value) for key, value in current.items() if key not in ordered)
+        return ordered
+    if isinstance(current, list) and isinstance(template, list):
+        by_id = {_ident(item): item for item in template if _ident(item) is not None}
+        paired = []
+        for index, item in enumerate(current):
+            twin = by_id.get(_ident(item)) if _ident(item) is not None else None
+            if twin is None and index < len(template):
+                twin = template[index]
+            paired.append(align(item, twin) if twin is not None else item)
+        return paired
+    return current
 
 
 def json_diff(
@@ -88,14 +114,18 @@ def json_diff(
     ``context=None`` keeps every line (the whole document, changes marked);
     an unchanged document then comes back as context lines only.
     """
-    old, new = _lines(current), _lines(proposed)
+    before, after = parse_document(current), parse_document(proposed)
+    if current is not None and proposed is not None and not isinstance(before, str):
+        before = align(before, after)
+    old = [] if current is None else pretty(before).splitlines()
+    new = [] if proposed is None else pretty(after).splitlines()
     if current is None and proposed is None:
         status: DiffStatus = "absent"
     elif current is None:
         status = "new"
     elif proposed is None:
         status = "removed"
-    elif old == new:
+    elif before == after or old == new:
         status = "unchanged"
     else:
         status = "changed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from s3xrep_tui.core.diff import deployed_document, document_diff, json_diff, pretty
+from s3xrep_tui.core.diff import align, deployed_document, document_diff, json_diff, pretty
 from s3xrep_tui.core.models import KmsKeyFacts, MigrationOptions, RoleFacts
 from s3xrep_tui.core.plan import build_plan, inline_policy_name
 
@@ -27,12 +27,27 @@ def test_key_order_and_formatting_do_not_show_as_changes() -> None:
     assert diff.summary() == "unchanged: matches what is deployed"
 
 
+def test_the_deployed_side_takes_the_plans_key_order_and_pairs_statements_by_sid() -> None:
+    current = {"Statement": [{"Effect": "Allow", "Sid": "B", "Extra": 1}, {"Sid": "A", "Effect": "Deny"}], "Version": "v"}
+    template = {"Version": "v", "Statement": [{"Sid": "A", "Effect": "Deny"}, {"Sid": "B", "Effect": "Allow"}]}
+    aligned = align(current, template)
+    assert aligned == current  # content untouched
+    assert list(aligned) == ["Version", "Statement"]
+    assert [list(s) for s in aligned["Statement"]] == [["Sid", "Effect", "Extra"], ["Sid", "Effect"]]
+    diff = json_diff(current, template)
+    assert '-      "Extra": 1' in [line.text for line in diff.lines if line.kind == "remove"]
+    assert json_diff(current, align(current, template)).status == "unchanged"
+    # the plan's side is printed exactly as the document is shown (json.dumps, indent 2)
+    plan_side = [line.text[1:] for line in json_diff(None, template).lines if line.kind == "add"]
+    assert plan_side == json.dumps(template, indent=2).splitlines()
+
+
 def test_a_changed_document_gives_plus_and_minus_lines_with_headers_and_hunks() -> None:
     diff = json_diff({"Status": "Disabled", "Role": "r"}, {"Status": "Enabled", "Role": "r"})
     kinds = [line.kind for line in diff.lines]
     assert kinds[:3] == ["header", "header", "hunk"]
-    assert [line.text for line in diff.lines if line.kind == "remove"] == ['-  "Status": "Disabled"']
-    assert [line.text for line in diff.lines if line.kind == "add"] == ['+  "Status": "Enabled"']
+    assert [line.text for line in diff.lines if line.kind == "remove"] == ['-  "Status": "Disabled",']
+    assert [line.text for line in diff.lines if line.kind == "add"] == ['+  "Status": "Enabled",']
     assert diff.status == "changed" and (diff.added, diff.removed) == (1, 1)
     assert diff.lines[0].text == "--- deployed" and diff.lines[1].text == "+++ plan"
     assert "+1 -1" in diff.summary()
@@ -59,7 +74,7 @@ def test_full_context_keeps_every_line_and_an_unchanged_document_is_all_context(
 def test_text_that_is_not_json_is_diffed_as_text() -> None:
     diff = json_diff("not { json", {"a": 1})
     assert [line.text for line in diff.lines if line.kind == "remove"] == ["-not { json"]
-    assert pretty('{"z":1,"a":2}') == '{\n  "a": 2,\n  "z": 1\n}'
+    assert pretty('{"z":1,"a":2}') == '{\n  "z": 1,\n  "a": 2\n}'
     assert json_diff(None, None).status == "absent" and json_diff({"a": 1}, None).status == "removed"
 
 

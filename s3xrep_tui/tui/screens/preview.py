@@ -1,0 +1,350 @@
+"""Step 4: the whole plan before anything is written.
+
+Findings first (blocking ones with their fix; while any blocks, ``a`` is
+refused with the reason), then one tab per document the plan writes (its
+JSON highlighted, a line per statement or rule, a diff against what is
+deployed now) and a tab of the ordered steps.
+
+Keys: ``c`` copies the current tab's document (OSC 52, so it reaches the
+clipboard of the terminal the user sits at, over SSH too), ``e`` exports all
+documents to a private folder, ``a`` goes to apply, ``tab``/``shift+tab`` or
+``1``..``9`` (and ``left``/``right`` on the tab bar) switch tabs; arrows and
+page keys scroll the JSON, ``[``/``]`` page the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static, TabbedContent, Tabs, TabPane
+
+from ...commands.plan import plan_json, write_documents
+from ...core.diff import document_diff
+from ...core.models import Plan, PlanInputs
+from ...storage import private_dir
+from ..clipboard import copy_text
+from ..widgets.context_bar import ContextBar
+from ..widgets.document_view import DocumentView, JsonView, title_of
+from ..widgets.findings_list import FindingsList
+from ..widgets.json_diff import DiffView
+from ..widgets.steps_table import StepsTable
+
+if TYPE_CHECKING:
+    from ..app import S3xrepApp
+
+log = logging.getLogger(__name__)
+
+STEPS_TAB = "tab-steps"
+APPLY_UNAVAILABLE = "apply screen not available in this build"
+
+
+def present_documents(plan: Plan) -> dict[str, object]:
+    """The documents the plan writes (``None`` means not part of this plan)."""
+    return {name: document for name, document in plan.documents.items() if document is not None}
+
+
+def export_documents(plan: Plan, folder: Path) -> list[Path]:
+    """Each document as ``<name>.json`` plus ``plan.json`` (findings, documents, steps), 0600 in a 0700 folder.
+
+    The files are written by ``commands.plan.write_documents`` (the CLI's ``--out``),
+    into a folder made private first, then each file is made 0600.
+    """
+    folder = private_dir(folder.expanduser().resolve())
+    documents = present_documents(plan)
+    documents["plan"] = plan_json(plan)
+    write_documents(documents, folder)
+    written = [folder / f"{name}.json" for name in documents]
+    for path in written:
+        os.chmod(path, 0o600)
+    return written
+
+
+def blocking_reason(plan: Plan) -> str:
+    blocking = [f for f in plan.findings if f.severity == "blocking"]
+    first = blocking[0]
+    more = f" (and {len(blocking) - 1} more blocking)" if len(blocking) > 1 else ""
+    return f"{first.message}{more} Fix: {first.fix}"
+
+
+class ExportScreen(ModalScreen[Path | None]):
+    """Asks for the folder to export to; Enter writes, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical {
+        width: 90; max-width: 100%; height: auto; border: round $primary; background: $surface; padding: 0 1;
+    }
+    ExportScreen .note { color: $text-muted; }
+    """
+
+    def __init__(self, default: str, count: int) -> None:
+        super().__init__()
+        self._default = default
+        self._count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Export the documents"
+            box.border_subtitle = "Enter writes · Esc cancels"
+            yield Static(Text(f"{self._count} documents and plan.json, as <name>.json, into the folder:"))
+            yield Input(value=self._default, id="folder")
+            yield Static(Text("Files are 0600 in a 0700 folder (they name your accounts and roles)."), classes="note")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        self.dismiss(Path(value) if value else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PreviewScreen(Screen):
+    TITLE = "Accounts › Buckets › Options › Preview"
+
+    BINDINGS = [
+        Binding("a", "apply", "Apply"),
+        Binding("c", "copy", "Copy"),
+        Binding("e", "export", "Export"),
+        Binding("tab", "next_tab", "Next tab", priority=True),
+        Binding("shift+tab", "previous_tab", "Previous tab", show=False, priority=True),
+        *(Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False) for n in range(1, 10)),
+        *(Binding(key, f"scroll('{key}')", f"Scroll {key}", show=False)
+          for key in ("up", "down", "pageup", "pagedown", "home", "end")),
+        Binding("left_square_bracket", "scroll_diff('pageup')", "Diff page up", show=False),
+        Binding("right_square_bracket", "scroll_diff('pagedown')", "Diff page down", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    PreviewScreen #summary { height: auto; padding: 0 1; background: $boost; }
+    PreviewScreen FindingsList { height: auto; max-height: 8; }
+    PreviewScreen TabbedContent { height: 1fr; }
+    PreviewScreen TabPane { padding: 0; height: 1fr; }
+    PreviewScreen #empty { padding: 1 2; }
+    """
+
+    def __init__(self, plan: Plan | None = None, inputs: PlanInputs | None = None) -> None:
+        """``plan`` defaults to ``app.plan``; ``inputs`` (what is deployed, for the diffs) to what the
+        options screen below built that plan from."""
+        super().__init__()
+        self._plan = plan
+        self._inputs = inputs
+        self.last_refusal = ""  # why the last ``a`` was refused (also shown as a notification)
+        self.last_message = ""  # the last copy/export report
+
+    @property
+    def s3xrep(self) -> S3xrepApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def plan(self) -> Plan | None:
+        return self._plan if self._plan is not None else getattr(self.app, "plan", None)
+
+    @property
+    def inputs(self) -> PlanInputs | None:
+        if self._inputs is not None:
+            return self._inputs
+        plan = self.plan
+        for screen in reversed(self.app.screen_stack):
+            inputs = getattr(screen, "plan_inputs", None)
+            if isinstance(inputs, PlanInputs) and getattr(screen, "plan", None) is plan:
+                return inputs
+        return None
+
+    # --- building ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, show_buckets=True)
+        plan = self.plan
+        if plan is None:
+            yield Static(Text("No plan yet: go back (Esc) to the options."), id="empty")
+            yield Footer()
+            return
+        yield Static(self._summary(plan), id="summary")
+        yield FindingsList("Findings", id="findings")
+        inputs = self.inputs
+        with TabbedContent(id="tabs"):
+            number = 0
+            for number, (name, document) in enumerate(present_documents(plan).items(), start=1):
+                diff = document_diff(name, plan, inputs) if inputs is not None else None
+                with TabPane(f"{number} {title_of(name)}", id=f"tab-{name}"):
+                    yield DocumentView(name, document, plan, diff, id=f"doc-{name}")
+            with TabPane(f"{number + 1} Steps", id=STEPS_TAB):
+                yield StepsTable(plan.steps, id="steps")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        self.query_one(FindingsList).show(plan.findings, note="fix blocking ones on the options screen (Esc)"
+                                          if plan.blocked else "")
+        self.tabs.focus()
+
+    def _summary(self, plan: Plan) -> Text:
+        run = sum(1 for s in plan.steps if s.action != "no-op")
+        text = Text()
+        text.append(f"Plan {plan.id}", style="bold")
+        text.append(f" · {plan.source.region or '?'} → {plan.destination.region or '?'}")
+        text.append(f" · {len(plan.steps)} steps, {run} to run · {len(present_documents(plan))} documents\n")
+        if plan.blocked:
+            text.append("✗ BLOCKED", style="bold red")
+            text.append(": apply is refused until the blocking findings below are fixed (Esc: back to the options).")
+        else:
+            text.append("✓ Ready", style="bold green")
+            text.append(": review each tab, then a to apply · c copies the tab's document · e exports them all.")
+        return text
+
+    # --- tabs ------------------------------------------------------------------------------
+
+    def tab_ids(self) -> list[str]:
+        return [pane.id for pane in self.query_one(TabbedContent).query(TabPane) if pane.id]
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    @property
+    def tabs(self) -> Tabs:
+        return self.query_one(TabbedContent).query_one(Tabs)
+
+    def _switch(self, tab_id: str) -> None:
+        """Show ``tab_id``. Focus stays on (or goes back to) the tab bar, never into a pane:
+        focusing a pane's widget makes TabbedContent switch to that pane a moment later,
+        which would undo a fast run of tab presses."""
+        self.query_one(TabbedContent).active = tab_id
+        focused = self.focused
+        if focused is not None and focused is not self.tabs and any(isinstance(a, TabPane) for a in focused.ancestors):
+            self.tabs.focus()
+
+    def _active_pane(self) -> TabPane | None:
+        active = self.active_tab
+        return self.query_one(f"#{active}", TabPane) if active else None
+
+    def _step_tab(self, delta: int) -> None:
+        if self.plan is None:
+            return
+        ids = self.tab_ids()
+        index = ids.index(self.active_tab) if self.active_tab in ids else 0
+        self._switch(ids[(index + delta) % len(ids)])
+
+    def action_next_tab(self) -> None:
+        self._step_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._step_tab(-1)
+
+    def action_show_tab(self, number: int) -> None:
+        if self.plan is None:
+            return
+        ids = self.tab_ids()
+        if 1 <= number <= len(ids):
+            self._switch(ids[number - 1])
+
+    def action_scroll(self, how: str) -> None:
+        """Arrows and page keys scroll the current tab's JSON (move through the steps on Steps)."""
+        pane = self._active_pane()
+        if pane is None:
+            return
+        if pane.id == STEPS_TAB:
+            table = pane.query_one(StepsTable)
+            moves = {"up": table.action_cursor_up, "down": table.action_cursor_down,
+                     "pageup": table.action_page_up, "pagedown": table.action_page_down,
+                     "home": table.action_scroll_top, "end": table.action_scroll_bottom}
+            moves.get(how, lambda: None)()
+            return
+        self._scroll(pane.query_one(JsonView), how)
+
+    def action_scroll_diff(self, how: str) -> None:
+        """``[`` and ``]`` page the current tab's diff."""
+        pane = self._active_pane()
+        if pane is not None and pane.id != STEPS_TAB:
+            self._scroll(pane.query_one(DiffView), how)
+
+    @staticmethod
+    def _scroll(view: Any, how: str) -> None:
+        actions = {"up": view.scroll_up, "down": view.scroll_down, "pageup": view.scroll_page_up,
+                   "pagedown": view.scroll_page_down, "home": view.scroll_home, "end": view.scroll_end,
+                   "left": view.scroll_left, "right": view.scroll_right}
+        actions[how](animate=False)
+
+    # --- copy, export, apply -----------------------------------------------------------------
+
+    def current_document(self) -> tuple[str, str] | None:
+        """(name, text) of what the current tab shows: a document's JSON, or the steps as JSON."""
+        plan = self.plan
+        if plan is None:
+            return None
+        active = self.active_tab
+        if active == STEPS_TAB:
+            return "the steps", json.dumps([step.model_dump() for step in plan.steps], indent=2)
+        view = self.query_one(f"#{active}", TabPane).query_one(DocumentView)
+        return view.document_name, view.text
+
+    def action_copy(self) -> None:
+        current = self.current_document()
+        if current is None:
+            return
+        name, text = current
+        copied = copy_text(self.app, text)
+        self.last_message = copied.describe(name)
+        self.notify(self.last_message, title="Copied")
+
+    def action_export(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        default = f"./s3xrep-{plan.id}"
+        self.app.push_screen(ExportScreen(default, len(present_documents(plan))), self._export_to)
+
+    def _export_to(self, folder: Path | None) -> None:
+        plan = self.plan
+        if folder is None or plan is None:
+            return
+        try:
+            written = export_documents(plan, folder)
+        except OSError as exc:
+            self.last_message = f"Could not write to {folder}: {exc.strerror or exc}"
+            self.notify(f"{self.last_message}\nfix: choose a folder you can write to (e again)",
+                        title="Export failed", severity="error")
+            return
+        where = written[0].parent if written else folder
+        self.last_message = f"Wrote {len(written)} files to {where} (0600 in a 0700 folder)."
+        log.info("exported plan %s to %s", plan.id, where)
+        self.notify(self.last_message, title="Exported")
+
+    def action_apply(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        if plan.blocked:
+            self.last_refusal = f"Apply refused: {blocking_reason(plan)}"
+            self.notify(self.last_refusal, title="Blocked", severity="error", timeout=10)
+            return
+        try:
+            self.s3xrep.goto("apply")
+        except (ImportError, AttributeError, KeyError) as exc:  # the apply screen is not part of this build
+            log.warning("goto('apply') failed: %r", exc)
+            self.last_refusal = APPLY_UNAVAILABLE
+            self.notify(APPLY_UNAVAILABLE, title="Apply", severity="warning")
+
+    # --- for tests and the screenshots ----------------------------------------------------------
+
+    def diff_view(self, name: str) -> DiffView:
+        return self.query_one(f"#diff-{name}", DiffView)

@@ -1,0 +1,153 @@
+"""One plan document: what writes it, a line per statement or rule, its JSON and its diff.
+
+The JSON is shown highlighted (Rich ``Syntax``, the terminal's own ANSI
+colours, line numbers, scrolls both ways) exactly as ``c`` copies and ``e``
+exports it; the diff beside it compares with what is deployed now
+(``core.diff``).
+
+Not ``TextArea.code_editor(language="json")``: with tree-sitter 0.26.1 (what
+``textual[syntax]`` installs today) building that widget corrupts the heap
+and the process segfaults a moment later.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from ...core.diff import JsonDiff
+from ...core.documents import explain_rule, explain_statement
+from ...core.models import Plan
+from .json_diff import DiffView
+
+# Tab titles, short enough for nine tabs in 120 columns.
+DOCUMENT_TITLES = {
+    "replication_role_trust_policy": "Repl trust",
+    "replication_role_policy": "Repl perms",
+    "batch_role_trust_policy": "Batch trust",
+    "batch_role_policy": "Batch perms",
+    "destination_bucket_policy": "Bucket policy",
+    "destination_kms_key_policy": "KMS policy",
+    "replication_configuration": "Replication",
+    "batch_job": "Batch job",
+}
+DOCUMENT_DESCRIPTIONS = {
+    "replication_role_trust_policy": "who may assume the replication role (source account)",
+    "replication_role_policy": "what the replication role may do (its inline policy)",
+    "batch_role_trust_policy": "who may assume the Batch Replication role (source account)",
+    "batch_role_policy": "what the Batch Replication role may do (its inline policy)",
+    "destination_bucket_policy": "the destination bucket's policy, ours merged into what is there",
+    "destination_kms_key_policy": "the replica key's policy, ours merged into what is there",
+    "replication_configuration": "the source bucket's replication configuration, merged with its rules",
+    "batch_job": "the S3 Batch Operations job request that replicates existing objects",
+}
+# Documents that replace nothing: why there is no diff.
+NO_DIFF = {
+    "batch_job": "Nothing to compare: each apply starts a new job (after checking that no job with the same "
+    "description is running, and that this plan's journal has not created one already).",
+}
+_SAME_AS = {"batch_role_trust_policy": "replication_role_trust_policy", "batch_role_policy": "replication_role_policy"}
+
+
+def document_text(document: Any) -> str:
+    """The document as shown, copied and exported (``commands.plan.write_documents`` prints it so too)."""
+    return json.dumps(document, indent=2)
+
+
+def title_of(name: str) -> str:
+    return DOCUMENT_TITLES.get(name, name.replace("_", " "))
+
+
+def explanations(name: str, document: Any, plan: Plan) -> list[str]:
+    """One line per statement or rule; the step that writes the document comes first."""
+    lines: list[str] = []
+    step = next((s for s in plan.steps if s.document == name), None)
+    if step is None and name in _SAME_AS:
+        twin = next((s for s in plan.steps if s.document == _SAME_AS[name]), None)
+        if twin is not None:
+            lines.append(f"Single role: the same document as {title_of(_SAME_AS[name])} (step {twin.id}).")
+    elif step is not None:
+        lines.append(f"Step {step.id} · {step.call} · {step.action}: {step.summary}")
+    if isinstance(document, dict):
+        for statement in document.get("Statement") or []:
+            if isinstance(statement, dict):
+                lines.append(f"{statement.get('Sid') or '(no Sid)'}: {explain_statement(statement)}")
+        for rule in document.get("Rules") or []:
+            if isinstance(rule, dict):
+                lines.append(explain_rule(rule))
+    return lines
+
+
+def render_explanations(name: str, lines: list[str]) -> Text:
+    text = Text()
+    text.append(DOCUMENT_DESCRIPTIONS.get(name, name), style="bold")
+    for line in lines:
+        text.append("\n• ")
+        head, sep, rest = line.partition(": ")
+        if sep and len(head) <= 80:
+            step = head.startswith("Step ") or head.startswith("Single role")
+            text.append(head + sep, style="bold magenta" if step else "bold cyan")
+            text.append(rest)
+        else:
+            text.append(line)
+    return text
+
+
+class JsonView(VerticalScroll):
+    """Highlighted JSON with line numbers; focusable, scrolls both ways (long ARNs are not cut)."""
+
+    DEFAULT_CSS = """
+    JsonView { border: round $secondary; height: 1fr; overflow-x: auto; }
+    JsonView:focus { border: round $accent; }
+    """
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        lines = self.text.splitlines() or [""]
+        width = max(len(line) for line in lines)
+        gutter = len(str(len(lines))) + 2
+        syntax = Syntax(
+            self.text, "json", theme="ansi_dark", line_numbers=True, word_wrap=False,
+            code_width=width, background_color="default",
+        )
+        body = Static(syntax)
+        body.styles.width = width + gutter + 1
+        yield body
+
+
+class DocumentView(Vertical):
+    """Explanations on top; the JSON and its diff against what is deployed side by side."""
+
+    DEFAULT_CSS = """
+    DocumentView { height: 1fr; }
+    DocumentView > .explain { height: auto; max-height: 7; padding: 0 1; }
+    DocumentView > Horizontal { height: 1fr; }
+    DocumentView JsonView { width: 1fr; }
+    DocumentView DiffView { width: 1fr; }
+    """
+
+    def __init__(self, name: str, document: Any, plan: Plan, diff: JsonDiff | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.document_name = name
+        self.document = document
+        self.text = document_text(document)
+        self.lines = explanations(name, document, plan)
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="explain"):
+            yield Static(render_explanations(self.document_name, self.lines), classes="explain-text")
+        with Horizontal():
+            view = JsonView(self.text, id=f"json-{self.document_name}")
+            view.border_title = f"{self.document_name}.json"
+            yield view
+            yield DiffView(self.diff, NO_DIFF.get(self.document_name), id=f"diff-{self.document_name}")
