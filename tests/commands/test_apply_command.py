@@ -167,7 +167,9 @@ def test_bad_arguments_exit_2(env: Path, capsys) -> None:
     assert "no journal for plan no-such-plan-1234" in err
 
 
-def test_undo_uses_overriding_profiles_and_refuses_the_wrong_account(env: Path, accounts: dict, capsys) -> None:
+def test_undo_uses_overriding_profiles_and_refuses_the_wrong_account(
+    env: Path, accounts: dict, capsys, monkeypatch
+) -> None:
     src, dst = _buckets(accounts, "swap")
     assert _apply(src, dst, "--yes") == 0
     out, _ = capsys.readouterr()
@@ -183,6 +185,13 @@ def test_undo_uses_overriding_profiles_and_refuses_the_wrong_account(env: Path, 
     code = main(["undo", plan_id, "--dry-run"])
     out, err = capsys.readouterr()
     assert code == 0 and "would-delete" in out, out + err
-    assert main(["undo", plan_id, "--yes"]) == 0
+
+    monkeypatch.setattr("sys.stdin", _Terminal("no\n"))  # asked on a terminal: anything but 'undo' cancels
+    assert main(["undo", plan_id]) == 2
+    accounts[A]("iam").get_role(RoleName=f"s3xrep-repl-{src}")
+    monkeypatch.setattr("sys.stdin", _Terminal("undo\n"))
+    assert main(["undo", plan_id]) == 0
+    out, _ = capsys.readouterr()
+    assert "Type 'undo'" in out and "deleted" in out
     with pytest.raises(ClientError):
         accounts[A]("iam").get_role(RoleName=f"s3xrep-repl-{src}")
