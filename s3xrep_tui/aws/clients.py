@@ -3,7 +3,9 @@
 Profiles are opened with ``boto3.Session(profile_name=...)`` so whatever the
 user's ``~/.aws/config`` says (``endpoint_url``, SSO, assume-role chains,
 ``credential_process``) works unchanged; ``profile=None`` is the ambient chain
-(environment variables, CloudShell container credentials, instance roles).
+(environment variables, CloudShell container credentials, instance roles);
+``"keyring:NAME"`` is keys the user added in the app (OS keyring, or memory).
+MFA codes and the run's assumed-role cache are :mod:`credentials`' business.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .credentials import MfaCodeProvider, session_for
+
 _ACCOUNT_HOST_PREFIX = re.compile(r"^(https?://)\d{12}\.")
 _RETRIES = {"max_attempts": 5, "mode": "standard"}
 
 
-def open_session(profile: str | None, region: str | None = None) -> boto3.Session:
-    """A boto3 session for a named profile, or the ambient chain when ``profile`` is None."""
-    return boto3.Session(profile_name=profile or None, region_name=region)
+def open_session(
+    profile: str | None, region: str | None = None, *, mfa_code_provider: MfaCodeProvider | None = None
+) -> boto3.Session:
+    """A boto3 session for a profile, ``"keyring:NAME"``, or the ambient chain when ``profile`` is None.
+
+    A keyring entry's endpoint URL is not part of a session: use :func:`clients_for`.
+    Raises :class:`AwsError` for an unknown keyring name; botocore's ProfileNotFound for an unknown profile.
+    """
+    return session_for(profile, region, mfa_code_provider=mfa_code_provider)[0]
 
 
 def is_custom_endpoint(url: str | None) -> bool:
@@ -77,9 +87,17 @@ class Clients:
         return client
 
 
-def clients_for(profile: str | None) -> Clients:
-    """Clients for a profile name as the user typed it (None or "" = the ambient chain).
+def clients_for(
+    profile: str | None, *, region: str | None = None, mfa_code_provider: MfaCodeProvider | None = None
+) -> Clients:
+    """Clients for an identity as the user chose it: a profile name, ``"keyring:NAME"``,
+    or None / "" for the ambient chain.
 
     The one place commands and screens turn an identity choice into clients.
+    ``region`` overrides the identity's default region (``--region``);
+    ``mfa_code_provider(profile, mfa_serial) -> code`` answers an MFA prompt
+    (see :mod:`credentials` for the other ways a code can arrive).
+    Raises :class:`AwsError` for an unknown keyring name.
     """
-    return Clients(open_session(profile))
+    session, endpoint_url = session_for(profile, region, mfa_code_provider=mfa_code_provider)
+    return Clients(session, endpoint_url=endpoint_url)

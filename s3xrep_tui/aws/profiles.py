@@ -1,11 +1,17 @@
-"""The identities a user can pick: named profiles and the ambient credential chain.
+"""The identities a user can pick: named profiles, the ambient chain, keys added in the app.
 
 Listing reads ``~/.aws/config`` and ``~/.aws/credentials`` through botocore (so
-``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` are honoured) and never
-touches credentials: no SSO token, no role assumption, no process, no network.
-Resolving asks STS who a profile is, in the profile's own region, and turns
-every way that can fail into one line saying what is wrong and one saying what
-to run. Nothing here ever returns, logs or formats a secret.
+``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` are honoured) and the
+keyring store's index, and never touches credentials: no SSO token, no role
+assumption, no process, no secret read, no network. Keys added in the app are
+listed as kind ``keyring`` with the name ``keyring:NAME`` (the spelling
+``resolve_identity`` and ``clients_for`` accept; a file profile whose name
+starts with ``keyring:`` is left out, since the prefix is ours).
+Resolving asks STS who an identity is, in its own region, and turns every way
+that can fail into one line saying what is wrong and one saying what to run.
+An assume-role profile with ``mfa_serial`` gets its code from
+:mod:`credentials` (``set_mfa_code``, a provider) or fails with ``MfaRequired``;
+nothing ever prompts on the terminal. Nothing here returns, logs or formats a secret.
 """
 
 from __future__ import annotations
@@ -22,13 +28,22 @@ import botocore.session
 from botocore.config import Config
 
 from ..core.models import Account
-from .clients import open_session
-from .errors import AwsError, error_code, explain, redact
+from .credentials import MfaCodeProvider, mfa_required, no_region, session_for
+from .errors import (
+    EXPIRED_CODES,
+    INVALID_KEY_CODES,
+    AwsError,
+    error_code,
+    explain,
+    redact,
+)
 from .identity import partition_of_arn
+from .keyring_store import PREFIX as KEYRING_PREFIX
+from .keyring_store import KeyStore, default_store, keyring_name
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["static", "sso", "assume-role", "process", "ambient", "unknown"]
+Kind = Literal["static", "sso", "assume-role", "process", "ambient", "keyring", "unknown"]
 
 DEFAULT_REGION = "us-east-1"
 
@@ -46,18 +61,20 @@ _STS_CONFIG = Config(
 class ProfileInfo:
     """One identity the user can choose, as the config files describe it."""
 
-    name: str | None  # None: the ambient chain (what boto3 uses with no profile)
+    name: str | None  # None: the ambient chain (what boto3 uses with no profile); "keyring:NAME" for kind keyring
     kind: Kind
     region: str | None = None
     endpoint_url: str | None = None
-    mfa: bool = False  # an mfa_serial is configured (botocore would prompt for a code)
+    mfa: bool = False  # an mfa_serial is configured: resolving needs a code (credentials.set_mfa_code)
     via: str | None = None  # assume-role: source_profile or credential_source; sso: session or start URL
     detail: str = ""  # one line for humans: where the credentials come from
 
     @property
     def key(self) -> str:
-        """A stable identifier, distinct for the ambient chain and any profile name."""
-        return "ambient" if self.name is None else f"profile:{self.name}"
+        """A stable identifier, distinct for the ambient chain, any profile name and any keyring entry."""
+        if self.name is None:
+            return "ambient"
+        return self.name if self.kind == "keyring" else f"profile:{self.name}"
 
     @property
     def label(self) -> str:
@@ -144,33 +161,58 @@ def describe_ambient(env: Mapping[str, str] | None = None) -> ProfileInfo:
     return ProfileInfo(None, "ambient", region, endpoint, False, None, detail)
 
 
-def list_profiles(include_ambient: bool = True) -> list[ProfileInfo]:
-    """The ambient chain first, then every named profile in file order.
+def describe_keyring(store: KeyStore | None = None) -> list[ProfileInfo]:
+    """The keys added in the app, by name, from the store's index (no secret is read)."""
+    store = default_store() if store is None else store
+    found = []
+    for name, meta in sorted(store.summaries().items()):
+        where = "access keys in the OS keyring" if meta.get("persistent") else "access keys in memory until you quit"
+        detail = where + (" with a session token" if meta.get("temporary") else "")
+        found.append(ProfileInfo(KEYRING_PREFIX + name, "keyring", meta.get("region"), meta.get("endpoint_url"),
+                                 False, None, detail))
+    return found
 
+
+def list_profiles(include_ambient: bool = True, include_keyring: bool | None = None,
+                  store: KeyStore | None = None) -> list[ProfileInfo]:
+    """The ambient chain first, then every named profile in file order, then keys added in the app.
+
+    ``include_keyring`` defaults to ``include_ambient``: a caller that wants only
+    the config file's profiles (the demo) gets no keyring entries either.
+    ``store`` defaults to the process's :func:`keyring_store.default_store`.
     Raises :class:`AwsError` when a config file cannot be parsed.
     """
     profiles, _ = _profiles_config()
-    found = [_classify(name, conf) for name, conf in profiles.items()]
+    found = []
+    for name, conf in profiles.items():
+        if name.startswith(KEYRING_PREFIX):
+            log.warning("profile %r is not listed: names starting with %r mean keys added in the app",
+                        name, KEYRING_PREFIX)
+            continue
+        found.append(_classify(name, conf))
     if include_ambient:
         found.insert(0, describe_ambient())
+    if include_ambient if include_keyring is None else include_keyring:
+        found.extend(describe_keyring(store))
     return found
 
 
 # --- resolving -------------------------------------------------------------
 
 
-def resolve_identity(profile: str | None) -> Account:
-    """Who ``profile`` is (``None``: the ambient chain), via STS in its region.
+def resolve_identity(profile: str | None, mfa_code_provider: MfaCodeProvider | None = None) -> Account:
+    """Who ``profile`` is (``None``: the ambient chain; ``"keyring:NAME"``: keys added in the app), via STS.
 
-    Raises :class:`AwsError` (``message``, ``fix``, ``code``); never prompts.
+    Asks STS in the identity's region (us-east-1 when none is configured). An
+    MFA code comes from :mod:`credentials` or ``mfa_code_provider``.
+    Raises :class:`AwsError` (``message``, ``fix``, ``code``); never prompts on the terminal.
     """
     label = profile or "the ambient credentials"
     try:
-        _refuse_prompts(profile)
-        session = open_session(profile)
-        _disable_mfa_prompt(session)
+        session, endpoint_url = session_for(profile, mfa_code_provider=mfa_code_provider)
         region = session.region_name or DEFAULT_REGION
-        sts = session.client("sts", region_name=region, config=_STS_CONFIG)
+        extra = {"endpoint_url": endpoint_url} if endpoint_url else {}
+        sts = session.client("sts", region_name=region, config=_STS_CONFIG, **extra)
         reply = sts.get_caller_identity()
     except AwsError:
         raise
@@ -191,6 +233,8 @@ def resolve_identity(profile: str | None) -> Account:
 
 def _chain(profile: str) -> list[tuple[str, dict[str, Any]]]:
     """``profile`` and the profiles it takes credentials from (source_profile), in order."""
+    if keyring_name(profile) is not None:
+        return []
     profiles, _ = _profiles_config()
     chain: list[tuple[str, dict[str, Any]]] = []
     name: str | None = profile
@@ -199,39 +243,6 @@ def _chain(profile: str) -> list[tuple[str, dict[str, Any]]]:
         chain.append((name, conf))
         name = conf.get("source_profile") if conf.get("role_arn") and conf.get("source_profile") != name else None
     return chain
-
-
-def _refuse_prompts(profile: str | None) -> None:
-    # botocore asks for an MFA code with getpass on the terminal, which would
-    # corrupt the screen and hang the worker. Refuse before it gets there.
-    if profile is None:
-        return
-    for name, conf in _chain(profile):
-        if conf.get("role_arn") and conf.get("mfa_serial"):
-            raise _error(
-                f"profile {name} assumes a role that needs an MFA code, which the app cannot ask for",
-                f"in a shell run 'eval $(aws configure export-credentials --profile {profile} --format env)', "
-                "then start s3xrep there and pick (ambient)",
-                "MfaRequired",
-            )
-
-
-def _refuse_mfa_prompt(*_: Any, **__: Any) -> str:
-    raise _error(
-        "this role needs an MFA code, which the app cannot ask for",
-        "export credentials in a shell with 'aws configure export-credentials --format env', then pick (ambient)",
-        "MfaRequired",
-    )
-
-
-def _disable_mfa_prompt(session: Any) -> None:
-    # A second guard for chains _refuse_prompts cannot see (credential_source).
-    try:
-        provider = session._session.get_component("credential_provider").get_provider("assume-role")
-    except Exception:  # private API moved: the pre-check above still holds
-        return
-    if hasattr(provider, "_prompter"):
-        provider._prompter = _refuse_mfa_prompt
 
 
 def _sso_profile(profile: str | None) -> str | None:
@@ -250,9 +261,45 @@ def explain_identity(exc: BaseException, profile: str | None) -> AwsError:
     Cases where knowing the profile chain gives a better fix are handled here;
     everything else is :func:`errors.explain`'s.
     """
-    who = f"profile {profile}" if profile else "the ambient credentials"
+    stored = keyring_name(profile)
+    who = f"keys {stored}" if stored is not None else f"profile {profile}" if profile else "the ambient credentials"
     if isinstance(exc, AwsError):
         return exc
+    code = error_code(exc)
+    if stored is not None and code in INVALID_KEY_CODES | EXPIRED_CODES:
+        expired = code in EXPIRED_CODES
+        return _error(
+            f"the session keys stored as {stored} have expired ({code})" if expired
+            else f"AWS rejected the keys stored as {stored} ({code})",
+            f"get new temporary keys and add them again as {stored} on the accounts screen" if expired
+            else f"check the access key id and secret of {stored} and add them again on the accounts screen",
+            code,
+        )
+    if code in EXPIRED_CODES and profile and _static_with_token(profile):
+        return _error(
+            f"the session token in profile {profile} has expired ({code})",
+            f"put fresh temporary keys in profile {profile} (aws_session_token expires), "
+            "or use a profile that refreshes itself (SSO, assume-role)",
+            code,
+        )
+    if code == "SignatureDoesNotMatch":
+        return _error(
+            f"AWS rejected the signature of {who}: the secret access key does not belong to the access key id ({code})",
+            f"enter the secret that goes with the key id ('aws configure --profile {profile}')" if profile and stored is None
+            else "enter the secret that goes with the key id",
+            code,
+        )
+    if isinstance(exc, bce.RefreshWithMFAUnsupportedError):
+        return _error(f"the MFA session of {who} has expired", "pick the identity again and enter a new MFA code",
+                      "MfaExpired")
+    if code in ("AccessDenied", "AccessDeniedException") and "MultiFactorAuthentication" in str(exc):
+        return _error(
+            f"the MFA code for {who} was not accepted",
+            "enter the code the device shows now (each code works once, for about 30 seconds)",
+            "MfaCodeRejected",
+        )
+    if isinstance(exc, bce.NoRegionError):
+        return no_region(profile)
     if isinstance(exc, (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)) or (
         isinstance(exc, bce.ClientError) and error_code(exc) == "UnauthorizedException"
     ):
@@ -275,10 +322,19 @@ def explain_identity(exc: BaseException, profile: str | None) -> AwsError:
         host = urlsplit(exc.kwargs.get("endpoint_url", "")).netloc or "the endpoint"
         return _error(
             f"STS at {host} is not answering",
-            "check the network, or the endpoint_url of the profile" if profile else "check the network",
+            f"check the network, or the endpoint of {who}" if stored is not None
+            else "check the network, or the endpoint_url of the profile" if profile else "check the network",
             "EndpointUnreachable",
         )
     return explain(exc, profile=profile)
+
+
+def _static_with_token(profile: str) -> bool:
+    try:
+        chain = _chain(profile)
+    except AwsError:
+        return False
+    return bool(chain) and not chain[0][1].get("role_arn") and bool(chain[0][1].get("aws_session_token"))
 
 
 def _error(message: str, fix: str, code: str) -> AwsError:
@@ -294,4 +350,7 @@ def _first_line(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-__all__ = ["AwsError", "Kind", "ProfileInfo", "describe_ambient", "explain_identity", "list_profiles", "resolve_identity"]
+__all__ = [
+    "KEYRING_PREFIX", "AwsError", "Kind", "ProfileInfo", "describe_ambient", "describe_keyring", "explain_identity",
+    "list_profiles", "mfa_required", "resolve_identity",
+]

@@ -10,7 +10,12 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from s3xrep_tui.aws.errors import AwsError
-from s3xrep_tui.aws.profiles import describe_ambient, explain_identity, list_profiles, resolve_identity
+from s3xrep_tui.aws.profiles import (
+    describe_ambient,
+    explain_identity,
+    list_profiles,
+    resolve_identity,
+)
 from s3xrep_tui.sandbox.server import SandboxApp, SandboxServer
 
 CONFIG = """\
@@ -122,7 +127,7 @@ def test_listing_is_ambient_first_then_file_order_and_never_shows_secrets(aws_fi
     text = repr(profiles)
     assert "do-not-show-this-secret" not in text and "also-secret" not in text
     assert "AKIAEXAMPLEKEYS" not in text
-    assert [p.name for p in list_profiles(include_ambient=False)][0] == "default"
+    assert next(p.name for p in list_profiles(include_ambient=False)) == "default"
 
 
 def test_listing_does_not_run_credential_processes(aws_files: Path, tmp_path: Path) -> None:
@@ -226,7 +231,7 @@ def test_resolves_the_ambient_chain_from_environment_keys(
         ("role-missing-source", 'source_profile "nope"', "fix profile role-missing-source in"),
         ("helper", "credential source of profile helper failed: helper is broken", "credential_process"),
         ("keys", "STS at 127.0.0.1:9 is not answering", "endpoint_url"),
-        ("role-mfa", "needs an MFA code", "aws configure export-credentials --profile role-mfa"),
+        ("role-mfa", "needs an MFA code (arn:aws:iam::111111111111:mfa/ops)", "6-digit code"),
         (None, "no AWS credentials found for the ambient credentials", "aws configure"),
     ],
 )
