@@ -423,6 +423,7 @@ class ObjectEntry:
     size: int
     last_modified: datetime | None
     storage_class: str
+    deleted: bool = False  # the latest version is a delete marker (listed with ``list_level_versions`` only)
 
 
 @dataclass(frozen=True)
@@ -432,8 +433,8 @@ class Level:
     prefix: str
     prefixes: list[str]
     objects: list[ObjectEntry]
-    next_token: str | None
-    token: str | None = None  # the token this page was asked with (None: the first page)
+    next_token: Any  # ContinuationToken, or (KeyMarker, VersionIdMarker) for list_level_versions; None: last page
+    token: Any = None  # the token this page was asked with (None: the first page)
 
 
 def _object_call(clients: Clients, region: str | None, method: str, what: str, **kwargs: Any) -> dict[str, Any]:
@@ -466,6 +467,41 @@ def list_level(
     ]
     next_token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
     return Level(prefix, prefixes, objects, next_token, token)
+
+
+def list_level_versions(
+    clients: Clients,
+    bucket: str,
+    region: str | None,
+    prefix: str,
+    marker: tuple[str, str] | None = None,
+    page_size: int = LEVEL_PAGE_SIZE,
+    *,
+    owner: str | None = None,
+) -> Level:
+    """One page of ``prefix`` from ``list_object_versions`` (Delimiter "/"): deleted keys included.
+
+    A key appears once per page, as its latest version (``deleted`` when that is a
+    delete marker); its older versions are ``list_versions``' business.
+    """
+    kwargs = _with_owner({"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}, owner)
+    if marker:
+        kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker
+    answer = _object_call(clients, region, "list_object_versions",
+                          f"s3.list_object_versions on s3://{bucket}/{prefix}", **kwargs)
+    prefixes = [p["Prefix"] for p in answer.get("CommonPrefixes") or []]
+    latest: dict[str, ObjectEntry] = {}
+    for item in answer.get("Versions") or []:
+        if item.get("IsLatest"):
+            latest[item["Key"]] = ObjectEntry(item["Key"], int(item.get("Size") or 0), item.get("LastModified"),
+                                              item.get("StorageClass") or "STANDARD")
+    for item in answer.get("DeleteMarkers") or []:
+        if item.get("IsLatest"):
+            latest[item["Key"]] = ObjectEntry(item["Key"], 0, item.get("LastModified"), "", deleted=True)
+    next_marker = None
+    if answer.get("IsTruncated"):
+        next_marker = (answer.get("NextKeyMarker") or "", answer.get("NextVersionIdMarker") or "")
+    return Level(prefix, prefixes, [latest[key] for key in sorted(latest)], next_marker, marker)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,16 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from ...aws.browse import LEVEL_PAGE_SIZE, Level, ObjectHead, VersionsPage, head, list_level, list_versions
+from ...aws.browse import (
+    LEVEL_PAGE_SIZE,
+    Level,
+    ObjectHead,
+    VersionsPage,
+    head,
+    list_level,
+    list_level_versions,
+    list_versions,
+)
 from ...aws.errors import AwsError
 from ..messages_buckets import HeadLoaded, LevelLoaded, VersionsLoaded
 from ..widgets.context_bar import ContextBar
@@ -76,6 +85,7 @@ class BrowserScreen(Screen):
         Binding("enter", "activate", "Open"),
         Binding("backspace", "up", "Up"),
         Binding("n", "next_page", "Next page"),
+        Binding("v", "toggle_deleted", "Deleted keys"),
         Binding("p", "previous_page", "Earlier page", show=False),
         Binding("r", "reload", "Reload"),
         Binding("escape", "app.back", "Back"),
@@ -97,6 +107,7 @@ class BrowserScreen(Screen):
         self.owner = owner
         self.page_size = page_size
         self.prefix = ""
+        self.show_deleted = False  # list with list_object_versions: keys whose latest version is a delete marker too
         self.key: str | None = None  # the key whose versions are shown (versions mode)
         self.window = Window(deque())
         self.level_window: tuple[str, Window, str | None] | None = None  # the listing to go back to from versions
@@ -173,8 +184,9 @@ class BrowserScreen(Screen):
         worker = get_current_worker()
         try:
             region = self._region()
-            level = list_level(self.s3xrep.clients(self.side), self.bucket, region, prefix, token, self.page_size,
-                               owner=self.owner)
+            lister = list_level_versions if self.show_deleted else list_level
+            level = lister(self.s3xrep.clients(self.side), self.bucket, region, prefix, token, self.page_size,
+                           owner=self.owner)
         except AwsError as exc:
             if not worker.is_cancelled:
                 self.post_message(LevelLoaded(generation, None, exc))
@@ -244,6 +256,7 @@ class BrowserScreen(Screen):
             cursor_on = self._first_key(page)
         elif window.pages and number == window.first - 1:  # an earlier page, prepended
             window.pages.appendleft(page)
+            window.first = number
             while len(window.pages) > MAX_PAGES:
                 window.pages.pop()
             cursor_on = self._first_key(page)
@@ -279,13 +292,17 @@ class BrowserScreen(Screen):
         if window.first > 0:
             table.add_row(*paging_cells(EARLIER, f"↑ earlier entries (page {window.first} and before): Enter or p",
                                         width), key=EARLIER)
+        added: set[str] = set()  # a key can end one page of versions and start the next
         for page in window.pages:
             if isinstance(page, Level):
                 for prefix in page.prefixes:
-                    table.add_row(*prefix_cells(prefix, self.prefix), key="p:" + prefix)
+                    if "p:" + prefix not in added:
+                        added.add("p:" + prefix)
+                        table.add_row(*prefix_cells(prefix, self.prefix), key="p:" + prefix)
                 for entry in page.objects:
-                    if entry.key == self.prefix:  # the "folder" placeholder object of this prefix
+                    if entry.key == self.prefix or "o:" + entry.key in added:  # the prefix's "folder" object
                         continue
+                    added.add("o:" + entry.key)
                     table.add_row(*object_cells(entry, self.prefix), key="o:" + entry.key)
             else:
                 for version in page.versions:
@@ -310,6 +327,8 @@ class BrowserScreen(Screen):
         crumb.append(path)
         if self.key is not None:
             crumb.append("  · versions", style="italic")
+        elif self.show_deleted:
+            crumb.append("  · with deleted keys (v hides them)", style="italic")
         window = self.window
         if window.pages:
             first, last = window.first + 1, window.first + len(window.pages)
@@ -393,6 +412,14 @@ class BrowserScreen(Screen):
         if self.busy or self.window.first == 0:
             return
         self._request(self.window.first - 1)
+
+    def action_toggle_deleted(self) -> None:
+        """Show keys whose latest version is a delete marker (listed with list_object_versions), or hide them."""
+        if self.key is not None:
+            return
+        self.show_deleted = not self.show_deleted
+        self._cursor_after_load = self.table.highlighted_key
+        self.open_prefix(self.prefix)
 
     def action_reload(self) -> None:
         self.heads = {}

@@ -56,6 +56,9 @@ def prefix_cells(prefix: str, parent: str) -> list[Text]:
 
 
 def object_cells(entry: ObjectEntry, parent: str) -> list[Text]:
+    if entry.deleted:
+        return [Text(shorten(entry.key[len(parent):], 58), style="strike dim"), Text(""), Text(when(entry.last_modified)),
+                Text("deleted (marker)", style="yellow")]
     style = "yellow" if entry.storage_class in ("GLACIER", "DEEP_ARCHIVE") else ""
     return [Text(shorten(entry.key[len(parent):], 58)), Text(human_size(entry.size), justify="right"),
             Text(when(entry.last_modified)), Text(entry.storage_class, style=style)]
