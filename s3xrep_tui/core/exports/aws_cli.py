@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import textwrap
 from typing import Any
 
 from ... import __version__
@@ -184,7 +185,8 @@ def _header(plan: Any, source_profile: str | None, destination_profile: str | No
     if plan.findings:
         lines += ["#", "# Findings when the plan was made:"]
         for finding in plan.findings:
-            lines += _comment(f"[{finding.severity}] {finding.message}\n  fix: {finding.fix}", "#   ")[0:]
+            lines += [f"#   {line}" for line in textwrap.wrap(f"[{finding.severity}] {finding.message}", 88)]
+            lines += [f"#       {line}" for line in textwrap.wrap(f"fix: {finding.fix}", 84)]
     lines += [
         "",
         "set -euo pipefail",
