@@ -70,6 +70,8 @@ class S3xrepApp(App[int]):
     destination_bucket: var[str | None] = var(None)
     options: var[MigrationOptions] = var(MigrationOptions)
     plan: var[Plan | None] = var(None)
+    # Read-only mode: screens that write (apply) refuse to start, with the reason.
+    read_only: var[bool] = var(False)
 
     def __init__(
         self,
