@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
     parser.add_argument("--demo", action="store_true", help="run on the embedded AWS sandbox (no AWS account needed)")
     parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
+    parser.add_argument("--mfa-code", metavar="CODE", help="MFA code for an assume-role profile with mfa_serial "
+                        "(headless commands ask on the terminal when it is missing)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     for command in _command_modules():
@@ -63,12 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         handler = getattr(args, "handler", None)
         if handler is None:
             return _run_app(args)
+        _ask_mfa_on_the_terminal(args.mfa_code)
         return handler(args)
     except UsageError as exc:
         print(f"s3xrep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _ask_mfa_on_the_terminal(code: str | None) -> None:
+    """Headless commands: an MFA profile takes --mfa-code, or asks on the TTY (the TUI has its own form)."""
+    from .aws.credentials import set_mfa_code_provider, terminal_mfa_code_provider
+
+    set_mfa_code_provider(terminal_mfa_code_provider(code))
 
 
 def _run_app(args: argparse.Namespace) -> int:
