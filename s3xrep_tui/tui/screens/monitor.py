@@ -1,0 +1,579 @@
+"""Step 6: watch the backfill and live replication.
+
+Three thread workers, each driving a :class:`~s3xrep_tui.tui.poller.Poller`:
+
+* **jobs**: the Batch Replication jobs of the source account and region. The
+  first poll lists every job AWS keeps; later polls list only the unfinished
+  ones and describe a job once when it leaves that list (its final state), so
+  terminal jobs are never polled again; jobs this app created (remembered per
+  plan, :mod:`s3xrep_tui.aws.job_memory`, including those the apply journal
+  recorded) are described if no listing shows them. When every job has ended
+  the loop stops (``r`` starts it again).
+* **replication**: a ReplicationStatus sample of the source bucket and the
+  rule's CloudWatch metrics, compared without their time window so an idle rule
+  backs off.
+* **canary**: ``k`` puts a canary object and times its replication.
+
+Each poll starts only after the previous one returned; ``i`` cycles the
+interval (2 s ... 60 s, off), ``p`` switches polling off and on, ``r`` polls
+now. Throttling and network errors show "retrying" and clear themselves. A
+job that ends, or replication that starts failing, raises a toast and rings
+the terminal bell.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, get_current_worker
+
+from ...aws import job_memory
+from ...aws.canary import CanaryProgress, CanaryResult, run_canary
+from ...aws.errors import AwsError
+from ...aws.jobs import (
+    REPLICATE_OPERATION,
+    UNFINISHED_STATUSES,
+    JobDetail,
+    JobSummary,
+    cancel_job,
+    confirm_job,
+    describe_job,
+    list_jobs,
+    set_priority,
+)
+from ...aws.replication_status import ReplicationHealth, replication_status
+from ...aws.reports import ReportSummary, read_report_summary
+from ..messages_monitor import (
+    CanaryFinished,
+    CanaryProgressed,
+    JobsPolled,
+    PollStateChanged,
+    ReplicationPolled,
+)
+from ..poller import Poller, PollState
+from ..widgets.canary_panel import CanaryPanel
+from ..widgets.context_bar import ContextBar
+from ..widgets.jobs_table import JobsTable, duration
+from ..widgets.replication_panel import ReplicationPanel
+
+if TYPE_CHECKING:
+    from ..app import S3xrepApp
+
+log = logging.getLogger(__name__)
+
+INTERVALS: tuple[float | None, ...] = (2.0, 5.0, 10.0, 30.0, 60.0, None)
+DEFAULT_INTERVAL = 5.0
+_generations = itertools.count(1)
+
+
+def interval_text(interval: float | None) -> str:
+    if interval is None:
+        return "off"
+    return f"{interval:g}s" if interval < 60 else duration(interval)
+
+
+# ---------------------------------------------------------------------------------------- the AWS side
+
+
+@dataclass(frozen=True)
+class MonitorContext:
+    """What the monitor watches: the source account/region's jobs, the plan's buckets and rule."""
+
+    account_id: str
+    region: str | None
+    plan_id: str | None = None
+    source_bucket: str | None = None
+    destination_bucket: str | None = None
+    rule_id: str | None = None
+    prefix: str = ""
+
+
+class MonitorBackend:
+    """Every AWS call the monitor and job detail screens make, with the app's clients.
+
+    Methods run in thread workers. Tests and the screenshots pass a stand-in
+    with the same methods.
+    """
+
+    metrics_window = 3 * 3600
+    metrics_period = 300
+    sample_size = 200
+
+    def __init__(self, app: S3xrepApp) -> None:
+        self.app = app
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.app, "read_only", False))
+
+    def context(self) -> MonitorContext:
+        app = self.app
+        source = app.source
+        if source is None or not source.account_id:
+            raise AwsError("no resolved source identity: the jobs live in the source account",
+                           "press Esc until the accounts screen and choose the source", "NoIdentity")
+        plan = app.plan
+        region = (plan.source.region if plan is not None else None) or source.profile.region
+        destination = app.destination_bucket or (plan.destination.name if plan is not None else None)
+        return MonitorContext(
+            account_id=source.account_id,
+            region=region,
+            plan_id=plan.id if plan is not None else None,
+            source_bucket=app.source_bucket or (plan.source.name if plan is not None else None),
+            destination_bucket=destination,
+            rule_id=app.options.rule_id_for(destination) if destination else None,
+            prefix=app.options.prefix,
+        )
+
+    def _clients(self, side: str = "source") -> Any:
+        return self.app.clients(side)
+
+    def mine(self, context: MonitorContext) -> frozenset[str]:
+        if not context.plan_id:
+            return frozenset()
+        return frozenset(job.job_id for job in job_memory.sync_from_journal(context.plan_id))
+
+    def list_jobs(self, context: MonitorContext, statuses: tuple[str, ...] | None = None) -> list[JobSummary]:
+        return list_jobs(self._clients(), context.account_id, context.region, statuses,
+                         operation=REPLICATE_OPERATION)
+
+    def describe(self, context: MonitorContext, job_id: str, grace: float = 0.0) -> JobDetail:
+        return describe_job(self._clients(), context.account_id, context.region, job_id, not_found_grace=grace)
+
+    def replication(self, context: MonitorContext) -> ReplicationHealth:
+        if not (context.source_bucket and context.destination_bucket and context.rule_id):
+            raise AwsError("no buckets chosen: nothing to sample", "choose the buckets (and plan) first", "NoBuckets")
+        return replication_status(self._clients(), context.source_bucket, context.destination_bucket,
+                                  context.rule_id, region=context.region, prefix=context.prefix,
+                                  sample_size=self.sample_size, window=self.metrics_window,
+                                  period=self.metrics_period)
+
+    def canary(self, context: MonitorContext, progress: Callable[[CanaryProgress], None],
+               cancel: threading.Event) -> CanaryResult:
+        if not (context.source_bucket and context.destination_bucket):
+            raise AwsError("no buckets chosen: the canary needs both", "choose the buckets first", "NoBuckets")
+        return run_canary(self._clients("source"), self._clients("destination"), context.source_bucket,
+                          context.destination_bucket, prefix=context.prefix or None, progress=progress,
+                          cancel=cancel, timeout=900.0)
+
+    def report(self, job: JobDetail) -> ReportSummary | None:
+        return read_report_summary(self._clients(), job, region=job.region or None)
+
+    def confirm(self, job: JobSummary) -> str:
+        return confirm_job(self._clients(), job.account_id, job.region or None, job.job_id).status
+
+    def cancel(self, job: JobSummary) -> str:
+        return cancel_job(self._clients(), job.account_id, job.region or None, job.job_id).status
+
+    def set_priority(self, job: JobSummary, priority: int) -> int:
+        return set_priority(self._clients(), job.account_id, job.region or None, job.job_id, priority)
+
+
+class JobsSource:
+    """The jobs poll: callable, stateful (what it has seen), terminal jobs never asked about twice."""
+
+    def __init__(self, backend: MonitorBackend, context: MonitorContext, grace: float = 5.0) -> None:
+        self.backend = backend
+        self.context = context
+        self.grace = grace
+        self.known: dict[str, JobSummary] = {}
+        self.full = True  # the next poll lists every job (first poll, or r)
+        self.mine: frozenset[str] = frozenset()
+        self.missing: set[str] = set()  # remembered ids no listing or describe shows (expired, other region)
+
+    def __call__(self) -> tuple[JobSummary, ...]:
+        context, backend = self.context, self.backend
+        self.mine = backend.mine(context)
+        if self.full:
+            listed = backend.list_jobs(context)
+            self.known.update({job.job_id: job for job in listed})
+            self.full = False
+        else:
+            running = {job.job_id: job for job in backend.list_jobs(context, UNFINISHED_STATUSES)}
+            for job_id, job in list(self.known.items()):
+                if not job.terminal and job_id not in running:  # it ended since the last poll: once, in full
+                    self.known[job_id] = backend.describe(context, job_id).summary
+            self.known.update(running)
+        for job_id in self.mine - self.known.keys() - self.missing:
+            try:
+                self.known[job_id] = backend.describe(context, job_id, self.grace).summary
+            except AwsError as exc:
+                if exc.code != "NotFound":
+                    raise
+                self.missing.add(job_id)
+        return tuple(sorted(self.known.values(), key=lambda j: j.job_id))
+
+    @staticmethod
+    def all_ended(jobs: tuple[JobSummary, ...]) -> bool:
+        return bool(jobs) and all(job.terminal for job in jobs)
+
+
+def replication_signature(health: ReplicationHealth) -> tuple:
+    """What matters in a replication poll, without the metrics' moving time window."""
+    metrics = health.metrics
+    return (health.state, health.lines, health.sample,
+            None if metrics is None else tuple(series.values for series in metrics.series))
+
+
+# ---------------------------------------------------------------------------------------- the screen
+
+
+class MonitorScreen(Screen):
+    TITLE = "Monitor"
+
+    BINDINGS = [
+        Binding("enter", "open_job", "Job detail"),
+        Binding("r", "refresh", "Refresh now"),
+        Binding("i", "cycle_interval", "Interval"),
+        Binding("p", "toggle_polling", "Polling on/off"),
+        Binding("k", "canary", "Canary"),
+        Binding("v", "verify", "Verify"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    MonitorScreen #poll-status { height: 1; padding: 0 1; background: $boost; }
+    MonitorScreen #jobs-problem { display: none; height: auto; padding: 0 1; }
+    MonitorScreen #jobs-problem.-shown { display: block; }
+    MonitorScreen JobsTable { height: 1fr; min-height: 6; }
+    MonitorScreen #bottom { height: auto; }
+    MonitorScreen ReplicationPanel { width: 3fr; }
+    MonitorScreen CanaryPanel { width: 2fr; }
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: MonitorBackend | None = None,
+        interval: float | None = DEFAULT_INTERVAL,
+        clock: Callable[[], datetime] | None = None,
+        notify_bell: bool = True,
+    ) -> None:
+        """``interval``: seconds between polls (None: off); ``clock``: "now" for elapsed times (tests freeze it)."""
+        super().__init__()
+        self._backend = backend
+        self.interval = interval
+        self._last_interval = interval or DEFAULT_INTERVAL
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.notify_bell = notify_bell
+        self.context: MonitorContext | None = None
+        self.pollers: dict[str, Poller[Any]] = {}
+        self.workers_by_loop: dict[str, Worker[Any]] = {}
+        self.generations: dict[str, int] = {}
+        self.states: dict[str, PollState] = {}
+        self.jobs_source: JobsSource | None = None
+        self.health: ReplicationHealth | None = None
+        self.notifications: list[str] = []  # what was announced (toast + bell), for the tests
+        self._canary_run = 0
+        self._canary_cancel: threading.Event | None = None
+        self._seen_jobs = False
+
+    @property
+    def s3xrep(self) -> S3xrepApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def backend(self) -> MonitorBackend:
+        if self._backend is None:
+            self._backend = MonitorBackend(self.s3xrep)
+        return self._backend
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
+        yield Static(id="poll-status")
+        yield Static(id="jobs-problem")
+        yield JobsTable(clock=self.clock, id="jobs")
+        with Horizontal(id="bottom"):
+            yield ReplicationPanel(id="replication")
+            yield CanaryPanel(id="canary")
+        yield Footer()
+
+    @property
+    def table(self) -> JobsTable:
+        return self.query_one(JobsTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        try:
+            self.context = self.backend.context()
+        except AwsError as exc:
+            self._problem(exc)
+            self._paint_status()
+            return
+        self.table.border_title = f"jobs · account {self.context.account_id} · {self.context.region or 'default region'}"
+        self.start_loop("jobs")
+        self.start_loop("replication")
+        self.set_interval(1.0, self.table.tick)
+        self._paint_status()
+
+    def on_unmount(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+        if self._canary_cancel is not None:
+            self._canary_cancel.set()
+
+    # --- the poll loops ---------------------------------------------------------------------
+
+    def start_loop(self, loop: str) -> None:
+        """(Re)start a poll loop in a thread worker; messages of the previous one are dropped."""
+        if self.context is None:
+            return
+        old = self.pollers.pop(loop, None)
+        if old is not None:
+            old.stop()
+        generation = self.generations[loop] = next(_generations)
+        if loop == "jobs":
+            self.jobs_source = JobsSource(self.backend, self.context)
+            if self.table.jobs:  # keep what the table knows: only new answers repaint it
+                self.jobs_source.known.update(self.table.jobs)
+            poller: Poller[Any] = Poller(self.jobs_source, interval=self.interval, is_terminal=JobsSource.all_ended)
+        else:
+            context = self.context
+            poller = Poller(lambda: self.backend.replication(context), interval=self.interval,
+                            key=replication_signature)
+        self.pollers[loop] = poller
+        self.workers_by_loop[loop] = self.run_worker(
+            lambda: self._poll_in_thread(loop, generation, poller),
+            name=f"monitor poll ({loop})", group=f"poll:{loop}", exclusive=True, thread=True, exit_on_error=False,
+        )
+
+    def _poll_in_thread(self, loop: str, generation: int, poller: Poller[Any]) -> None:
+        worker = get_current_worker()
+
+        def on_value(value: Any, changed: bool) -> None:
+            if loop == "jobs":
+                source = self.jobs_source
+                mine = source.mine if source is not None else frozenset()
+                self.post_message(JobsPolled(generation, value, changed, mine))
+            else:
+                self.post_message(ReplicationPolled(generation, value))
+
+        try:
+            poller.run(on_value, lambda state: self.post_message(PollStateChanged(loop, generation, state)),
+                       cancelled=lambda: worker.is_cancelled)
+        except Exception:  # a bug in a callback: logged, shown as an error state, never a traceback on screen
+            log.exception("the %s poll loop crashed", loop)
+            if not worker.is_cancelled:
+                error = AwsError(f"the {loop} poll stopped on a bug", "see the log file; r starts it again", "Bug")
+                self.post_message(PollStateChanged(loop, generation, PollState("error", error=error)))
+
+    @on(PollStateChanged)
+    def _poll_state(self, message: PollStateChanged) -> None:
+        if message.generation != self.generations.get(message.loop):
+            return
+        self.states[message.loop] = message.state
+        if message.loop == "replication" and message.state.status in ("retrying", "error") and message.state.error:
+            error = message.state.error
+            if isinstance(error, AwsError) and error.code == "NoBuckets":
+                self.query_one(ReplicationPanel).show_problem(Text(error.message, style="dim"))
+        self._paint_status()
+
+    @on(JobsPolled)
+    def _jobs_polled(self, message: JobsPolled) -> None:
+        if message.generation != self.generations.get("jobs"):
+            return
+        self._problem(None)
+        before = dict(self.table.jobs)
+        if message.changed or message.mine != self.table.mine:
+            self.table.show(message.jobs, message.mine)
+        if self._seen_jobs:
+            for job in message.jobs:
+                old = before.get(job.job_id)
+                if old is not None and not old.terminal and job.terminal:
+                    self._job_ended(job)
+        self._seen_jobs = True
+        self._paint_status()
+
+    @on(ReplicationPolled)
+    def _replication_polled(self, message: ReplicationPolled) -> None:
+        if message.generation != self.generations.get("replication"):
+            return
+        previous, self.health = self.health, message.health
+        self.query_one(ReplicationPanel).show(message.health)
+        if message.health.state == "failing" and (previous is None or previous.state != "failing"):
+            lines = [line for line in message.health.lines if "FAILED" in line or "failed" in line]
+            self.announce(f"replication is failing: {lines[0] if lines else 'see the replication panel'}", "error")
+
+    def _job_ended(self, job: JobSummary) -> None:
+        name = job.description or job.job_id
+        tasks = f"{job.progress.succeeded:,} succeeded, {job.progress.failed:,} failed"
+        severity = "information" if job.succeeded else ("warning" if job.status == "Cancelled" else "error")
+        self.announce(f"job {name} {job.outcome} ({tasks})", severity)
+
+    def announce(self, text: str, severity: str = "information") -> None:
+        """A toast and the terminal bell (CloudShell and tmux pass BEL on)."""
+        self.notifications.append(text)
+        self.app.notify(text, title="s3xrep monitor", severity=severity, timeout=8)  # type: ignore[arg-type]
+        if self.notify_bell:
+            self.app.bell()
+
+    # --- status line -------------------------------------------------------------------------
+
+    def _problem(self, error: AwsError | None) -> None:
+        widget = self.query_one("#jobs-problem", Static)
+        if error is None:
+            widget.set_class(False, "-shown")
+            return
+        widget.update(Text.assemble(("✗ ", "red"), error.message, "\n  ", ("fix: ", "bold"), error.fix))
+        widget.set_class(True, "-shown")
+
+    def status_text(self) -> Text:
+        text = Text()
+        jobs = self.table.jobs
+        ours = sum(1 for job_id in jobs if job_id in self.table.mine)
+        running = sum(1 for job in jobs.values() if not job.terminal)
+        text.append(f"{len(jobs)} job" + ("s" if len(jobs) != 1 else ""), style="bold")
+        text.append(f" ({running} running, {ours} ● ours)" if jobs else "")
+        text.append(" · polling ")
+        text.append(interval_text(self.interval), style="bold")
+        state = self.states.get("jobs")
+        if state is not None:
+            text.append(" · ")
+            text.append_text(self._state_text(state))
+        replication = self.states.get("replication")
+        if replication is not None and replication.status in ("retrying", "error"):
+            text.append(" · replication ")
+            text.append_text(self._state_text(replication))
+        return text
+
+    def _state_text(self, state: PollState) -> Text:
+        if state.status == "retrying":
+            reason = state.error.message if isinstance(state.error, AwsError) else type(state.error).__name__
+            after = f", next try in {state.delay:.0f}s" if state.delay is not None else ""
+            return Text(f"retrying (attempt {state.failures}{after}): {reason}", style="bold yellow")
+        if state.status == "error":
+            error = state.error
+            message = f"{error.message} — fix: {error.fix}" if isinstance(error, AwsError) else str(error)
+            return Text(f"error: {message}", style="bold red")
+        if state.status == "done":
+            return Text("every job has ended: not polling (r polls again)", style="green")
+        if state.status == "polling":
+            return Text("polling…", style="cyan")
+        if state.status == "off":
+            return Text("automatic polling off: r polls now", style="dim")
+        if state.status == "waiting" and state.delay is not None:
+            slower = " (nothing changed: slower)" if state.unchanged else ""
+            return Text(f"next poll in {state.delay:.0f}s{slower}", style="dim")
+        return Text(state.status, style="dim")
+
+    def _paint_status(self) -> None:
+        self.query_one("#poll-status", Static).update(self.status_text())
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Poll now: a full listing of the jobs (new ones appear), and the replication sample."""
+        if self.context is None:
+            try:
+                self.context = self.backend.context()
+            except AwsError as exc:
+                self._problem(exc)
+                return
+            self._problem(None)
+        for loop in ("jobs", "replication"):
+            poller = self.pollers.get(loop)
+            worker = self.workers_by_loop.get(loop)
+            if poller is None or worker is None or worker.is_finished or poller.stopped:
+                self.start_loop(loop)
+                continue
+            if loop == "jobs" and self.jobs_source is not None:
+                self.jobs_source.full = True
+            poller.poll_now()
+
+    def set_polling_interval(self, interval: float | None) -> None:
+        self.interval = interval
+        if interval is not None:
+            self._last_interval = interval
+        for poller in self.pollers.values():
+            poller.set_interval(interval)
+        self._paint_status()
+
+    def action_cycle_interval(self) -> None:
+        index = INTERVALS.index(self.interval) if self.interval in INTERVALS else -1
+        self.set_polling_interval(INTERVALS[(index + 1) % len(INTERVALS)])
+        self.notify(f"polling every {interval_text(self.interval)}" if self.interval else "automatic polling off",
+                    timeout=2)
+
+    def action_toggle_polling(self) -> None:
+        self.set_polling_interval(None if self.interval is not None else self._last_interval)
+
+    def action_open_job(self) -> None:
+        job = self.table.selected_job
+        if job is None:
+            return
+        from .job_detail import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(job, backend=self.backend, interval=self.interval or DEFAULT_INTERVAL,
+                                             clock=self.clock, mine=job.job_id in self.table.mine))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_job()
+
+    def action_verify(self) -> None:
+        self.s3xrep.goto("verify")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # --- the canary -------------------------------------------------------------------------------
+
+    def action_canary(self) -> None:
+        panel = self.query_one(CanaryPanel)
+        if panel.running or self.context is None:
+            return
+        self._canary_run += 1
+        run, context = self._canary_run, self.context
+        cancel = self._canary_cancel = threading.Event()
+        panel.start()
+        self.run_worker(lambda: self._canary_in_thread(run, context, cancel), name="canary", group="canary",
+                        exclusive=True, thread=True, exit_on_error=False)
+
+    def _canary_in_thread(self, run: int, context: MonitorContext, cancel: threading.Event) -> None:
+        worker = get_current_worker()
+
+        def progress(step: CanaryProgress) -> None:
+            if not worker.is_cancelled:
+                self.post_message(CanaryProgressed(run, step))
+
+        try:
+            result = self.backend.canary(context, progress, cancel)
+        except AwsError as exc:
+            if not worker.is_cancelled:
+                self.post_message(CanaryFinished(run, None, exc))
+            return
+        except Exception as exc:
+            log.exception("the canary crashed")
+            if not worker.is_cancelled:
+                self.post_message(CanaryFinished(run, None, AwsError(f"the canary failed: {type(exc).__name__}: {exc}",
+                                                                     "see the log file", "Bug")))
+            return
+        if not worker.is_cancelled:
+            self.post_message(CanaryFinished(run, result))
+
+    @on(CanaryProgressed)
+    def _canary_progressed(self, message: CanaryProgressed) -> None:
+        if message.run == self._canary_run:
+            self.query_one(CanaryPanel).advance(message.progress)
+
+    @on(CanaryFinished)
+    def _canary_finished(self, message: CanaryFinished) -> None:
+        if message.run != self._canary_run:
+            return
+        self.query_one(CanaryPanel).finish(message.result, message.error)
+        if message.result is not None and not message.result.ok:
+            self.announce(f"the canary did not replicate: {message.result.status}", "error")

@@ -1,0 +1,354 @@
+"""Step 7: prove it. Both buckets' version listings compared, streamed, in a worker.
+
+:func:`~s3xrep_tui.aws.verify.verify_replication` runs in a thread worker
+(cancellable between pages: Esc or ``s`` stops it); its progress (versions
+compared, listed per side, rate) reaches a progress bar at most ten times a
+second. Then the summary (counts per outcome, bytes per side) and a table of
+differences with their reason: the ones that matter first (missing, size or
+ETag mismatch...), then the expected ones (GLACIER not eligible, out of scope,
+delete markers not replicated, extra on the destination). ``e`` exports the
+summary and every kept difference as CSV and JSON (0600 files in a 0700
+directory under the user data directory; the paths are shown).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from ... import storage
+from ...aws.errors import AwsError
+from ...aws.verify import Cancelled, VerifyProgress, VerifyReport, verify_replication
+from ...core.verify import Outcome, Result
+from ..messages_monitor import VerifyFinished, VerifyProgressed
+from ..widgets.context_bar import ContextBar
+from ..widgets.jobs_table import shorten
+from ..widgets.verify_progress import VerifyProgressView
+
+if TYPE_CHECKING:
+    from ..app import S3xrepApp
+
+log = logging.getLogger(__name__)
+_runs = itertools.count(1)
+
+KEEP = 2000  # differences kept per kind (the rest are counted); the export holds the kept ones
+PROGRESS_EVERY = 0.1  # seconds between progress messages
+EXPORT_DIR = "verify"
+
+Runner = Callable[..., VerifyReport]
+
+# (key, label, width)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("outcome", "outcome", 16),
+    ("key", "key", 34),
+    ("version", "version id", 12),
+    ("reason", "reason", 48),
+)
+OUTCOME_STYLES = {Outcome.MISSING: "bold red", Outcome.SIZE_MISMATCH: "bold red", Outcome.ETAG_MISMATCH: "bold red",
+                  Outcome.KIND_MISMATCH: "bold red", Outcome.DELETE_MARKER_MISSING: "bold red"}
+
+
+def summary_text(report: VerifyReport) -> Text:
+    summary = report.summary
+    text = Text()
+    if summary.ok:
+        text.append("✓ every version the rule covers is on the destination", style="bold green")
+    else:
+        text.append(f"✗ {summary.mattering:,} difference(s) that matter", style="bold red")
+    text.append(f"   {summary.compared:,} versions compared in {report.seconds:.1f}s")
+    counts = [(outcome, n) for outcome, n in summary.counts.items() if n]
+    if counts:
+        text.append("\n")
+        for index, (outcome, n) in enumerate(counts):
+            if index:
+                text.append(" · ")
+            text.append(f"{n:,} ", style=OUTCOME_STYLES.get(outcome, "bold"))
+            text.append(outcome.value, style=OUTCOME_STYLES.get(outcome, ""))
+    text.append(f"\nsource {summary.source_versions:,} versions ({_size(summary.source_bytes)}) · destination "
+                f"{summary.destination_versions:,} versions ({_size(summary.destination_bytes)})")
+    if summary.etag_differs_expected:
+        text.append(f" · {summary.etag_differs_expected:,} ETag differences explained (KMS/multipart)", style="dim")
+    for note in summary.notes:
+        text.append(f"\n! {note}", style="yellow")
+    not_kept = summary.differences_not_kept + summary.expected_not_kept
+    if not_kept:
+        text.append(f"\n{not_kept:,} more differences were counted but not kept (the table shows the first {KEEP:,} "
+                    "of each kind)", style="dim")
+    return text
+
+
+def _size(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"  # pragma: no cover
+
+
+def difference_rows(report: VerifyReport) -> list[Result]:
+    return list(report.summary.differences) + list(report.summary.expected)
+
+
+def export_csv(report: VerifyReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["outcome", "matters", "key", "version_id", "reason", "source_size", "source_etag",
+                     "source_storage_class", "destination_size", "destination_etag"])
+    for result in difference_rows(report):
+        src, dst = result.source, result.destination
+        writer.writerow([
+            result.outcome.value, "yes" if result.matters else "no", result.key, result.version_id, result.reason,
+            "" if src is None or src.is_delete_marker else src.size, "" if src is None else src.etag or "",
+            "" if src is None else src.storage_class or "",
+            "" if dst is None or dst.is_delete_marker else dst.size, "" if dst is None else dst.etag or "",
+        ])
+    return out.getvalue()
+
+
+def export_json(report: VerifyReport) -> str:
+    return json.dumps(report.as_dict(), indent=2, sort_keys=False, default=str) + "\n"
+
+
+def export_report(report: VerifyReport, directory: Path | None = None, stamp: str | None = None) -> tuple[Path, Path]:
+    """Write ``<source>-to-<destination>-<UTC time>.csv`` and ``.json`` (0600, in a 0700 directory)."""
+    directory = directory or storage.data_dir() / EXPORT_DIR
+    stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = f"{report.source_bucket}-to-{report.destination_bucket}-{stamp}"
+    csv_path = storage.write_private(directory / f"{base}.csv", export_csv(report))
+    json_path = storage.write_private(directory / f"{base}.json", export_json(report))
+    return csv_path, json_path
+
+
+class VerifyScreen(Screen):
+    TITLE = "Verify"
+
+    BINDINGS = [
+        Binding("r", "run", "Run again"),
+        Binding("s", "stop", "Stop"),
+        Binding("e", "export", "Export CSV+JSON"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    VerifyScreen #verify-problem { display: none; height: auto; padding: 0 1; }
+    VerifyScreen #verify-problem.-shown { display: block; }
+    VerifyScreen #verify-summary { height: auto; padding: 0 1; border: round $primary-darken-2; }
+    VerifyScreen #differences { height: 1fr; }
+    VerifyScreen #verify-export { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, *, runner: Runner | None = None, export_dir: Path | None = None,
+                 stamp: Callable[[], str] | None = None) -> None:
+        """``runner``: verify_replication (tests and screenshots pass a stand-in); ``export_dir``: where ``e``
+        writes (default ``data_dir()/verify``); ``stamp``: the file names' time (tests freeze it)."""
+        super().__init__()
+        self.runner = runner or verify_replication
+        self.export_dir = export_dir
+        self.stamp = stamp
+        self.run_number = 0
+        self.cancel: threading.Event | None = None
+        self.progress: VerifyProgress | None = None
+        self.report: VerifyReport | None = None
+        self.error: AwsError | None = None
+        self.state = "idle"  # running | done | stopped | failed
+        self.exported: tuple[Path, Path] | None = None
+
+    @property
+    def s3xrep(self) -> S3xrepApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
+        yield VerifyProgressView(id="verify-progress")
+        yield Static(id="verify-problem")
+        yield Static(Text("the summary appears when both listings are compared", style="dim"), id="verify-summary")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="differences")
+        yield Static(id="verify-export")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#differences", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.border_title = "differences"
+        self.action_run()
+
+    def on_unmount(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
+
+    # --- running --------------------------------------------------------------------------
+
+    def _targets(self) -> tuple[Any, Any, str, str, str]:
+        app = self.s3xrep
+        plan = app.plan
+        source_bucket = app.source_bucket or (plan.source.name if plan is not None else None)
+        destination_bucket = app.destination_bucket or (plan.destination.name if plan is not None else None)
+        if not source_bucket or not destination_bucket:
+            raise AwsError("no buckets chosen: nothing to compare", "press Esc and choose both buckets", "NoBuckets")
+        return app.clients("source"), app.clients("destination"), source_bucket, destination_bucket, app.options.prefix
+
+    def action_run(self) -> None:
+        if self.state == "running":
+            return
+        try:
+            targets = self._targets()
+        except (AwsError, RuntimeError) as exc:
+            error = exc if isinstance(exc, AwsError) else AwsError(str(exc), "choose both identities first",
+                                                                    "NoIdentity")
+            self._show_problem(error)
+            return
+        self._show_problem(None)
+        self.run_number = run = next(_runs)
+        self.cancel = cancel = threading.Event()
+        self.progress, self.report, self.error, self.exported = None, None, None, None
+        self.state = "running"
+        self.query_one(VerifyProgressView).running(None)
+        self.query_one("#differences", DataTable).clear()
+        self.query_one("#verify-summary", Static).update(Text("comparing…", style="dim"))
+        self.query_one("#verify-export", Static).update("")
+        self.refresh_bindings()
+        self.run_worker(lambda: self._verify_in_thread(run, targets, cancel), name="verify", group="verify",
+                        exclusive=True, thread=True, exit_on_error=False)
+
+    def _verify_in_thread(self, run: int, targets: tuple[Any, Any, str, str, str], cancel: threading.Event) -> None:
+        worker = get_current_worker()
+        source, destination, source_bucket, destination_bucket, prefix = targets
+        last = [0.0]
+
+        def progress(step: VerifyProgress) -> None:
+            now = time.monotonic()
+            if worker.is_cancelled or (not step.done and now - last[0] < PROGRESS_EVERY):
+                return
+            last[0] = now
+            self.post_message(VerifyProgressed(run, step))
+
+        def cancelled() -> bool:
+            return cancel.is_set() or worker.is_cancelled
+
+        try:
+            report = self.runner(source, destination, source_bucket, destination_bucket, prefix=prefix, limit=KEEP,
+                                 progress=progress, cancel=cancelled)
+        except Cancelled:
+            if not worker.is_cancelled:
+                self.post_message(VerifyFinished(run, None, cancelled=True))
+            return
+        except AwsError as exc:
+            if not worker.is_cancelled:
+                self.post_message(VerifyFinished(run, None, exc))
+            return
+        except Exception as exc:
+            log.exception("verify crashed")
+            if not worker.is_cancelled:
+                self.post_message(VerifyFinished(run, None, AwsError(
+                    f"the verification failed: {type(exc).__name__}: {exc}", "see the log file", "Bug")))
+            return
+        if not worker.is_cancelled:
+            self.post_message(VerifyFinished(run, report))
+
+    @on(VerifyProgressed)
+    def _progressed(self, message: VerifyProgressed) -> None:
+        if message.run != self.run_number or self.state != "running":
+            return
+        self.progress = message.progress
+        self.query_one(VerifyProgressView).running(message.progress)
+
+    @on(VerifyFinished)
+    def _finished(self, message: VerifyFinished) -> None:
+        if message.run != self.run_number:
+            return
+        view = self.query_one(VerifyProgressView)
+        if message.report is not None:
+            self.report, self.state = message.report, "done"
+            summary = message.report.summary
+            self.progress = VerifyProgress(summary.compared, summary.source_versions, summary.destination_versions,
+                                           message.report.seconds, True)
+            view.finished(self.progress, "done")
+            self._show_report(message.report)
+        elif message.cancelled:
+            self.state = "stopped"
+            view.finished(self.progress, "stopped")
+            self.query_one("#verify-summary", Static).update(Text("stopped: r runs it again", style="yellow"))
+        else:
+            self.state, self.error = "failed", message.error
+            view.finished(self.progress, "failed")
+            self._show_problem(message.error)
+            self.query_one("#verify-summary", Static).update(Text("no result: see the error above", style="dim"))
+        self.refresh_bindings()
+
+    def _show_report(self, report: VerifyReport) -> None:
+        self.query_one("#verify-summary", Static).update(summary_text(report))
+        table = self.query_one("#differences", DataTable)
+        table.clear()
+        rows = difference_rows(report)
+        for index, result in enumerate(rows):
+            style = OUTCOME_STYLES.get(result.outcome, "dim" if not result.matters else "")
+            table.add_row(
+                Text(result.outcome.value, style=style),
+                Text(shorten(result.key, 34)),
+                Text(shorten(result.version_id, 12), style="dim"),
+                Text(shorten(result.reason, 48)),
+                key=f"{index}",
+            )
+        table.border_title = (f"differences · {report.summary.mattering:,} that matter · "
+                              f"{report.summary.expected_differences:,} expected")
+
+    def _show_problem(self, error: AwsError | None) -> None:
+        widget = self.query_one("#verify-problem", Static)
+        if error is None:
+            widget.set_class(False, "-shown")
+            return
+        widget.update(Text.assemble(("✗ ", "red"), error.message, "\n  ", ("fix: ", "bold"), error.fix))
+        widget.set_class(True, "-shown")
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and self.report is None:
+            return None
+        if action == "stop" and self.state != "running":
+            return None
+        if action == "run" and self.state == "running":
+            return None
+        return True
+
+    def action_stop(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
+
+    def action_back(self) -> None:
+        self.action_stop()
+        self.app.pop_screen()
+
+    def action_export(self) -> None:
+        if self.report is None:
+            return
+        try:
+            paths = export_report(self.report, self.export_dir, self.stamp() if self.stamp else None)
+        except OSError as exc:
+            self._show_problem(AwsError(f"the export could not be written: {exc}",
+                                        "check the disk and the permissions of the data directory", "ExportFailed"))
+            return
+        self.exported = paths
+        text = Text.assemble(("exported ", "bold green"), str(paths[0]), "\n         ", str(paths[1]),
+                             ("  (private: 0600)", "dim"))
+        self.query_one("#verify-export", Static).update(text)
+        self.app.notify(f"exported to {paths[0].parent}", timeout=6)
