@@ -106,7 +106,7 @@ class OptionsScreen(Screen):
         yield ContextBar(self.TITLE, demo=app.demo, show_buckets=True)
         with Horizontal(id="body"):
             yield OptionsForm(app.options, self.source_bucket, self.destination_bucket, id="form")
-            yield FindingsList("Preflight", id="findings")
+            yield FindingsList("", id="findings")  # the border says the counts; the panel is the preflight
         yield Static(id="status")
         yield Footer()
 
@@ -298,7 +298,7 @@ class OptionsScreen(Screen):
         counts = count_line(self.plan.findings)
         if self.plan.blocked:
             self._status(Text.assemble(("Options valid", "bold green"), f" · {counts} · ",
-                                       ("apply will be refused until the blocking findings are fixed", "bold red"),
+                                       ("blocked: apply refused until fixed", "bold red"),
                                        " · Enter or p: preview"))
         else:
             self._status(Text.assemble(("Options valid", "bold green"), f" · {counts} · Enter or p: preview"))

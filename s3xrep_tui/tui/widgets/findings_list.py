@@ -64,6 +64,7 @@ class FindingsList(VerticalScroll):
     """
 
     def __init__(self, title: str = "Preflight", **kwargs) -> None:  # type: ignore[no-untyped-def]
+        """``title`` prefixes the counts in the border ("" for the counts alone)."""
         super().__init__(**kwargs)
         self._title = title
         self.plain = ""  # what the panel shows, as plain text (tests, the status line)
@@ -85,17 +86,18 @@ class FindingsList(VerticalScroll):
         blocked = any(f.severity == "blocking" for f in findings)
         self.set_class(blocked, "-blocked")
         self.remove_class("-problem")
-        self._paint(render_findings(findings), f"{self._title}: {count_line(findings)}", note)
+        counts = count_line(findings)
+        self._paint(render_findings(findings), f"{self._title}: {counts}" if self._title else counts, note)
 
     def show_busy(self, message: str) -> None:
         self.remove_class("-blocked", "-problem")
-        self._paint(Text(message, style="dim italic"), self._title, "working…")
+        self._paint(Text(message, style="dim italic"), self._title or "Preflight", "working…")
 
     def show_problem(self, message: str, fix: str, *, title: str | None = None) -> None:
         self.remove_class("-blocked")
         self.add_class("-problem")
         text = Text.assemble(("✗ ", "bold red"), message, "\n   ", ("fix: ", "bold"), fix)
-        self._paint(text, title or f"{self._title}: not available", "")
+        self._paint(text, title or f"{self._title or 'Preflight'}: not available", "")
 
     def set_note(self, note: str) -> None:
         self.border_subtitle = note

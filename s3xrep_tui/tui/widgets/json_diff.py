@@ -55,3 +55,13 @@ class DiffView(VerticalScroll):
         self.border_title = "diff vs deployed"
         if self.diff is not None and self.note is None:
             self.border_subtitle = self.diff.summary()
+            self.call_after_refresh(self.scroll_to, y=self.first_change_line(), animate=False)
+
+    def first_change_line(self, context: int = 3) -> int:
+        """Where the first +/- line is, less a little context: the diff opens there."""
+        if self.diff is None or self.diff.status != "changed":
+            return 0
+        for index, line in enumerate(self.diff.lines):
+            if line.kind in ("add", "remove"):
+                return max(0, index - context)
+        return 0
