@@ -291,3 +291,17 @@ async def test_without_a_plan_the_preview_says_where_to_go(demo: Sandbox) -> Non
         await pilot.press("a", "c", "e", "tab", "1")
         await pilot.pause()
         assert app.screen is screen and not screen.query(TabbedContent)
+
+
+async def test_a_diff_opens_at_its_first_change(demo: Sandbox) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_preview(pilot, demo)
+        await show(pilot, screen, POLICY_TAB)
+        await pilot.pause()
+        diff = screen.diff_view("destination_bucket_policy")
+        first = diff.first_change_line()
+        assert first > 0 and diff.scroll_y == min(first, diff.max_scroll_y)
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert diff.scroll_y >= min(first, diff.max_scroll_y)

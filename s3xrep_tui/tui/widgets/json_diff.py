@@ -47,6 +47,7 @@ class DiffView(VerticalScroll):
         self.diff = diff
         self.note = note
         self.plain = render_diff(diff, note).plain
+        self._opened = False
 
     def compose(self) -> ComposeResult:
         yield Static(render_diff(self.diff, self.note))
@@ -55,6 +56,11 @@ class DiffView(VerticalScroll):
         self.border_title = "diff vs deployed"
         if self.diff is not None and self.note is None:
             self.border_subtitle = self.diff.summary()
+
+    def on_show(self) -> None:
+        """The first time the diff is on screen (its tab shown), open it at the first change."""
+        if not self._opened:
+            self._opened = True
             self.call_after_refresh(self.scroll_to, y=self.first_change_line(), animate=False)
 
     def first_change_line(self, context: int = 3) -> int:
