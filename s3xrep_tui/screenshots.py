@@ -2,8 +2,9 @@
 
 Each picture is the real app driven with Pilot at 120x40: the Accounts screen
 on a config of named profiles (two resolving against a local moto server, one
-expired SSO profile), the same in the demo on the embedded sandbox, and the
-help screen. HOME and the AWS variables point at a temp dir, so nothing of the
+expired SSO profile), the help screen, and on the embedded sandbox of the demo:
+the Accounts screen, the Buckets screen (both buckets chosen) and the prefix
+browser. HOME and the AWS variables point at a temp dir, so nothing of the
 machine's own AWS setup shows up; the endpoint's port is never rendered.
 """
 
@@ -79,7 +80,10 @@ async def _choose_and_confirm(pilot: Any, source: str, destination: str, highlig
     table.move_to(f"profile:{source}")
     await pilot.press("s")
     table.move_to(f"profile:{destination}")
-    await pilot.press("d", "enter")
+    await pilot.press("d", "enter")  # confirms and opens the buckets screen
+    await pilot.pause()
+    await pilot.press("escape")  # back to the accounts, confirmed
+    await pilot.pause()
     if highlight:
         table.move_to(f"profile:{highlight}")
     await pilot.pause()
@@ -116,13 +120,51 @@ async def _profiles_shots(out: Path, home: Path) -> list[Path]:
         server.stop()
 
 
-async def _demo_shot(out: Path) -> Path:
-    async def demo(pilot: Any) -> None:
+async def _settle_buckets(pilot: Any) -> None:
+    """Listings, the 50 ms visible-rows debounce and the fact workers."""
+    for _ in range(4):
+        await pilot.pause(0.06)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _demo_shots(out: Path) -> list[Path]:
+    """One demo run (one sandbox start): accounts, then buckets, then the browser."""
+    app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
+    written = []
+    async with app.run_test(size=SIZE) as pilot:
         await _settle(pilot)
+        await pilot.press("enter")  # confirm the preselected sandbox profiles: opens the buckets
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        app.save_screenshot("accounts-demo.svg", path=str(out))
+        written.append(out / "accounts-demo.svg")
         await pilot.press("enter")
         await pilot.pause()
-
-    return await _shoot(S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox), out, "accounts-demo", demo)
+        await _settle_buckets(pilot)
+        buckets = app.screen
+        buckets.choose_bucket("source", "acme-legacy-media")  # type: ignore[attr-defined]
+        buckets.choose_bucket("destination", "acme-platform-media")  # type: ignore[attr-defined]
+        buckets.table("source").move_to("acme-legacy-secure")  # type: ignore[attr-defined]
+        buckets.table("source").focus()  # type: ignore[attr-defined]
+        await _settle_buckets(pilot)
+        app.save_screenshot("buckets.svg", path=str(out))
+        written.append(out / "buckets.svg")
+        buckets.table("source").move_to("acme-legacy-media")  # type: ignore[attr-defined]
+        await pilot.press("enter")  # the prefix browser
+        await pilot.pause()
+        await _settle_buckets(pilot)
+        for prefix in ("photos/", "photos/2019/", "photos/2019/events/"):
+            table = app.screen.table  # type: ignore[attr-defined]
+            table.move_cursor(row=table.get_row_index("p:" + prefix))
+            await pilot.press("enter")
+            await _settle_buckets(pilot)
+        await pilot.press("down")
+        await pilot.pause()
+        app.save_screenshot("browser.svg", path=str(out))
+        written.append(out / "browser.svg")
+    return written
 
 
 async def regenerate(out: Path) -> list[Path]:
@@ -137,7 +179,7 @@ async def regenerate(out: Path) -> list[Path]:
             quiet_server_logging()
             written = await _profiles_shots(out, home)
             # last: starting the sandbox resets moto's state, which the keys above live in
-            written.append(await _demo_shot(out))
+            written.extend(await _demo_shots(out))
     finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
         os.environ.clear()
         os.environ.update(saved)

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from s3xrep_tui.tui.app import DEFAULT_THEME, TERMINAL_THEME, S3xrepApp
 from s3xrep_tui.tui.messages import IdentityResolved
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
+from s3xrep_tui.tui.screens.buckets import BucketsScreen
 from s3xrep_tui.tui.screens.help import HelpScreen
 from s3xrep_tui.tui.widgets.context_bar import DEMO_BADGE, ContextBar
 from s3xrep_tui.tui.widgets.profile_table import ProfileTable
@@ -113,7 +114,7 @@ async def test_s_and_d_choose_source_and_destination_and_the_header_follows(
         assert DEMO_BADGE not in text
 
 
-async def test_enter_does_nothing_until_both_resolve_then_shows_the_summary(
+async def test_enter_does_nothing_until_both_resolve_then_opens_the_buckets_and_keeps_the_summary(
     write_profiles: Callable[[], Path],
 ) -> None:
     write_profiles()
@@ -133,7 +134,12 @@ async def test_enter_does_nothing_until_both_resolve_then_shows_the_summary(
         await highlight(app, pilot, PLATFORM)
         await pilot.press("d", "enter")
         await pilot.pause()
+        assert isinstance(app.screen, BucketsScreen)  # Enter goes on to the next step
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
         assert summary.display and screen.confirmed
+        assert summary.border_subtitle == "next: buckets (Enter)"
         shown = text_of(summary)
         assert f"Cross-account: {SOURCE} replicates into {DESTINATION}." in shown
         # choosing again withdraws the confirmation; same profile twice is the same account
@@ -142,6 +148,9 @@ async def test_enter_does_nothing_until_both_resolve_then_shows_the_summary(
         await pilot.pause()
         assert not summary.display
         await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, BucketsScreen)
+        await pilot.press("escape")
         await pilot.pause()
         assert f"Same account: both buckets will be in {SOURCE}." in text_of(summary)
 
@@ -281,7 +290,9 @@ async def test_demo_shows_the_badge_and_preselects_the_sandbox_profiles(
         assert f"destination s3xrep-demo-destination · {DESTINATION}" in text
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen.confirmed
+        assert isinstance(app.screen, BucketsScreen)  # on to the buckets, DEMO still shown
+        assert DEMO_BADGE in header(app)
+        assert app.accounts.confirmed
     assert fake_sandbox.stopped == [True]  # type: ignore[attr-defined]
 
 

@@ -26,7 +26,10 @@ async def accounts_chosen(pilot) -> None:  # type: ignore[no-untyped-def]
     table.move_to("profile:acme-legacy")
     await pilot.press("s")
     table.move_to("profile:acme-platform")
-    await pilot.press("d", "enter")
+    await pilot.press("d", "enter")  # confirms and opens the buckets screen
+    await pilot.pause()
+    await pilot.press("escape")  # back to the accounts, confirmed
+    await pilot.pause()
     table.move_to("profile:corp-sso")
     await pilot.pause()
 

@@ -7,7 +7,7 @@ rows is added without measuring anything.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal
 
 from rich.text import Text
@@ -23,14 +23,14 @@ EARLIER, MORE = "earlier", "more"
 LEVEL_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "name", 58),
     ("size", "size", 10),
-    ("modified", "last modified", 19),
+    ("modified", "modified (UTC)", 19),
     ("class", "storage class", 19),
 )
 VERSION_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("version", "version id", 36),
     ("latest", "latest", 6),
     ("size", "size", 10),
-    ("modified", "last modified", 19),
+    ("modified", "modified (UTC)", 19),
     ("marker", "delete marker", 13),
     ("replication", "replication", 14),
 )
@@ -48,7 +48,8 @@ def human_size(size: int | None) -> str:
 
 
 def when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+    """UTC: the same on every machine (over SSH the server's zone means nothing to the reader)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 def prefix_cells(prefix: str, parent: str) -> list[Text]:
