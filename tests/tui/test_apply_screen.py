@@ -343,7 +343,7 @@ async def test_a_dry_run_sends_nothing_and_shows_each_call_with_its_document(
         await finished(pilot, screen)
         assert screen.dry_run
         assert states(screen) == ["◇ dry run: not sent"] * len(screen.plan.steps)
-        assert screen.status_text().startswith(f"◇ dry run: {len(screen.plan.steps)} step(s) shown, nothing was sent.")
+        assert screen.status_text().startswith(f"◇ Dry run: {len(screen.plan.steps)} step(s) shown, nothing was sent.")
         # the bucket policy's step shows the call and its document (the destination's own statement merged in)
         screen.table.move_cursor(row=calls(screen).index("s3.put_bucket_policy"))
         await pilot.pause()

@@ -88,7 +88,7 @@ def remember_job(plan: Plan, result: ApplyResult) -> str:
     try:
         memory.remember(plan.id, created.job_id, account_id=plan.source_account.id,
                         region=plan.source.region or "", description=str(created.step.request.get("Description", "")))
-    except Exception as exc:  # the monitor can still find it in the journal
+    except Exception as exc:  # noqa: BLE001 - the monitor can still find it in the journal
         log.warning("could not remember job %s of plan %s: %r", created.job_id, plan.id, exc)
         return f"(the job could not be remembered for the monitor: {exc}; it is in the journal)"
     return ""
@@ -210,8 +210,8 @@ class ApplyScreen(Screen):
         run = sum(1 for s in plan.steps if s.action != "no-op")
         text = Text()
         text.append(f"Plan {plan.id}", style="bold")
-        text.append(f" · {len(plan.steps)} steps, {run} to run · s3://{plan.source.name} "
-                    f"({plan.source_account.id}) → s3://{plan.destination.name} ({plan.destination_account.id})\n")
+        text.append(f" · {len(plan.steps)} steps, {run} to run · {plan.source.region or '?'} → "
+                    f"{plan.destination.region or '?'}\n")
         if self.dry_run:
             text.append("◇ DRY RUN", style="bold magenta")
             text.append(": each call and its document are shown; nothing is sent. d leaves dry run.")
@@ -269,7 +269,7 @@ class ApplyScreen(Screen):
             if shown.result is None:
                 text.append("Dry run…")
                 return text, "-dry"
-            text.append(f"◇ {shown.result.summary()}.", style="bold")
+            text.append(f"◇ {sentence(shown.result.summary())}", style="bold")
             text.append(" ↑/↓ show each call and its document below · d leaves dry run.")
             return text, "-dry"
         if self.running:
@@ -539,7 +539,7 @@ class ApplyScreen(Screen):
             return
         try:
             self.s3xrep.goto("monitor")
-        except Exception as exc:  # noqa: BLE001 - a broken monitor must not take the apply screen down
+        except Exception as exc:  # a broken monitor must not take the apply screen down
             log.exception("opening the monitor failed")
             self.notify(f"The monitor could not open ({type(exc).__name__}: {exc}). {MONITOR_MISSING}",
                         title="Monitor", severity="error", timeout=10)

@@ -195,8 +195,7 @@ def detail_renderable(number: int, total: int, step: Step, row: RowState, *, dry
     if dry_run:
         label.append(f"\nRequest{document} · dry run: shown, not sent", style="bold magenta")
     else:
-        label.append(f"\nRequest{document} · apply re-reads what is deployed and merges into it before sending",
-                     style="bold")
+        label.append(f"\nRequest{document} · checked against what is deployed before it is sent", style="bold")
     text = json.dumps(readable_request(step.request), indent=2, default=str)
     syntax = Syntax(text, "json", theme="ansi_dark", word_wrap=True, background_color="default")
     return Group(head, label, syntax), f"{head.plain}{label.plain}\n{text}"

@@ -81,7 +81,7 @@ class ConfirmApply(Vertical):
             hint.update(Text("✓ Name confirmed: Enter (or the Apply button) starts. Esc goes back."))
         else:
             hint.update(Text("Apply is enabled once the name matches exactly · Tab: to the steps "
-                             "(↑↓ show each call's document; d dry run) · Esc back"))
+                             "(↑↓ each call's document, d dry run)"))
         self.button.disabled = bool(self.locked_reason) or not self.matches
 
     @on(Input.Changed, "#confirm-input")
