@@ -3,8 +3,9 @@
 Each picture is the real app driven with Pilot at 120x40: the Accounts screen
 on a config of named profiles (two resolving against a local moto server, one
 expired SSO profile), the help screen, and on the embedded sandbox of the demo:
-the Accounts screen, the Buckets screen (both buckets chosen) and the prefix
-browser. HOME and the AWS variables point at a temp dir, so nothing of the
+the Accounts screen, the Buckets screen (both buckets chosen), the prefix
+browser, the Options screen (live findings) and the Preview (the destination
+bucket policy tab: explanations, merged policy, diff). HOME and the AWS variables point at a temp dir, so nothing of the
 machine's own AWS setup shows up; the endpoint's port is never rendered.
 """
 
@@ -167,6 +168,33 @@ async def _demo_shots(out: Path) -> list[Path]:
     return written
 
 
+async def _flow_shots(out: Path) -> list[Path]:
+    """Options and preview on the demo: both buckets chosen, a report bucket, the bucket policy tab."""
+    app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
+    written = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.source_bucket, app.destination_bucket = "acme-legacy-media", "acme-platform-media"
+        app.goto("options")
+        await _settle(pilot)
+        options: Any = app.screen
+        options.query_one("#opt-report_bucket").value = "acme-legacy-batch-reports"
+        options.flush()  # judge the form now rather than after the typing debounce
+        await _settle(pilot)
+        options.query_one("#opt-delete_markers").focus()
+        await pilot.pause()
+        app.save_screenshot("options.svg", path=str(out))
+        written.append(out / "options.svg")
+        await pilot.press("p")
+        await _settle(pilot)
+        preview: Any = app.screen
+        preview.action_show_tab(preview.tab_ids().index("tab-destination_bucket_policy") + 1)
+        await _settle(pilot)
+        app.save_screenshot("preview.svg", path=str(out))
+        written.append(out / "preview.svg")
+    return written
+
+
 async def regenerate(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
@@ -180,6 +208,7 @@ async def regenerate(out: Path) -> list[Path]:
             written = await _profiles_shots(out, home)
             # last: starting the sandbox resets moto's state, which the keys above live in
             written.extend(await _demo_shots(out))
+            written.extend(await _flow_shots(out))  # its own sandbox start (one Sandbox per process at a time)
     finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
         os.environ.clear()
         os.environ.update(saved)
