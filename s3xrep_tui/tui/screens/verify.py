@@ -56,10 +56,10 @@ Runner = Callable[..., VerifyReport]
 
 # (key, label, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("outcome", "outcome", 16),
-    ("key", "key", 34),
-    ("version", "version id", 12),
-    ("reason", "reason", 48),
+    ("outcome", "outcome", 20),
+    ("key", "key", 32),
+    ("version", "version id", 10),
+    ("reason", "reason", 46),
 )
 OUTCOME_STYLES = {Outcome.MISSING: "bold red", Outcome.SIZE_MISMATCH: "bold red", Outcome.ETAG_MISMATCH: "bold red",
                   Outcome.KIND_MISMATCH: "bold red", Outcome.DELETE_MARKER_MISSING: "bold red"}
@@ -303,9 +303,9 @@ class VerifyScreen(Screen):
             style = OUTCOME_STYLES.get(result.outcome, "dim" if not result.matters else "")
             table.add_row(
                 Text(result.outcome.value, style=style),
-                Text(shorten(result.key, 34)),
-                Text(shorten(result.version_id, 12), style="dim"),
-                Text(shorten(result.reason, 48)),
+                Text(shorten(result.key, 32)),
+                Text(shorten(result.version_id, 10), style="dim"),
+                Text(shorten(result.reason, 46)),
                 key=f"{index}",
             )
         table.border_title = (f"differences · {report.summary.mattering:,} that matter · "

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -77,7 +78,8 @@ def progress_bar(job: JobSummary, width: int = BAR) -> Text:
     """``█████░░░░ 54%`` (red share for failed tasks); ``preparing`` while the total is unknown."""
     fraction = job.progress.fraction
     if fraction is None:
-        return Text("-" if job.terminal else job.outcome, style="dim")
+        waiting = {"Suspended": "needs confirm", "New": "starting", "Preparing": "preparing"}
+        return Text("-" if job.terminal else waiting.get(job.status, job.outcome), style="dim")
     total = job.progress.total
     failed_cells = round(width * job.progress.failed / total) if total else 0
     done_cells = max(0, round(width * fraction) - failed_cells)
@@ -129,6 +131,7 @@ class JobsTable(DataTable):
     """Jobs by id; :meth:`show` applies a poll's answer with as few cell updates as it can."""
 
     DEFAULT_CSS = "JobsTable { height: 1fr; }"
+    BINDINGS = [Binding("enter", "select_cursor", "Job detail")]
 
     def __init__(self, clock: Callable[[], datetime] | None = None, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]

@@ -47,11 +47,11 @@ def sample_text(sample: StatusSample | None) -> Text:
     if sample is None:
         return Text("no status sample yet", style="dim")
     more = "+" if sample.truncated else ""
-    text = Text(f"{sample.sampled}{more} versions sampled: ")
+    text = Text(f"{sample.sampled}{more} sampled: ")
     for label, value, style in (("COMPLETED", sample.completed, "green"), ("PENDING", sample.pending, "cyan"),
-                                ("FAILED", sample.failed, "red"), ("not eligible", sample.absent, "yellow")):
+                                ("FAILED", sample.failed, "red"), ("no status", sample.absent, "yellow")):
         text.append(f"{value} ", style=f"bold {style}" if value else "dim")
-        text.append(label + "  ", style=style if value else "dim")
+        text.append(label + " ", style=style if value else "dim")
     if sample.replica:
         text.append(f"{sample.replica} REPLICA", style="dim")
     return text
@@ -90,9 +90,10 @@ class ReplicationPanel(Vertical):
         verdict = Text()
         verdict.append(health.state, style=STATE_STYLES.get(health.state, ""))
         lines = [line for line in health.lines if "versions sampled:" not in line]  # the sample has its own line
+        lines.sort(key=lambda line: 0 if "FAILED" in line or "failed" in line else 1 if "pending" in line else 2)
         if lines:
             verdict.append(" · " + lines[0])
-            for line in lines[1:3]:
+            for line in lines[1:2]:
                 verdict.append("\n" + line, style="dim")
         self.query_one("#verdict", Static).update(verdict)
         if previous is None or previous.sample != health.sample:
