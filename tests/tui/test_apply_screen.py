@@ -468,6 +468,9 @@ async def test_read_only_mode_refuses_to_start_and_says_why(sandbox: Sandbox, tm
         assert screen.status_text() == READ_ONLY_REFUSAL
         assert READ_ONLY_REFUSAL in notifications(app)
         assert states(screen) == ["waiting"] * len(screen.plan.steps)
+        assert screen.confirm.input.has_focus
+        await pilot.press("escape")  # nothing runs: Esc goes back, from the confirmation too
+        assert app.screen is not screen
     assert replication(sandbox) is None
     assert not (tmp_path / "data" / "journal").exists()
 
