@@ -200,7 +200,8 @@ class OptionsScreen(Screen):
         )
 
     def _gather_in_thread(self, options: MigrationOptions, generation: int) -> None:
-        from ...aws.inspect import gather_inputs  # boto3: loaded with the first inspection
+        # boto3 is loaded with the first inspection, not when the screen module is imported
+        from ...aws.inspect import gather_inputs
 
         worker = get_current_worker()
         app = self.s3xrep

@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, Tabs, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 
 from ...commands.plan import plan_json, write_documents
 from ...core.diff import document_diff

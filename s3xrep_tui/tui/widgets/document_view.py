@@ -91,7 +91,7 @@ def render_explanations(name: str, lines: list[str]) -> Text:
         text.append("\n• ")
         head, sep, rest = line.partition(": ")
         if sep and len(head) <= 80:
-            step = head.startswith("Step ") or head.startswith("Single role")
+            step = head.startswith(("Step ", "Single role"))
             text.append(head + sep, style="bold magenta" if step else "bold cyan")
             text.append(rest)
         else:
