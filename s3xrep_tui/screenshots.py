@@ -5,7 +5,9 @@ on a config of named profiles (two resolving against a local moto server, one
 expired SSO profile), the help screen, and on the embedded sandbox of the demo:
 the Accounts screen, the Buckets screen (both buckets chosen), the prefix
 browser, the Options screen (live findings) and the Preview (the destination
-bucket policy tab: explanations, merged policy, diff). HOME and the AWS variables point at a temp dir, so nothing of the
+bucket policy tab: explanations, merged policy, diff), the Monitor (the plan
+applied: its Batch job running, the replication panel, the canary's result)
+and Verify (after the job). HOME and the AWS variables point at a temp dir, so nothing of the
 machine's own AWS setup shows up; the endpoint's port is never rendered.
 """
 
@@ -195,6 +197,58 @@ async def _flow_shots(out: Path) -> list[Path]:
     return written
 
 
+async def _monitor_shots(out: Path) -> list[Path]:
+    """Monitor (the plan applied on the demo: its Batch job mid-run, the canary's result) and Verify (after it)."""
+    from .aws.apply import apply_plan
+    from .aws.inspect import gather_inputs
+    from .core.models import MigrationOptions
+    from .core.plan import build_plan
+
+    app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
+    written = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.source_bucket, app.destination_bucket = "acme-legacy-media", "acme-platform-media"
+        app.options = options = MigrationOptions(report_bucket="acme-legacy-batch-reports")
+        clients = {"source": app.clients("source"), "destination": app.clients("destination")}
+
+        def apply() -> Any:
+            plan = build_plan(gather_inputs(clients["source"], clients["destination"], app.source_bucket,
+                                            app.destination_bucket, options))
+            return plan, apply_plan(plan, clients, options=options)
+
+        plan, result = await asyncio.to_thread(apply)
+        app.plan = plan
+        app.goto("monitor")
+        await pilot.pause()
+        monitor: Any = app.screen
+        monitor.set_polling_interval(1.0)
+        await pilot.press("k")
+
+        async def until(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not predicate() and asyncio.get_running_loop().time() < deadline:
+                await pilot.pause(0.1)
+
+        def job() -> Any:
+            return monitor.table.jobs.get(result.job_id or "")
+
+        await until(lambda: monitor.query_one("CanaryPanel").result is not None and monitor.health is not None
+                    and job() is not None and (job().terminal or (job().progress.fraction or 0) >= 0.4))
+        await pilot.pause()
+        app.save_screenshot("monitor.svg", path=str(out))
+        written.append(out / "monitor.svg")
+        await until(lambda: job() is not None and job().terminal)
+        await pilot.press("v")
+        await pilot.pause()
+        verify: Any = app.screen
+        await until(lambda: verify.state != "running")
+        await pilot.pause()
+        app.save_screenshot("verify.svg", path=str(out))
+        written.append(out / "verify.svg")
+    return written
+
+
 async def regenerate(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
@@ -209,6 +263,7 @@ async def regenerate(out: Path) -> list[Path]:
             # last: starting the sandbox resets moto's state, which the keys above live in
             written.extend(await _demo_shots(out))
             written.extend(await _flow_shots(out))  # its own sandbox start (one Sandbox per process at a time)
+            written.extend(await _monitor_shots(out))  # its own sandbox start too
     finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
         os.environ.clear()
         os.environ.update(saved)
