@@ -34,7 +34,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (  # 98 columns of text + padding: f
     ("replication", "replication", 11),
 )
 WIDTHS = {key: width for key, _, width in COLUMNS}
-CHUNK = 250  # rows added per frame
+FIRST_CHUNK = 100  # a screenful at once: the first rows paint on the next frame
+CHUNK = 500  # then this many per frame: each frame re-renders the visible lines, so fewer frames finish sooner
 LOOKAHEAD = 5  # rows past the visible ones whose facts are worth reading already
 
 PENDING = Text("…", style="dim")
@@ -201,7 +202,8 @@ class BucketTable(DataTable):
         self._pumping = False
         if not self._pending:
             return
-        for _ in range(min(CHUNK, len(self._pending))):
+        chunk = FIRST_CHUNK if self.row_count < FIRST_CHUNK else CHUNK
+        for _ in range(min(chunk, len(self._pending))):
             row = self._pending.popleft()
             self.add_row(*row.cells(), key=row.name)
         keep = getattr(self, "_keep_cursor_on", None)
