@@ -1,4 +1,4 @@
-"""Every test runs away from the user's own state.
+"""Every test runs away from the user's own state, and property tests have no deadline.
 
 - The OS keyring is never touched: a fail backend makes the key store fall
   back to memory (tests that exercise the keyring set their own backend).
@@ -12,7 +12,13 @@ from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings
 from keyring.backends import fail
+
+# Property tests judge correctness, not speed: no per-example deadline, which
+# a loaded CI machine (two workers, sandboxes starting) would trip at random.
+settings.register_profile("s3xrep", deadline=None)
+settings.load_profile("s3xrep")
 
 
 @pytest.fixture(autouse=True)
