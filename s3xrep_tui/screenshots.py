@@ -5,7 +5,8 @@ on a config of named profiles (two resolving against a local moto server, one
 expired SSO profile), the help screen, and on the embedded sandbox of the demo:
 the Accounts screen, the Buckets screen (both buckets chosen), the prefix
 browser, the Options screen (live findings) and the Preview (the destination
-bucket policy tab: explanations, merged policy, diff), the Monitor (the plan
+bucket policy tab: explanations, merged policy, diff), Apply (after a dry run:
+each step's call and document, nothing sent), the Monitor (the plan
 applied: its Batch job running, the replication panel, the canary's result)
 and Verify (after the job). HOME and the AWS variables point at a temp dir, so nothing of the
 machine's own AWS setup shows up; the endpoint's port is never rendered.
@@ -171,7 +172,8 @@ async def _demo_shots(out: Path) -> list[Path]:
 
 
 async def _flow_shots(out: Path) -> list[Path]:
-    """Options and preview on the demo: both buckets chosen, a report bucket, the bucket policy tab."""
+    """Options, preview and apply on the demo: both buckets chosen, a report bucket, the bucket policy tab,
+    then a dry run on the apply screen with the bucket policy's step highlighted."""
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     written = []
     async with app.run_test(size=SIZE) as pilot:
@@ -194,6 +196,15 @@ async def _flow_shots(out: Path) -> list[Path]:
         await _settle(pilot)
         app.save_screenshot("preview.svg", path=str(out))
         written.append(out / "preview.svg")
+        await pilot.press("a")  # on to the apply screen
+        await _settle(pilot)
+        apply: Any = app.screen
+        await pilot.press("tab", "d")  # out of the typed confirmation; a dry run sends nothing
+        await _settle(pilot)
+        apply.table.move_cursor(row=[step.call for step in apply.plan.steps].index("s3.put_bucket_policy"))
+        await pilot.pause()
+        app.save_screenshot("apply.svg", path=str(out))
+        written.append(out / "apply.svg")
     return written
 
 
