@@ -21,17 +21,26 @@ settings.register_profile("s3xrep", deadline=None)
 settings.load_profile("s3xrep")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_user_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Session scope: a module's own fixture may still point these elsewhere
+    # (a function-scoped default would stomp on it between that module's tests).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("S3XREP_DATA_DIR", str(tmp_path_factory.mktemp("s3xrep-data")))
+        previous = keyring.get_keyring()
+        keyring.set_keyring(fail.Keyring())
+        yield
+        keyring.set_keyring(previous)
+
+
 @pytest.fixture(autouse=True)
-def _no_user_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _fresh_key_store() -> Iterator[None]:
+    """Each test probes the keyring anew (a test may have set its own backend)."""
     from s3xrep_tui.aws.keyring_store import use_store
 
-    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path_factory.mktemp("s3xrep-data")))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
     use_store(None)
     yield
     use_store(None)
-    keyring.set_keyring(previous)
 
 
 def data_dir() -> Path:
