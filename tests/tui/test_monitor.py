@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_monitor_support)
 """The Monitor and Job detail screens, driven with Pilot on the demo sandbox.
 
 The tests run in file order and share one world (a plan applied through the app's AWS layer).
@@ -17,7 +18,7 @@ import pytest
 from s3xrep_tui.aws import clients as clients_module
 from s3xrep_tui.aws import job_memory
 from s3xrep_tui.core.failure_codes import fix_for
-from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, Sandbox
+from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT, Sandbox
 from s3xrep_tui.sandbox.server import SandboxServer
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.screens.job_detail import ConfirmAction, JobDetailScreen
@@ -313,6 +314,7 @@ async def test_interval_keys_switch_polling_off_and_on(
         assert screen.interval == 5.0
         await pilot.press("i")
         assert screen.interval == 10.0 and screen.pollers["jobs"].interval == 10.0
+        assert screen.pollers["replication"].interval == 10.0
         await pilot.press("p")
         assert screen.interval is None and all(p.interval is None for p in screen.pollers.values())
         assert "polling off" in status_line(screen)

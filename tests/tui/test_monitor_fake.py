@@ -15,8 +15,19 @@ from typing import Any
 
 from s3xrep_tui.aws.canary import CanaryCheck, CanaryProgress, CanaryResult
 from s3xrep_tui.aws.errors import AwsError
-from s3xrep_tui.aws.jobs import FailureReason, JobDetail, JobSummary, Progress, ReportLocation
-from s3xrep_tui.aws.replication_status import MetricSeries, RuleMetrics, StatusSample, summarize
+from s3xrep_tui.aws.jobs import (
+    FailureReason,
+    JobDetail,
+    JobSummary,
+    Progress,
+    ReportLocation,
+)
+from s3xrep_tui.aws.replication_status import (
+    MetricSeries,
+    RuleMetrics,
+    StatusSample,
+    summarize,
+)
 from s3xrep_tui.aws.reports import FailureGroup, ReportSummary
 from s3xrep_tui.core.failure_codes import fix_for, meaning_for
 from s3xrep_tui.tui.app import S3xrepApp

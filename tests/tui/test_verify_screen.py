@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_monitor_support)
 """The Verify screen: on the demo sandbox after the plan's backfill (a version the test deletes from the
 destination shows as missing; export writes private CSV and JSON), and an SVG snapshot with a stand-in
 runner (fixed counts and times). Update the snapshot: ``pytest tests/tui/test_verify_screen.py --snapshot-update``.

@@ -14,7 +14,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -28,7 +28,12 @@ from textual.worker import get_current_worker
 from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
 from ...aws.reports import ReportSummary
-from ..messages_monitor import JobActionDone, JobDetailPolled, PollStateChanged, ReportRead
+from ..messages_monitor import (
+    JobActionDone,
+    JobDetailPolled,
+    PollStateChanged,
+    ReportRead,
+)
 from ..poller import Poller, PollState
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import duration, progress_bar, rate_text
@@ -432,6 +437,3 @@ class _JobContext:
     def __init__(self, job: JobSummary) -> None:
         self.account_id = job.account_id
         self.region = job.region or None
-
-    def __getattr__(self, name: str) -> Any:  # pragma: no cover - only account_id/region are read
-        raise AttributeError(name)

@@ -11,7 +11,7 @@ Three thread workers, each driving a :class:`~s3xrep_tui.tui.poller.Poller`:
   the loop stops (``r`` starts it again).
 * **replication**: a ReplicationStatus sample of the source bucket and the
   rule's CloudWatch metrics, compared without their time window so an idle rule
-  backs off.
+  backs off; at most every 10 s (the sample is a couple of hundred HEADs).
 * **canary**: ``k`` puts a canary object and times its replication.
 
 Each poll starts only after the previous one returned; ``i`` cycles the
@@ -76,6 +76,8 @@ log = logging.getLogger(__name__)
 
 INTERVALS: tuple[float | None, ...] = (2.0, 5.0, 10.0, 30.0, 60.0, None)
 DEFAULT_INTERVAL = 5.0
+# The replication sample is ~200 HEADs: never more often than this, whatever the jobs' interval.
+REPLICATION_MIN_INTERVAL = 10.0
 _generations = itertools.count(1)
 
 
@@ -342,7 +344,7 @@ class MonitorScreen(Screen):
             poller: Poller[Any] = Poller(self.jobs_source, interval=self.interval, is_terminal=JobsSource.all_ended)
         else:
             context = self.context
-            poller = Poller(lambda: self.backend.replication(context), interval=self.interval,
+            poller = Poller(lambda: self.backend.replication(context), interval=self._interval_for(loop),
                             key=replication_signature)
         self.pollers[loop] = poller
         self.workers_by_loop[loop] = self.run_worker(
@@ -497,9 +499,14 @@ class MonitorScreen(Screen):
         self.interval = interval
         if interval is not None:
             self._last_interval = interval
-        for poller in self.pollers.values():
-            poller.set_interval(interval)
+        for loop, poller in self.pollers.items():
+            poller.set_interval(self._interval_for(loop))
         self._paint_status()
+
+    def _interval_for(self, loop: str) -> float | None:
+        if loop == "replication" and self.interval is not None:
+            return max(self.interval, REPLICATION_MIN_INTERVAL)
+        return self.interval
 
     def action_cycle_interval(self) -> None:
         index = INTERVALS.index(self.interval) if self.interval in INTERVALS else -1
