@@ -14,6 +14,8 @@ write is sent.
   and ``create_job`` rejecting the role, ``put_role_policy`` not seeing a role
   created a moment ago) are retried with bounded exponential backoff, and each
   wait is reported with its reason.
+* Throttling (S3 ``SlowDown``, s3control ``TooManyRequestsException``, ...) is
+  retried on any call with the same bounded backoff, each wait reported.
 * Concurrent changes: policies and the replication configuration are merged
   again, with the same core merge functions, against the document as read
   just before writing; when that differs from the plan's document the step
@@ -50,7 +52,7 @@ from ..core.merge import (
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
 from .clients import Clients
-from .errors import AwsError, error_code, explain
+from .errors import THROTTLING_CODES, AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Journal
 
@@ -306,17 +308,25 @@ class _Executor:
         retry: Callable[[ClientError], str | None] | None = None,
         absent: tuple[str, ...] = (),
     ) -> Any:
-        """Send one call; ``absent`` error codes give ``_ABSENT``; ``retry`` names a wait reason."""
-        delays = self.backoff.delays() if retry else ()
+        """Send one call; ``absent`` error codes give ``_ABSENT``; ``retry`` names a wait reason.
+
+        Throttling (``SlowDown``, ``TooManyRequestsException``, ...) is retried on every call,
+        with the same bounded backoff, once botocore's own few quick retries have given up.
+        """
+        delays = self.backoff.delays()
         attempt = 1
         while True:
             self.check_cancel()
             try:
                 return send()
             except ClientError as exc:
-                if error_code(exc) in absent:
+                code = error_code(exc)
+                if code in absent:
                     return _ABSENT
-                reason = retry(exc) if retry else None
+                throttled = code in THROTTLING_CODES
+                reason = (retry(exc) if retry else None) or (
+                    f"AWS is throttling these requests ({code}): slowing down" if throttled else None
+                )
                 if reason and attempt <= len(delays):
                     delay = delays[attempt - 1]
                     attempt += 1
@@ -335,7 +345,10 @@ class _Executor:
                     error = AwsError(
                         f"{error.message} (still failing after {attempt} attempts over "
                         f"{sum(delays):.0f}s)",
-                        "IAM changes usually propagate within a minute: wait and run apply again; if it keeps "
+                        "AWS kept throttling these requests: wait a few minutes (or slow down other automation "
+                        "using these buckets and jobs) and run apply again; it continues from this step"
+                        if throttled and not (retry and retry(exc))
+                        else "IAM changes usually propagate within a minute: wait and run apply again; if it keeps "
                         "failing, check that the role exists (iam get-role) and its name in the plan",
                         error.code,
                     )

@@ -33,6 +33,11 @@ PERMISSIONS: dict[str, str] = {
     "GetKeyPolicy": "kms:GetKeyPolicy",
 }
 
+# AWS asking the caller to slow down (S3's SlowDown 503, s3control's TooManyRequestsException, IAM/STS/KMS ...).
+THROTTLING_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException",
+     "TooManyRequests", "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException"}
+)
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "403", "Forbidden", "UnauthorizedOperation", "AuthorizationError"}
 )

@@ -36,7 +36,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print each call and its document; send nothing")
     parser.add_argument("--read-only", action="store_true", help="read the current state but refuse every write")
     parser.add_argument("--iam-wait", type=float, default=60.0, metavar="SECONDS",
-                        help="how long to keep retrying calls while a new IAM role propagates (default 60)")
+                        help="how long to keep retrying calls while a new IAM role propagates or AWS throttles "
+                        "(default 60)")
     parser.set_defaults(handler=run)
 
 
