@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
+from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine
 from .replication_middleware import ReplicationMiddleware
@@ -129,7 +130,11 @@ class Sandbox:
         self._create_account_keys()
         self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate)
         self.metrics = ReplicationMetrics(self.engine)
-        middlewares: list[Middleware] = [self.batch, BucketSettingsMiddleware(), ReplicationMiddleware(self.engine)]
+        # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
+        # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
+        middlewares: list[Middleware] = [
+            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
+        ]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True
