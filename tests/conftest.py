@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,16 +22,26 @@ settings.register_profile("s3xrep", deadline=None)
 settings.load_profile("s3xrep")
 
 
+_SESSION_DATA_DIR: str | None = None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_user_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Session scope: a module's own fixture may still point these elsewhere
-    # (a function-scoped default would stomp on it between that module's tests).
+    global _SESSION_DATA_DIR
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("S3XREP_DATA_DIR", str(tmp_path_factory.mktemp("s3xrep-data")))
+        _SESSION_DATA_DIR = str(tmp_path_factory.mktemp("s3xrep-data"))
+        patch.setenv("S3XREP_DATA_DIR", _SESSION_DATA_DIR)
         previous = keyring.get_keyring()
         keyring.set_keyring(fail.Keyring())
         yield
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh data directory per test, unless a module or class fixture already chose one."""
+    if os.environ.get("S3XREP_DATA_DIR") == _SESSION_DATA_DIR:
+        monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +56,4 @@ def _fresh_key_store() -> Iterator[None]:
 
 def data_dir() -> Path:
     """The data directory of the running test (what S3XREP_DATA_DIR points at)."""
-    import os
-
     return Path(os.environ["S3XREP_DATA_DIR"])
