@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from .plan import endpoint_spec
+from .report import plan_id_arg
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT = 900.0
@@ -42,6 +43,8 @@ def add_parser(sub: Any) -> None:
                         help=f"how long to wait for replication (default {DEFAULT_TIMEOUT:.0f}, AWS's usual 15 minutes)")
     parser.add_argument("--keep", action="store_true", help="leave the canary and its replica in place")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plan", type=plan_id_arg, metavar="PLAN_ID",
+                        help="record the result for this plan's report (default: the applied plan of these buckets)")
     parser.set_defaults(handler=run)
 
 
@@ -86,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     progress.clear()
     print(json.dumps(result.as_dict(), indent=2) if args.json else render_text(result))
+    from ..aws.results import record_canary_for
+
+    record_canary_for(result.as_dict(), getattr(args, "plan", None))  # for 's3xrep report' (never fails the canary)
     return EXIT_OK if result.ok else EXIT_FAILURE
 
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from .plan import endpoint_spec
+from .report import plan_id_arg
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_LIMIT = 20
@@ -39,6 +40,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (every difference unless --limit)")
     parser.add_argument("--limit", type=_limit, metavar="N",
                         help=f"show the first N differences of each kind (default {DEFAULT_LIMIT}; with --json: all)")
+    parser.add_argument("--plan", type=plan_id_arg, metavar="PLAN_ID",
+                        help="record the result for this plan's report (default: the applied plan of these buckets)")
     parser.set_defaults(handler=run)
 
 
@@ -85,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render_text(report))
+    from ..aws.results import record_verify_for
+
+    record_verify_for(report.as_dict(), getattr(args, "plan", None))  # for 's3xrep report' (never fails verify)
     return EXIT_OK if report.ok else EXIT_FAILURE
 
 

@@ -12,7 +12,11 @@ Three thread workers, each driving a :class:`~s3xrep_tui.tui.poller.Poller`:
 * **replication**: a ReplicationStatus sample of the source bucket and the
   rule's CloudWatch metrics, compared without their time window so an idle rule
   backs off; at most every 10 s (the sample is a couple of hundred HEADs).
-* **canary**: ``k`` puts a canary object and times its replication.
+* **canary**: ``k`` puts a canary object and times its replication (the
+  result is recorded for the plan's report).
+
+``w`` writes the migration report (HTML, as ``s3xrep report``) in a thread
+worker and shows where it went.
 
 Each poll starts only after the previous one returned; ``i`` cycles the
 interval (2 s ... 60 s, off), ``p`` switches polling off and on, ``r`` polls
@@ -29,6 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -40,7 +45,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
-from ...aws import job_memory
+from ...aws import job_memory, results
 from ...aws.canary import CanaryProgress, CanaryResult, run_canary
 from ...aws.errors import AwsError
 from ...aws.jobs import (
@@ -171,6 +176,25 @@ class MonitorBackend:
                           context.destination_bucket, prefix=context.prefix or None, progress=progress,
                           cancel=cancel, timeout=900.0)
 
+    def write_report(self, context: MonitorContext) -> tuple[Path, str]:
+        """The migration report of the context's plan as HTML in ``data_dir()/reports``: (path, status)."""
+        from ...aws.report import (
+            default_report_path,
+            gather_report,
+            render,
+            write_report_file,
+        )
+
+        plan_id = context.plan_id or results.find_plan_id(
+            context.source_bucket or "", context.destination_bucket or "", source_account=context.account_id,
+            rule_id=context.rule_id)
+        if not plan_id:
+            raise AwsError("no applied plan for these buckets: nothing to report on",
+                           "apply the plan first (the report reads its journal)", "UnknownPlan")
+        report = gather_report(plan_id, clients=self._clients())
+        path = write_report_file(default_report_path(plan_id, "html"), render(report, "html"))
+        return path, report.status
+
     def report(self, job: JobDetail) -> ReportSummary | None:
         return read_report_summary(self._clients(), job, region=job.region or None)
 
@@ -243,6 +267,7 @@ class MonitorScreen(Screen):
         Binding("p", "toggle_polling", "Polling on/off"),
         Binding("k", "canary", "Canary"),
         Binding("v", "verify", "Verify"),
+        Binding("w", "write_report", "Write report"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -537,6 +562,26 @@ class MonitorScreen(Screen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def action_write_report(self) -> None:
+        context = self.context
+        if context is None:
+            self.app.notify("no source identity: nothing to report on", severity="warning", timeout=4)
+            return
+        self.run_worker(lambda: self._report_in_thread(context), name="report", group="report", exclusive=True,
+                        thread=True, exit_on_error=False)
+
+    def _report_in_thread(self, context: MonitorContext) -> None:
+        try:
+            path, status = self.backend.write_report(context)
+        except AwsError as exc:
+            text, severity = f"no report: {exc.message} (fix: {exc.fix})", "error"
+        except Exception as exc:  # the unknown plan, a file that cannot be written, a bug
+            log.exception("the report could not be written")
+            text, severity = f"no report: {type(exc).__name__}: {exc}", "error"
+        else:
+            text, severity = f"report written ({status}): {path}", "information"
+        self.app.call_from_thread(self.app.notify, text, title="s3xrep report", severity=severity, timeout=10)
+
     # --- the canary -------------------------------------------------------------------------------
 
     def action_canary(self) -> None:
@@ -569,6 +614,7 @@ class MonitorScreen(Screen):
                 self.post_message(CanaryFinished(run, None, AwsError(f"the canary failed: {type(exc).__name__}: {exc}",
                                                                      "see the log file", "Bug")))
             return
+        results.record_canary_for(result.as_dict(), context.plan_id, source_account=context.account_id)
         if not worker.is_cancelled:
             self.post_message(CanaryFinished(run, result))
 

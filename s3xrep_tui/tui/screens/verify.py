@@ -35,6 +35,7 @@ from textual.worker import get_current_worker
 
 from ... import storage
 from ...aws.errors import AwsError
+from ...aws.results import record_verify_for
 from ...aws.verify import Cancelled, VerifyProgress, VerifyReport, verify_replication
 from ...core.verify import Outcome, Result
 from ..messages_monitor import VerifyFinished, VerifyProgressed
@@ -262,6 +263,7 @@ class VerifyScreen(Screen):
                     f"the verification failed: {type(exc).__name__}: {exc}", "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
+            record_verify_for(report.as_dict())  # the applied plan of these buckets, for 's3xrep report'
             self.post_message(VerifyFinished(run, report))
 
     @on(VerifyProgressed)
