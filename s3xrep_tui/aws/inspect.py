@@ -336,8 +336,14 @@ def describe_kms_key(clients: Clients, key: str, *, region: str | None = None) -
     """``describe_key`` + the 'default' key policy; unreadable keys give ``manager=None``.
 
     ``key`` may be a key ARN (its region is used), or a key id / alias resolved in
-    ``region`` (default: the session's region) of the account of ``clients``.
+    ``region`` (default: the session's region) of the account of ``clients``. An
+    AWS-managed alias (``alias/aws/...``) is not described: KMS creates the key on
+    DescribeKey when it does not exist yet; it is reported as ``manager="AWS"``.
     """
+    if "alias/aws/" in key:
+        # An AWS-managed key's alias (aws/s3): DescribeKey would CREATE that key in the account
+        # when it does not exist yet, a write during a read-only plan. Its name says what it is.
+        return KmsKeyFacts(arn=key, manager="AWS", region=_arn_region(key) or region)
     profile = profile_of(clients)
     kms = clients("kms", _arn_region(key) or region)
     try:
