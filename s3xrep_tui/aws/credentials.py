@@ -40,11 +40,12 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from .errors import AwsError
+
+if TYPE_CHECKING:
+    import boto3  # imported by session_for: the accounts screen imports this module before its first paint
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ def session_for(
     when there are none); anything else is a profile name (``None``: the ambient
     chain) opened through botocore, with the MFA hooks above.
     """
+    import boto3
+
     from .keyring_store import default_store, keyring_name
 
     name = keyring_name(profile)

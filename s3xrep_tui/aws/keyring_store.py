@@ -27,13 +27,14 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keyring
-import keyring.backend
-from keyring.backends import chainer, fail
+if TYPE_CHECKING:
+    import keyring.backend
 
-from .credentials import remember_secret
+# keyring (its backends, found through entry points) and .credentials (boto3) are
+# imported when a store is first used: the accounts screen imports this module
+# before its first paint, and those imports cost ~0.2 s of CPU.
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,15 @@ def validate(name: str, access_key_id: str, secret: str, session_token: str | No
         raise InvalidEntry("region", "a region looks like us-east-1 or eu-west-2")
 
 
+def remember_secret(secret: str | None) -> None:
+    from .credentials import remember_secret as remember
+
+    remember(secret)
+
+
 def _unusable(backend: keyring.backend.KeyringBackend) -> bool:
+    from keyring.backends import chainer, fail
+
     if isinstance(backend, fail.Keyring):
         return True
     if type(backend).__module__ == "keyring.backends.null":  # accepts writes, forgets them
@@ -126,7 +135,11 @@ class KeyStore:
         self._lock = threading.RLock()
         self._backend: keyring.backend.KeyringBackend | None = None
         self.why = ""
-        candidate = backend if backend is not None else keyring.get_keyring()
+        if backend is None:
+            import keyring
+
+            backend = keyring.get_keyring()
+        candidate = backend
         if _unusable(candidate):
             self.why = NO_KEYRING
             log.info("keyring %s is not usable: keys stay in memory", type(candidate).__name__)

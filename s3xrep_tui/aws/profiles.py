@@ -20,15 +20,12 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import botocore.exceptions as bce
-import botocore.session
-from botocore.config import Config
+import botocore.exceptions as bce  # light; botocore.session, boto3 and keyring are imported when first used
 
 from ..core.models import Account
-from .credentials import MfaCodeProvider, mfa_required, no_region, session_for
 from .errors import (
     EXPIRED_CODES,
     INVALID_KEY_CODES,
@@ -37,24 +34,50 @@ from .errors import (
     explain,
     redact,
 )
-from .identity import partition_of_arn
-from .keyring_store import PREFIX as KEYRING_PREFIX
-from .keyring_store import KeyStore, default_store, keyring_name
+
+if TYPE_CHECKING:
+    from .credentials import MfaCodeProvider
+    from .keyring_store import KeyStore
+
+# The accounts screen imports this module before its first paint: botocore.session,
+# boto3 (credentials, identity) and keyring cost ~0.2 s of CPU to import, so they are
+# imported by the functions that need them (in the listing / resolving workers).
+KEYRING_PREFIX = "keyring:"  # keyring_store.PREFIX (tests check they agree)
 
 log = logging.getLogger(__name__)
+
+
+def keyring_name(profile: str | None) -> str | None:
+    """``NAME`` for ``"keyring:NAME"`` (as :func:`keyring_store.keyring_name`, without importing keyring)."""
+    if profile and profile.startswith(KEYRING_PREFIX):
+        return profile[len(KEYRING_PREFIX):]
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "mfa_required":  # re-exported from credentials (imported on first use)
+        from .credentials import mfa_required
+
+        return mfa_required
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 Kind = Literal["static", "sso", "assume-role", "process", "ambient", "keyring", "unknown"]
 
 DEFAULT_REGION = "us-east-1"
 
-# One quick retry: a profile that does not answer should say so in seconds,
-# not after the five attempts the data-plane clients use.
-_STS_CONFIG = Config(
-    retries={"max_attempts": 2, "mode": "standard"},
-    connect_timeout=4,
-    read_timeout=10,
-    user_agent_extra="s3xrep-tui",
-)
+
+
+def _sts_config() -> Any:
+    """One quick retry: a profile that does not answer should say so in seconds,
+    not after the five attempts the data-plane clients use."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=4,
+        read_timeout=10,
+        user_agent_extra="s3xrep-tui",
+    )
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,8 @@ class ProfileInfo:
 
 def _profiles_config() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Profiles (config and credentials files merged) and sso-session sections."""
+    import botocore.session
+
     session = botocore.session.Session()
     try:
         full = session.full_config
@@ -153,6 +178,8 @@ def describe_ambient(env: Mapping[str, str] | None = None) -> ProfileInfo:
         detail = "profile default, then instance role if on EC2"
     region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION")
     if not region:
+        import botocore.session
+
         try:
             region = botocore.session.Session().get_config_variable("region")
         except bce.BotoCoreError:  # AWS_PROFILE names a profile that does not exist
@@ -163,7 +190,10 @@ def describe_ambient(env: Mapping[str, str] | None = None) -> ProfileInfo:
 
 def describe_keyring(store: KeyStore | None = None) -> list[ProfileInfo]:
     """The keys added in the app, by name, from the store's index (no secret is read)."""
-    store = default_store() if store is None else store
+    if store is None:
+        from .keyring_store import default_store
+
+        store = default_store()
     found = []
     for name, meta in sorted(store.summaries().items()):
         where = "access keys in the OS keyring" if meta.get("persistent") else "access keys in memory until you quit"
@@ -207,12 +237,15 @@ def resolve_identity(profile: str | None, mfa_code_provider: MfaCodeProvider | N
     MFA code comes from :mod:`credentials` or ``mfa_code_provider``.
     Raises :class:`AwsError` (``message``, ``fix``, ``code``); never prompts on the terminal.
     """
+    from .credentials import session_for
+    from .identity import partition_of_arn
+
     label = profile or "the ambient credentials"
     try:
         session, endpoint_url = session_for(profile, mfa_code_provider=mfa_code_provider)
         region = session.region_name or DEFAULT_REGION
         extra = {"endpoint_url": endpoint_url} if endpoint_url else {}
-        sts = session.client("sts", region_name=region, config=_STS_CONFIG, **extra)
+        sts = session.client("sts", region_name=region, config=_sts_config(), **extra)
         reply = sts.get_caller_identity()
     except AwsError:
         raise
@@ -299,6 +332,8 @@ def explain_identity(exc: BaseException, profile: str | None) -> AwsError:
             "MfaCodeRejected",
         )
     if isinstance(exc, bce.NoRegionError):
+        from .credentials import no_region
+
         return no_region(profile)
     if isinstance(exc, (bce.SSOTokenLoadError, bce.UnauthorizedSSOTokenError, bce.TokenRetrievalError)) or (
         isinstance(exc, bce.ClientError) and error_code(exc) == "UnauthorizedException"
