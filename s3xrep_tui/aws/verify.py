@@ -19,9 +19,11 @@ region. Synchronous, cancellable between pages, no Textual.
 from __future__ import annotations
 
 import heapq
+import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,9 @@ from .inspect import bucket_region
 
 PAGE_SIZE = 1000
 PREFETCH_PAGES = 2
+#: Sub-prefixes of one side listed at the same time (1: one paginator per side, as before).
+#: ``S3XREP_VERIFY_PARTITIONS`` overrides it (the benchmark compares with 1).
+PARTITIONS = max(1, int(os.environ.get("S3XREP_VERIFY_PARTITIONS") or 4))
 
 Cancel = Callable[[], bool] | threading.Event | None
 
@@ -180,6 +185,128 @@ def prefetched(pages: Iterator[list[VersionRecord]], depth: int = PREFETCH_PAGES
             yield item
     finally:
         stop.set()
+
+
+class _Prefetch:
+    """``pages`` listed in a thread started now, at most ``depth`` pages ahead of the consumer."""
+
+    def __init__(self, pages: Iterator[list[VersionRecord]], depth: int, name: str) -> None:
+        self._buffer: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._pages = pages
+        threading.Thread(target=self._produce, name=name, daemon=True).start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for page in self._pages:
+                if not self._put(page):
+                    return
+            self._put(_DONE)
+        except Exception as exc:  # noqa: BLE001  (raised in the consumer)
+            self._put(exc)
+        finally:
+            if self._stop.is_set():
+                close = getattr(self._pages, "close", None)
+                if close is not None:
+                    close()
+
+    def __iter__(self) -> Iterator[list[VersionRecord]]:
+        try:
+            while True:
+                item = self._buffer.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:  # the consumer stopped, failed or was closed: the thread stops after its current page
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def partitioned_pages(
+    s3: Any,
+    bucket: str,
+    *,
+    expected_owner: str,
+    prefix: str = "",
+    page_size: int = PAGE_SIZE,
+    cancel: Cancel = None,
+    profile: str | None = None,
+    partitions: int = PARTITIONS,
+    depth: int = PREFETCH_PAGES,
+    name: str = "s3xrep-list",
+) -> Iterator[list[VersionRecord]]:
+    """The same records as :func:`iter_pages`, in the same key order, listed ``partitions`` streams at a time.
+
+    One ``ListObjectVersions`` with ``Delimiter="/"`` finds the sub-prefixes one
+    level below ``prefix`` (and the versions of the keys directly under it). The
+    sub-prefixes are disjoint blocks of the key space in key order, so each is
+    listed by its own paginator in a thread (at most ``partitions`` at once, each
+    at most ``depth`` pages ahead) and their pages are yielded one block after the
+    other, the top-level keys put back where they sort. Memory stays at
+    ``partitions x depth`` pages. With one sub-prefix or fewer, or a first level
+    that does not fit one page, it is one paginator in one thread.
+    """
+    def single() -> Iterator[list[VersionRecord]]:
+        return iter(_Prefetch(iter_pages(s3, bucket, expected_owner=expected_owner, prefix=prefix,
+                                         page_size=page_size, cancel=cancel, profile=profile), depth, name))
+
+    if partitions <= 1:
+        yield from single()
+        return
+    kwargs: dict[str, Any] = {"Bucket": bucket, "ExpectedBucketOwner": expected_owner, "Delimiter": "/",
+                              "MaxKeys": page_size}
+    if prefix:
+        kwargs["Prefix"] = prefix
+    try:
+        first = s3.list_object_versions(**kwargs)
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"s3.list_object_versions on bucket {bucket!r}") from exc
+    blocks = sorted(p["Prefix"] for p in first.get("CommonPrefixes") or ())
+    if first.get("IsTruncated") or len(blocks) < 2:
+        yield from single()
+        return
+    top = page_records(first)  # keys directly under the prefix: fewer than one page
+
+    def block(sub: str) -> _Prefetch:
+        return _Prefetch(iter_pages(s3, bucket, expected_owner=expected_owner, prefix=sub, page_size=page_size,
+                                    cancel=cancel, profile=profile), depth, f"{name}-{len(sub)}")
+
+    running: deque[_Prefetch] = deque(block(sub) for sub in blocks[:partitions])
+    waiting = deque(blocks[partitions:])
+    t = 0
+    try:
+        for sub in blocks:
+            before = []
+            while t < len(top) and top[t].key < sub:
+                before.append(top[t])
+                t += 1
+            if before:
+                yield before
+            current = running.popleft()
+            try:
+                yield from current
+            finally:
+                current.close()
+            if waiting:
+                running.append(block(waiting.popleft()))
+        if t < len(top):
+            yield top[t:]
+    finally:
+        for lister in running:
+            lister.close()
 
 
 @dataclass(frozen=True)
@@ -339,6 +466,7 @@ def verify_replication(
     page_size: int = PAGE_SIZE,
     prefetch: bool = True,
     on_result: Callable[[Result, Summary], None] | None = None,
+    partitions: int | None = None,
 ) -> VerifyReport:
     """Compare every version under ``prefix`` in both buckets (reference §7.1).
 
@@ -347,6 +475,9 @@ def verify_replication(
     configuration says. ``progress`` is called after every page of either side
     and once at the end (``done=True``). ``cancel`` (an Event or a callable) is
     checked between pages; :class:`Cancelled` is raised when it is set.
+    ``partitions`` (default :data:`PARTITIONS`) sub-prefixes of each side are
+    listed concurrently when ``prefetch`` is on (:func:`partitioned_pages`);
+    the results are the same as with one paginator.
     Raises :class:`AwsError` (with the side and profile) when AWS cannot be read.
     """
     started = time.monotonic()
@@ -370,10 +501,14 @@ def verify_replication(
                                     time.monotonic() - started, done))
 
     def side_records(side: _Bucket) -> Iterator[VersionRecord]:
-        pages = iter_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix, page_size=page_size,
-                           cancel=cancel, profile=side.profile)
         if prefetch:
-            pages = prefetched(pages, name=f"s3xrep-verify-{side.side}")
+            pages = partitioned_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix,
+                                      page_size=page_size, cancel=cancel, profile=side.profile,
+                                      partitions=PARTITIONS if partitions is None else partitions,
+                                      name=f"s3xrep-verify-{side.side}")
+        else:
+            pages = iter_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix, page_size=page_size,
+                               cancel=cancel, profile=side.profile)
         try:
             for records in pages:
                 if _is_cancelled(cancel):
@@ -425,6 +560,7 @@ __all__ = [
     "iter_pages",
     "iter_versions",
     "page_records",
+    "partitioned_pages",
     "prefetched",
     "read_expectations",
     "verify_replication",
