@@ -56,3 +56,42 @@ class SandboxFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()
         self.reason = reason
+
+
+class KeyStoreProbed(Message):
+    """The key store was opened (its keyring probed, in a worker): ``why`` says why keys stay in memory."""
+
+    def __init__(self, persistent: bool, why: str, backend: str) -> None:
+        super().__init__()
+        self.persistent = persistent
+        self.why = why
+        self.backend = backend
+
+
+class KeysSaved(Message):
+    """Keys were stored as ``profile`` (``keyring:NAME``); ``persistent`` False: in memory for this run."""
+
+    def __init__(self, profile: str, persistent: bool, why: str) -> None:
+        super().__init__()
+        self.profile = profile
+        self.persistent = persistent
+        self.why = why
+
+
+class KeysSaveFailed(Message):
+    """Saving was refused: ``field`` names the form field to fix (None: not a field's fault). No secret inside."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__()
+        self.field = field
+        self.message = message
+
+
+class KeysDeleted(Message):
+    """The keys named ``name`` were forgotten (``removed`` False: there was nothing to remove)."""
+
+    def __init__(self, name: str, removed: bool, error: str = "") -> None:
+        super().__init__()
+        self.name = name
+        self.removed = removed
+        self.error = error

@@ -3,6 +3,14 @@
 Profiles are listed in a worker, then every row resolves concurrently in its
 own worker (group ``identity:<key>``, exclusive, so ``r`` supersedes a slow
 answer); each answer updates its row in place.
+
+``a`` opens a form that adds access keys to the key store (the OS keyring,
+or memory for this run when there is none; the form and the detail line say
+which); ``x`` (or ``ctrl+d``) deletes the highlighted keys, after a
+confirmation. A row that failed for want of an MFA code (``MfaRequired``,
+``MfaCodeRejected``, ``MfaExpired``) takes one with ``Enter`` or ``m``, and
+resolves again. Opening the store and saving or deleting keys run in thread
+workers (the keyring can block on D-Bus).
 """
 
 from __future__ import annotations
@@ -22,10 +30,19 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError
-from ...aws.profiles import ProfileInfo, list_profiles, resolve_identity
-from ..messages import IdentityResolved, ProfilesFailed, ProfilesLoaded
+from ...aws.keyring_store import default_store, keyring_name
+from ...aws.profiles import DEFAULT_REGION, list_profiles, resolve_identity
+from ..messages import (
+    IdentityResolved,
+    KeysDeleted,
+    KeyStoreProbed,
+    ProfilesFailed,
+    ProfilesLoaded,
+)
 from ..state import Choice, Identity
+from ..widgets.add_keys import AddKeysScreen, ConfirmDeleteKeys
 from ..widgets.context_bar import ContextBar
+from ..widgets.mfa_prompt import MfaPromptScreen, needs_mfa_code
 from ..widgets.profile_table import ProfileRow, ProfileTable
 from ..widgets.selection_summary import SelectionSummary
 
@@ -47,13 +64,17 @@ class AccountsScreen(Screen):
         Binding("r", "refresh", "Refresh"),
         Binding("slash", "filter", "Filter"),
         Binding("enter", "continue", "Continue"),
+        Binding("a", "add_keys", "Add keys"),
+        Binding("m", "mfa", "MFA code"),
+        Binding("x", "delete_keys", "Delete keys"),
+        Binding("ctrl+d", "delete_keys", "Delete keys", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     DEFAULT_CSS = """
     AccountsScreen #filter { display: none; margin: 0 1; }
     AccountsScreen #filter.-shown { display: block; }
-    AccountsScreen #detail { height: 3; padding: 0 1; margin-top: 1; background: $boost; }
+    AccountsScreen #detail { height: auto; min-height: 3; padding: 0 1; margin-top: 1; background: $boost; }
     AccountsScreen #hint { height: 1; padding: 0 1; margin-bottom: 1; }
     """
 
@@ -65,6 +86,9 @@ class AccountsScreen(Screen):
         self.confirmed = False
         self.problem: Text | None = None  # a failure outside any row (config unreadable, sandbox down)
         self.filter_text = ""
+        self.store_why = ""  # why added keys stay in memory ('' while the keyring keeps them)
+        self.store_persistent: bool | None = None  # None until the key store was opened
+        self._cursor_after_load: str | None = None  # the row to highlight once the list is reloaded
 
     @property
     def s3xrep(self) -> S3xrepApp:
@@ -92,8 +116,13 @@ class AccountsScreen(Screen):
     def load_profiles(self, preselect: Mapping[str, str] | None = None) -> None:
         """Read the config files (cheap, but still I/O) and post the list."""
         worker = get_current_worker()
+        demo = self.s3xrep.demo
         try:
-            profiles = list_profiles(include_ambient=not self.s3xrep.demo)
+            if not demo:  # opening the store probes the keyring (list_profiles would anyway)
+                store = default_store()
+                if not worker.is_cancelled:
+                    self.post_message(KeyStoreProbed(store.persistent, store.why, store.backend_name))
+            profiles = list_profiles(include_ambient=not demo)
         except AwsError as error:
             if not worker.is_cancelled:
                 self.post_message(ProfilesFailed(error))
@@ -113,8 +142,14 @@ class AccountsScreen(Screen):
             self.destination_key if self.destination_key in self.rows else None
         )
         self._mark_uses()
-        self._show_rows(keep_cursor_on=self.source_key)
+        cursor, self._cursor_after_load = self._cursor_after_load, None
+        self._show_rows(keep_cursor_on=cursor if cursor in self.rows else self.source_key)
         self.resolve_all()
+
+    @on(KeyStoreProbed)
+    def _store_probed(self, message: KeyStoreProbed) -> None:
+        self.store_persistent, self.store_why = message.persistent, message.why
+        self._update_detail()
 
     @on(ProfilesFailed)
     def _profiles_failed(self, message: ProfilesFailed) -> None:
@@ -196,6 +231,9 @@ class AccountsScreen(Screen):
         self.query_one(ProfileTable).focus()
 
     def action_continue(self) -> None:
+        if self._highlighted_needs_mfa() is not None:
+            self.action_mfa()  # Enter on a row that waits for its MFA code asks for it
+            return
         source, destination = self._choice(self.source_key), self._choice(self.destination_key)
         if source is None or destination is None or not (source.ready and destination.ready):
             return  # the hint line says what is missing
@@ -206,12 +244,107 @@ class AccountsScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
+            if self._highlighted_needs_mfa() is not None:
+                return True
             return True if self._ready() else None  # None: shown dimmed in the footer
+        if action == "add_keys":
+            return not self.s3xrep.demo  # the demo lists only the sandbox's profiles
+        if action == "mfa":
+            return self._highlighted_needs_mfa() is not None  # False: not in the footer
+        if action == "delete_keys":
+            return self._highlighted_keys_name() is not None
         return True
+
+    # --- keys added in the app -------------------------------------------------------
+
+    def _highlighted_row(self) -> ProfileRow | None:
+        key = self.query_one(ProfileTable).highlighted_key
+        return self.rows.get(key) if key else None
+
+    def _highlighted_keys_name(self) -> str | None:
+        row = self._highlighted_row()
+        return keyring_name(row.profile.name) if row is not None and row.profile.kind == "keyring" else None
+
+    def _highlighted_needs_mfa(self) -> ProfileRow | None:
+        row = self._highlighted_row()
+        if row is None or row.identity.state != "failed" or not needs_mfa_code(row.identity.error):
+            return None
+        return row
+
+    def action_add_keys(self) -> None:
+        if self.s3xrep.demo:
+            return
+        source = self._choice(self.source_key)
+        region = (source.profile.region if source else None) or DEFAULT_REGION
+        existing = {name for row in self.rows.values() if (name := keyring_name(row.profile.name)) is not None}
+        self.app.push_screen(AddKeysScreen(region, existing), self._keys_added)
+
+    def _keys_added(self, profile: str | None) -> None:
+        if profile is None:
+            return
+        self._forget_clients(profile)
+        self._cursor_after_load = profile
+        log.info("keys %s added; listing the identities again", keyring_name(profile))
+        self.load_profiles()
+
+    def action_delete_keys(self) -> None:
+        name = self._highlighted_keys_name()
+        if name is None:
+            return
+        row = self._highlighted_row()
+        persistent = row is not None and "OS keyring" in row.profile.detail
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete_in_thread(name)
+
+        self.app.push_screen(ConfirmDeleteKeys(name, persistent), answered)
+
+    @work(thread=True, exclusive=True, group="keys-delete", exit_on_error=False)
+    def _delete_in_thread(self, name: str) -> None:
+        worker = get_current_worker()
+        try:
+            removed, error = default_store().delete(name), ""
+        except Exception as exc:  # noqa: BLE001 - delete catches the keyring's own; a bug must still show
+            log.error("deleting keys %s failed (%s)", name, type(exc).__name__)
+            removed, error = False, f"deleting keys {name} failed ({type(exc).__name__}); see the log file"
+        if not worker.is_cancelled:
+            self.post_message(KeysDeleted(name, removed, error))
+
+    @on(KeysDeleted)
+    def _keys_deleted(self, message: KeysDeleted) -> None:
+        if message.error:
+            self.notify(message.error, title="Delete keys", severity="error")
+        else:
+            self.notify(f"Keys {message.name} deleted." if message.removed else f"No keys named {message.name}.",
+                        title="Delete keys")
+        self._forget_clients(f"keyring:{message.name}")
+        self.confirmed = False
+        self.load_profiles()
+
+    def _forget_clients(self, profile: str) -> None:
+        """Drop the app's cached clients of ``profile`` (keys replaced or deleted)."""
+        cached = getattr(self.app, "_clients", None)
+        if isinstance(cached, dict):
+            cached.pop(profile, None)
+
+    def action_mfa(self) -> None:
+        row = self._highlighted_needs_mfa()
+        if row is None or row.profile.name is None:
+            return
+        key, profile = row.profile.key, row.profile.name
+        reason = row.identity.error.message if row.identity.error else ""
+
+        def submitted(given: bool | None) -> None:
+            if given and key in self.rows:
+                self.resolve(key)
+
+        self.app.push_screen(MfaPromptScreen(profile, reason), submitted)
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, _: DataTable.RowHighlighted) -> None:
         self._update_detail()
+        self.refresh_bindings()  # m, x and Enter depend on the highlighted row
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -242,6 +375,7 @@ class AccountsScreen(Screen):
         self.query_one(ProfileTable).paint(row)
         if row.profile.key == self.query_one(ProfileTable).highlighted_key:
             self._update_detail()
+            self.refresh_bindings()
         if row.profile.key in (self.source_key, self.destination_key):
             self._sync_choices()
 
@@ -305,6 +439,11 @@ class AccountsScreen(Screen):
             text.append(identity.error.fix)
         else:
             text.append("resolving…", style="dim")
+        if identity.state == "failed" and needs_mfa_code(identity.error):
+            text.append("\n  Enter or m: type the code", style="bold")
+        if p.kind == "keyring" and "memory" in p.detail:
+            text.append("\n⚠ ", style="bold yellow")
+            text.append(self.store_why or "kept in memory until you quit")
         detail.update(text)
 
     def _update_hint(self) -> None:
@@ -314,7 +453,8 @@ class AccountsScreen(Screen):
         if self.s3xrep.demo and not self.rows and self.problem is None:
             return Text("Starting the embedded AWS sandbox…", style="bold")
         if not self.rows:
-            return Text("No profiles found: add one with 'aws configure', or set AWS_* variables and press r.")
+            return Text("No profiles found: add one with 'aws configure', set AWS_* variables and press r, "
+                        "or press a to add keys here.")
         source, destination = self._choice(self.source_key), self._choice(self.destination_key)
         missing = [f"{key} a {role}" for key, role, choice in (("s", "source", source), ("d", "destination", destination))
                    if choice is None]
