@@ -387,5 +387,5 @@ def _first_line(text: str, limit: int = 160) -> str:
 
 __all__ = [
     "KEYRING_PREFIX", "AwsError", "Kind", "ProfileInfo", "describe_ambient", "describe_keyring", "explain_identity",
-    "list_profiles", "mfa_required", "resolve_identity",
+    "list_profiles", "mfa_required", "resolve_identity",  # noqa: F822  (mfa_required: module __getattr__)
 ]
