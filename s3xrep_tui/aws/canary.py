@@ -188,14 +188,20 @@ def run_canary(
     cancel: Cancel = None,
     failure_code_of: Callable[[str, str], str | None] | None = None,
     keep: bool = False,
+    read_only: bool = False,
 ) -> CanaryResult:
     """Put a canary object, wait for it to replicate, check the replica, clean up (reference §7.5).
 
     Raises :class:`AwsError` (naming the side and profile) when a call that the
     canary cannot do without fails (reading the buckets, the put); everything
     after the put is reported in the result, and cleanup always runs (unless
-    ``keep``).
+    ``keep``). ``read_only``: the canary writes (and deletes) an object, so it is
+    refused with AwsError ``ReadOnly`` before anything is sent.
     """
+    if read_only:
+        raise AwsError(f"read-only mode: refusing to put a canary object into {source_bucket}",
+                       "leave read-only mode to run the canary (it writes one small object, then deletes it)",
+                       "ReadOnly")
     started = time.monotonic()
     src = _Side(source, source_bucket, source_owner or _account(source, "source"), "source")
     dst = _Side(destination, destination_bucket, destination_owner or _account(destination, "destination"), "destination")

@@ -476,8 +476,16 @@ def describe_job(
     return JobDetail.from_api(answer.get("Job") or {}, account_id, region)
 
 
+def refuse_in_read_only(read_only: bool, what: str, where: str) -> None:
+    """Read-only mode is enforced here, in the AWS layer, not only by the screens that hide the keys."""
+    if read_only:
+        raise AwsError(f"read-only mode: refusing to {what} ({where})",
+                       "leave read-only mode to change jobs", "ReadOnly")
+
+
 def _update_status(clients: Clients, account_id: str, region: str | None, job_id: str, requested: str,
-                   reason: str | None, action: str) -> StatusChange:
+                   reason: str | None, action: str, read_only: bool = False) -> StatusChange:
+    refuse_in_read_only(read_only, f"{action} job {job_id}", f"account {account_id}")
     region = _region(clients, region)
     kwargs: dict[str, Any] = {"AccountId": account_id, "JobId": job_id, "RequestedJobStatus": requested}
     if reason:
@@ -491,19 +499,24 @@ def _update_status(clients: Clients, account_id: str, region: str | None, job_id
 
 
 def confirm_job(clients: Clients, account_id: str, region: str | None, job_id: str,
-                reason: str | None = "confirmed with s3xrep") -> StatusChange:
-    """Suspended -> Ready (a job created with ConfirmationRequired, or without the flag)."""
-    return _update_status(clients, account_id, region, job_id, "Ready", reason, "confirm")
+                reason: str | None = "confirmed with s3xrep", *, read_only: bool = False) -> StatusChange:
+    """Suspended -> Ready (a job created with ConfirmationRequired, or without the flag).
+    ``read_only``: refused with AwsError ``ReadOnly`` before anything is sent."""
+    return _update_status(clients, account_id, region, job_id, "Ready", reason, "confirm", read_only)
 
 
 def cancel_job(clients: Clients, account_id: str, region: str | None, job_id: str,
-               reason: str | None = "cancelled with s3xrep") -> StatusChange:
-    """Stop submitting new tasks (done tasks stay done); the job goes Cancelling -> Cancelled."""
-    return _update_status(clients, account_id, region, job_id, "Cancelled", reason, "cancel")
+               reason: str | None = "cancelled with s3xrep", *, read_only: bool = False) -> StatusChange:
+    """Stop submitting new tasks (done tasks stay done); the job goes Cancelling -> Cancelled.
+    ``read_only``: refused with AwsError ``ReadOnly`` before anything is sent."""
+    return _update_status(clients, account_id, region, job_id, "Cancelled", reason, "cancel", read_only)
 
 
-def set_priority(clients: Clients, account_id: str, region: str | None, job_id: str, priority: int) -> int:
-    """Change the job's priority (0..2147483647, higher runs first); returns the priority AWS kept."""
+def set_priority(clients: Clients, account_id: str, region: str | None, job_id: str, priority: int,
+                 *, read_only: bool = False) -> int:
+    """Change the job's priority (0..2147483647, higher runs first); returns the priority AWS kept.
+    ``read_only``: refused with AwsError ``ReadOnly`` before anything is sent."""
+    refuse_in_read_only(read_only, f"re-prioritise job {job_id}", f"account {account_id}")
     region = _region(clients, region)
     if not 0 <= int(priority) <= 2147483647:
         raise AwsError(f"priority {priority} is out of range", "give a priority from 0 to 2147483647 (higher first)",

@@ -174,7 +174,7 @@ class MonitorBackend:
             raise AwsError("no buckets chosen: the canary needs both", "choose the buckets first", "NoBuckets")
         return run_canary(self._clients("source"), self._clients("destination"), context.source_bucket,
                           context.destination_bucket, prefix=context.prefix or None, progress=progress,
-                          cancel=cancel, timeout=900.0)
+                          cancel=cancel, timeout=900.0, read_only=self.read_only)
 
     def write_report(self, context: MonitorContext) -> tuple[Path, str]:
         """The migration report of the context's plan as HTML in ``data_dir()/reports``: (path, status)."""
@@ -199,13 +199,16 @@ class MonitorBackend:
         return read_report_summary(self._clients(), job, region=job.region or None)
 
     def confirm(self, job: JobSummary) -> str:
-        return confirm_job(self._clients(), job.account_id, job.region or None, job.job_id).status
+        return confirm_job(self._clients(), job.account_id, job.region or None, job.job_id,
+                           read_only=self.read_only).status
 
     def cancel(self, job: JobSummary) -> str:
-        return cancel_job(self._clients(), job.account_id, job.region or None, job.job_id).status
+        return cancel_job(self._clients(), job.account_id, job.region or None, job.job_id,
+                          read_only=self.read_only).status
 
     def set_priority(self, job: JobSummary, priority: int) -> int:
-        return set_priority(self._clients(), job.account_id, job.region or None, job.job_id, priority)
+        return set_priority(self._clients(), job.account_id, job.region or None, job.job_id, priority,
+                            read_only=self.read_only)
 
 
 class JobsSource:
