@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -191,15 +192,28 @@ def write_export(
     from ..core.exports import export_files
 
     files = export_files(plan, fmt, source_profile=source_profile, destination_profile=destination_profile)
-    out.mkdir(parents=True, exist_ok=True)
+    _output_dir(out)
     written = []
     for name, text in files.items():
         path = out / name
-        path.write_text(text)
-        if name.endswith(".sh"):
-            path.chmod(0o755)
+        _write_private(path, text, 0o700 if name.endswith(".sh") else 0o600)
         written.append(path)
     return written
+
+
+def _output_dir(out: Path) -> None:
+    """``out`` created 0700 when it does not exist yet (an existing folder keeps its mode: it is the user's)."""
+    if not out.is_dir():
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(out, 0o700)
+
+
+def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """The documents describe the user's accounts: owner-only from the first byte (0600, scripts 0700)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, mode)  # an existing file keeps its mode through os.open
 
 
 def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
@@ -269,6 +283,7 @@ def render_text(plan: Any) -> str:
 
 
 def write_documents(documents: dict[str, Any], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    """Each document as ``out/<name>.json``, 0600 (``out`` made 0700 when it is new)."""
+    _output_dir(out)
     for name, document in documents.items():
-        (out / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+        _write_private(out / f"{name}.json", json.dumps(document, indent=2) + "\n")
