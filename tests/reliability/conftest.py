@@ -136,8 +136,8 @@ def state(sandbox: Sandbox) -> dict[str, Any]:
         clients = cache.get(account) or cache.setdefault(account, sandbox.clients(account))
         s3, iam, kms = clients("s3"), clients("iam"), clients("kms")
         for bucket in sorted(b["Name"] for b in s3.list_buckets()["Buckets"]):
-            policy = _get(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"], "NoSuchBucketPolicy")
-            replication = _get(lambda: s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"],
+            policy = _get(lambda s3=s3, b=bucket: s3.get_bucket_policy(Bucket=b)["Policy"], "NoSuchBucketPolicy")
+            replication = _get(lambda s3=s3, b=bucket: s3.get_bucket_replication(Bucket=b)["ReplicationConfiguration"],
                                "ReplicationConfigurationNotFoundError")
             versions = s3.list_object_versions(Bucket=bucket)
             snapshot[f"{account}/s3/{bucket}"] = {

@@ -33,7 +33,7 @@ from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
 from s3xrep_tui.sandbox.emulator import Sandbox, static_keys
 from s3xrep_tui.sandbox.server import Call, Forward
 
-from .conftest import DST_PROFILE, SRC_PROFILE, middleware, state
+from .conftest import DST_PROFILE, SRC_PROFILE, state
 
 
 @dataclass

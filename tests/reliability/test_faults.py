@@ -41,7 +41,6 @@ from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
 from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.sandbox.server import Call, Forward, s3_error
-from tests.sandbox.helpers import wait_for
 
 from .conftest import (
     CALLS,
@@ -51,7 +50,6 @@ from .conftest import (
     World,
     middleware,
     start_server,
-    state,
     stop_server,
 )
 
@@ -416,7 +414,3 @@ def test_a_foreign_statement_taking_our_sid_between_plan_and_apply_is_refused_no
     read = Journal(plan.id).read()
     assert "s3.put_bucket_policy" not in [e["call"] for e in read.writes()]
 
-
-def test_nothing_is_left_running_after_the_kills(sandbox: Sandbox) -> None:
-    """The sandbox outlived every child: it still answers, and its state reads back whole."""
-    assert wait_for(lambda: state(sandbox), timeout=10, what="the sandbox to answer")

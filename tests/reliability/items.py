@@ -1,0 +1,125 @@
+"""Every item of the hardening issue, and the tests that prove it (new here, or already elsewhere).
+
+``ITEMS``: (area, item, tests). A test is ``path::function``; a path under
+tests/reliability/ is this suite, any other is an existing test referenced rather
+than repeated. ``test_items.py`` checks that each referenced function exists;
+``count.py`` counts them for the README's "What we test".
+"""
+
+from __future__ import annotations
+
+R = "tests/reliability"
+BAD = f"{R}/test_bad_input.py::test_bad_input_says_what_and_how_to_fix_exits_with_its_code_and_writes_nothing"
+PROPS = f"{R}/test_properties.py"
+FAULTS = f"{R}/test_faults.py"
+SEC = f"{R}/test_security.py"
+
+ITEMS: list[tuple[str, str, list[str]]] = [
+    # --- bad input ---------------------------------------------------------------------------
+    ("bad input", "each bad input end to end: exit code, problem and fix, nothing written (21 cases)", [BAD]),
+    ("bad input", "bucket names (hypothesis, against an independent oracle)", [
+        f"{PROPS}::test_bucket_names_are_accepted_exactly_when_s3_would_and_refusals_name_the_rule",
+        "tests/aws/test_gather.py::test_bad_bucket_names_are_value_errors_before_any_call",
+    ]),
+    ("bad input", "prefixes and tags (hypothesis)", [
+        f"{PROPS}::test_a_prefix_is_accepted_up_to_1024_characters_and_refused_beyond_with_the_limit",
+        f"{PROPS}::test_tags_parse_back_to_what_was_typed_and_no_equals_sign_is_refused",
+        f"{PROPS}::test_tags_scope_the_rule_and_refuse_delete_markers",
+    ]),
+    ("bad input", "existing and malformed policies (hypothesis, through the whole plan)", [
+        f"{PROPS}::test_any_existing_policy_keeps_every_foreign_statement_and_gains_only_ours",
+        f"{PROPS}::test_a_malformed_policy_is_a_merge_error_with_a_fix_never_another_exception",
+        "tests/core/test_merge.py::test_parse_invalid_json_names_document_and_position",
+        "tests/core/test_merge.py::test_parse_top_level_list_refused",
+        "tests/core/test_merge.py::test_parse_statement_of_wrong_type_refused",
+    ]),
+    ("bad input", "every preflight finding, one by one, with its message and fix", [
+        "tests/core/test_preflight.py::test_finding",
+        "tests/core/test_merge.py::test_foreign_statement_using_our_sid_is_a_collision",
+        "tests/core/test_merge.py::test_size_limits",
+        "tests/core/test_merge.py::test_replication_v1_rules_refused",
+        "tests/core/test_merge.py::test_replication_rule_limit",
+    ]),
+    ("bad input", "credentials: unknown profile, expired keys and SSO, MFA, no region, no endpoint", [
+        "tests/aws/test_errors.py::test_profile_not_found",
+        "tests/aws/test_errors.py::test_sso_token_missing_or_expired",
+        "tests/aws/test_errors.py::test_expired_token",
+        "tests/aws/test_errors.py::test_no_region",
+        "tests/aws/test_credentials.py::test_unknown_profile_and_expired_sso_keep_their_advice",
+        "tests/aws/test_credentials.py::test_headless_without_a_terminal_fails_in_one_line_on_stderr_and_no_traceback",
+        "tests/aws/test_credentials.py::test_a_missing_region_says_region_flag_or_profile_setting",
+        "tests/aws/test_credentials.py::test_an_endpoint_that_does_not_answer_names_the_keys",
+        "tests/aws/test_gather.py::test_endpoint_that_does_not_answer",
+        "tests/commands/test_mfa_flag.py::test_without_the_flag_or_a_terminal_it_is_one_line",
+        "tests/commands/test_plan_command.py::test_an_unknown_profile_is_one_line_and_exit_1",
+        "tests/commands/test_plan_command.py::test_bad_arguments_exit_2_with_one_line",
+        "tests/commands/test_apply_command.py::test_a_blocked_plan_exits_3_and_changes_nothing",
+    ]),
+    ("bad input", "on screen: validator messages, a blocked plan refused, the problem and its fix", [
+        "tests/tui/test_options.py",
+        "tests/tui/test_apply_screen.py::test_a_blocked_plan_is_refused_even_here",
+        "tests/tui/test_accounts.py",
+    ]),
+    # --- faults ------------------------------------------------------------------------------
+    ("faults", ("the sandbox stopped at each write (dropped, or applied with its answer lost): "
+                "re-run converges, journal intact, undo restores"), [
+        f"{FAULTS}::test_the_sandbox_stopped_at_each_write_then_a_rerun_converges_and_undo_restores",
+        "tests/aws/test_apply_sandbox.py::test_interrupted_after_any_step_a_rerun_converges_and_undo_restores",
+    ]),
+    ("faults", "apply killed with SIGKILL mid-write: journal readable and consistent, re-run converges, undo", [
+        f"{FAULTS}::test_apply_killed_mid_write_leaves_a_readable_consistent_journal_and_a_rerun_converges",
+        "tests/aws/test_journal.py::test_a_truncated_last_line_is_skipped_and_reported_and_the_next_entry_starts_a_new_line",
+        "tests/aws/test_apply_sandbox.py::test_undo_works_from_a_journal_with_a_truncated_last_line",
+    ]),
+    ("faults", "the sandbox stopped while the monitor polls: retrying, recovery, no traceback", [
+        "tests/tui/test_monitor.py::test_the_sandbox_stopped_mid_poll_shows_retrying_and_recovers",
+        "tests/tui/test_monitor_poller.py",
+    ]),
+    ("faults", "throttling (SlowDown, TooManyRequestsException): bounded backoff, each wait shown", [
+        f"{FAULTS}::test_throttling_is_retried_with_bounded_backoff_and_each_wait_is_reported",
+        f"{FAULTS}::test_throttling_that_never_stops_fails_within_the_bound_with_a_fix",
+        f"{FAULTS}::test_the_cli_prints_each_throttling_wait",
+    ]),
+    ("faults", "IAM propagation delay at every call naming a new role: waited out, each wait shown", [
+        f"{FAULTS}::test_an_iam_propagation_delay_at_each_call_naming_a_new_role_is_waited_out_and_reported",
+        "tests/aws/test_apply_sandbox.py::test_an_invalid_principal_right_after_create_role_is_retried_and_each_wait_reported",
+        "tests/aws/test_apply_sandbox.py::test_when_iam_never_settles_the_step_fails_with_a_fix_and_a_rerun_continues",
+        "tests/tui/test_apply_screen.py::test_an_iam_propagation_wait_shows_waiting_with_the_reason_then_done",
+    ]),
+    ("faults", "a concurrent change between plan and apply: re-merged, or refused, never overwritten", [
+        f"{FAULTS}::test_a_foreign_statement_taking_our_sid_between_plan_and_apply_is_refused_not_overwritten",
+        "tests/aws/test_apply_sandbox.py::test_a_statement_added_between_plan_and_apply_survives_the_merge",
+        "tests/aws/test_apply_sandbox.py::test_a_rule_added_between_plan_and_apply_survives_the_merge",
+        "tests/aws/test_apply_sandbox.py::test_undo_skips_a_document_changed_since_apply_and_restores_the_rest",
+    ]),
+    # --- security ----------------------------------------------------------------------------
+    ("security", ("a full demo session with fake secrets: nothing in logs, journal, results, exports, "
+                  "screenshots, stdout or stderr"), [
+        f"{SEC}::test_a_headless_demo_session_writes_and_prints_no_secret",
+        f"{SEC}::test_an_app_session_writes_no_secret_in_exports_screenshots_or_the_log",
+        "tests/aws/test_credentials_secrets.py::test_no_secret_reaches_the_log_stderr_or_an_error",
+        "tests/aws/test_journal.py::test_access_key_ids_never_reach_the_file",
+    ]),
+    ("security", "files the app writes are 0600 in 0700 directories", [
+        f"{SEC}::test_files_the_app_writes_are_0600_in_0700_directories",
+        "tests/test_storage.py::test_files_are_0600_in_0700_directories",
+        "tests/aws/test_journal.py::test_entries_land_under_the_data_dir_private_and_in_order",
+        "tests/aws/test_job_memory.py::test_remember_list_forget_in_a_private_file",
+        "tests/tui/test_preview.py::test_e_exports_every_document_0600_in_a_0700_folder",
+    ]),
+    ("security", "least privilege for any options: scope, actions, parliament; foreign statements untouched", [
+        f"{PROPS}::test_for_any_options_the_policies_pass_parliament_with_no_finding",
+        f"{PROPS}::test_parliament_misreads_a_colon_in_an_object_key_and_only_that",
+        "tests/core/test_documents_properties.py::test_documents_stay_inside_the_chosen_scope",
+        "tests/core/test_documents.py::test_identity_policies_pass_parliament",
+        "tests/core/test_documents.py::test_destination_bucket_policy_passes_parliament",
+        "tests/core/test_merge.py::test_property_foreign_statements_survive_unchanged_in_order",
+        "tests/core/test_merge.py::test_property_other_rules_survive_unchanged",
+    ]),
+    ("security", "read-only mode enforced in the AWS layer (apply, job actions, canary)", [
+        f"{R}/test_read_only.py::test_read_only_is_refused_by_the_aws_layer_for_every_write_the_screens_offer",
+        f"{R}/test_read_only.py::test_the_monitor_passes_read_only_mode_down_to_the_aws_layer",
+        "tests/aws/test_apply_sandbox.py::test_read_only_refuses_every_write",
+        "tests/commands/test_apply_command.py::test_read_only_exits_1_naming_the_refused_write",
+    ]),
+]
