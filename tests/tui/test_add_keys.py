@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from s3xrep_tui.aws.keyring_store import NO_KEYRING, SERVICE
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, Sandbox
@@ -293,6 +293,8 @@ def test_the_form_snapshot_shows_dots_for_the_secret(snap_compare, aws_env: Path
 
     async def filled(pilot) -> None:  # type: ignore[no-untyped-def]
         form = await open_form(pilot)
+        for field in form.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the picture depend on timing
         form.input("name").value = NAME
         form.input("access_key_id").value = "AKIA222222222222DEMO"
         await type_into(pilot, form, "secret", secret)

@@ -72,7 +72,7 @@ def launch(tmp_path: Path, aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> It
             sandbox.stop()
 
 
-async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+async def until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Let the app run until ``condition`` holds (checked after each short turn of the event loop)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -175,7 +175,7 @@ async def test_launch_to_an_applied_plan_whose_job_completes_on_the_monitor(
         assert "Name confirmed" in apply.confirm.hint
         await pilot.press("enter")
         await until(pilot, lambda: apply.live is not None and apply.live.result is not None and not apply.running,
-                    "the apply to finish", timeout=90)
+                    "the apply to finish", timeout=120)
         await pilot.pause()
         result = apply.live.result
         assert result.ok, apply.status_text()
@@ -200,7 +200,7 @@ async def test_launch_to_an_applied_plan_whose_job_completes_on_the_monitor(
             cells = dict(zip((key for key, _, _ in COLUMNS), table.get_row(job_id), strict=True))
             return cells["status"].plain
 
-        await until(pilot, lambda: job_status() == "Complete", "the job to reach Complete on screen", timeout=60)
+        await until(pilot, lambda: job_status() == "Complete", "the job to reach Complete on screen", timeout=90)
         cells = {key: cell.plain for (key, _, _), cell in zip(COLUMNS, table.get_row(job_id), strict=True)}
         assert cells["failed"] == "0" and cells["progress"].endswith("100%") and cells["mine"] == "●"
         assert DEMO_BADGE in header(app)
