@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s3xrep", description="Set up, watch and prove S3 cross-account replication.")
     parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
     parser.add_argument("--demo", action="store_true", help="run on the embedded AWS sandbox (no AWS account needed)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="start the app in read-only mode: nothing is written (the command palette toggles it)")
     parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
     parser.add_argument("--mfa-code", metavar="CODE", help="MFA code for an assume-role profile with mfa_serial "
                         "(headless commands ask on the terminal when it is missing)")
@@ -87,7 +89,7 @@ def _run_app(args: argparse.Namespace) -> int:
     starter = None
     if args.demo:
         from .demo import start_embedded_sandbox as starter
-    return run_app(demo=args.demo, log_file=args.log_file, start_sandbox=starter)
+    return run_app(demo=args.demo, log_file=args.log_file, start_sandbox=starter, read_only=args.read_only)
 
 
 if __name__ == "__main__":  # pragma: no cover

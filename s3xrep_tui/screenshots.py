@@ -7,9 +7,16 @@ the Accounts screen, the Buckets screen (both buckets chosen), the prefix
 browser, the Options screen (live findings) and the Preview (the destination
 bucket policy tab: explanations, merged policy, diff), Apply (after a dry run:
 each step's call and document, nothing sent), the Monitor (the plan
-applied: its Batch job running, the replication panel, the canary's result)
-and Verify (after the job). HOME and the AWS variables point at a temp dir, so nothing of the
-machine's own AWS setup shows up; the endpoint's port is never rendered.
+applied: its Batch job run to the end, the replication panel, the canary's
+result) and Verify (after the job). HOME and the AWS variables point at a temp
+dir, so nothing of the machine's own AWS setup shows up; the endpoint's port is
+never rendered.
+
+Two runs write byte-identical files: sizes are fixed, and what would come
+from the wall clock in the monitor and verify pictures (elapsed times, rates,
+the canary's and the verification's seconds) is pinned; see ``FROZEN_NOW``.
+``GROUPS`` names every picture each app run takes (``PICTURES``: all of
+them); ``--only monitor`` retakes one group.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ import argparse
 import asyncio
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,7 @@ from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
 
 SIZE = (120, 40)
+STEADY_TRIES = 40  # frames compared before a picture is written anyway (2 s)
 
 SSO_PROFILE = """\
 [profile corp-sso]
@@ -93,11 +103,38 @@ async def _choose_and_confirm(pilot: Any, source: str, destination: str, highlig
     await pilot.pause()
 
 
+async def _until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"screenshots: waited {timeout:.0f}s for {what}")
+        await pilot.pause(0.05)
+
+
+async def _save(pilot: Any, out: Path, name: str) -> Path:
+    """Write ``<name>.svg`` once two frames in a row are the same (a scrollbar or a late paint lands first)."""
+    from textual.widgets import DataTable
+
+    app = pilot.app
+    for table in app.screen.query(DataTable):
+        # Rows are cached per render; one painted between a cell's update and its column's widening keeps the
+        # old width (seen on the apply screen's state column): repaint every table from scratch.
+        table.notify_style_update()
+    previous = None
+    for _ in range(STEADY_TRIES):
+        await pilot.pause(0.05)
+        frame = app.export_screenshot()
+        if frame == previous:
+            break
+        previous = frame
+    app.save_screenshot(f"{name}.svg", path=str(out))
+    return out / f"{name}.svg"
+
+
 async def _shoot(app: S3xrepApp, out: Path, name: str, drive: Callable[[Any], Awaitable[None]]) -> Path:
     async with app.run_test(size=SIZE) as pilot:
         await drive(pilot)
-        app.save_screenshot(f"{name}.svg", path=str(out))
-    return out / f"{name}.svg"
+        return await _save(pilot, out, name)
 
 
 async def _profiles_shots(out: Path, home: Path) -> list[Path]:
@@ -142,8 +179,7 @@ async def _demo_shots(out: Path) -> list[Path]:
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
-        app.save_screenshot("accounts-demo.svg", path=str(out))
-        written.append(out / "accounts-demo.svg")
+        written.append(await _save(pilot, out, "accounts-demo"))
         await pilot.press("enter")
         await pilot.pause()
         await _settle_buckets(pilot)
@@ -153,8 +189,7 @@ async def _demo_shots(out: Path) -> list[Path]:
         buckets.table("source").move_to("acme-legacy-secure")  # type: ignore[attr-defined]
         buckets.table("source").focus()  # type: ignore[attr-defined]
         await _settle_buckets(pilot)
-        app.save_screenshot("buckets.svg", path=str(out))
-        written.append(out / "buckets.svg")
+        written.append(await _save(pilot, out, "buckets"))
         buckets.table("source").move_to("acme-legacy-media")  # type: ignore[attr-defined]
         await pilot.press("enter")  # the prefix browser
         await pilot.pause()
@@ -166,8 +201,7 @@ async def _demo_shots(out: Path) -> list[Path]:
             await _settle_buckets(pilot)
         await pilot.press("down")
         await pilot.pause()
-        app.save_screenshot("browser.svg", path=str(out))
-        written.append(out / "browser.svg")
+        written.append(await _save(pilot, out, "browser"))
     return written
 
 
@@ -183,19 +217,21 @@ async def _flow_shots(out: Path) -> list[Path]:
         await _settle(pilot)
         options: Any = app.screen
         options.query_one("#opt-report_bucket").value = "acme-legacy-batch-reports"
+        await pilot.pause()  # the edit reaches the form (its debounce starts)
         options.flush()  # judge the form now rather than after the typing debounce
         await _settle(pilot)
+        await _until(pilot, lambda: not options.gathering and options.plan_generation == options.generation
+                     and options.requested is not None
+                     and options.requested.report_bucket == "acme-legacy-batch-reports", "the options' findings")
         options.query_one("#opt-delete_markers").focus()
         await pilot.pause()
-        app.save_screenshot("options.svg", path=str(out))
-        written.append(out / "options.svg")
+        written.append(await _save(pilot, out, "options"))
         await pilot.press("p")
         await _settle(pilot)
         preview: Any = app.screen
         preview.action_show_tab(preview.tab_ids().index("tab-destination_bucket_policy") + 1)
         await _settle(pilot)
-        app.save_screenshot("preview.svg", path=str(out))
-        written.append(out / "preview.svg")
+        written.append(await _save(pilot, out, "preview"))
         await pilot.press("a")  # on to the apply screen
         await _settle(pilot)
         apply: Any = app.screen
@@ -203,17 +239,78 @@ async def _flow_shots(out: Path) -> list[Path]:
         await _settle(pilot)
         apply.table.move_cursor(row=[step.call for step in apply.plan.steps].index("s3.put_bucket_policy"))
         await pilot.pause()
-        app.save_screenshot("apply.svg", path=str(out))
-        written.append(out / "apply.svg")
+        written.append(await _save(pilot, out, "apply"))
     return written
 
 
+# --- the monitor and verify pictures, pinned ------------------------------------------------------------
+#
+# Their numbers come from wall-clock timing (how long the sandbox took to run the Batch job, replicate the
+# canary, list both buckets), so two runs drew different pictures. The picture is taken once the job has
+# ended and the canary is back, so every count is the sandbox's own and settles; what is timing is pinned:
+# the screens' clocks, the job's times (as if it ran at the sandbox's task rate), the canary's seconds and
+# the verification's seconds.
+
+FROZEN_NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
+DEMO_TASK_RATE = 200  # tasks per second of the demo sandbox's Batch Operations (Sandbox's batch_task_rate)
+CANARY_SECONDS = 1.5
+VERIFY_SECONDS = 4.0
+
+
+def frozen_clock() -> datetime:
+    return FROZEN_NOW
+
+
+def pinned_job(job: Any) -> Any:
+    """``job`` (a JobSummary or JobDetail) with its times as if it ran at the demo's task rate, ending now."""
+    progress = job.progress
+    active = max(1, round(progress.done / DEMO_TASK_RATE)) if progress.done else 0
+    created = FROZEN_NOW - timedelta(seconds=active + 2)
+    terminated = FROZEN_NOW if job.terminated is not None else None
+    return replace(job, created=created, terminated=terminated, progress=replace(progress, elapsed_active=active))
+
+
+def _steady_backend(app: S3xrepApp) -> Any:
+    """The monitor's real backend, its answers' timing pinned (see above)."""
+    from .tui.screens.monitor import MonitorBackend
+
+    class SteadyBackend(MonitorBackend):
+        def list_jobs(self, context: Any, statuses: Any = None) -> Any:
+            return [pinned_job(job) for job in super().list_jobs(context, statuses)]
+
+        def describe(self, context: Any, job_id: str, grace: float = 0.0) -> Any:
+            return pinned_job(super().describe(context, job_id, grace))
+
+        def canary(self, context: Any, progress: Any, cancel: Any) -> Any:
+            result = super().canary(context, progress, cancel)
+            took = CANARY_SECONDS if result.seconds_to_replicate is not None else None
+            return replace(result, seconds_to_replicate=took, seconds=CANARY_SECONDS + 1.0)
+
+    return SteadyBackend(app)
+
+
+def steady_verify(*args: Any, progress: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
+    """``verify_replication`` with its seconds pinned (the counts are the buckets' own)."""
+    from .aws.verify import verify_replication
+
+    def pinned(step: Any) -> None:
+        if progress is not None:
+            progress(replace(step, elapsed=VERIFY_SECONDS if step.done else VERIFY_SECONDS / 2))
+
+    report = verify_replication(*args, progress=pinned, **kwargs)
+    report.seconds = VERIFY_SECONDS
+    return report
+
+
 async def _monitor_shots(out: Path) -> list[Path]:
-    """Monitor (the plan applied on the demo: its Batch job mid-run, the canary's result) and Verify (after it)."""
+    """Monitor (the plan applied on the demo: its Batch job run to the end, the replication sample, the
+    canary's result) and Verify (after it), every timing pinned."""
     from .aws.apply import apply_plan
     from .aws.inspect import gather_inputs
     from .core.models import MigrationOptions
     from .core.plan import build_plan
+    from .tui.screens.monitor import MonitorScreen
+    from .tui.screens.verify import VerifyScreen
 
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     written = []
@@ -230,39 +327,75 @@ async def _monitor_shots(out: Path) -> list[Path]:
 
         plan, result = await asyncio.to_thread(apply)
         app.plan = plan
-        app.goto("monitor")
+        monitor = MonitorScreen(backend=_steady_backend(app), interval=1.0, clock=frozen_clock, notify_bell=False)
+        app.push_screen(monitor)
         await pilot.pause()
-        monitor: Any = app.screen
-        monitor.set_polling_interval(1.0)
         await pilot.press("k")
-
-        async def until(predicate: Callable[[], bool], timeout: float = 120.0) -> None:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while not predicate() and asyncio.get_running_loop().time() < deadline:
-                await pilot.pause(0.1)
 
         def job() -> Any:
             return monitor.table.jobs.get(result.job_id or "")
 
-        await until(lambda: monitor.query_one("CanaryPanel").result is not None and monitor.health is not None
-                    and job() is not None and (job().terminal or (job().progress.fraction or 0) >= 0.4))
+        await _until(pilot, lambda: monitor.query_one("CanaryPanel").result is not None and job() is not None
+                     and job().terminal, "the job's end and the canary")
+        sampled = monitor.health
+        monitor.action_refresh()  # a replication sample taken after the job and the canary's clean-up
+
+        def settled() -> bool:  # the new sample is in and no poll is in flight ("polling…" would be drawn)
+            jobs, replication = monitor.states.get("jobs"), monitor.states.get("replication")
+            return (monitor.health is not None and monitor.health is not sampled and jobs is not None
+                    and jobs.status == "done" and replication is not None and replication.status == "waiting")
+
+        await _until(pilot, settled, "a new sample, every poll at rest")
+        app.clear_notifications()  # the job's end was announced with a toast that would time out mid-picture
         await pilot.pause()
-        app.save_screenshot("monitor.svg", path=str(out))
-        written.append(out / "monitor.svg")
-        await until(lambda: job() is not None and job().terminal)
-        await pilot.press("v")
+        written.append(await _save(pilot, out, "monitor"))
+        verify = VerifyScreen(runner=steady_verify)
+        app.push_screen(verify)
         await pilot.pause()
-        verify: Any = app.screen
-        await until(lambda: verify.state != "running")
+        await _until(pilot, lambda: verify.state not in ("idle", "running"), "the verification")
+        app.clear_notifications()
         await pilot.pause()
-        app.save_screenshot("verify.svg", path=str(out))
-        written.append(out / "verify.svg")
+        written.append(await _save(pilot, out, "verify"))
     return written
 
 
-async def regenerate(out: Path) -> list[Path]:
+@dataclass(frozen=True)
+class Group:
+    """Pictures one app run (or one sandbox start) takes, in order."""
+
+    name: str
+    pictures: tuple[str, ...]
+    shoot: Callable[[Path, Path], Awaitable[list[Path]]]  # (out, home) -> what it wrote
+
+
+# In the order they run: the profiles' keys live in moto's state, which each sandbox start resets.
+GROUPS: tuple[Group, ...] = (
+    Group("profiles", ("accounts", "help"), _profiles_shots),
+    Group("demo", ("accounts-demo", "buckets", "browser"), lambda out, home: _demo_shots(out)),
+    Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
+    Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
+)
+PICTURES: tuple[str, ...] = tuple(f"{name}.svg" for group in GROUPS for name in group.pictures)
+
+
+def groups_for(only: Iterable[str] | None) -> list[Group]:
+    """The groups that take any of ``only`` (group or picture names, with or without .svg); all for None."""
+    if only is None:
+        return list(GROUPS)
+    wanted = {name.removesuffix(".svg") for name in only}
+    chosen = [g for g in GROUPS if g.name in wanted or wanted & set(g.pictures)]
+    unknown = wanted - {g.name for g in GROUPS} - {p for g in GROUPS for p in g.pictures}
+    if unknown:
+        raise ValueError(f"no such picture or group: {', '.join(sorted(unknown))}")
+    return chosen
+
+
+async def regenerate(out: Path, only: Iterable[str] | None = None) -> list[Path]:
+    """Write every picture (or only the groups that take ``only``) into ``out``; returns the files written."""
+    chosen = groups_for(only)
     out.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
+    written: list[Path] = []
     try:
         with tempfile.TemporaryDirectory(prefix="s3xrep-screenshots-") as tmp:
             home = Path(tmp)
@@ -270,11 +403,12 @@ async def regenerate(out: Path) -> list[Path]:
             from .sandbox.server import quiet_server_logging
 
             quiet_server_logging()
-            written = await _profiles_shots(out, home)
-            # last: starting the sandbox resets moto's state, which the keys above live in
-            written.extend(await _demo_shots(out))
-            written.extend(await _flow_shots(out))  # its own sandbox start (one Sandbox per process at a time)
-            written.extend(await _monitor_shots(out))  # its own sandbox start too
+            for group in chosen:  # each demo group starts its own sandbox (one Sandbox per process at a time)
+                paths = await group.shoot(out, home)
+                if [p.name for p in paths] != [f"{name}.svg" for name in group.pictures]:
+                    raise RuntimeError(f"group {group.name} wrote {[p.name for p in paths]}, "
+                                       f"not the pictures it names {list(group.pictures)}")
+                written.extend(paths)
     finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
         os.environ.clear()
         os.environ.update(saved)
@@ -284,8 +418,10 @@ async def regenerate(out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m s3xrep_tui.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="screenshots", help="directory for the SVG files (default: screenshots)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help=f"only the groups taking these pictures or groups ({', '.join(g.name for g in GROUPS)})")
     args = parser.parse_args(argv)
-    for path in asyncio.run(regenerate(Path(args.out))):
+    for path in asyncio.run(regenerate(Path(args.out), args.only)):
         print(path)
     return 0
 

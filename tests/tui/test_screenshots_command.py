@@ -1,25 +1,41 @@
-"""``python -m s3xrep_tui.screenshots`` writes the seven SVGs and leaves the environment alone."""
+"""``python -m s3xrep_tui.screenshots``: every picture it names, the environment left alone, and the same bytes twice.
+
+The whole command takes minutes (four app runs, three sandbox starts), so it
+runs once; determinism is then checked by taking the monitor group again (the
+pictures whose clocks and timings used to churn) through the same code path
+into a second folder and comparing the files byte for byte.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from s3xrep_tui.screenshots import main
+from s3xrep_tui.screenshots import GROUPS, PICTURES, main
 
 
-def test_regenerates_the_screenshots(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    first, second = tmp_path / "first", tmp_path / "second"
     before = dict(os.environ)
-    assert main(["--out", str(tmp_path)]) == 0
+    assert main(["--out", str(first)]) == 0
     assert dict(os.environ) == before
-    names = sorted(p.name for p in tmp_path.glob("*.svg"))
-    assert names == ["accounts-demo.svg", "accounts.svg", "browser.svg", "buckets.svg", "help.svg", "options.svg",
-                     "preview.svg"]
-    demo = (tmp_path / "accounts-demo.svg").read_text()
+    names = sorted(p.name for p in first.glob("*.svg"))
+    assert names == sorted(PICTURES)
+    assert capsys.readouterr().out.split() == [str(first / name) for name in PICTURES]
+    demo = (first / "accounts-demo.svg").read_text()
     assert "DEMO" in demo and "s3xrep-demo-source" in demo
-    assert "corp-sso" in (tmp_path / "accounts.svg").read_text()
-    buckets = (tmp_path / "buckets.svg").read_text()
+    assert "corp-sso" in (first / "accounts.svg").read_text()
+    buckets = (first / "buckets.svg").read_text()
     assert "DEMO" in buckets and "acme-legacy-secure" in buckets and "acme-platform-media" in buckets
-    assert "photos/2019/events/" in (tmp_path / "browser.svg").read_text()
-    assert "acme-legacy-batch-reports" in (tmp_path / "options.svg").read_text()
-    assert "PlatformReadOnlyAudit" in (tmp_path / "preview.svg").read_text()
+    assert "photos/2019/events/" in (first / "browser.svg").read_text()
+    assert "acme-legacy-batch-reports" in (first / "options.svg").read_text()
+    assert "PlatformReadOnlyAudit" in (first / "preview.svg").read_text()
+
+    again = next(group for group in GROUPS if group.name == "monitor")
+    assert main(["--out", str(second), "--only", again.name]) == 0
+    assert dict(os.environ) == before
+    assert sorted(p.name for p in second.glob("*.svg")) == sorted(f"{name}.svg" for name in again.pictures)
+    for name in again.pictures:
+        one, two = (first / f"{name}.svg").read_bytes(), (second / f"{name}.svg").read_bytes()
+        at = next((i for i, (a, b) in enumerate(zip(one, two, strict=False)) if a != b), min(len(one), len(two)))
+        assert one == two, f"{name}.svg differs at byte {at}: {one[at - 120:at + 120]!r} vs {two[at - 120:at + 120]!r}"

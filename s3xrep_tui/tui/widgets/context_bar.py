@@ -3,19 +3,95 @@
 It watches the app's ``source`` and ``destination`` (and the chosen buckets)
 so any screen that composes it stays current without being told. The buckets
 line appears once a bucket is chosen, or always with ``show_buckets=True``.
+
+The first line is a breadcrumb of the flow (Accounts › Buckets › … › Verify)
+with the current step highlighted. It is derived from the app's screen stack
+each time it is drawn (nothing is stored): the current step is the nearest
+flow screen at or below the bar's own screen; a screen outside the flow (the
+prefix browser, a job's detail) adds its own title after it. Beside it, the
+``DEMO`` badge on the sandbox and ``READ-ONLY`` whenever ``app.read_only`` is on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ..state import Choice
 
 DEMO_BADGE = "DEMO · simulated AWS"
+READ_ONLY_BADGE = "READ-ONLY"
+CRUMB_SEPARATOR = " › "
+
+
+def flow_step(screen: Screen, flow: dict[str, tuple[str, str]]) -> str | None:
+    """The flow step ``screen`` is (by its class's module and name), or None for a screen outside the flow."""
+    cls = type(screen)
+    return next((step for step, (module, name) in flow.items() if (cls.__module__, cls.__name__) == (module, name)),
+                None)
+
+
+def crumb_steps(stack: Sequence[Screen], screen: Screen, flow: dict[str, tuple[str, str]]) -> tuple[list[str], str | None]:
+    """(the flow steps open in ``stack`` up to ``screen``, the current one) from the bottom of the stack."""
+    below = list(stack[: stack.index(screen) + 1]) if screen in stack else [screen]
+    opened = [step for step in (flow_step(s, flow) for s in below) if step is not None]
+    return opened, (opened[-1] if opened else None)
+
+
+def describe_crumb(steps: Iterable[str], opened: Sequence[str], current: str | None, extra: str = "",
+                   compact: bool = False) -> Text:
+    """``Accounts › Buckets › Options …``: the current step highlighted, the others open in the stack plain, the
+    rest dim. ``compact``: only the current step and its number (narrow terminals)."""
+    steps = list(steps)
+    text = Text()
+    if compact and current is not None:
+        text.append(f" {current.title()} ", style="bold reverse")
+        text.append(f" {steps.index(current) + 1}/{len(steps)}", style="dim")
+    else:
+        for index, step in enumerate(steps):
+            if index:
+                text.append(CRUMB_SEPARATOR, style="dim")
+            if step == current:
+                text.append(f" {step.title()} ", style="bold reverse")
+            else:
+                text.append(step.title(), style="" if step in opened else "dim")
+    if extra:
+        text.append(" · ", style="dim")
+        text.append(extra, style="bold")
+    return text
+
+
+class Breadcrumb(Static):
+    """Where the bar's screen is in the flow, recomputed from the screen stack whenever it is drawn."""
+
+    def __init__(self, extra: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.extra = extra
+
+    def crumb(self, compact: bool = False) -> Text:
+        # the app imports this module: the flow is imported when drawing
+        from ..app import FLOW
+
+        screen = self.screen
+        opened, current = crumb_steps(self.app.screen_stack, screen, FLOW)
+        extra = "" if flow_step(screen, FLOW) else self.extra
+        text = Text("s3xrep ", style="bold")
+        text.append_text(describe_crumb(FLOW, opened, current, extra, compact=compact))
+        return text
+
+    def render(self) -> Text:
+        text = self.crumb()
+        width = self.content_region.width
+        if width and text.cell_len > width:
+            text = self.crumb(compact=True)
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
 
 
 def describe_choice(role: str, choice: Choice | None) -> Text:
@@ -51,14 +127,18 @@ class ContextBar(Widget):
     DEFAULT_CSS = """
     ContextBar { height: auto; background: $panel; padding: 0 1; }
     ContextBar Horizontal { height: 1; }
-    ContextBar #title { width: 1fr; text-style: bold; }
+    ContextBar #title { width: 1fr; }
     ContextBar #demo { width: auto; background: $warning; color: $text; text-style: bold; padding: 0 1; }
+    ContextBar #read-only { width: auto; background: $error; color: $text; text-style: bold; padding: 0 1;
+                            margin-left: 1; display: none; }
+    ContextBar #read-only.-shown { display: block; }
     ContextBar #choices { height: 1; }
     ContextBar #buckets { height: 1; display: none; }
     ContextBar #buckets.-shown { display: block; }
     """
 
     def __init__(self, title: str, demo: bool, show_buckets: bool = False) -> None:
+        """``title``: shown after the breadcrumb by a screen outside the flow (a flow screen's step says it)."""
         super().__init__()
         self._title = title
         self._demo = demo
@@ -66,9 +146,10 @@ class ContextBar(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Static(f"s3xrep · {self._title}", id="title")
+            yield Breadcrumb(self._title, id="title")
             if self._demo:
                 yield Static(DEMO_BADGE, id="demo")
+            yield Static(READ_ONLY_BADGE, id="read-only")
         yield Static(id="choices")
         yield Static(id="buckets")
 
@@ -76,9 +157,19 @@ class ContextBar(Widget):
         for name in ("source", "destination", "source_bucket", "destination_bucket"):
             if hasattr(self.app, name):
                 self.watch(self.app, name, self._paint, init=False)
+        if hasattr(self.app, "read_only"):
+            self.watch(self.app, "read_only", self._paint_read_only, init=False)
         self._paint()
+        self._paint_read_only()
+
+    def _paint_read_only(self, _: object = None) -> None:
+        if not self.is_attached or not self.children:
+            return
+        self.query_one("#read-only", Static).set_class(bool(getattr(self.app, "read_only", False)), "-shown")
 
     def _paint(self, _: object = None) -> None:
+        if not self.is_attached or not self.children:  # a watcher firing while the screen is being removed
+            return
         app = self.app
         text = describe_choice("source", getattr(app, "source", None))
         text.append("    ")
