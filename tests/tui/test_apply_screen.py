@@ -258,7 +258,7 @@ async def test_the_confirmation_refuses_a_wrong_name_and_accepts_the_right_one(
         assert not screen.confirm.button.disabled
         assert "Name confirmed" in screen.confirm.hint
         await pilot.press("enter")
-        assert screen.run_number == 1 and screen.running  # accepted: the run started
+        assert screen.run_number == 1  # accepted: the run started (on an idle machine it may already be done)
         assert screen.confirm.input.disabled and screen.table.has_focus
         await pilot.press("x")  # (the full run is the next test's)
         await finished(pilot, screen)
