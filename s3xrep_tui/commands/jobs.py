@@ -25,6 +25,8 @@ import time
 from datetime import UTC
 from typing import Any
 
+from ..core.humanize import duration, rate_text
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _WATCH_RETRIES = 5  # consecutive failed polls before --watch gives up
 _ACTIONS = ("show", "confirm", "cancel", "priority")
@@ -260,29 +262,6 @@ def _now_text() -> str:
     from datetime import datetime
 
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def duration(seconds: float | None) -> str:
-    """``45s``, ``2m30s``, ``1h02m``, ``3d04h``; ``-`` when unknown."""
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
-def rate_text(rate: float | None) -> str:
-    if rate is None:
-        return "-"
-    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
 
 
 def progress_text(job: Any) -> str:

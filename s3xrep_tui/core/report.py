@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .humanize import duration
+from .humanize import rate_text as humane_rate
+
 __all__ = [
     "AppliedDocument",
     "CanaryView",
@@ -596,25 +599,11 @@ def time_text(value: Any) -> str:
 
 
 def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(float(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+    return duration(seconds)
 
 
 def rate_text(rate: float | None) -> str:
-    if rate is None:
-        return "-"
-    return f"{rate:,.0f} objects/s" if rate >= 10 else f"{rate:.1f} objects/s"
+    return humane_rate(rate, "objects")
 
 
 def bytes_text(n: int) -> str:

@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
 from ...aws.reports import ReportSummary
+from ...core.humanize import duration, rate_text
 from ..messages_monitor import (
     JobActionDone,
     JobDetailPolled,
@@ -36,7 +37,7 @@ from ..messages_monitor import (
 )
 from ..poller import Poller, PollState
 from ..widgets.context_bar import ContextBar
-from ..widgets.jobs_table import duration, progress_bar, rate_text
+from ..widgets.jobs_table import progress_bar
 
 if TYPE_CHECKING:
     from .monitor import MonitorBackend

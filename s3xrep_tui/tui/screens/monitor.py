@@ -61,6 +61,7 @@ from ...aws.jobs import (
 )
 from ...aws.replication_status import ReplicationHealth, replication_status
 from ...aws.reports import ReportSummary, read_report_summary
+from ...core.humanize import duration
 from ..messages_monitor import (
     CanaryFinished,
     CanaryProgressed,
@@ -71,7 +72,7 @@ from ..messages_monitor import (
 from ..poller import Poller, PollState
 from ..widgets.canary_panel import CanaryPanel
 from ..widgets.context_bar import ContextBar
-from ..widgets.jobs_table import JobsTable, duration
+from ..widgets.jobs_table import JobsTable
 from ..widgets.replication_panel import ReplicationPanel
 
 if TYPE_CHECKING:

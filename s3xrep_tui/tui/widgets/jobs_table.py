@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.jobs import JobSummary
+from ...core.humanize import duration, rate_text
 
 # (key, label, width): 97 columns of text + padding fits a 120-column terminal
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -41,29 +42,6 @@ STATUS_STYLES = {
     "Complete": "green", "Failed": "bold red", "Cancelled": "yellow", "Cancelling": "yellow", "Failing": "red",
     "Suspended": "bold magenta", "Active": "cyan", "Preparing": "dim", "New": "dim", "Paused": "yellow",
 }
-
-
-def duration(seconds: float | None) -> str:
-    """``45s``, ``2m30s``, ``1h02m``, ``3d04h``; ``-`` when unknown."""
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
-def rate_text(rate: float | None) -> str:
-    if rate is None:
-        return "-"
-    return f"{rate:,.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
 
 
 def count(value: int) -> str:
