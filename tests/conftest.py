@@ -47,11 +47,15 @@ def _fresh_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 @pytest.fixture(autouse=True)
 def _fresh_key_store() -> Iterator[None]:
     """Each test probes the keyring anew (a test may have set its own backend)."""
+    from s3xrep_tui.aws.credentials import forget_credentials, set_mfa_code_provider
     from s3xrep_tui.aws.keyring_store import use_store
 
     use_store(None)
     yield
     use_store(None)
+    # cli.main installs a process-wide MFA provider for headless commands: never leak it
+    set_mfa_code_provider(None)
+    forget_credentials()
 
 
 def data_dir() -> Path:
