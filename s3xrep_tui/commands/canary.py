@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from ._status_line import StatusLine
 from .plan import endpoint_spec
 from .report import plan_id_arg
 
@@ -48,24 +49,12 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-class _Progress:
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.shown = False
-
+class _Progress(StatusLine):
     def __call__(self, progress: Any) -> None:
-        if not self.enabled or progress.phase == "done":
+        if progress.phase == "done":
             return
         status = f" {progress.replication_status}" if progress.replication_status else ""
-        sys.stderr.write(f"\rcanary: {progress.phase}{status} {progress.elapsed:,.0f}s\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(f"canary: {progress.phase}{status} {progress.elapsed:,.0f}s")
 
 
 def run(args: argparse.Namespace) -> int:

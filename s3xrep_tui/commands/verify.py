@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from ._status_line import StatusLine
 from .plan import endpoint_spec
 from .report import plan_id_arg
 
@@ -45,27 +46,16 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-class _Progress:
+class _Progress(StatusLine):
     """``compared N versions (R/s)`` on one line of stderr, only when stderr is a terminal."""
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.shown = False
-
     def __call__(self, progress: Any) -> None:
-        if not self.enabled or progress.done:
+        if progress.done:
             return
-        sys.stderr.write(f"\rcompared {progress.compared:,} versions "
-                         f"(listed {progress.source_listed:,} + {progress.destination_listed:,}, "
-                         f"{progress.rate:,.0f}/s)\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(
+            f"compared {progress.compared:,} versions "
+            f"(listed {progress.source_listed:,} + {progress.destination_listed:,}, {progress.rate:,.0f}/s)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
