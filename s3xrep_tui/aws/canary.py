@@ -36,10 +36,10 @@ from botocore.exceptions import ClientError
 
 from ..core.failure_codes import fix_for
 from ..core.verify import rule_prefix, rule_tags, rules_to
+from .bucket_access import BucketAccess
 from .clients import Clients
 from .errors import AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
-from .inspect import bucket_region
 
 CANARY_FOLDER = ".s3xrep-canary/"
 COMPLETED = frozenset({"COMPLETED", "COMPLETE"})
@@ -149,28 +149,6 @@ def canary_key(rule: Mapping[str, Any] | None, prefix: str | None, token: str | 
     return f"{base}{CANARY_FOLDER}{token or uuid.uuid4()}"
 
 
-class _Side:
-    def __init__(self, clients: Clients, bucket: str, owner: str, name: str) -> None:
-        self.clients, self.bucket, self.owner, self.name = clients, bucket, owner, name
-        self.profile = profile_of(clients)
-        try:
-            self.region = bucket_region(clients, bucket, owner)
-        except AwsError as exc:
-            raise exc.within(self.where) from exc.__cause__
-        self.s3 = clients("s3", self.region)
-
-    @property
-    def where(self) -> str:
-        return f"{self.name} ({who(self.profile)})"
-
-    def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return getattr(self.s3, method)(Bucket=self.bucket, ExpectedBucketOwner=self.owner, **kwargs)
-        except Exception as exc:
-            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}").within(
-                self.where) from exc
-
-
 def run_canary(
     source: Clients,
     destination: Clients,
@@ -203,8 +181,8 @@ def run_canary(
                        "leave read-only mode to run the canary (it writes one small object, then deletes it)",
                        "ReadOnly")
     started = time.monotonic()
-    src = _Side(source, source_bucket, source_owner or _account(source, "source"), "source")
-    dst = _Side(destination, destination_bucket, destination_owner or _account(destination, "destination"), "destination")
+    src = BucketAccess(source, source_bucket, source_owner or _account(source, "source"), "source")
+    dst = BucketAccess(destination, destination_bucket, destination_owner or _account(destination, "destination"), "destination")
     result = CanaryResult(status="not-configured", source_bucket=source_bucket, destination_bucket=destination_bucket)
 
     def report(phase: Any, status: str | None = None) -> None:
@@ -263,7 +241,7 @@ def run_canary(
     return result
 
 
-def _wait(result: CanaryResult, src: _Side, key: str, version_id: str, put_at: float, timeout: float,
+def _wait(result: CanaryResult, src: BucketAccess, key: str, version_id: str, put_at: float, timeout: float,
           absent_grace: float, interval: float, max_interval: float, report: Callable[..., None], cancel: Cancel,
           failure_code_of: Callable[[str, str], str | None] | None) -> None:
     deadline = put_at + timeout
@@ -315,7 +293,7 @@ def _sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def _check_replica(result: CanaryResult, dst: _Side, key: str, version_id: str, body: bytes,
+def _check_replica(result: CanaryResult, dst: BucketAccess, key: str, version_id: str, body: bytes,
                    source_checksum: str | None) -> None:
     checks = result.checks
     try:
@@ -362,7 +340,7 @@ def _check_replica(result: CanaryResult, dst: _Side, key: str, version_id: str, 
         result.message = f"the canary replicated in {result.seconds_to_replicate:.2f}s and the replica checks out"
 
 
-def _cleanup(result: CanaryResult, src: _Side, dst: _Side, key: str, version_id: str | None, keep: bool,
+def _cleanup(result: CanaryResult, src: BucketAccess, dst: BucketAccess, key: str, version_id: str | None, keep: bool,
              *, replicated: bool) -> None:
     if version_id is None or keep:
         if keep and version_id is not None:
@@ -373,10 +351,10 @@ def _cleanup(result: CanaryResult, src: _Side, dst: _Side, key: str, version_id:
             continue
         try:
             side.s3.delete_object(Bucket=side.bucket, Key=key, VersionId=version_id, ExpectedBucketOwner=side.owner)
-            result.cleanup.append(f"deleted {side.name} version {version_id}")
+            result.cleanup.append(f"deleted {side.side} version {version_id}")
         except Exception as exc:  # noqa: BLE001  (cleanup reports, never hides the result)
             message = explain(exc, profile=side.profile, what=f"s3.delete_object on {side.bucket!r}").message
-            result.cleanup.append(f"could not delete {side.name} version {version_id} of {key!r}: {message}")
+            result.cleanup.append(f"could not delete {side.side} version {version_id} of {key!r}: {message}")
     if not replicated:
         result.cleanup.append(
             "the replica was not checked; if replication completes later, delete it from the destination by version id"

@@ -41,10 +41,10 @@ from ..core.verify import (
     join_versions,
     rules_to,
 )
+from .bucket_access import BucketAccess
 from .clients import Clients
-from .errors import AwsError, error_code, explain, who
+from .errors import AwsError, explain, who
 from .identity import caller_identity, profile_of
-from .inspect import bucket_region
 
 PAGE_SIZE = 1000
 PREFETCH_PAGES = 2
@@ -356,38 +356,12 @@ class VerifyReport:
 # -- bucket facts -----------------------------------------------------------------------------------
 
 
-class _Bucket:
-    """One bucket's reads: its region's client, ExpectedBucketOwner, errors explained with the side."""
-
-    def __init__(self, clients: Clients, bucket: str, owner: str, side: str) -> None:
-        self.clients, self.bucket, self.owner, self.side = clients, bucket, owner, side
-        self.profile = profile_of(clients)
-        try:
-            self.region = bucket_region(clients, bucket, owner)
-        except AwsError as exc:
-            raise exc.within(self.where) from exc.__cause__
-        self.s3 = clients("s3", self.region)
-
-    @property
-    def where(self) -> str:
-        return f"{self.side} ({who(self.profile)})"
-
-    def read(self, method: str, absent: str, **kwargs: Any) -> dict[str, Any] | None:
-        """``method`` on the bucket; None when AWS answers ``absent``; AwsError otherwise."""
-        try:
-            return getattr(self.s3, method)(Bucket=self.bucket, ExpectedBucketOwner=self.owner, **kwargs)
-        except ClientError as exc:
-            if error_code(exc) == absent:
-                return None
-            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}").within(
-                self.where) from exc
-        except Exception as exc:
-            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}").within(
-                self.where) from exc
+class _Bucket(BucketAccess):
+    """One side of the comparison: the bucket facts verify reads."""
 
     def default_encryption(self) -> str | None:
         try:
-            answer = self.read("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError")
+            answer = self.call("get_bucket_encryption", absent="ServerSideEncryptionConfigurationNotFoundError")
         except AwsError as exc:
             if exc.code == "AccessDenied":
                 return None  # unknown: ETag differences are then judged object by object
@@ -397,7 +371,7 @@ class _Bucket:
         return default.get("SSEAlgorithm")
 
     def tags_of(self, record: VersionRecord) -> dict[str, str]:
-        answer = self.read("get_object_tagging", "NoSuchKey", Key=record.key, VersionId=record.version_id) or {}
+        answer = self.call("get_object_tagging", absent="NoSuchKey", Key=record.key, VersionId=record.version_id) or {}
         return {t["Key"]: t["Value"] for t in answer.get("TagSet") or ()}
 
     def encryption_of(self, record: VersionRecord) -> str | None:
@@ -419,7 +393,7 @@ def read_expectations(source: _Bucket, destination: _Bucket) -> tuple[Expectatio
     """What the source's rules promise for the destination (and how many rules), plus the ETag facts."""
     notes: list[str] = []
     try:
-        answer = source.read("get_bucket_replication", "ReplicationConfigurationNotFoundError")
+        answer = source.call("get_bucket_replication", absent="ReplicationConfigurationNotFoundError")
         configuration = (answer or {}).get("ReplicationConfiguration")
         readable = True
     except AwsError as exc:
