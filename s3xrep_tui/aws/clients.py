@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import lean_versions, s3_200_errors
 from .credentials import MfaCodeProvider, session_for
 
 _ACCOUNT_HOST_PREFIX = re.compile(r"^(https?://)\d{12}\.")
@@ -110,6 +111,9 @@ class Clients:
                 )
             if service == "s3control":
                 client.meta.events.register("before-sign.s3-control.*", _strip_account_host_prefix)
+        if service == "s3":
+            s3_200_errors.install(client)
+            lean_versions.install(client)
         return client
 
 

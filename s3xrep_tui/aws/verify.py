@@ -45,9 +45,11 @@ from .bucket_access import BucketAccess
 from .clients import Clients
 from .errors import AwsError, explain, who
 from .identity import caller_identity, profile_of
+from .lean_versions import RECORDS as LEAN_RECORDS
+from .lean_versions import lean_listing
 
 PAGE_SIZE = 1000
-PREFETCH_PAGES = 2
+PREFETCH_PAGES = 1  # per stream: eight streams (four a side) at most a page ahead each
 #: Sub-prefixes of one side listed at the same time (1: one paginator per side, as before).
 #: ``S3XREP_VERIFY_PARTITIONS`` overrides it (the benchmark compares with 1).
 PARTITIONS = max(1, int(os.environ.get("S3XREP_VERIFY_PARTITIONS") or 4))
@@ -108,12 +110,14 @@ def iter_pages(
         if _is_cancelled(cancel):
             raise Cancelled()
         try:
-            page = next(pages)
+            with lean_listing():
+                page = next(pages)
         except StopIteration:
             return
         except Exception as exc:
             raise explain(exc, profile=profile, what=f"s3.list_object_versions on bucket {bucket!r}") from exc
-        yield page_records(page)
+        records = page.get(LEAN_RECORDS)
+        yield page_records(page) if records is None else records
 
 
 def iter_versions(
