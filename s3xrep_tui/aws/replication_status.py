@@ -4,7 +4,10 @@
   in key order) and reads ``ReplicationStatus`` of up to N of them with
   ``head_object``, a few at a time in a small thread pool. ``COMPLETE`` (the
   legacy model value) counts as ``COMPLETED``; no status at all means the
-  version is not eligible (no rule covers it, or it predates the rule).
+  version is not eligible (no rule covers it, or it predates the rule). A
+  poller passes a :class:`SettledStatuses`: versions already seen COMPLETED or
+  REPLICA are not asked about again for a while (a settled bucket costs one
+  listing per sample, not 200 HEADs).
 * :func:`read_metrics` reads the rule's replication metrics (reference §6.2)
   with one ``get_metric_data`` call per page, as time series with one slot per
   period over the window, ready for a sparkline.
@@ -17,7 +20,9 @@ All results are frozen dataclasses (cheap to compare between polls).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +39,7 @@ __all__ = [
     "MetricSeries",
     "ReplicationHealth",
     "RuleMetrics",
+    "SettledStatuses",
     "StatusSample",
     "read_metrics",
     "replication_status",
@@ -89,6 +95,48 @@ class StatusSample:
         return {**asdict(self), "counts": self.counts, "completed_share": self.completed_share}
 
 
+class SettledStatuses:
+    """Versions whose ``ReplicationStatus`` will not change, remembered between samples.
+
+    COMPLETED and REPLICA are final for a version (a new write is a new version id; with
+    a replication configuration versioning cannot be suspended, so not even the ``null``
+    version of an object written before versioning is overwritten in place); PENDING,
+    FAILED and no status can still change and are asked about every time. An entry is
+    trusted for ``ttl`` seconds only: a Batch Replication job may replicate a COMPLETED
+    version again (and fail).
+    """
+
+    FINAL = frozenset({"COMPLETED", "COMPLETE", "REPLICA"})
+
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._seen: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, bucket: str, key: str, version_id: str) -> str | None:
+        with self._lock:
+            entry = self._seen.get((bucket, key, version_id))
+            if entry is None:
+                return None
+            if self.clock() - entry[1] > self.ttl:
+                del self._seen[(bucket, key, version_id)]
+                return None
+            return entry[0]
+
+    def remember(self, bucket: str, key: str, version_id: str, status: str) -> None:
+        if status in self.FINAL:
+            with self._lock:
+                self._seen[(bucket, key, version_id)] = (status, self.clock())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 def _versions(s3: Any, bucket: str, prefix: str, expected_owner: str | None,
               page_size: int) -> Iterator[tuple[list[tuple[str, str]], int, bool]]:
     """Pages of (key, version id) of object versions, the delete markers counted, and whether more follow."""
@@ -112,11 +160,13 @@ def sample_status(
     workers: int = 8,
     expected_owner: str | None = None,
     examples: int = 5,
+    settled: SettledStatuses | None = None,
 ) -> StatusSample:
     """Count ``ReplicationStatus`` over up to ``limit`` versions of ``bucket`` (with its owner's clients).
 
-    ``workers`` head_object calls run at a time. Raises AwsError when the bucket cannot be listed or
-    the credentials may not read object metadata (s3:GetObjectVersion).
+    ``workers`` head_object calls run at a time; versions ``settled`` remembers are not asked
+    about (and final statuses read are remembered there). Raises AwsError when the bucket
+    cannot be listed or the credentials may not read object metadata (s3:GetObjectVersion).
     """
     s3 = clients("s3", region)
     limit = max(0, int(limit))
@@ -150,7 +200,15 @@ def sample_status(
                 room = limit - sampled
                 if len(versions) > room:
                     truncated = True
-                for (key, version_id), status in pool.map(head, versions[:room]):
+                page = versions[:room]
+                known = {} if settled is None else {
+                    item: status for item in page if (status := settled.get(bucket, *item)) is not None}
+                read = dict(pool.map(head, [item for item in page if item not in known]))
+                for item in page:
+                    key, version_id = item
+                    status = known[item] if item in known else read[item]
+                    if settled is not None and item not in known:
+                        settled.remember(bucket, key, version_id, status)
                     sampled += 1
                     label = key + (f"?versionId={version_id}" if version_id != "null" else "")
                     if status in COMPLETED_VALUES:
@@ -426,10 +484,11 @@ def replication_status(
     window: float | timedelta = 3 * 3600,
     period: int = 300,
     expected_owner: str | None = None,
+    settled: SettledStatuses | None = None,
 ) -> ReplicationHealth:
     """Sample and metrics for a rule, with the source account's clients, summarised."""
     sample = sample_status(clients, bucket_from_arn(source_bucket), region=region, prefix=prefix,
-                           limit=sample_size, workers=workers, expected_owner=expected_owner)
+                           limit=sample_size, workers=workers, expected_owner=expected_owner, settled=settled)
     metrics = read_metrics(clients, source_bucket, destination_bucket, rule_id, region=region,
                            window=window, period=period)
     return summarize(sample, metrics)

@@ -11,6 +11,7 @@ from s3xrep_tui.aws.errors import AwsError
 from s3xrep_tui.aws.replication_status import (
     MetricSeries,
     RuleMetrics,
+    SettledStatuses,
     StatusSample,
     read_metrics,
     replication_status,
@@ -61,6 +62,39 @@ def test_sample_counts_completed_failed_and_not_eligible(sandbox: Any) -> None:
     assert health.state == "failing"
     assert any("FAILED" in line and "ObjectReplicationStatuses FAILED" in line for line in health.lines)
     assert any("no status" in line for line in health.lines)
+
+
+def test_settled_statuses_are_not_asked_about_again_until_they_expire(sandbox: Any) -> None:
+    # "in/" replicates (COMPLETED), "old.txt" predates the rule (no status: may still change)
+    world = make_world(sandbox, keys=("old.txt",), flt={"Prefix": "in/"})
+    versions = world.put("in/ok-1", "in/ok-2")
+    for key in ("in/ok-1", "in/ok-2"):
+        assert settled(world, key, versions[key]) == "COMPLETED"
+    heads: list[str] = []
+    s3 = world.clients("s3", REGION)
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        heads.append(params["Key"])
+
+    s3.meta.events.register("before-parameter-build.s3.HeadObject", count)
+    now = [0.0]
+    memory = SettledStatuses(ttl=60.0, clock=lambda: now[0])
+    try:
+        first = sample_status(world.clients, world.src, settled=memory)
+        assert sorted(heads) == ["in/ok-1", "in/ok-2", "old.txt"] and len(memory) == 2
+        heads.clear()
+        again = sample_status(world.clients, world.src, settled=memory)
+        assert heads == ["old.txt"]  # only the version whose status can still change
+        assert again == first  # the same counts, examples and order
+        heads.clear()
+        now[0] = 61.0  # trusted for a minute only: asked again
+        sample_status(world.clients, world.src, settled=memory)
+        assert sorted(heads) == ["in/ok-1", "in/ok-2", "old.txt"]
+    finally:
+        s3.meta.events.unregister("before-parameter-build.s3.HeadObject", count)
+    memory.remember(world.src, "k", "v1", "FAILED")  # can still change: not remembered
+    memory.remember(world.src, "k", "null", "REPLICA")
+    assert memory.get(world.src, "k", "v1") is None and memory.get(world.src, "k", "null") == "REPLICA"
 
 
 def test_legacy_complete_counts_as_completed(sandbox: Any) -> None:

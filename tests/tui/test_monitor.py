@@ -138,6 +138,38 @@ async def test_the_poller_stops_on_terminal_jobs_and_r_polls_again(
         assert calls[len(first):] == ["ListJobs"]
 
 
+async def test_the_replication_sample_asks_only_about_statuses_that_can_change_and_r_asks_again(
+    demo_config: Path, world: Sandbox, applied: dict[str, Any]
+) -> None:
+    wait_job(world, applied["job_id"])  # the backfill has replicated what the sample sees
+    app = S3xrepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        prepare(app, applied["plan"])
+        heads: list[str] = []
+        s3 = app.clients("source")("s3", "us-east-1")
+        s3.meta.events.register("before-parameter-build.s3.HeadObject", lambda params, **_: heads.append(params["Key"]))
+        screen = MonitorScreen(interval=None)  # no timer: each sample is one we ask for
+
+        def samples() -> int:
+            state = screen.states.get("replication")
+            return state.polls if state is not None and state.status in ("off", "waiting") else 0
+
+        await app.push_screen(screen)
+        await until(pilot, lambda: samples() == 1, what="the first sample")
+        first = screen.health.sample
+        assert first is not None and first.completed > 0 and len(heads) == first.sampled
+        unsettled = first.sampled - first.completed - first.replica
+        heads.clear()
+        screen.pollers["replication"].poll_now()
+        await until(pilot, lambda: samples() == 2, what="the second sample")
+        assert len(heads) == unsettled  # COMPLETED versions are not asked about again
+        assert screen.health.sample == first
+        heads.clear()
+        await pilot.press("r")  # poll now: every version again
+        await until(pilot, lambda: samples() == 3, what="the sample r asked for")
+        assert len(heads) == first.sampled
+
+
 async def test_a_job_with_failing_tasks_shows_the_failure_codes_and_fixes(
     demo_config: Path, world: Sandbox, applied: dict[str, Any]
 ) -> None:

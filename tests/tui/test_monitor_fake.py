@@ -203,6 +203,48 @@ async def test_fifty_jobs_are_updated_cell_by_cell(capfd: Any) -> None:
     assert capfd.readouterr().err == ""
 
 
+async def test_a_changed_cell_renders_that_cell_only() -> None:
+    """The elapsed column ticks every second: only those cells are rendered again, not the whole table
+    (DataTable.update_cell invalidates every cached cell; counted here as Rich renders of cells)."""
+    from textual.app import App, ComposeResult
+
+    now = [NOW]
+    jobs = [job(n, "Active" if n < 3 else "Complete", 1000, 10 * n, minutes=n, ended=None if n < 3 else 40)
+            for n in range(20)]
+
+    class TableApp(App):
+        def compose(self) -> ComposeResult:
+            yield JobsTable(clock=lambda: now[0])
+
+    app = TableApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobsTable)
+        table.show(jobs, frozenset())
+        await pilot.pause()
+        rendered: list[int] = []
+        original = app.console.render_lines
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            rendered.append(1)
+            return original(*args, **kwargs)
+
+        app.console.render_lines = counting  # type: ignore[method-assign]
+        now[0] += timedelta(seconds=1)
+        table.tick()  # the three running jobs' elapsed cells change
+        await pilot.pause()
+        assert 0 < len(rendered) <= 3 * 2, len(rendered)  # was every visible cell: 21 rows x 11 columns
+        for job_id in (j.job_id for j in jobs[:3]):  # and the screen shows the new values
+            y = table.header_height + table.get_row_index(job_id)
+            shown = table.render_line(y).text
+            assert cell_text(table, job_id, "elapsed") in shown, shown
+
+
+def cell_text(table: JobsTable, job_id: str, column: str) -> str:
+    from s3xrep_tui.tui.widgets.jobs_table import cell
+
+    return cell(table.jobs[job_id], column, False, table.clock()).plain.strip()
+
+
 async def test_the_canary_runs_on_one_key_with_its_timer_and_result() -> None:
     backend = FakeBackend(DEMO_JOBS[:1])
     app = S3xrepApp()

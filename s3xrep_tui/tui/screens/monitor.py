@@ -11,7 +11,10 @@ Three thread workers, each driving a :class:`~s3xrep_tui.tui.poller.Poller`:
   the loop stops (``r`` starts it again).
 * **replication**: a ReplicationStatus sample of the source bucket and the
   rule's CloudWatch metrics, compared without their time window so an idle rule
-  backs off; at most every 10 s (the sample is a couple of hundred HEADs).
+  backs off; at most every 10 s. The sample HEADs only versions whose status can
+  still change: those seen COMPLETED or REPLICA are remembered for 5 minutes
+  (``r`` forgets them), so a replicated bucket costs a listing per sample, not
+  a couple of hundred HEADs.
 * **canary**: ``k`` puts a canary object and times its replication (the
   result is recorded for the plan's report).
 
@@ -59,7 +62,11 @@ from ...aws.jobs import (
     list_jobs,
     set_priority,
 )
-from ...aws.replication_status import ReplicationHealth, replication_status
+from ...aws.replication_status import (
+    ReplicationHealth,
+    SettledStatuses,
+    replication_status,
+)
 from ...aws.reports import ReportSummary, read_report_summary
 from ...core.humanize import duration
 from ..messages_monitor import (
@@ -119,6 +126,7 @@ class MonitorBackend:
     metrics_window = 3 * 3600
     metrics_period = 300
     sample_size = 200
+    _settled: SettledStatuses | None = None  # final statuses the replication samples have seen
 
     def __init__(self, app: S3xrepApp) -> None:
         self.app = app
@@ -164,10 +172,16 @@ class MonitorBackend:
     def replication(self, context: MonitorContext) -> ReplicationHealth:
         if not (context.source_bucket and context.destination_bucket and context.rule_id):
             raise AwsError("no buckets chosen: nothing to sample", "choose the buckets (and plan) first", "NoBuckets")
+        if self._settled is None:
+            self._settled = SettledStatuses()
         return replication_status(self._clients(), context.source_bucket, context.destination_bucket,
                                   context.rule_id, region=context.region, prefix=context.prefix,
                                   sample_size=self.sample_size, window=self.metrics_window,
-                                  period=self.metrics_period)
+                                  period=self.metrics_period, settled=self._settled)
+
+    def forget_settled(self) -> None:
+        """The next replication sample asks about every version again (``r``)."""
+        self._settled = None
 
     def canary(self, context: MonitorContext, progress: Callable[[CanaryProgress], None],
                cancel: threading.Event) -> CanaryResult:
@@ -514,6 +528,7 @@ class MonitorScreen(Screen):
                 self._problem(exc)
                 return
             self._problem(None)
+        self.backend.forget_settled()  # the sample asks about every version again
         for loop in ("jobs", "replication"):
             poller = self.pollers.get(loop)
             worker = self.workers_by_loop.get(loop)

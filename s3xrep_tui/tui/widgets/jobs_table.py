@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from ...aws.jobs import JobSummary
 from ...core.humanize import duration, rate_text
@@ -183,4 +183,30 @@ class JobsTable(DataTable):
             return
         self._texts[(job_id, column)] = markup
         self.cell_updates += 1
-        self.update_cell(job_id, column, text)
+        self._replace_cell(job_id, column, text)
+
+    def _replace_cell(self, job_id: str, column: str, text: Text) -> None:
+        """``update_cell`` for one cell, re-rendering only that cell.
+
+        DataTable.update_cell bumps a counter that is part of every render cache key, so
+        one changed cell re-rendered every visible cell: with the elapsed column ticking
+        each second that was a 25-60 ms CPU frame every second (bench/polling.py). Here
+        the cell's own cached renders are dropped (the row and line caches are cheap to
+        rebuild from the cached cells) and only its row is repainted. On a DataTable
+        without these caches (another Textual), the public update_cell.
+        """
+        row, key = RowKey(job_id), ColumnKey(column)
+        try:
+            cells, index = self._data[row], self.get_row_index(row)
+            cell_cache, renderables = self._cell_render_cache, self._row_renderable_cache
+            row_cache, line_cache, count = self._row_render_cache, self._line_cache, self._update_count
+        except (AttributeError, KeyError, RowDoesNotExist):
+            self.update_cell(job_id, column, text)
+            return
+        cells[key] = text
+        for cached in [k for k in cell_cache.keys() if k[0] == row and k[1] == key]:  # noqa: SIM118 (an LRUCache)
+            cell_cache.discard(cached)
+        renderables.discard((count, index))
+        row_cache.clear()
+        line_cache.clear()
+        self.refresh_row(index)
