@@ -8,9 +8,12 @@ in CloudShell's xterm.js inside tmux.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from ..storage import private_dir
 
 # Libraries that log on their own; their records go to the file, at WARNING and up.
 NOISY = ("botocore", "boto3", "s3transfer", "urllib3", "werkzeug", "moto", "asyncio")
@@ -24,6 +27,14 @@ def default_log_path() -> Path:
     return Path(platformdirs.user_log_dir("s3xrep", appauthor=False)) / "s3xrep.log"
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log whose files are created 0600: it names buckets, accounts and roles."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def configure_logging(log_file: str | Path | None = None, level: int = logging.INFO) -> Path:
     """Send every log record (ours, libraries', warnings, thread crashes) to one file.
 
@@ -31,8 +42,11 @@ def configure_logging(log_file: str | Path | None = None, level: int = logging.I
     stderr earlier cannot write while the TUI runs. Returns the file's path.
     """
     path = Path(log_file).expanduser() if log_file else default_log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True)
+    if log_file:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the user's directory: its mode is theirs
+    else:
+        private_dir(path.parent)
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -101,3 +101,5 @@ def test_the_default_log_file_is_in_the_user_log_directory(
         handler.flush()
     text = path.read_text()
     assert "ours" in text and "a request line" not in text
+    # it names buckets, accounts and roles: private, like the journal
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
