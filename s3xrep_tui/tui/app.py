@@ -191,6 +191,10 @@ class S3xrepApp(App[int]):
             self._clients[key] = clients_for(key)
         return self._clients[key]
 
+    def forget_clients(self, profile: str | None) -> None:
+        """Drop the cached clients of ``profile`` (its keys were replaced or deleted)."""
+        self._clients.pop(profile, None)
+
     def action_back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()

@@ -282,7 +282,7 @@ class AccountsScreen(Screen):
     def _keys_added(self, profile: str | None) -> None:
         if profile is None:
             return
-        self._forget_clients(profile)
+        self.s3xrep.forget_clients(profile)
         self._cursor_after_load = profile
         log.info("keys %s added; listing the identities again", keyring_name(profile))
         self.load_profiles()
@@ -318,15 +318,9 @@ class AccountsScreen(Screen):
         else:
             self.notify(f"Keys {message.name} deleted." if message.removed else f"No keys named {message.name}.",
                         title="Delete keys")
-        self._forget_clients(f"keyring:{message.name}")
+        self.s3xrep.forget_clients(f"keyring:{message.name}")
         self.confirmed = False
         self.load_profiles()
-
-    def _forget_clients(self, profile: str) -> None:
-        """Drop the app's cached clients of ``profile`` (keys replaced or deleted)."""
-        cached = getattr(self.app, "_clients", None)
-        if isinstance(cached, dict):
-            cached.pop(profile, None)
 
     def action_mfa(self) -> None:
         row = self._highlighted_needs_mfa()
