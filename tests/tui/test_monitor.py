@@ -188,7 +188,9 @@ async def test_a_job_with_failing_tasks_shows_the_failure_codes_and_fixes(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_monitor(pilot, applied["plan"])
         await finish(screen.workers_by_loop["jobs"])
-        await pilot.pause()
+        # the worker is done; its rows reach the table as messages (later, on a loaded machine)
+        await until(pilot, lambda: job_id in screen.query_one(JobsTable).jobs and row(screen, job_id)["failed"] == "3",
+                    what="the failed job's row")
         cells = row(screen, job_id)
         assert cells["status"] == "Complete" and cells["failed"] == "3"
         assert cells["mine"] == ""  # created behind the app's back
@@ -214,7 +216,8 @@ async def test_a_job_with_failing_tasks_shows_the_failure_codes_and_fixes(
         screen.start_loop("replication")
         await until(pilot, lambda: screen.health is not None, what="a replication sample")
         assert screen.health.state == "failing"
-        assert any("replication is failing" in text for text in screen.notifications)
+        await until(pilot, lambda: any("replication is failing" in text for text in screen.notifications),
+                    what="the failing toast")
 
 
 async def test_confirm_then_cancel_from_the_screen(demo_config: Path, world: Sandbox, applied: dict[str, Any]) -> None:
