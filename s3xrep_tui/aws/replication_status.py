@@ -19,6 +19,7 @@ All results are frozen dataclasses (cheap to compare between polls).
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -108,9 +109,10 @@ class SettledStatuses:
 
     FINAL = frozenset({"COMPLETED", "COMPLETE", "REPLICA"})
 
-    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic, most: int = 10_000) -> None:
         self.ttl = ttl
         self.clock = clock
+        self.most = most  # a monitor left open for days samples new versions: the oldest entries go first
         self._seen: dict[tuple[str, str, str], tuple[str, float]] = {}
         self._lock = threading.Lock()
 
@@ -128,6 +130,9 @@ class SettledStatuses:
         if status in self.FINAL:
             with self._lock:
                 self._seen[(bucket, key, version_id)] = (status, self.clock())
+                if len(self._seen) > self.most:  # insertion order is age order: drop the oldest tenth
+                    for stale in list(itertools.islice(self._seen, len(self._seen) - self.most * 9 // 10)):
+                        del self._seen[stale]
 
     def clear(self) -> None:
         with self._lock:

@@ -187,3 +187,13 @@ def test_summary_states() -> None:
 
 
 sandbox = support.sandbox  # the fixture: a fresh Sandbox per test
+
+
+def test_settled_statuses_stay_bounded_dropping_the_oldest_first() -> None:
+    memory = SettledStatuses(most=100)
+    for n in range(250):
+        memory.remember("b", f"k{n:03d}", "v", "COMPLETED")
+    assert len(memory) <= 100
+    assert memory.get("b", "k249", "v") == "COMPLETED" and memory.get("b", "k000", "v") is None
+    memory.remember("b", "pending", "v", "PENDING")  # can still change: never remembered
+    assert memory.get("b", "pending", "v") is None
