@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual.widgets import Static
@@ -11,7 +12,17 @@ from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.screens.browser import MAX_PAGES, BrowserScreen
 from s3xrep_tui.tui.widgets.object_table import EARLIER, MORE
 
-from .test_buckets import SIZE, SOURCE, demo_config, open_buckets, sandbox, settle, text_of  # noqa: F401
+from .test_buckets import (  # noqa: F401
+    SIZE,
+    SOURCE,
+    SOURCE_PROFILE,
+    choice,
+    demo_config,
+    open_buckets,
+    sandbox,
+    settle,
+    text_of,
+)
 
 ARCHIVE = "acme-legacy-archive"
 MEDIA = "acme-legacy-media"
@@ -151,3 +162,28 @@ async def test_pages_are_listed_on_demand_and_only_a_few_are_kept(demo_config: P
             assert screen.window.first == 0 and EARLIER not in keys(screen) and len(calls) == listed + 4
         finally:
             client.meta.events.unregister("provide-client-params.s3.ListObjectsV2", record)
+
+
+async def test_the_browser_freezes_what_exists_at_its_first_page_and_unfreezes_only_its_own(demo_config: Path) -> None:
+    """Paging churns rows: full collections must not rescan the app's long-lived objects (gc.freeze)."""
+    gc.unfreeze()
+    app = S3xrepApp()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.source = choice(SOURCE_PROFILE, SOURCE)
+            app.push_screen(BrowserScreen("source", MEDIA, "us-east-1", SOURCE))
+            await pilot.pause()
+            await settle(pilot)
+            assert keys(app.screen) and gc.get_freeze_count() > 0  # frozen once the first page arrived
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() == 0  # ours: unfrozen
+            gc.freeze()  # someone else froze first (the bucket table does): their unfreeze covers ours
+            app.push_screen(BrowserScreen("source", MEDIA, "us-east-1", SOURCE))
+            await pilot.pause()
+            await settle(pilot)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
