@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from s3xrep_tui.sandbox.emulator import Sandbox
+from s3xrep_tui.tui import frozen_heap
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.screens.browser import MAX_PAGES, BrowserScreen
 from s3xrep_tui.tui.widgets.object_table import EARLIER, MORE
@@ -166,8 +167,8 @@ async def test_pages_are_listed_on_demand_and_only_a_few_are_kept(demo_config: P
 
 async def test_the_browser_freezes_what_exists_at_its_first_page_and_unfreezes_only_its_own(demo_config: Path) -> None:
     """Paging churns rows: full collections must not rescan the app's long-lived objects (gc.freeze)."""
-    gc.unfreeze()
     app = S3xrepApp()
+    other = object()  # another view holding the frozen heap (the bucket table does, once loaded)
     try:
         async with app.run_test(size=SIZE) as pilot:
             app.source = choice(SOURCE_PROFILE, SOURCE)
@@ -177,13 +178,15 @@ async def test_the_browser_freezes_what_exists_at_its_first_page_and_unfreezes_o
             assert keys(app.screen) and gc.get_freeze_count() > 0  # frozen once the first page arrived
             await pilot.press("escape")
             await pilot.pause()
-            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() == 0  # ours: unfrozen
-            gc.freeze()  # someone else froze first (the bucket table does): their unfreeze covers ours
+            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() == 0  # the last holder left
+            frozen_heap.hold(other)
             app.push_screen(BrowserScreen("source", MEDIA, "us-east-1", SOURCE))
             await pilot.pause()
             await settle(pilot)
             await pilot.press("escape")
             await pilot.pause()
-            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() > 0
+            assert not isinstance(app.screen, BrowserScreen) and gc.get_freeze_count() > 0  # still held by the other
+            frozen_heap.release(other)
+            assert gc.get_freeze_count() == 0
     finally:
-        gc.unfreeze()
+        frozen_heap.release(other)

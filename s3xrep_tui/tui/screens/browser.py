@@ -13,13 +13,12 @@ collector's full passes come every few pages; each rescans everything alive,
 the app's and botocore's long-lived objects included (~200,000: 0.15-0.3 s of
 CPU inside a frame, bench/browse_million.py). What exists when the first page
 has arrived (botocore loads its endpoint rules and shapes on the first call,
-~45,000 objects) is frozen out of those passes (``gc.freeze``) until the
+~45,000 objects) is frozen out of those passes (:mod:`..frozen_heap`) until the
 browser closes.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 from collections import deque
@@ -47,6 +46,7 @@ from ...aws.browse import (
     list_versions,
 )
 from ...aws.errors import AwsError
+from .. import frozen_heap
 from ..messages_buckets import HeadLoaded, LevelLoaded, VersionsLoaded
 from ..widgets.context_bar import ContextBar
 from ..widgets.object_table import (
@@ -118,7 +118,7 @@ class BrowserScreen(Screen):
         self.prefix = ""
         self.show_deleted = False  # list with list_object_versions: keys whose latest version is a delete marker too
         self.key: str | None = None  # the key whose versions are shown (versions mode)
-        self._frozen = self._owns_freeze = False
+        self._holding = False  # of the frozen heap, from the first page on
         self.window = Window(deque())
         self.level_window: tuple[str, Window, str | None] | None = None  # the listing to go back to from versions
         self.generation = 0
@@ -146,8 +146,7 @@ class BrowserScreen(Screen):
         self.open_prefix("")
 
     def on_unmount(self) -> None:
-        if self._owns_freeze:
-            gc.unfreeze()  # the cycles frozen with us (this screen's widgets among them) are collectable again
+        frozen_heap.release(self)
 
     @property
     def table(self) -> ObjectTable:
@@ -259,11 +258,9 @@ class BrowserScreen(Screen):
             self._paint_crumb()
             return
         problem.remove_class("-shown")
-        if not self._frozen:
-            # Unfreeze on leaving only if nothing was frozen before us: whoever froze first
-            # (the bucket table) unfreezes everything when it leaves, ours included.
-            self._frozen, self._owns_freeze = True, gc.get_freeze_count() == 0
-            gc.freeze()
+        if not self._holding:  # botocore's models exist now: freeze them with the app
+            frozen_heap.hold(self)
+            self._holding = True
         window = self.window
         assert window.starts is not None
         cursor_on: str | None = None

@@ -22,6 +22,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.browse import BucketEntry, BucketSummary
+from .. import frozen_heap
 
 # (key, label, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # 98 columns of text + padding: fits a 120-column terminal
@@ -90,20 +91,15 @@ def replication_label(rules: int) -> str:
 class _BulkLoading:
     """No full garbage collection rescans a big table: none while it loads, none after.
 
-    10,000 rows are ~290,000 tracked objects (the table's rows, keys, cells and render
-    caches, some in reference cycles): every full collection rescans them all, each
-    stalling the event loop 0.15-0.25 s of CPU inside a frame. While chunks are being
-    added the collector is off and each chunk ends with a collection of the young
-    generations only (a few ms: cyclic garbage is still freed). When the last table has
-    added its last chunk, everything alive is frozen (``gc.freeze``: later collections
-    skip it) and the collector is back on; a table leaving the screen unfreezes, so
-    the cycles it leaves behind are collected as usual.
+    While chunks are being added the collector is off and each chunk ends with a
+    collection of the young generations only (a few ms: cyclic garbage is still
+    freed). When a table has added its last chunk the collector is back on and the
+    table holds the frozen heap (:mod:`..frozen_heap`) until it leaves the screen.
     """
 
     def __init__(self) -> None:
         self.tables: set[int] = set()
         self.was_enabled = True
-        self.frozen = False
 
     def enter(self, table: object) -> None:
         if not self.tables:
@@ -116,15 +112,12 @@ class _BulkLoading:
             self.tables.discard(id(table))
             if not self.tables and self.was_enabled:
                 gc.collect(1)
-                gc.freeze()
-                self.frozen = True
                 gc.enable()
+            frozen_heap.hold(table)
 
     def unmounted(self, table: object) -> None:
         self.leave(table)
-        if self.frozen and not self.tables:
-            gc.unfreeze()
-            self.frozen = False
+        frozen_heap.release(table)
 
 
 _bulk = _BulkLoading()
