@@ -18,11 +18,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.browse import BucketEntry, BucketSummary
 from .. import frozen_heap
+from .fixed_table import FixedTable
 
 # (key, label, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # 98 columns of text + padding: fits a 120-column terminal
@@ -183,7 +183,7 @@ class BucketRow:
         return f"{self.name} {self.region or ''}".lower()
 
 
-class BucketTable(DataTable):
+class BucketTable(FixedTable):
     """A DataTable showing ``BucketRow`` models, in chunks, updated in place."""
 
     BINDINGS = [Binding("enter", "screen.open_browser", "Browse")]

@@ -12,10 +12,10 @@ from typing import Literal
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from ...aws.browse import ObjectEntry, VersionEntry
 from .bucket_table import shorten
+from .fixed_table import FixedTable
 
 Mode = Literal["level", "versions"]
 EARLIER, MORE = "earlier", "more"
@@ -97,7 +97,7 @@ def paging_cells(key: str, label: str, width: int) -> list[Text]:
     return cells + [Text("") for _ in range(width - 1)]
 
 
-class ObjectTable(DataTable):
+class ObjectTable(FixedTable):
     """Enter acts on the highlighted row; page down at the end asks the screen for the next page."""
 
     BINDINGS = [Binding("enter", "screen.activate", "Open")]
