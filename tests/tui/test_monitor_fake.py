@@ -203,6 +203,21 @@ async def test_fifty_jobs_are_updated_cell_by_cell(capfd: Any) -> None:
     assert capfd.readouterr().err == ""
 
 
+async def test_the_monitor_keeps_what_its_first_polls_loaded_out_of_full_collections() -> None:
+    """The monitor holds ~200,000 long-lived objects (botocore's models): a full pass stalled a frame 0.15 s."""
+    import gc
+
+    from s3xrep_tui.tui import frozen_heap
+
+    app = S3xrepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_monitor(pilot, FakeBackend(DEMO_JOBS, MINE))
+        assert frozen_heap.holders() == 1 and gc.get_freeze_count() > 0
+        app.pop_screen()
+        await until(pilot, lambda: not screen.is_attached, what="the monitor to leave")
+        assert frozen_heap.holders() == 0 and gc.get_freeze_count() == 0
+
+
 async def test_a_changed_cell_renders_that_cell_only() -> None:
     """The elapsed column ticks every second: only those cells are rendered again, not the whole table
     (DataTable.update_cell invalidates every cached cell; counted here as Rich renders of cells)."""

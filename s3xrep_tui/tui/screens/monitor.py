@@ -69,6 +69,7 @@ from ...aws.replication_status import (
 )
 from ...aws.reports import ReportSummary, read_report_summary
 from ...core.humanize import duration
+from .. import frozen_heap
 from ..messages_monitor import (
     CanaryFinished,
     CanaryProgressed,
@@ -369,6 +370,7 @@ class MonitorScreen(Screen):
             poller.stop()
         if self._canary_cancel is not None:
             self._canary_cancel.set()
+        frozen_heap.release(self)
 
     # --- the poll loops ---------------------------------------------------------------------
 
@@ -431,6 +433,8 @@ class MonitorScreen(Screen):
         if message.generation != self.generations.get("jobs"):
             return
         self._problem(None)
+        if not self._seen_jobs:  # s3control's model is loaded now: keep it out of full collections
+            frozen_heap.hold(self)
         before = dict(self.table.jobs)
         if message.changed or message.mine != self.table.mine:
             self.table.show(message.jobs, message.mine)
@@ -447,6 +451,8 @@ class MonitorScreen(Screen):
         if message.generation != self.generations.get("replication"):
             return
         previous, self.health = self.health, message.health
+        if previous is None:  # s3's and CloudWatch's models are loaded now: likewise
+            frozen_heap.hold(self)
         self.query_one(ReplicationPanel).show(message.health)
         if message.health.state == "failing" and (previous is None or previous.state != "failing"):
             lines = [line for line in message.health.lines if "FAILED" in line or "failed" in line]
