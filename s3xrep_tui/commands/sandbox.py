@@ -69,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"s3xrep sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
+    # Ctrl-C and SIGTERM both stop it. SIGINT gets a handler of its own rather than Python's
+    # KeyboardInterrupt: a process started with SIGINT ignored (a script's background job,
+    # a pytest-xdist worker's child) never gets that one, and Ctrl-C would do nothing.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
+        if threading.current_thread() is threading.main_thread() else {}
     try:
         print(SIMULATOR_NOTE)
         print(f"endpoint:   {sandbox.endpoint_url}")
@@ -85,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # not on the main thread (no handler of ours): Python's own
             pass
     finally:
         sandbox.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("sandbox stopped.", flush=True)
     return EXIT_OK
