@@ -51,6 +51,7 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from .backoff import Backoff
 from .clients import Clients
 from .errors import THROTTLING_CODES, AwsError, error_code, explain
 from .identity import caller_identity, profile_of
@@ -60,31 +61,6 @@ RUNNING_JOB_STATUSES = ("Active", "Ready", "Preparing", "New", "Suspended", "Pau
 
 EventStatus = Literal["start", "waiting", "info", "done", "no-op", "failed", "dry-run", "cancelled"]
 StepStatus = Literal["done", "no-op", "failed", "not-run", "dry-run", "cancelled"]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff: waits of ``first``, ``first*factor``, ... (each at most
-    ``max_delay``) until they add up to ``total`` seconds."""
-
-    total: float = 60.0
-    first: float = 1.0
-    factor: float = 2.0
-    max_delay: float = 15.0
-
-    def delays(self) -> tuple[float, ...]:
-        waits: list[float] = []
-        spent, delay = 0.0, self.first
-        while delay > 0 and spent < self.total - 1e-9:
-            wait = min(delay, self.max_delay, self.total - spent)
-            waits.append(wait)
-            spent += wait
-            delay *= self.factor
-        return tuple(waits)
-
-    @property
-    def attempts(self) -> int:
-        return len(self.delays()) + 1
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ undo does not repeat the first.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .backoff import Backoff
 from .clients import Clients
-from .errors import AwsError, error_code, explain
+from .errors import THROTTLING_CODES, AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Journal, JournalRead, journal_path
 
@@ -52,6 +54,8 @@ class UndoItem:
 
 
 UndoCallback = Callable[[UndoItem], None]
+#: ``on_wait(message, seconds)`` before each backoff sleep (AWS throttling the undo's calls).
+WaitCallback = Callable[[str, float], None]
 
 
 @dataclass
@@ -105,10 +109,14 @@ def _name(target: str) -> str:
 
 
 class _Undoer:
-    def __init__(self, clients: Mapping[str, Clients], journal: Journal, dry_run: bool) -> None:
+    def __init__(self, clients: Mapping[str, Clients], journal: Journal, dry_run: bool, backoff: Backoff,
+                 on_wait: WaitCallback | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.clients = clients
         self.journal = journal
         self.dry_run = dry_run
+        self.backoff = backoff
+        self.on_wait = on_wait
+        self.sleep = sleep
         self._checked: dict[str, AwsError | None] = {}
         self._dry_deleted: set[tuple[str, str]] = set()  # (role, inline policy) a dry run would have deleted
 
@@ -136,14 +144,36 @@ class _Undoer:
             raise self._checked[side]  # type: ignore[misc]
 
     def call(self, entry: dict[str, Any], what: str, send: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
-        try:
-            return send()
-        except ClientError as exc:
-            if error_code(exc) in absent:
-                return None
-            raise explain(exc, profile=profile_of(self.clients[entry["account"]]), what=what) from exc
-        except BotoCoreError as exc:
-            raise explain(exc, profile=profile_of(self.clients[entry["account"]]), what=what) from exc
+        """Send one call; ``absent`` error codes give None; throttling is retried as apply retries it."""
+        profile = profile_of(self.clients[entry["account"]])
+        delays = self.backoff.delays()
+        attempt = 1
+        while True:
+            try:
+                return send()
+            except ClientError as exc:
+                code = error_code(exc)
+                if code in absent:
+                    return None
+                if code not in THROTTLING_CODES:
+                    raise explain(exc, profile=profile, what=what) from exc
+                if attempt <= len(delays):
+                    delay = delays[attempt - 1]
+                    attempt += 1
+                    if self.on_wait is not None:
+                        self.on_wait(f"{what}: AWS is throttling these requests ({code}): slowing down "
+                                     f"(attempt {attempt}/{len(delays) + 1})", delay)
+                    self.sleep(delay)
+                    continue
+                error = explain(exc, profile=profile, what=what)
+                raise AwsError(
+                    f"{error.message} (still failing after {attempt} attempts over {sum(delays):.0f}s)",
+                    "AWS kept throttling these requests: wait a few minutes and run undo again; "
+                    "what it already restored is not touched again",
+                    error.code,
+                ) from exc
+            except BotoCoreError as exc:
+                raise explain(exc, profile=profile, what=what) from exc
 
     def client(self, entry: dict[str, Any], service: str) -> Any:
         return self.clients[entry["account"]](service, entry.get("region"))
@@ -387,14 +417,17 @@ def undo(
     progress: UndoCallback | None = None,
     dry_run: bool = False,
     journal: Journal | None = None,
+    backoff: Backoff | None = None,
+    on_wait: WaitCallback | None = None,
 ) -> UndoResult:
     """Restore what the journal of ``plan_id`` recorded, newest write first.
 
     ``clients_by_side`` maps "source"/"destination" to Clients of the accounts
     the journal names (checked through STS before anything is changed there).
     ``dry_run`` reads the current state and reports what would be done; it
-    changes nothing and journals nothing. Raises FileNotFoundError when the
-    plan has no journal.
+    changes nothing and journals nothing. Throttled calls are retried with
+    ``backoff`` (apply's default), ``on_wait`` told before each wait. Raises
+    FileNotFoundError when the plan has no journal.
     """
     journal = journal or Journal(plan_id)
     if not journal.exists():
@@ -403,7 +436,7 @@ def undo(
     result = UndoResult(plan_id, journal.path, problems=list(read.problems), dry_run=dry_run)
     done = read.done()
     job_ids = {ref: (d.get("result") or {}).get("JobId") for ref, d in done.items() if (d.get("result") or {}).get("JobId")}
-    undoer = _Undoer(clients_by_side, journal, dry_run)
+    undoer = _Undoer(clients_by_side, journal, dry_run, backoff or Backoff(), on_wait)
     for entry in pending_writes(read):
         try:
             status, message, fix = undoer.undo(entry, job_ids)

@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
             if sys.stdin.readline().strip() != "undo":
                 return _fail("not confirmed: nothing was changed", EXIT_USAGE)
         print(f"Undo plan {args.plan_id}" + (" (dry run: nothing is changed)" if args.dry_run else ""))
-        result = undo(args.plan_id, clients, dry_run=args.dry_run, progress=lambda item: print(_line(item), flush=True))
+        result = undo(args.plan_id, clients, dry_run=args.dry_run, progress=lambda item: print(_line(item), flush=True),
+                      on_wait=lambda message, delay: print(f"  waiting ({message}, next try in {delay:.1f}s)",
+                                                           flush=True))
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         error = exc if isinstance(exc, AwsError) else explain(exc)
         return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)

@@ -75,10 +75,11 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/tui/test_monitor.py::test_the_sandbox_stopped_mid_poll_shows_retrying_and_recovers",
         "tests/tui/test_monitor_poller.py",
     ]),
-    ("faults", "throttling (SlowDown, TooManyRequestsException): bounded backoff, each wait shown", [
+    ("faults", "throttling (SlowDown, TooManyRequestsException): bounded backoff, each wait shown (apply and undo)", [
         f"{FAULTS}::test_throttling_is_retried_with_bounded_backoff_and_each_wait_is_reported",
         f"{FAULTS}::test_throttling_that_never_stops_fails_within_the_bound_with_a_fix",
         f"{FAULTS}::test_the_cli_prints_each_throttling_wait",
+        f"{FAULTS}::test_undo_retries_throttling_like_apply_and_says_when_it_gives_up",
     ]),
     ("faults", "IAM propagation delay at every call naming a new role: waited out, each wait shown", [
         f"{FAULTS}::test_an_iam_propagation_delay_at_each_call_naming_a_new_role_is_waited_out_and_reported",

@@ -323,6 +323,31 @@ def test_the_cli_prints_each_throttling_wait(
     w.assert_applied()
 
 
+@pytest.mark.parametrize("times, restored", [(3, True), (10_000, False)])
+def test_undo_retries_throttling_like_apply_and_says_when_it_gives_up(
+    world: Callable[[str], World], sandbox: Sandbox, times: int, restored: bool
+) -> None:
+    w = world(f"throttle-undo-{times}")
+    plan = w.plan()
+    assert w.apply(plan).ok
+    waits: list[tuple[str, float]] = []
+    bound = Backoff(total=0.3, first=0.02, factor=2.0, max_delay=0.1)
+    with middleware(sandbox, Throttle(is_s3_bucket_call, slow_down, times=times)):
+        result = undo(plan.id, w.clients, backoff=bound, on_wait=lambda message, delay: waits.append((message, delay)))
+    assert waits and all("SlowDown" in message and "throttl" in message and 0 < delay <= 0.1
+                         for message, delay in waits)
+    if restored:
+        assert result.ok and len(waits) == 3, [(i.status, i.message) for i in result.items]
+        w.assert_undone()
+    else:  # every S3 write fails within the bound, with the fix; the IAM ones still go through
+        failed = [item for item in result.items if item.status == "failed"]
+        assert failed and all(f"after {bound.attempts} attempts" in item.message
+                              and "run undo again" in item.fix for item in failed)
+        again = undo(plan.id, w.clients, backoff=FAST)  # AWS stopped throttling: a second undo finishes
+        assert again.ok, [(i.status, i.message) for i in again.items]
+        w.assert_undone()
+
+
 class NotYetVisible:
     """IAM eventual consistency: after each CreateRole, ``times`` rejections of calls naming the new role."""
 
