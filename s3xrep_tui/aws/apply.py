@@ -51,9 +51,9 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
-from .backoff import Backoff
+from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
-from .errors import THROTTLING_CODES, AwsError, error_code, explain
+from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Journal
 
@@ -170,7 +170,7 @@ class _Side:
     account_id: str
 
 
-_ABSENT = object()
+_ABSENT = ABSENT  # what call() answers for an absent resource
 
 
 def _parse(document: Any) -> Any:
@@ -289,48 +289,33 @@ class _Executor:
         Throttling (``SlowDown``, ``TooManyRequestsException``, ...) is retried on every call,
         with the same bounded backoff, once botocore's own few quick retries have given up.
         """
-        delays = self.backoff.delays()
-        attempt = 1
-        while True:
-            self.check_cancel()
-            try:
-                return send()
-            except ClientError as exc:
-                code = error_code(exc)
-                if code in absent:
-                    return _ABSENT
-                throttled = code in THROTTLING_CODES
-                reason = (retry(exc) if retry else None) or (
-                    f"AWS is throttling these requests ({code}): slowing down" if throttled else None
-                )
-                if reason and attempt <= len(delays):
-                    delay = delays[attempt - 1]
-                    attempt += 1
-                    self._waits += 1
-                    self.emit(
-                        "waiting",
-                        f"{reason} (attempt {attempt}/{len(delays) + 1})",
-                        attempt=attempt,
-                        attempts=len(delays) + 1,
-                        delay=delay,
-                    )
-                    self.sleep(delay)
-                    continue
-                error = explain(exc, profile=side.profile, what=what)
-                if reason:
-                    error = AwsError(
-                        f"{error.message} (still failing after {attempt} attempts over "
-                        f"{sum(delays):.0f}s)",
-                        "AWS kept throttling these requests: wait a few minutes (or slow down other automation "
-                        "using these buckets and jobs) and run apply again; it continues from this step"
-                        if throttled and not (retry and retry(exc))
-                        else "IAM changes usually propagate within a minute: wait and run apply again; if it keeps "
-                        "failing, check that the role exists (iam get-role) and its name in the plan",
-                        error.code,
-                    )
-                raise error from exc
-            except BotoCoreError as exc:
-                raise explain(exc, profile=side.profile, what=what) from exc
+        def reason(exc: ClientError) -> str | None:
+            return (retry(exc) if retry else None) or throttled(exc)
+
+        def waiting(why: str, delay: float, attempt: int, attempts: int) -> None:
+            self._waits += 1
+            self.emit("waiting", f"{why} (attempt {attempt}/{attempts})", attempt=attempt, attempts=attempts,
+                      delay=delay)
+
+        try:
+            return send_with_backoff(send, self.backoff, reason=reason, on_wait=waiting, sleep=self.sleep,
+                                     absent=absent, before_each=self.check_cancel)
+        except GaveUp as gave_up:
+            error = explain(gave_up.error, profile=side.profile, what=what)
+            propagation = retry is not None and retry(gave_up.error)
+            raise AwsError(
+                f"{error.message} (still failing after {gave_up.attempts} attempts over {gave_up.waited:.0f}s)",
+                "IAM changes usually propagate within a minute: wait and run apply again; if it keeps "
+                "failing, check that the role exists (iam get-role) and its name in the plan"
+                if propagation else
+                "AWS kept throttling these requests: wait a few minutes (or slow down other automation "
+                "using these buckets and jobs) and run apply again; it continues from this step",
+                error.code,
+            ) from gave_up.error
+        except ClientError as exc:
+            raise explain(exc, profile=side.profile, what=what) from exc
+        except BotoCoreError as exc:
+            raise explain(exc, profile=side.profile, what=what) from exc
 
     def write(
         self,

@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .backoff import Backoff
+from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
-from .errors import THROTTLING_CODES, AwsError, error_code, explain
+from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Journal, JournalRead, journal_path
 
@@ -146,34 +146,25 @@ class _Undoer:
     def call(self, entry: dict[str, Any], what: str, send: Callable[[], Any], absent: tuple[str, ...] = ()) -> Any:
         """Send one call; ``absent`` error codes give None; throttling is retried as apply retries it."""
         profile = profile_of(self.clients[entry["account"]])
-        delays = self.backoff.delays()
-        attempt = 1
-        while True:
-            try:
-                return send()
-            except ClientError as exc:
-                code = error_code(exc)
-                if code in absent:
-                    return None
-                if code not in THROTTLING_CODES:
-                    raise explain(exc, profile=profile, what=what) from exc
-                if attempt <= len(delays):
-                    delay = delays[attempt - 1]
-                    attempt += 1
-                    if self.on_wait is not None:
-                        self.on_wait(f"{what}: AWS is throttling these requests ({code}): slowing down "
-                                     f"(attempt {attempt}/{len(delays) + 1})", delay)
-                    self.sleep(delay)
-                    continue
-                error = explain(exc, profile=profile, what=what)
-                raise AwsError(
-                    f"{error.message} (still failing after {attempt} attempts over {sum(delays):.0f}s)",
-                    "AWS kept throttling these requests: wait a few minutes and run undo again; "
-                    "what it already restored is not touched again",
-                    error.code,
-                ) from exc
-            except BotoCoreError as exc:
-                raise explain(exc, profile=profile, what=what) from exc
+
+        def waiting(why: str, delay: float, attempt: int, attempts: int) -> None:
+            if self.on_wait is not None:
+                self.on_wait(f"{what}: {why} (attempt {attempt}/{attempts})", delay)
+
+        try:
+            answer = send_with_backoff(send, self.backoff, reason=throttled, on_wait=waiting, sleep=self.sleep,
+                                       absent=absent)
+        except GaveUp as gave_up:
+            error = explain(gave_up.error, profile=profile, what=what)
+            raise AwsError(
+                f"{error.message} (still failing after {gave_up.attempts} attempts over {gave_up.waited:.0f}s)",
+                "AWS kept throttling these requests: wait a few minutes and run undo again; "
+                "what it already restored is not touched again",
+                error.code,
+            ) from gave_up.error
+        except (ClientError, BotoCoreError) as exc:
+            raise explain(exc, profile=profile, what=what) from exc
+        return None if answer is ABSENT else answer
 
     def client(self, entry: dict[str, Any], service: str) -> Any:
         return self.clients[entry["account"]](service, entry.get("region"))
