@@ -107,16 +107,17 @@ class _BulkLoading:
             gc.disable()
         self.tables.add(id(table))
 
-    def leave(self, table: object) -> None:
+    def leave(self, table: object, *, loaded: bool = True) -> None:
         if id(table) in self.tables:
             self.tables.discard(id(table))
             if not self.tables and self.was_enabled:
                 gc.collect(1)
                 gc.enable()
-            frozen_heap.hold(table)
+            if loaded:
+                frozen_heap.hold(table)
 
     def unmounted(self, table: object) -> None:
-        self.leave(table)
+        self.leave(table, loaded=False)  # leaving mid-load: nothing of it to keep
         frozen_heap.release(table)
 
 
