@@ -86,10 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(sandbox.export_line())
         print()
         print("Ctrl-C stops the sandbox.", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:  # not on the main thread (no handler of ours): Python's own
+        while not stop.wait(0.5):
             pass
     finally:
         sandbox.stop()
