@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..core.humanize import size as _size
 from ..core.names import bucket_from_arn
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -408,14 +409,6 @@ class ReplicationHealth:
             "sample": self.sample.to_dict() if self.sample else None,
             "metrics": self.metrics.to_dict() if self.metrics else None,
         }
-
-
-def _size(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value} B"  # pragma: no cover
 
 
 def summarize(sample: StatusSample | None, metrics: RuleMetrics | None) -> ReplicationHealth:

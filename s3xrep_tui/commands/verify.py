@@ -105,12 +105,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
+    from ..core.humanize import size
+
+    return size(n, grouping=True)
 
 
 def _line(result: Any) -> str:

@@ -26,3 +26,14 @@ def rate_text(rate: float | None, unit: str = "") -> str:
         return "-"
     per = f" {unit}/s" if unit else "/s"
     return f"{rate:,.0f}{per}" if rate >= 10 else f"{rate:.1f}{per}"
+
+
+def size(n: float, *, grouping: bool = False) -> str:
+    """``812 B``, ``4.2 MiB``, ``1.1 TiB`` (binary units); ``grouping`` adds thousands separators (``1,000 B``)."""
+    value = float(n)
+    comma = "," if grouping else ""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:{comma}.0f} {unit}" if unit == "B" else f"{value:{comma}.1f} {unit}"
+        value /= 1024
+    return f"{value:{comma}.1f} TiB"

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .humanize import duration
+from .humanize import duration, size
 from .humanize import rate_text as humane_rate
 
 __all__ = [
@@ -607,12 +607,7 @@ def rate_text(rate: float | None) -> str:
 
 
 def bytes_text(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
+    return size(n, grouping=True)
 
 
 def seconds_text(value: float | None) -> str:

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from ...aws.browse import ObjectEntry, VersionEntry
+from ...core.humanize import size
 from .bucket_table import shorten
 from .fixed_table import FixedTable
 
@@ -36,15 +37,8 @@ VERSION_COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(size)
+def human_size(n: int | None) -> str:
+    return "" if n is None else size(n)
 
 
 def when(moment: datetime | None) -> str:
