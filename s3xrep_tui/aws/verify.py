@@ -145,52 +145,6 @@ def iter_versions(
 _DONE = object()
 
 
-def prefetched(pages: Iterator[list[VersionRecord]], depth: int = PREFETCH_PAGES,
-               name: str = "s3xrep-list") -> Iterator[list[VersionRecord]]:
-    """Run ``pages`` in a thread, at most ``depth`` pages ahead of the consumer.
-
-    Errors are re-raised in the consumer; closing the generator (the consumer
-    stops early, is cancelled or fails) stops the thread after its current page.
-    """
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                buffer.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put(page):
-                    return
-            put(_DONE)
-        except Exception as exc:  # noqa: BLE001  (handed to the consumer, raised there)
-            put(exc)
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None and stop.is_set():
-                close()
-
-    thread = threading.Thread(target=produce, name=name, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
 class _Prefetch:
     """``pages`` listed in a thread started now, at most ``depth`` pages ahead of the consumer."""
 
@@ -539,7 +493,6 @@ __all__ = [
     "iter_versions",
     "page_records",
     "partitioned_pages",
-    "prefetched",
     "read_expectations",
     "verify_replication",
 ]
