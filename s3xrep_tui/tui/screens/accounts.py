@@ -19,13 +19,12 @@ import itertools
 import logging
 from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -45,9 +44,7 @@ from ..widgets.context_bar import ContextBar
 from ..widgets.mfa_prompt import MfaPromptScreen, needs_mfa_code
 from ..widgets.profile_table import ProfileRow, ProfileTable
 from ..widgets.selection_summary import SelectionSummary
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +52,7 @@ Role = Literal["source", "destination"]
 _generations = itertools.count(1)  # process-wide, so a recreated row never matches an old answer
 
 
-class AccountsScreen(Screen):
+class AccountsScreen(AppScreen):
     TITLE = "Accounts"
 
     BINDINGS = [
@@ -89,10 +86,6 @@ class AccountsScreen(Screen):
         self.store_why = ""  # why added keys stay in memory ('' while the keyring keeps them)
         self.store_persistent: bool | None = None  # None until the key store was opened
         self._cursor_after_load: str | None = None  # the row to highlight once the list is reloaded
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=self.s3xrep.demo)

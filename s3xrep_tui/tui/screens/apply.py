@@ -26,13 +26,12 @@ import importlib.util
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -43,9 +42,7 @@ from ..messages_apply import ApplyCrashed, ApplyFinished, ApplyProgress
 from ..widgets.apply_steps import ApplyStepsTable, RowState, StepDetail, advance
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +91,7 @@ def remember_job(plan: Plan, result: ApplyResult) -> str:
     return ""
 
 
-class ApplyScreen(Screen):
+class ApplyScreen(AppScreen):
     TITLE = "Accounts › Buckets › Options › Preview › Apply"
 
     BINDINGS = [
@@ -131,10 +128,6 @@ class ApplyScreen(Screen):
         self.last_refusal = ""
         self._cancel: threading.Event | None = None
         self._run_state: RunState | None = None  # what the latest run fills in
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def plan(self) -> Plan | None:

@@ -30,7 +30,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
@@ -59,9 +58,10 @@ from ..widgets.object_table import (
     replication_cell,
     version_cells,
 )
+from .base import AppScreen
 
 if TYPE_CHECKING:
-    from ..app import S3xrepApp
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class Window:
             self.starts = [None]
 
 
-class BrowserScreen(Screen):
+class BrowserScreen(AppScreen):
     TITLE = "Browse"
 
     BINDINGS = [
@@ -128,10 +128,6 @@ class BrowserScreen(Screen):
         self._head_timer: Timer | None = None
         self._cursor_after_load: str | None = None  # going up: the cursor lands on the prefix we came from
         self.requests = 0  # pages asked for (tests check paging is on demand)
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield ContextBar(f"Browse ({self.side})", demo=self.s3xrep.demo)

@@ -13,26 +13,36 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from ...aws.browse import BucketEntry, BucketSummary, FactsLoader, create_bucket, list_buckets_pages, s3_regions
+from ...aws.browse import (
+    BucketEntry,
+    BucketSummary,
+    FactsLoader,
+    create_bucket,
+    list_buckets_pages,
+    s3_regions,
+)
 from ...aws.errors import AwsError
 from ..messages_buckets import BucketFactsLoaded, BucketsListed
-from ..widgets.bucket_table import BucketRow, BucketTable, encryption_label, lock_label, replication_label
+from ..widgets.bucket_table import (
+    BucketRow,
+    BucketTable,
+    encryption_label,
+    lock_label,
+    replication_label,
+)
 from ..widgets.context_bar import ContextBar
 from ..widgets.create_bucket import CREATED_WITH, CreateBucketScreen
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +63,7 @@ class Pane:
     loader: FactsLoader | None = None
 
 
-class BucketsScreen(Screen):
+class BucketsScreen(AppScreen):
     TITLE = "Buckets"
 
     BINDINGS = [
@@ -84,10 +94,6 @@ class BucketsScreen(Screen):
         self.panes: dict[Side, Pane] = {side: Pane(side) for side in SIDES}
         self.filter_text = ""
         self.notice: Text | None = None  # the last refusal or confirmation, until the next action
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=self.s3xrep.demo, show_buckets=True)

@@ -44,7 +44,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
@@ -82,6 +81,7 @@ from ..widgets.canary_panel import CanaryPanel
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import JobsTable
 from ..widgets.replication_panel import ReplicationPanel
+from .base import AppScreen
 
 if TYPE_CHECKING:
     from ..app import S3xrepApp
@@ -276,7 +276,7 @@ def replication_signature(health: ReplicationHealth) -> tuple:
 # ---------------------------------------------------------------------------------------- the screen
 
 
-class MonitorScreen(Screen):
+class MonitorScreen(AppScreen):
     TITLE = "Monitor"
 
     BINDINGS = [
@@ -326,10 +326,6 @@ class MonitorScreen(Screen):
         self._canary_run = 0
         self._canary_cancel: threading.Event | None = None
         self._seen_jobs = False
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def backend(self) -> MonitorBackend:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
@@ -36,9 +35,7 @@ from ..messages_plan import InputsFailed, InputsGathered
 from ..widgets.context_bar import ContextBar
 from ..widgets.findings_list import FindingsList, count_line
 from ..widgets.options_form import OptionsForm, Parsed
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ def gather_key(options: MigrationOptions, source_bucket: str) -> GatherKey:
     )
 
 
-class OptionsScreen(Screen):
+class OptionsScreen(AppScreen):
     TITLE = "Accounts › Buckets › Options"
 
     BINDINGS = [
@@ -88,10 +85,6 @@ class OptionsScreen(Screen):
         self.error: AwsError | None = None  # the current generation's inspection failed
         self._timer: Timer | None = None
         self._preview_when_ready = False
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def source_bucket(self) -> str:

@@ -18,14 +18,14 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 
 from ...commands.plan import plan_json, write_documents
@@ -38,9 +38,7 @@ from ..widgets.document_view import DocumentView, JsonView, title_of
 from ..widgets.findings_list import FindingsList
 from ..widgets.json_diff import DiffView
 from ..widgets.steps_table import StepsTable
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ class ExportScreen(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-class PreviewScreen(Screen):
+class PreviewScreen(AppScreen):
     TITLE = "Accounts › Buckets › Options › Preview"
 
     BINDINGS = [
@@ -147,10 +145,6 @@ class PreviewScreen(Screen):
         self._inputs = inputs
         self.last_refusal = ""  # why the last ``a`` was refused (also shown as a notification)
         self.last_message = ""  # the last copy/export report
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def plan(self) -> Plan | None:

@@ -23,13 +23,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -37,14 +36,13 @@ from ... import storage
 from ...aws.errors import AwsError
 from ...aws.results import record_verify_for
 from ...aws.verify import Cancelled, VerifyProgress, VerifyReport, verify_replication
+from ...core.humanize import size as _size
 from ...core.verify import Outcome, Result
 from ..messages_monitor import VerifyFinished, VerifyProgressed
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
+from .base import AppScreen
 
 log = logging.getLogger(__name__)
 _runs = itertools.count(1)
@@ -95,15 +93,6 @@ def summary_text(report: VerifyReport) -> Text:
     return text
 
 
-def _size(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"  # pragma: no cover
-
-
 def difference_rows(report: VerifyReport) -> list[Result]:
     return list(report.summary.differences) + list(report.summary.expected)
 
@@ -138,7 +127,7 @@ def export_report(report: VerifyReport, directory: Path | None = None, stamp: st
     return csv_path, json_path
 
 
-class VerifyScreen(Screen):
+class VerifyScreen(AppScreen):
     TITLE = "Verify"
 
     BINDINGS = [
@@ -171,10 +160,6 @@ class VerifyScreen(Screen):
         self.error: AwsError | None = None
         self.state = "idle"  # running | done | stopped | failed
         self.exported: tuple[Path, Path] | None = None
-
-    @property
-    def s3xrep(self) -> S3xrepApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
