@@ -629,6 +629,33 @@ def _endpoint_text(endpoint: Endpoint) -> list[tuple[str, bool]]:
     return pieces
 
 
+def _job_figures(job: JobView) -> list[tuple[str, str]]:
+    """One job's figures, the same rows in Markdown and HTML."""
+    rows = [
+        ("Objects", f"{job.total:,} total, {job.succeeded:,} succeeded, {job.failed:,} failed"),
+        ("Created", time_text(job.created)),
+        ("Ended", time_text(job.ended) if job.ended else "not yet"),
+        ("Duration", f"{duration_text(job.duration)} (active {duration_text(job.elapsed_active)})"),
+        ("Rate", rate_text(job.rate)),
+    ]
+    if job.status_reason:
+        rows.append(("Reason", job.status_reason))
+    return rows
+
+
+def _verify_figures(v: VerifyView) -> list[tuple[str, str]]:
+    """The verification's counts, the same rows in Markdown and HTML."""
+    return [
+        ("Compared", f"{v.compared:,}"),
+        ("Replicated", f"{v.replicated:,}"),
+        ("Missing", f"{v.missing:,}"),
+        ("Mismatched", f"{v.mismatched:,}"),
+        ("Expected differences", f"{v.expected:,}"),
+        ("Source", f"{v.source_versions:,} ({bytes_text(v.source_bytes)})"),
+        ("Destination", f"{v.destination_versions:,} ({bytes_text(v.destination_bytes)})"),
+    ]
+
+
 def _scope_rows(scope: ReplicationScope) -> list[tuple[str, list[tuple[str, bool]]]]:
     rows: list[tuple[str, list[tuple[str, bool]]]] = []
     rule = [(scope.rule_id, True), (f" ({scope.status or 'no status'}"
@@ -779,16 +806,7 @@ def _md_jobs(report: MigrationReport) -> list[str]:
             out += [f"Job {code(job.job_id)}: could not be read: {md(job.error)}", ""]
             continue
         out += [f"### Job {code(job.job_id)}: {md(job.status)} ({md(job.outcome)})", ""]
-        rows = [
-            ("Objects", f"{job.total:,} total, {job.succeeded:,} succeeded, {job.failed:,} failed"),
-            ("Created", time_text(job.created)),
-            ("Ended", time_text(job.ended) if job.ended else "not yet"),
-            ("Duration", f"{duration_text(job.duration)} (active {duration_text(job.elapsed_active)})"),
-            ("Rate", rate_text(job.rate)),
-        ]
-        if job.status_reason:
-            rows.append(("Reason", job.status_reason))
-        out += _md_table(("", "Figure"), [(md(a), md(b)) for a, b in rows])
+        out += _md_table(("", "Figure"), [(md(a), md(b)) for a, b in _job_figures(job)])
         out.append("")
         for reason in job.reasons:
             out.append(f"- job failure {code(reason.code)}: {md(reason.message)}" + (
@@ -819,15 +837,7 @@ def _md_verify(report: MigrationReport) -> list[str]:
     scope = f" under {code(v.prefix)}" if v.prefix else ""
     verdict = "OK, nothing missing or mismatched" if v.ok else "differences that matter"
     out += [f"{md(time_text(v.at))}{scope}: **{verdict}** ({v.compared:,} versions compared in {v.seconds:.1f}s)", ""]
-    out += _md_table(("", "Versions"), [
-        ("Compared", f"{v.compared:,}"),
-        ("Replicated", f"{v.replicated:,}"),
-        ("Missing", f"{v.missing:,}"),
-        ("Mismatched", f"{v.mismatched:,}"),
-        ("Expected differences", f"{v.expected:,}"),
-        ("Source", f"{v.source_versions:,} ({bytes_text(v.source_bytes)})"),
-        ("Destination", f"{v.destination_versions:,} ({bytes_text(v.destination_bytes)})"),
-    ])
+    out += _md_table(("", "Versions"), _verify_figures(v))
     out.append("")
     for note in v.notes:
         out.append(f"- note: {md(note)}")
@@ -1000,16 +1010,7 @@ def _html_jobs(report: MigrationReport) -> list[str]:
                        f"{e(job.error)}</p>")
             continue
         out.append(f"<h3>Job <code>{e(job.job_id)}</code>: {e(job.status)} ({e(job.outcome)})</h3>")
-        rows = [
-            ("Objects", f"{job.total:,} total, {job.succeeded:,} succeeded, {job.failed:,} failed"),
-            ("Created", time_text(job.created)),
-            ("Ended", time_text(job.ended) if job.ended else "not yet"),
-            ("Duration", f"{duration_text(job.duration)} (active {duration_text(job.elapsed_active)})"),
-            ("Rate", rate_text(job.rate)),
-        ]
-        if job.status_reason:
-            rows.append(("Reason", job.status_reason))
-        out.append(_html_table(None, [(e(a), e(b)) for a, b in rows]))
+        out.append(_html_table(None, [(e(a), e(b)) for a, b in _job_figures(job)]))
         if job.reasons:
             out.append("<ul>" + "".join(
                 f"<li>job failure <code>{e(r.code)}</code>: {e(r.message)}" + (f". Fix: {e(r.fix)}" if r.fix else "")
@@ -1038,15 +1039,7 @@ def _html_verify(report: MigrationReport) -> list[str]:
     verdict = ('<span class="ok">OK, nothing missing or mismatched</span>' if v.ok
                else '<span class="bad">differences that matter</span>')
     out.append(f"<p>{e(time_text(v.at))}{scope}: {verdict} ({v.compared:,} versions compared in {v.seconds:.1f}s)</p>")
-    out.append(_html_table(None, [
-        ("Compared", f"{v.compared:,}"),
-        ("Replicated", f"{v.replicated:,}"),
-        ("Missing", f"{v.missing:,}"),
-        ("Mismatched", f"{v.mismatched:,}"),
-        ("Expected differences", f"{v.expected:,}"),
-        ("Source", e(f"{v.source_versions:,} ({bytes_text(v.source_bytes)})")),
-        ("Destination", e(f"{v.destination_versions:,} ({bytes_text(v.destination_bytes)})")),
-    ], numeric=(1,)))
+    out.append(_html_table(None, [(e(a), e(b)) for a, b in _verify_figures(v)], numeric=(1,)))
     if v.notes:
         out.append('<ul class="meta">' + "".join(f"<li>note: {e(n)}</li>" for n in v.notes) + "</ul>")
     for title, items, total in (("First differences that matter", v.differences, v.mattering),
