@@ -10,25 +10,23 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from s3xrep_tui.aws.apply import ApplyEvent, Backoff, apply_plan
 from s3xrep_tui.aws.inspect import gather_inputs
 from s3xrep_tui.aws.journal import Journal
 from s3xrep_tui.aws.undo import undo
-from s3xrep_tui.core.models import MigrationOptions, Plan
+from s3xrep_tui.core.models import MigrationOptions
 from s3xrep_tui.core.plan import build_plan
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
 from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.sandbox.server import Call, Forward, s3_error
+from tests.apply_world import FAST, World, foreign_policy, make_world
 
-FAST = Backoff(total=0.1, first=0.005, factor=2.0, max_delay=0.05)  # 0.005, 0.01, 0.02, 0.04, 0.025 -> 6 attempts
 CALLS = [
     "s3.put_bucket_versioning", "s3.put_bucket_versioning", "iam.create_role", "iam.put_role_policy",
     "iam.create_role", "iam.put_role_policy", "s3.put_bucket_policy", "s3.put_bucket_replication",
@@ -55,122 +53,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-def _policy(bucket: str, *sids: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
-             "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
-            for sid in sids
-        ],
-    }
-
-
-@dataclass
-class World:
-    sandbox: Sandbox
-    accounts: dict[str, Any]
-    src: str
-    dst: str
-    report: str
-    original_policy: str
-
-    @property
-    def clients(self) -> dict[str, Any]:
-        return {"source": self.accounts[A], "destination": self.accounts[B]}
-
-    @property
-    def options(self) -> MigrationOptions:
-        return MigrationOptions(report_bucket=self.report)
-
-    def plan(self) -> Plan:
-        c = self.clients
-        return build_plan(gather_inputs(c["source"], c["destination"], self.src, self.dst, self.options))
-
-    def apply(self, plan: Plan | None = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("backoff", FAST)
-        return apply_plan(plan or self.plan(), self.clients, options=self.options, **kwargs)
-
-    # -- reading the state ---------------------------------------------------------------------
-
-    def s3a(self) -> Any:
-        return self.accounts[A]("s3")
-
-    def s3b(self) -> Any:
-        return self.accounts[B]("s3")
-
-    def iam(self) -> Any:
-        return self.accounts[A]("iam")
-
-    def dst_policy(self) -> dict[str, Any] | None:
-        try:
-            return json.loads(self.s3b().get_bucket_policy(Bucket=self.dst)["Policy"])
-        except ClientError:
-            return None
-
-    def replication(self) -> dict[str, Any] | None:
-        try:
-            return self.s3a().get_bucket_replication(Bucket=self.src)["ReplicationConfiguration"]
-        except ClientError:
-            return None
-
-    def roles(self) -> set[str]:
-        names = {f"s3xrep-repl-{self.src}", f"s3xrep-batch-{self.src}"}
-        found = set()
-        for name in names:
-            try:
-                self.iam().get_role(RoleName=name)
-                found.add(name)
-            except ClientError:
-                pass
-        return found
-
-    def jobs(self) -> list[dict[str, Any]]:
-        s3c = self.accounts[A]("s3control")
-        jobs = s3c.list_jobs(AccountId=A)["Jobs"]
-        return [j for j in jobs if self.src in (j.get("Description") or "")]
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "versioning": (self.s3a().get_bucket_versioning(Bucket=self.src).get("Status"),
-                           self.s3b().get_bucket_versioning(Bucket=self.dst).get("Status")),
-            "policy": self.dst_policy(),
-            "replication": self.replication(),
-            "roles": self.roles(),
-            "jobs": len(self.jobs()),
-        }
-
-    def assert_applied(self) -> None:
-        policy = self.dst_policy()
-        assert policy is not None
-        sids = [s.get("Sid") for s in policy["Statement"]]
-        assert sids[0] == "Other" and len(sids) > 1 and all(s.startswith("S3xrep") for s in sids[1:])
-        config = self.replication()
-        assert config is not None and [r["ID"] for r in config["Rules"]] == [f"s3xrep-to-{self.dst}"]
-        assert self.roles() == {f"s3xrep-repl-{self.src}", f"s3xrep-batch-{self.src}"}
-        assert len(self.jobs()) == 1  # never a duplicate job
-
-    def assert_undone(self) -> None:
-        assert self.dst_policy() == json.loads(self.original_policy)
-        assert self.replication() is None
-        assert self.roles() == set()
-
-
 @pytest.fixture
 def world(sandbox: Sandbox, accounts: dict[str, Any]) -> Callable[[str], World]:
-    def make(name: str) -> World:
-        src, dst, report = f"src-{name}", f"dst-{name}", f"rep-{name}"
-        s3a, s3b = accounts[A]("s3"), accounts[B]("s3")
-        s3a.create_bucket(Bucket=src)
-        s3a.create_bucket(Bucket=report)
-        for i in range(3):
-            s3a.put_object(Bucket=src, Key=f"photos/{i}.jpg", Body=b"x" * (i + 1))
-        s3b.create_bucket(Bucket=dst)
-        original = json.dumps(_policy(dst, "Other"), indent=2)
-        s3b.put_bucket_policy(Bucket=dst, Policy=original)
-        return World(sandbox, accounts, src, dst, report, original)
-
-    return make
+    return lambda name: make_world(sandbox, accounts, name)
 
 
 class Interrupted(Exception):
@@ -324,7 +209,7 @@ def test_cancel_during_a_wait_stops_the_run(
 def test_a_statement_added_between_plan_and_apply_survives_the_merge(world: Callable[[str], World]) -> None:
     w = world("concurrent")
     plan = w.plan()
-    w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(_policy(w.dst, "Other", "AddedMeanwhile")))
+    w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(foreign_policy(w.dst, "Other", "AddedMeanwhile")))
     events: list[ApplyEvent] = []
     result = w.apply(plan, progress=events.append)
     assert result.ok
@@ -407,7 +292,7 @@ def test_undo_skips_a_document_changed_since_apply_and_restores_the_rest(world: 
     assert result.ok
     edited = w.dst_policy()
     assert edited is not None
-    edited["Statement"].append(_policy(w.dst, "EditedAfterApply")["Statement"][0])
+    edited["Statement"].append(foreign_policy(w.dst, "EditedAfterApply")["Statement"][0])
     w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(edited))
 
     outcome = undo(result.plan_id, w.clients)

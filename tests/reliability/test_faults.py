@@ -41,13 +41,12 @@ from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
 from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.sandbox.server import Call, Forward, s3_error
+from tests.apply_world import FAST, World
 
 from .conftest import (
     CALLS,
     DST_PROFILE,
-    FAST,
     SRC_PROFILE,
-    World,
     middleware,
     start_server,
     stop_server,

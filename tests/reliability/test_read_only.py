@@ -30,7 +30,7 @@ SRC, DST = "ro-legacy-media", "ro-platform-media"
 @pytest.fixture(scope="module")
 def applied(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A migration applied (its Batch job created), journaled in a module data directory."""
-    from .conftest import World, foreign_policy
+    from tests.apply_world import World, foreign_policy
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("S3XREP_DATA_DIR", str(tmp_path_factory.mktemp("read-only-data")))
