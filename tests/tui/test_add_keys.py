@@ -103,8 +103,28 @@ async def type_into(pilot: Any, form: AddKeysScreen, field: str, text: str) -> N
     await pilot.press(*text)
 
 
+async def until_still(pilot: Any, what: str = "the screen to stop changing") -> None:
+    """Until two looks at the screen 50 ms apart agree.
+
+    A screen under a modal is not laid out again until the modal goes (Textual
+    lays out only the current screen), so a row whose answer lands as the form
+    opens would stay half-painted behind it: wait for the last layout first.
+    """
+    before = screen_text(pilot.app)
+    deadline = time.monotonic() + 10.0
+    while True:
+        await pilot.pause(0.05)
+        now = screen_text(pilot.app)
+        if now == before:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        before = now
+
+
 async def open_form(pilot: Any) -> AddKeysScreen:
     await settle(pilot)
+    await until_still(pilot, "the accounts screen to finish painting")
     assert isinstance(pilot.app.screen, AccountsScreen)
     await pilot.press("a")
     await pilot.pause()

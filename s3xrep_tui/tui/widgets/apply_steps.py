@@ -21,12 +21,13 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from ...aws.apply import ApplyEvent
 from ...commands.apply import progress_line
 from ...core.models import Step
 from .document_view import title_of
+from .refit_table import RefitTable
 from .steps_table import ACTION_STYLES
 
 RowStatus = Literal["waiting", "running", "retrying", "done", "no-op", "failed", "cancelled", "not-run", "dry-run"]
@@ -141,7 +142,7 @@ def step_cells(number: int, step: Step, row: RowState) -> list[Text]:
     ]
 
 
-class ApplyStepsTable(DataTable):
+class ApplyStepsTable(RefitTable):
     """One row per step; ``show`` repaints only the state cell of one step."""
 
     DEFAULT_CSS = """

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.profiles import ProfileInfo
 from ..state import Identity
+from .refit_table import RefitTable
 
 COLUMNS = (("use", "use"), ("profile", "profile"), ("kind", "kind"), ("region", "region"),
            ("account", "account"), ("arn", "identity ARN"), ("status", "status"))
@@ -73,7 +73,7 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class ProfileTable(DataTable):
+class ProfileTable(RefitTable):
     """A DataTable that knows how to show ``ProfileRow`` models."""
 
     # Enter continues the flow (the screen decides whether it can) instead of
