@@ -7,6 +7,7 @@ Update after an intended change: ``pytest tests/tui/test_snapshots.py --snapshot
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +20,10 @@ SIZE = (120, 40)
 async def accounts_chosen(pilot) -> None:  # type: ignore[no-untyped-def]
     """Source and destination chosen and confirmed, the failing SSO profile highlighted."""
     app = pilot.app
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    deadline = time.monotonic() + 20
+    while not (app.screen.rows and all(row.identity.state in ("resolved", "failed") for row in app.screen.rows.values())):
+        assert time.monotonic() < deadline, "timed out waiting for every identity to resolve or fail"
+        await pilot.pause(0.02)
     await pilot.pause()
     table = app.screen.query_one(ProfileTable)
     table.move_to("profile:acme-legacy")
