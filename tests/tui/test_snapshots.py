@@ -17,11 +17,17 @@ from s3xrep_tui.tui.widgets.profile_table import ProfileTable
 SIZE = (120, 40)
 
 
+def all_settled(screen: object) -> bool:
+    """Every profile listed and each identity resolved or failed."""
+    rows = getattr(screen, "rows", None)
+    return bool(rows) and all(row.identity.state in ("resolved", "failed") for row in rows.values())
+
+
 async def accounts_chosen(pilot) -> None:  # type: ignore[no-untyped-def]
     """Source and destination chosen and confirmed, the failing SSO profile highlighted."""
     app = pilot.app
     deadline = time.monotonic() + 20
-    while not (app.screen.rows and all(row.identity.state in ("resolved", "failed") for row in app.screen.rows.values())):
+    while not all_settled(app.screen):
         assert time.monotonic() < deadline, "timed out waiting for every identity to resolve or fail"
         await pilot.pause(0.02)
     await pilot.pause()
