@@ -113,13 +113,7 @@ async def _until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: 
 
 async def _save(pilot: Any, out: Path, name: str) -> Path:
     """Write ``<name>.svg`` once two frames in a row are the same (a scrollbar or a late paint lands first)."""
-    from textual.widgets import DataTable
-
     app = pilot.app
-    for table in app.screen.query(DataTable):
-        # Rows are cached per render; one painted between a cell's update and its column's widening keeps the
-        # old width (seen on the apply screen's state column): repaint every table from scratch.
-        table.notify_style_update()
     previous = None
     for _ in range(STEADY_TRIES):
         await pilot.pause(0.05)

@@ -170,9 +170,6 @@ class _Side:
     account_id: str
 
 
-_ABSENT = ABSENT  # what call() answers for an absent resource
-
-
 def _parse(document: Any) -> Any:
     """A policy document as returned by AWS (dict, JSON text or URL-encoded JSON) -> dict."""
     if document is None or isinstance(document, dict):
@@ -284,7 +281,7 @@ class _Executor:
         retry: Callable[[ClientError], str | None] | None = None,
         absent: tuple[str, ...] = (),
     ) -> Any:
-        """Send one call; ``absent`` error codes give ``_ABSENT``; ``retry`` names a wait reason.
+        """Send one call; ``absent`` error codes give ``ABSENT``; ``retry`` names a wait reason.
 
         Throttling (``SlowDown``, ``TooManyRequestsException``, ...) is retried on every call,
         with the same bounded backoff, once botocore's own few quick retries have given up.
@@ -304,7 +301,7 @@ class _Executor:
             error = explain(gave_up.error, profile=side.profile, what=what)
             propagation = retry is not None and retry(gave_up.error)
             raise AwsError(
-                f"{error.message} (still failing after {gave_up.attempts} attempts over {gave_up.waited:.0f}s)",
+                gave_up.told(error.message),
                 "IAM changes usually propagate within a minute: wait and run apply again; if it keeps "
                 "failing, check that the role exists (iam get-role) and its name in the plan"
                 if propagation else
@@ -312,9 +309,7 @@ class _Executor:
                 "using these buckets and jobs) and run apply again; it continues from this step",
                 error.code,
             ) from gave_up.error
-        except ClientError as exc:
-            raise explain(exc, profile=side.profile, what=what) from exc
-        except BotoCoreError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise explain(exc, profile=side.profile, what=what) from exc
 
     def write(
@@ -434,7 +429,7 @@ class _Executor:
     def _get_role(self, side: _Side, name: str) -> dict[str, Any] | None:
         iam = side.clients("iam")
         answer = self.call(side, f"iam.get_role {name!r}", lambda: iam.get_role(RoleName=name), absent=("NoSuchEntity",))
-        return None if answer is _ABSENT else answer["Role"]
+        return None if answer is ABSENT else answer["Role"]
 
     def _create_role(self, side: _Side, step: Step, name: str, trust: dict[str, Any], description: str) -> None:
         iam = side.clients("iam")
@@ -500,7 +495,7 @@ class _Executor:
             lambda: iam.get_role_policy(RoleName=name, PolicyName=policy_name),
             absent=("NoSuchEntity",),
         )
-        current = None if answer is _ABSENT else _parse(answer.get("PolicyDocument"))
+        current = None if answer is ABSENT else _parse(answer.get("PolicyDocument"))
         if current == wanted:
             return _Outcome("no-op", f"role {name} already has inline policy {policy_name} as planned")
         self.write(
@@ -547,7 +542,7 @@ class _Executor:
             planned = _parse(step.request.get("Policy"))
         ours = self._ours(planned)
         answer = self.call(side, read_what, read, absent=("NoSuchBucketPolicy",))
-        current_text = None if answer is _ABSENT else answer.get("Policy")
+        current_text = None if answer is ABSENT else answer.get("Policy")
         current = _parse(current_text) if current_text is not None else None
         merged = merge(current_text, ours)  # MergeError: a collision appeared since the plan
         target_policy = merged.policy
@@ -627,7 +622,7 @@ class _Executor:
             lambda: s3.get_bucket_replication(Bucket=bucket, ExpectedBucketOwner=owner),
             absent=("ReplicationConfigurationNotFoundError",),
         )
-        current = None if answer is _ABSENT else answer.get("ReplicationConfiguration")
+        current = None if answer is ABSENT else answer.get("ReplicationConfiguration")
         target = planned
         remerged = False
         rule = self._our_rule(planned)
@@ -681,7 +676,7 @@ class _Executor:
                 lambda: s3.get_bucket_replication(Bucket=bucket, ExpectedBucketOwner=owner),
                 absent=("ReplicationConfigurationNotFoundError",),
             )
-            config = None if answer is _ABSENT else answer.get("ReplicationConfiguration") or {}
+            config = None if answer is ABSENT else answer.get("ReplicationConfiguration") or {}
             if config and config.get("Role") == target.get("Role") and wanted <= {r.get("ID") for r in config.get("Rules") or []}:
                 if polls:
                     self.emit("info", f"read back: the replication configuration of {bucket} is in effect")
@@ -732,7 +727,7 @@ class _Executor:
                 lambda job_id=job_id: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
                 absent=("NotFoundException", "NoSuchJob"),
             )
-            if answer is not _ABSENT:
+            if answer is not ABSENT:
                 return answer["Job"]
         return None
 

@@ -43,6 +43,10 @@ class GaveUp(Exception):
         super().__init__(reason)
         self.error, self.reason, self.attempts, self.waited = error, reason, attempts, waited
 
+    def told(self, message: str) -> str:
+        """``message`` (the last error, explained) with how long it was retried."""
+        return f"{message} (still failing after {self.attempts} attempts over {self.waited:.0f}s)"
+
 
 #: ``send_with_backoff``'s answer when the call failed with one of the ``absent`` codes.
 ABSENT = object()

@@ -31,12 +31,8 @@ class BucketAccess:
         """``method`` on the bucket; None when AWS answers the error code ``absent``; AwsError otherwise."""
         try:
             return getattr(self.s3, method)(Bucket=self.bucket, ExpectedBucketOwner=self.owner, **kwargs)
-        except ClientError as exc:
-            if absent is not None and error_code(exc) == absent:
-                return None
-            raise self._explained(method, exc) from exc
         except Exception as exc:
-            raise self._explained(method, exc) from exc
-
-    def _explained(self, method: str, exc: BaseException) -> AwsError:
-        return explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}").within(self.where)
+            if absent is not None and isinstance(exc, ClientError) and error_code(exc) == absent:
+                return None
+            raise explain(exc, profile=self.profile, what=f"s3.{method} on bucket {self.bucket!r}").within(
+                self.where) from exc

@@ -157,7 +157,7 @@ class _Undoer:
         except GaveUp as gave_up:
             error = explain(gave_up.error, profile=profile, what=what)
             raise AwsError(
-                f"{error.message} (still failing after {gave_up.attempts} attempts over {gave_up.waited:.0f}s)",
+                gave_up.told(error.message),
                 "AWS kept throttling these requests: wait a few minutes and run undo again; "
                 "what it already restored is not touched again",
                 error.code,

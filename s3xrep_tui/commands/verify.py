@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from ..core.humanize import size
 from ._status_line import StatusLine
 from .plan import endpoint_spec
 from .report import plan_id_arg
@@ -104,12 +105,6 @@ def _one_line(exc: BaseException) -> str:
     return error.message + (f" (fix: {error.fix})" if error.fix else "")
 
 
-def _bytes(n: int) -> str:
-    from ..core.humanize import size
-
-    return size(n, grouping=True)
-
-
 def _line(result: Any) -> str:
     return f"    {result.outcome.value:<29} {result.key}  (version {result.version_id})\n" \
            f"    {'':<29} {result.reason}"
@@ -129,8 +124,8 @@ def render_text(report: Any) -> str:
     rate = summary.compared / report.seconds if report.seconds > 0 else 0.0
     lines += [
         f"  compared {summary.compared:,} versions in {report.seconds:.2f}s ({rate:,.0f}/s)",
-        f"  source       {summary.source_versions:>10,} versions  {_bytes(summary.source_bytes)}",
-        f"  destination  {summary.destination_versions:>10,} versions  {_bytes(summary.destination_bytes)}",
+        f"  source       {summary.source_versions:>10,} versions  {size(summary.source_bytes, grouping=True)}",
+        f"  destination  {summary.destination_versions:>10,} versions  {size(summary.destination_bytes, grouping=True)}",
         "",
     ]
     for outcome, count in summary.counts.items():

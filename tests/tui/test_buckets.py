@@ -17,7 +17,7 @@ from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.tui import app as app_module
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.messages_buckets import BucketFactsLoaded, BucketsListed
-from s3xrep_tui.tui.screens.buckets import BucketsScreen
+from s3xrep_tui.tui.screens.buckets import BucketsScreen, Pane
 from s3xrep_tui.tui.state import Choice, Identity
 from s3xrep_tui.tui.widgets.bucket_table import BucketTable
 from s3xrep_tui.tui.widgets.context_bar import ContextBar
@@ -259,13 +259,21 @@ async def test_a_listing_error_is_shown_in_its_pane_with_the_fix(demo_config: Pa
         assert shown(screen, "source") == SEED_SOURCE  # the other pane is unaffected
 
 
+def bulk_names(count: int) -> list[str]:
+    return [f"bulk-{i:05d}" for i in range(count)]
+
+
+def listed(pane: Pane, names: list[str]) -> BucketsListed:
+    """The source pane's whole listing, arriving as one answer."""
+    return BucketsListed("source", pane.generation, [BucketEntry(n) for n in names], done=True)
+
+
 async def test_ten_thousand_buckets_fill_in_place_without_rebuilding(demo_config: Path) -> None:
     app = S3xrepApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_buckets(pilot)
-        pane = screen.panes["source"]
-        table = screen.table("source")
-        names = [f"bulk-{i:05d}" for i in range(10_000)]
+        pane, table = screen.panes["source"], screen.table("source")
+        names = bulk_names(10_000)
         updates: list[tuple[object, str]] = []
         real_update = DataTable.update_cell
 
@@ -275,7 +283,7 @@ async def test_ten_thousand_buckets_fill_in_place_without_rebuilding(demo_config
 
         table.update_cell = counting_update.__get__(table)  # type: ignore[method-assign]
         rebuilds = table.rebuilds
-        screen.post_message(BucketsListed("source", pane.generation, [BucketEntry(n) for n in names], done=True))
+        screen.post_message(listed(pane, names))
         while table.adding or table.row_count < 10_005:  # added a chunk per frame
             await pilot.pause()
         assert table.rebuilds == rebuilds  # appended, never rebuilt
@@ -307,10 +315,8 @@ async def test_a_loaded_table_is_frozen_out_of_full_collections_until_it_leaves(
     app = S3xrepApp()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_buckets(pilot)
-        pane = screen.panes["source"]
-        table = screen.table("source")
-        names = [f"bulk-{i:05d}" for i in range(2_000)]
-        screen.post_message(BucketsListed("source", pane.generation, [BucketEntry(n) for n in names], done=True))
+        pane, table = screen.panes["source"], screen.table("source")
+        screen.post_message(listed(pane, bulk_names(2_000)))
         while table.adding or table.row_count < 2_005:
             await pilot.pause()
             if table.adding:

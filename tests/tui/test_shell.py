@@ -321,14 +321,19 @@ async def test_breadcrumb_is_compact_when_narrow(demo: Sandbox) -> None:
         assert text.startswith("s3xrep") and "Accounts" in text and "1/7" in text and "Verify" not in text
 
 
+async def open_help(pilot: Any) -> list[tuple[str, str, str]]:
+    """Press ? and return the help screen's rows (key, what, where)."""
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, HelpScreen)
+    return pilot.app.screen._rows
+
+
 async def test_help_lists_what_a_user_acts_on(demo: Sandbox) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        rows = app.screen._rows
+        rows = await open_help(pilot)
         listed = {(key, what) for key, what, _ in rows}
         for expected in [("s", "Source"), ("d", "Destination"), ("r", "Refresh"), ("/", "Filter"),
                          ("⏎", "Continue"), ("?", "Help"), ("^q", "Quit"), ("^p", "Commands"), (":", "Commands")]:
@@ -346,10 +351,7 @@ async def test_help_lists_what_a_user_acts_on(demo: Sandbox) -> None:
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, PreviewScreen)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        rows = app.screen._rows
+        rows = await open_help(pilot)
         listed = {(key, what) for key, what, _ in rows}
         for expected in [("a", "Apply"), ("c", "Copy"), ("e", "Export"), ("tab", "Next tab"),
                          ("shift+tab", "Previous tab"), ("1…9", "Tab 1…9"), ("[", "Diff page up"),

@@ -24,7 +24,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -59,9 +59,6 @@ from ..widgets.object_table import (
     version_cells,
 )
 from .base import AppScreen
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
