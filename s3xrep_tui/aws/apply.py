@@ -21,7 +21,9 @@ write is sent.
   just before writing; when that differs from the plan's document the step
   says it re-merged (another statement or rule added meanwhile survives).
 * ``create_job`` only after ``list_jobs`` shows no running job with the same
-  description, and not when this plan's journal already created that job.
+  description, and not when this plan's journal already created that job; an
+  interrupted request is resent with its own token (the same job), and after our
+  job ended a fresh backfill gets a new token (``core.batch_job``).
 * ``dry_run`` sends nothing at all (each step is reported with its request);
   ``read_only`` reads but refuses every write.
 
@@ -43,6 +45,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..core.batch_job import fresh_backfill_request
 from ..core.merge import (
     MergeError,
     merge_bucket_policy,
@@ -58,6 +61,7 @@ from .identity import caller_identity, profile_of
 from .journal import Journal
 
 RUNNING_JOB_STATUSES = ("Active", "Ready", "Preparing", "New", "Suspended", "Paused", "Completing")
+TERMINAL_JOB_STATUSES = ("Complete", "Cancelled", "Failed")
 
 EventStatus = Literal["start", "waiting", "info", "done", "no-op", "failed", "dry-run", "cancelled"]
 StepStatus = Literal["done", "no-op", "failed", "not-run", "dry-run", "cancelled"]
@@ -219,8 +223,10 @@ class _Executor:
         backoff: Backoff,
         readback_timeout: float,
         options: MigrationOptions | None,
+        backfill_again: bool = False,
     ) -> None:
         self.plan = plan
+        self.backfill_again = backfill_again
         self.clients = clients
         self.progress = progress
         self.read_only = read_only
@@ -710,26 +716,20 @@ class _Executor:
             if not token:
                 return None
 
-    def _journaled_job(self, side: _Side, s3c: Any, request: dict[str, Any]) -> dict[str, Any] | None:
-        """A job this plan's journal created with the same request (and not undone), if it still exists."""
+    def _our_job_writes(self, request: dict[str, Any]) -> tuple[list[dict[str, Any]], Any]:
+        """This plan's journaled create_job writes for the job (same description), oldest first; and the read."""
         read = self.journal.read()
-        done, undone = read.done(), read.undone()
-        for entry in reversed(read.writes()):
-            if entry.get("call") != "s3control.create_job" or entry["id"] in undone:
-                continue
-            if (entry.get("after") or {}).get("ClientRequestToken") != request.get("ClientRequestToken"):
-                continue
-            job_id = ((done.get(entry["id"]) or {}).get("result") or {}).get("JobId")
-            if not job_id:
-                continue
-            answer = self.call(
-                side, f"s3control.describe_job {job_id}",
-                lambda job_id=job_id: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
-                absent=("NotFoundException", "NoSuchJob"),
-            )
-            if answer is not ABSENT:
-                return answer["Job"]
-        return None
+        writes = [e for e in read.writes() if e.get("call") == "s3control.create_job"
+                  and (e.get("after") or {}).get("Description") == request.get("Description")]
+        return writes, read
+
+    @staticmethod
+    def _ended(job_id: str, job: dict[str, Any] | None) -> str:
+        if job is None:
+            return f"Batch Replication job {job_id} no longer exists (S3 forgets jobs 90 days after they end)"
+        summary = job.get("ProgressSummary") or {}
+        return (f"Batch Replication job {job_id} ended ({job.get('Status')}: {summary.get('NumberOfTasksSucceeded', 0)} "
+                f"succeeded, {summary.get('NumberOfTasksFailed', 0)} failed of {summary.get('TotalNumberOfTasks', 0)})")
 
     def create_job(self, step: Step) -> _Outcome:
         side = self.side(step.account)
@@ -744,15 +744,41 @@ class _Executor:
                 f"{running['JobId']}",
                 job_id=running["JobId"],
             )
-        earlier = self._journaled_job(side, s3c, request)
-        if earlier is not None:
-            return _Outcome(
-                "no-op",
-                f"this plan already created Batch Replication job {earlier['JobId']} ({earlier.get('Status')}); "
-                "to backfill again choose other --existing-statuses (e.g. FAILED)",
-                job_id=earlier["JobId"],
-            )
-        role = _role_name(request.get("RoleArn", ""))
+        # One token per intended job: an interrupted request is sent again with its own token (S3 answers
+        # with that job if it was made); after our job ended, a new backfill needs a new token.
+        writes, read = self._our_job_writes(request)
+        known = {((d.get("result") or {}).get("JobId")) for d in read.done().values()} - {None}
+        send, note = request, ""
+        if writes:
+            last = writes[-1]
+            job_id = ((read.done().get(last["id"]) or {}).get("result") or {}).get("JobId")
+            if not job_id:
+                if isinstance(last.get("after"), dict) and last["after"].get("ClientRequestToken"):
+                    send = last["after"]
+                note = " (the request of an interrupted run sent again with its token)"
+            else:
+                answer = self.call(
+                    side, f"s3control.describe_job {job_id}",
+                    lambda: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
+                    absent=("NotFoundException", "NoSuchJob"),
+                )
+                job = None if answer is ABSENT else answer["Job"]
+                if job is not None and job.get("Status") not in TERMINAL_JOB_STATUSES:
+                    return _Outcome("no-op", f"this plan's Batch Replication job {job_id} is {job.get('Status')}",
+                                    job_id=job_id)
+                ended = self._ended(job_id, job)
+                if last["id"] not in read.undone() and not self.backfill_again:
+                    return _Outcome(
+                        "no-op",
+                        f"this plan's {ended.replace(' ended (', ' already ended (', 1)}; to backfill objects "
+                        "still NONE or FAILED run apply again with --backfill-again",
+                        job_id=job_id,
+                    )
+                generation = len({(e.get("after") or {}).get("ClientRequestToken") for e in writes})
+                send = fresh_backfill_request(request, generation)
+                self.emit("info", f"{ended}: starting a fresh backfill of objects still NONE or FAILED")
+                note = f" (fresh backfill {generation} of objects still NONE or FAILED)"
+        role = _role_name(send.get("RoleArn", ""))
 
         def role_rejected(exc: ClientError) -> str | None:
             code = error_code(exc)
@@ -761,10 +787,13 @@ class _Executor:
             return None
 
         response = self.write(
-            side, step, call=step.call, target=f"job {request.get('Description')}", region=region,
-            before=None, after=request, send=lambda: s3c.create_job(**request), retry=role_rejected,
+            side, step, call=step.call, target=f"job {send.get('Description')}", region=region,
+            before=None, after=send, send=lambda: s3c.create_job(**send), retry=role_rejected,
         )
-        return _Outcome("done", f"Batch Replication job {response['JobId']} created", job_id=response["JobId"])
+        if response["JobId"] in known:  # never call an old job "created"
+            return _Outcome("done", f"S3 answered with this plan's earlier Batch Replication job {response['JobId']} "
+                            "(same request token): no new job", job_id=response["JobId"])
+        return _Outcome("done", f"Batch Replication job {response['JobId']} created{note}", job_id=response["JobId"])
 
 
 def apply_plan(
@@ -779,6 +808,7 @@ def apply_plan(
     backoff: Backoff | None = None,
     readback_timeout: float = 30.0,
     options: MigrationOptions | None = None,
+    backfill_again: bool = False,
 ) -> ApplyResult:
     """Run ``plan``'s steps in order; ``clients`` maps "source"/"destination" to each account's Clients.
 
@@ -787,7 +817,10 @@ def apply_plan(
     plan is refused (ValueError) unless ``dry_run``. ``options`` (the plan's
     MigrationOptions) lets a concurrent change to the replication configuration
     be re-merged exactly as the plan did; without it our rule is recognised by
-    its default ID. Exceptions raised by ``progress`` propagate.
+    its default ID. When this plan's earlier Batch job ended, a fresh backfill
+    (objects still NONE or FAILED, a new token) starts after an undo of it, or
+    with ``backfill_again``; otherwise the step says it ended. Exceptions
+    raised by ``progress`` propagate.
     """
     if plan.blocked and not dry_run:
         raise ValueError(f"plan {plan.id} is blocked by preflight findings; fix them and plan again")
@@ -811,5 +844,6 @@ def apply_plan(
         backoff=backoff or Backoff(),
         readback_timeout=readback_timeout,
         options=options,
+        backfill_again=backfill_again,
     ).run(result)
     return result
