@@ -748,14 +748,15 @@ class _Executor:
         # with that job if it was made); after our job ended, a new backfill needs a new token.
         writes, read = self._our_job_writes(request)
         known = {((d.get("result") or {}).get("JobId")) for d in read.done().values()} - {None}
-        send, note = request, ""
+        send, note, made = request, "", "created"
         if writes:
             last = writes[-1]
             job_id = ((read.done().get(last["id"]) or {}).get("result") or {}).get("JobId")
             if not job_id:
                 if isinstance(last.get("after"), dict) and last["after"].get("ClientRequestToken"):
                     send = last["after"]
-                note = " (the request of an interrupted run sent again with its token)"
+                made = "in place"
+                note = " (an interrupted run's request sent again with its token: the job S3 made then, if it did)"
             else:
                 answer = self.call(
                     side, f"s3control.describe_job {job_id}",
@@ -767,17 +768,21 @@ class _Executor:
                     return _Outcome("no-op", f"this plan's Batch Replication job {job_id} is {job.get('Status')}",
                                     job_id=job_id)
                 ended = self._ended(job_id, job)
-                if last["id"] not in read.undone() and not self.backfill_again:
+                tokens = {(e.get("after") or {}).get("ClientRequestToken") for e in writes}
+                if request.get("ClientRequestToken") not in tokens:  # the plan's request changed: a new job anyway
+                    self.emit("info", f"{ended}; the plan's job request changed since: starting it")
+                elif last["id"] not in read.undone() and not self.backfill_again:
                     return _Outcome(
                         "no-op",
                         f"this plan's {ended.replace(' ended (', ' already ended (', 1)}; to backfill objects "
                         "still NONE or FAILED run apply again with --backfill-again",
                         job_id=job_id,
                     )
-                generation = len({(e.get("after") or {}).get("ClientRequestToken") for e in writes})
-                send = fresh_backfill_request(request, generation)
-                self.emit("info", f"{ended}: starting a fresh backfill of objects still NONE or FAILED")
-                note = f" (fresh backfill {generation} of objects still NONE or FAILED)"
+                else:
+                    generation = len(tokens)
+                    send = fresh_backfill_request(request, generation)
+                    self.emit("info", f"{ended}: starting a fresh backfill of objects still NONE or FAILED")
+                    note = f" (fresh backfill {generation} of objects still NONE or FAILED)"
         role = _role_name(send.get("RoleArn", ""))
 
         def role_rejected(exc: ClientError) -> str | None:
@@ -793,7 +798,7 @@ class _Executor:
         if response["JobId"] in known:  # never call an old job "created"
             return _Outcome("done", f"S3 answered with this plan's earlier Batch Replication job {response['JobId']} "
                             "(same request token): no new job", job_id=response["JobId"])
-        return _Outcome("done", f"Batch Replication job {response['JobId']} created{note}", job_id=response["JobId"])
+        return _Outcome("done", f"Batch Replication job {response['JobId']} {made}{note}", job_id=response["JobId"])
 
 
 def apply_plan(
