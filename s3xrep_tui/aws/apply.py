@@ -53,13 +53,12 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from .apply_job import JobStep
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
-from .apply_job import JobStep
 from .journal import Journal
-
 
 EventStatus = Literal["start", "waiting", "info", "done", "no-op", "failed", "dry-run", "cancelled"]
 StepStatus = Literal["done", "no-op", "failed", "not-run", "dry-run", "cancelled"]

@@ -40,6 +40,8 @@ def _text(exc: ClientError) -> str:
 
 
 class JobStep:
+    """The create_job step; the attributes below are the executor's."""
+
     journal: Journal
     backfill_again: bool
     side: Any
@@ -48,7 +50,7 @@ class JobStep:
     emit: Any
     region_of: Any
 
-    def _running_job(self, side: _Side, s3c: Any, request: dict[str, Any]) -> dict[str, Any] | None:
+    def _running_job(self, side: Any, s3c: Any, request: dict[str, Any]) -> dict[str, Any] | None:
         account = request["AccountId"]
         token: str | None = None
         while True:
