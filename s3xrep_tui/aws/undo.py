@@ -204,11 +204,14 @@ class _Undoer:
             self._predicted[(entry["account"], _name(entry["target"]), kind)] = entry.get("before")
         return outcome
 
+    def _account_of(self, side: str) -> str | None:
+        return next((e.get("account_id") for e in self.read.entries
+                     if e.get("account") == side and e.get("account_id")), None)
+
     def _current(self, side: str, bucket: str, region: str | None, kind: str) -> Any:
         if (side, bucket, kind) in self._predicted:
             return self._predicted[(side, bucket, kind)]
-        account = next((e.get("account_id") for e in self.read.entries
-                        if e.get("account") == side and e.get("account_id")), None)
+        account = self._account_of(side)
         owner_kw = {"ExpectedBucketOwner": account} if account else {}
         s3 = self.clients[side]("s3", region)
         entry = {"account": side}
@@ -228,8 +231,7 @@ class _Undoer:
         for side, bucket, region in journal_buckets(self.read):
             for kind, label in (("policy", "the bucket policy"), ("replication", "the replication configuration")):
                 try:
-                    self.check_account(side, next((e.get("account_id") for e in self.read.entries
-                                                   if e.get("account") == side and e.get("account_id")), None))
+                    self.check_account(side, self._account_of(side))
                     document = self._current(side, bucket, region, kind)
                 except AwsError as exc:
                     found.append(f"{label} of {bucket} ({side}; could not be read: {exc.message})")
