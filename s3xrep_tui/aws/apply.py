@@ -21,7 +21,9 @@ write is sent.
   just before writing; when that differs from the plan's document the step
   says it re-merged (another statement or rule added meanwhile survives).
 * ``create_job`` only after ``list_jobs`` shows no running job with the same
-  description, and not when this plan's journal already created that job.
+  description, and not when this plan's journal already created that job; an
+  interrupted request is resent with its own token (the same job), and after our
+  job ended a fresh backfill gets a new token (``core.batch_job``).
 * ``dry_run`` sends nothing at all (each step is reported with its request);
   ``read_only`` reads but refuses every write.
 
@@ -51,13 +53,12 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from .apply_job import JobStep
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Journal
-
-RUNNING_JOB_STATUSES = ("Active", "Ready", "Preparing", "New", "Suspended", "Paused", "Completing")
 
 EventStatus = Literal["start", "waiting", "info", "done", "no-op", "failed", "dry-run", "cancelled"]
 StepStatus = Literal["done", "no-op", "failed", "not-run", "dry-run", "cancelled"]
@@ -206,7 +207,7 @@ def _message(exc: ClientError) -> str:
     return str(((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or "")
 
 
-class _Executor:
+class _Executor(JobStep):
     def __init__(
         self,
         plan: Plan,
@@ -219,8 +220,10 @@ class _Executor:
         backoff: Backoff,
         readback_timeout: float,
         options: MigrationOptions | None,
+        backfill_again: bool = False,
     ) -> None:
         self.plan = plan
+        self.backfill_again = backfill_again
         self.clients = clients
         self.progress = progress
         self.read_only = read_only
@@ -695,76 +698,9 @@ class _Executor:
 
     # -- Batch Replication job -------------------------------------------------------------------
 
-    def _running_job(self, side: _Side, s3c: Any, request: dict[str, Any]) -> dict[str, Any] | None:
-        account = request["AccountId"]
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"AccountId": account, "JobStatuses": list(RUNNING_JOB_STATUSES), "MaxResults": 1000}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.call(side, "s3control.list_jobs", lambda kwargs=kwargs: s3c.list_jobs(**kwargs))
-            for job in page.get("Jobs") or []:
-                if job.get("Description") == request.get("Description") and job.get("Operation", "S3ReplicateObject") == "S3ReplicateObject":
-                    return job
-            token = page.get("NextToken")
-            if not token:
-                return None
-
-    def _journaled_job(self, side: _Side, s3c: Any, request: dict[str, Any]) -> dict[str, Any] | None:
-        """A job this plan's journal created with the same request (and not undone), if it still exists."""
-        read = self.journal.read()
-        done, undone = read.done(), read.undone()
-        for entry in reversed(read.writes()):
-            if entry.get("call") != "s3control.create_job" or entry["id"] in undone:
-                continue
-            if (entry.get("after") or {}).get("ClientRequestToken") != request.get("ClientRequestToken"):
-                continue
-            job_id = ((done.get(entry["id"]) or {}).get("result") or {}).get("JobId")
-            if not job_id:
-                continue
-            answer = self.call(
-                side, f"s3control.describe_job {job_id}",
-                lambda job_id=job_id: s3c.describe_job(AccountId=request["AccountId"], JobId=job_id),
-                absent=("NotFoundException", "NoSuchJob"),
-            )
-            if answer is not ABSENT:
-                return answer["Job"]
-        return None
-
     def create_job(self, step: Step) -> _Outcome:
-        side = self.side(step.account)
-        request = step.request
-        region = self.region_of("source")
-        s3c = side.clients("s3control", region)
-        running = self._running_job(side, s3c, request)
-        if running is not None:
-            return _Outcome(
-                "no-op",
-                f"a Batch Replication job with the same description is already {running.get('Status')}: "
-                f"{running['JobId']}",
-                job_id=running["JobId"],
-            )
-        earlier = self._journaled_job(side, s3c, request)
-        if earlier is not None:
-            return _Outcome(
-                "no-op",
-                f"this plan already created Batch Replication job {earlier['JobId']} ({earlier.get('Status')}); "
-                "to backfill again choose other --existing-statuses (e.g. FAILED)",
-                job_id=earlier["JobId"],
-            )
-        role = _role_name(request.get("RoleArn", ""))
-
-        def role_rejected(exc: ClientError) -> str | None:
-            code = error_code(exc)
-            if code in ("AccessDenied", "AccessDeniedException", "BadRequest", "BadRequestException") and "role" in _message(exc).lower():
-                return f"waiting for IAM to propagate role {role}"
-            return None
-
-        response = self.write(
-            side, step, call=step.call, target=f"job {request.get('Description')}", region=region,
-            before=None, after=request, send=lambda: s3c.create_job(**request), retry=role_rejected,
-        )
-        return _Outcome("done", f"Batch Replication job {response['JobId']} created", job_id=response["JobId"])
+        status, message, job_id = self.job_step(step)
+        return _Outcome(status, message, job_id=job_id)
 
 
 def apply_plan(
@@ -779,6 +715,7 @@ def apply_plan(
     backoff: Backoff | None = None,
     readback_timeout: float = 30.0,
     options: MigrationOptions | None = None,
+    backfill_again: bool = False,
 ) -> ApplyResult:
     """Run ``plan``'s steps in order; ``clients`` maps "source"/"destination" to each account's Clients.
 
@@ -787,7 +724,10 @@ def apply_plan(
     plan is refused (ValueError) unless ``dry_run``. ``options`` (the plan's
     MigrationOptions) lets a concurrent change to the replication configuration
     be re-merged exactly as the plan did; without it our rule is recognised by
-    its default ID. Exceptions raised by ``progress`` propagate.
+    its default ID. When this plan's earlier Batch job ended, a fresh backfill
+    (objects still NONE or FAILED, a new token) starts after an undo of it, or
+    with ``backfill_again``; otherwise the step says it ended. Exceptions
+    raised by ``progress`` propagate.
     """
     if plan.blocked and not dry_run:
         raise ValueError(f"plan {plan.id} is blocked by preflight findings; fix them and plan again")
@@ -811,5 +751,6 @@ def apply_plan(
         backoff=backoff or Backoff(),
         readback_timeout=readback_timeout,
         options=options,
+        backfill_again=backfill_again,
     ).run(result)
     return result

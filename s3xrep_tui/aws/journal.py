@@ -17,13 +17,28 @@ sent). Entries are plain dicts:
 No secrets: the documents hold none and credentials never reach this module;
 as a last guard anything shaped like an access key id is masked.
 
-A crash while a line is written leaves a truncated last line: readers skip it
-and say so (``JournalRead.problems``), and the next append starts a new line.
+* ``kind="torn"``: written by the first append after a crash left line
+  ``"line"`` unfinished (see below).
+* ``kind="skip-record"``: an undo run was told to go on without damaged line ``"line"``.
+
+Every record carries ``"sha256"``: the SHA-256 of its canonical JSON (sorted keys,
+no spaces) without that field, so a changed or corrupt record is found, not used.
+
+A crash while a line is written leaves a truncated last line. Its write was never
+sent (each line is fsynced before its call), so readers skip it with a warning
+(``JournalRead.problems``); the next append ends that line and records a ``torn``
+entry naming it, so it stays a known crash tail once lines follow it. Any other
+line that does not read, or whose checksum does not match, is damage
+(``JournalRead.damaged``, with line numbers): undo refuses such a journal unless
+told which lines to go without. Records without a checksum (journals of older
+versions) are read "unverified" with one warning; one after a checksummed record
+is damage (this version writes none without).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import uuid
@@ -57,6 +72,34 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+CHECKSUM = "sha256"
+
+
+def record_checksum(entry: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the record's canonical JSON without its checksum field."""
+    rest = {k: v for k, v in entry.items() if k != CHECKSUM}
+    canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A journal line that cannot be trusted: its 1-based number and why."""
+
+    line: int
+    reason: str
+
+
+class JournalDamaged(Exception):
+    """The journal has damaged lines that were not named to be skipped."""
+
+    def __init__(self, path: Path, damaged: list[Damage]) -> None:
+        self.path = path
+        self.damaged = damaged
+        lines = ", ".join(f"line {d.line} ({d.reason})" for d in damaged)
+        super().__init__(f"the journal {path} is damaged: {lines}")
+
+
 @dataclass
 class JournalRead:
     """The entries of a journal file, and what could not be read (one line per problem)."""
@@ -64,6 +107,8 @@ class JournalRead:
     path: Path
     entries: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    damaged: list[Damage] = field(default_factory=list)
+    unverified: int = 0  # records without a checksum (older versions)
 
     def writes(self) -> list[dict[str, Any]]:
         return [e for e in self.entries if e.get("kind") == "write"]
@@ -86,7 +131,7 @@ class JournalRead:
 
 
 def read_journal(path: Path) -> JournalRead:
-    """Every readable entry of ``path``; a truncated or corrupt line is skipped and reported."""
+    """Every verified entry of ``path``; a crash tail is skipped with a warning, damage listed in ``damaged``."""
     result = JournalRead(path=Path(path))
     try:
         raw = Path(path).read_bytes()
@@ -97,23 +142,49 @@ def read_journal(path: Path) -> JournalRead:
     complete = raw.endswith(b"\n")
     if complete:
         lines = lines[:-1]
+    unreadable: dict[int, str] = {}
+    torn: set[Any] = set()
+    checksummed = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        last = number == len(lines)
         try:
             entry = json.loads(line.decode("utf-8"))
             if not isinstance(entry, dict):
                 raise ValueError("not an object")
         except (ValueError, UnicodeDecodeError):
-            if last and not complete:
+            if number == len(lines) and not complete:
                 result.problems.append(
                     f"{path}: the last line ({number}) is incomplete (a crash while it was written?); ignored"
                 )
             else:
-                result.problems.append(f"{path}: line {number} is not a journal entry; ignored")
+                unreadable[number] = "not a readable journal record (truncated or corrupt)"
             continue
+        if CHECKSUM not in entry:
+            if checksummed:
+                result.damaged.append(Damage(number, "no checksum, after records that have one"))
+                continue
+            result.unverified += 1
+        elif entry[CHECKSUM] != record_checksum(entry):
+            result.damaged.append(Damage(number, "its checksum does not match its content (changed or corrupt)"))
+            continue
+        else:
+            checksummed = True
+            if entry.get("kind") == "torn":
+                torn.add(entry.get("line"))
         result.entries.append(entry)
+    for number, reason in unreadable.items():
+        if number in torn:
+            result.problems.append(f"{path}: line {number} is incomplete (a crash while it was written; "
+                                   "marked by the next run); ignored")
+        else:
+            result.damaged.append(Damage(number, reason))
+    result.damaged.sort(key=lambda d: d.line)
+    for damage in result.damaged:
+        result.problems.append(f"{path}: line {damage.line} is damaged: {damage.reason}")
+    if result.unverified:
+        result.problems.append(f"{path}: {result.unverified} record(s) have no checksum (written by an older "
+                               "s3xrep): read unverified")
     return result
 
 
@@ -138,22 +209,21 @@ class Journal:
         return read_journal(self.path)
 
     def _start_on_a_new_line(self) -> None:
-        """After a crash mid-line, the next entry must not be glued to the broken one."""
+        """After a crash mid-line, end that line and record it as torn (a crash tail, not damage)."""
         if self._checked_tail:
             return
         self._checked_tail = True
         try:
-            size = self.path.stat().st_size
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return
-        if size:
-            with open(self.path, "rb") as handle:
-                handle.seek(size - 1)
-                if handle.read(1) != b"\n":
-                    storage.append_private(self.path, "")
+        if raw and not raw.endswith(b"\n"):
+            storage.append_private(self.path, "")
+            self.record("torn", line=raw.count(b"\n") + 1)
 
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Append an entry (``ts``, ``plan_id``, ``run``, ``id`` added) and fsync it; returns it."""
+        """Append an entry (``ts``, ``plan_id``, ``run``, ``id``, ``sha256`` added) and fsync it; returns it."""
+        self._start_on_a_new_line()
         self._seq += 1
         entry: dict[str, Any] = {
             "ts": _now(),
@@ -163,7 +233,8 @@ class Journal:
             "kind": kind,
             **fields,
         }
-        line = _mask(json.dumps(entry, separators=(",", ":"), default=str))
-        self._start_on_a_new_line()
-        storage.append_private(self.path, line)
-        return entry
+        # mask first, so the checksum covers exactly what is stored
+        stored = json.loads(_mask(json.dumps(entry, separators=(",", ":"), default=str)))
+        stored[CHECKSUM] = record_checksum(stored)
+        storage.append_private(self.path, json.dumps(stored, separators=(",", ":"), ensure_ascii=False))
+        return stored

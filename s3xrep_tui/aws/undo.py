@@ -10,7 +10,11 @@ that is reported, not failed.
 
 Never clobbers: when the document now differs from what we wrote (journal
 ``after``), that document is skipped with the reason and the others are still
-restored. Every undo action is itself journaled (``kind="undo"``) so a second
+restored. Never deletes a role that a bucket policy or replication configuration
+of a bucket the journal names still names (:mod:`.undo_guard`). Refuses a journal
+with damaged lines (:class:`JournalDamaged`) unless each is named in
+``skip_records``; each skipped line is an item "skipped" (what it recorded is not
+restored). Every undo action is itself journaled (``kind="undo"``) so a second
 undo does not repeat the first.
 """
 
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +33,8 @@ from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
-from .journal import Journal, JournalRead, journal_path
+from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
+from .undo_guard import journal_buckets, names_role
 
 UndoStatus = Literal[
     "restored", "deleted", "cancelled", "unchanged", "note", "skipped", "failed",
@@ -110,7 +115,10 @@ def _name(target: str) -> str:
 
 class _Undoer:
     def __init__(self, clients: Mapping[str, Clients], journal: Journal, dry_run: bool, backoff: Backoff,
-                 on_wait: WaitCallback | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+                 on_wait: WaitCallback | None = None, sleep: Callable[[float], None] = time.sleep,
+                 read: JournalRead | None = None) -> None:
+        self.read = read or journal.read()
+        self._predicted: dict[tuple[str, str, str], Any] = {}  # (side, bucket, kind) -> what a dry run leaves
         self.clients = clients
         self.journal = journal
         self.dry_run = dry_run
@@ -188,9 +196,49 @@ class _Undoer:
         if call != "s3.put_bucket_versioning":
             self.check_account(entry["account"], entry.get("account_id"))
         try:
-            return handler(entry)
+            outcome = handler(entry)
         except _Skip as skip:
             return skip.status, skip.message, skip.fix
+        kind = {"s3.put_bucket_policy": "policy", "s3.put_bucket_replication": "replication"}.get(call or "")
+        if kind and outcome[0] in ("would-restore", "would-delete"):
+            self._predicted[(entry["account"], _name(entry["target"]), kind)] = entry.get("before")
+        return outcome
+
+    def _account_of(self, side: str) -> str | None:
+        return next((e.get("account_id") for e in self.read.entries
+                     if e.get("account") == side and e.get("account_id")), None)
+
+    def _current(self, side: str, bucket: str, region: str | None, kind: str) -> Any:
+        if (side, bucket, kind) in self._predicted:
+            return self._predicted[(side, bucket, kind)]
+        account = self._account_of(side)
+        owner_kw = {"ExpectedBucketOwner": account} if account else {}
+        s3 = self.clients[side]("s3", region)
+        entry = {"account": side}
+        if kind == "policy":
+            answer = self.call(entry, f"s3.get_bucket_policy on bucket {bucket!r}",
+                               lambda: s3.get_bucket_policy(Bucket=bucket, **owner_kw),
+                               absent=("NoSuchBucketPolicy", "NoSuchBucket"))
+            return _parse(answer.get("Policy")) if answer else None
+        answer = self.call(entry, f"s3.get_bucket_replication on bucket {bucket!r}",
+                           lambda: s3.get_bucket_replication(Bucket=bucket, **owner_kw),
+                           absent=("ReplicationConfigurationNotFoundError", "NoSuchBucket"))
+        return answer.get("ReplicationConfiguration") if answer else None
+
+    def still_named(self, role: str, account_id: str | None) -> list[str]:
+        """The documents of the journal's buckets that still name ``role`` (unreadable ones count)."""
+        found: list[str] = []
+        for side, bucket, region in journal_buckets(self.read):
+            for kind, label in (("policy", "the bucket policy"), ("replication", "the replication configuration")):
+                try:
+                    self.check_account(side, self._account_of(side))
+                    document = self._current(side, bucket, region, kind)
+                except AwsError as exc:
+                    found.append(f"{label} of {bucket} ({side}; could not be read: {exc.message})")
+                    continue
+                if names_role(document, role, account_id):
+                    found.append(f"{label} of {bucket} ({side})")
+        return found
 
     def _changed(self, what: str) -> _Skip:
         return _Skip(
@@ -335,6 +383,14 @@ class _Undoer:
                 f"role {role} was created by apply but now has other policies ({', '.join(others)}): not deleted",
                 f"remove them first if the role should go (aws iam delete-role --role-name {role})",
             )
+        named = self.still_named(role, entry.get("account_id"))
+        if named:
+            raise _Skip(
+                "skipped",
+                f"role {role} is still named by {'; '.join(named)}: not deleted (that document would name a role "
+                "that is gone)",
+                "restore or remove that grant first (the journal's 'before' shows what was there), then run undo again",
+            )
         if self.dry_run:
             return "would-delete", f"would delete role {role} (apply created it)", ""
         self.call(entry, f"iam.delete_role {role!r}", lambda: iam.delete_role(RoleName=role))
@@ -410,6 +466,7 @@ def undo(
     journal: Journal | None = None,
     backoff: Backoff | None = None,
     on_wait: WaitCallback | None = None,
+    skip_records: Collection[int] = (),
 ) -> UndoResult:
     """Restore what the journal of ``plan_id`` recorded, newest write first.
 
@@ -418,16 +475,28 @@ def undo(
     ``dry_run`` reads the current state and reports what would be done; it
     changes nothing and journals nothing. Throttled calls are retried with
     ``backoff`` (apply's default), ``on_wait`` told before each wait. Raises
-    FileNotFoundError when the plan has no journal.
+    FileNotFoundError when the plan has no journal, JournalDamaged when it has
+    damaged lines not all in ``skip_records`` (nothing is changed), ValueError
+    when ``skip_records`` names a line that is not damaged.
     """
     journal = journal or Journal(plan_id)
     if not journal.exists():
         raise FileNotFoundError(f"no journal for plan {plan_id} at {journal.path}")
     read = journal.read()
+    skipped = check_skips(read, skip_records)
     result = UndoResult(plan_id, journal.path, problems=list(read.problems), dry_run=dry_run)
+    for damage in skipped:
+        item = UndoItem(f"line {damage.line}", "?", "?", f"journal line {damage.line}", "skipped",
+                        f"journal line {damage.line} is damaged ({damage.reason}): whatever it recorded was not "
+                        "restored", f"compare that line of {journal.path} with the current state and fix by hand")
+        if not dry_run:
+            journal.record("skip-record", line=damage.line, reason=damage.reason)
+        result.items.append(item)
+        if progress is not None:
+            progress(item)
     done = read.done()
     job_ids = {ref: (d.get("result") or {}).get("JobId") for ref, d in done.items() if (d.get("result") or {}).get("JobId")}
-    undoer = _Undoer(clients_by_side, journal, dry_run, backoff or Backoff(), on_wait)
+    undoer = _Undoer(clients_by_side, journal, dry_run, backoff or Backoff(), on_wait, read=read)
     for entry in pending_writes(read):
         try:
             status, message, fix = undoer.undo(entry, job_ids)
@@ -444,10 +513,25 @@ def undo(
     return result
 
 
-def profiles_in_journal(plan_id: str) -> tuple[Path, dict[str, str | None], list[str]]:
-    """(journal path, profile name per side, problems) — for the ``undo`` command."""
+def check_skips(read: JournalRead, skip_records: Collection[int]) -> list[Damage]:
+    """The damaged lines named in ``skip_records``; JournalDamaged if others are damaged, ValueError on a wrong name."""
+    damaged = {d.line: d for d in read.damaged}
+    wrong = sorted(set(skip_records) - set(damaged))
+    if wrong:
+        listed = ", ".join(str(n) for n in sorted(damaged)) or "none"
+        raise ValueError(f"--skip-record {wrong[0]}: line {wrong[0]} of {read.path} is not a damaged record "
+                         f"(damaged lines: {listed})")
+    refused = [d for n, d in sorted(damaged.items()) if n not in set(skip_records)]
+    if refused:
+        raise JournalDamaged(read.path, refused)
+    return [damaged[n] for n in sorted(set(skip_records))]
+
+
+def profiles_in_journal(plan_id: str, skip_records: Collection[int] = ()) -> tuple[Path, dict[str, str | None], list[str]]:
+    """(journal path, profile name per side, problems) — for the ``undo`` command; raises as :func:`check_skips`."""
     path = journal_path(plan_id)
     if not path.exists():
         raise FileNotFoundError(f"no journal for plan {plan_id} at {path}")
     read = Journal(plan_id, path).read()
+    check_skips(read, skip_records)
     return path, read.profiles(), read.problems

@@ -2,7 +2,8 @@
 
 Without ``--yes`` it shows the plan and asks for the source bucket's name to be
 typed (a terminal is required for that). ``--dry-run`` prints each call and its
-document and sends nothing; ``--read-only`` refuses every write. Exit 0 when
+document and sends nothing; ``--read-only`` refuses every write. ``--backfill-again`` starts a fresh Batch job
+(objects still NONE or FAILED) when this plan's earlier job already ended. Exit 0 when
 every step is done or already held, 1 when a step failed (re-running continues
 from it), 2 on bad arguments or no confirmation, 3 when preflight blocks.
 """
@@ -35,6 +36,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--yes", action="store_true", help="apply without asking for the typed confirmation")
     parser.add_argument("--dry-run", action="store_true", help="print each call and its document; send nothing")
     parser.add_argument("--read-only", action="store_true", help="read the current state but refuse every write")
+    parser.add_argument("--backfill-again", action="store_true",
+                        help="when this plan's Batch Replication job already ended, start a fresh one for the "
+                        "objects still NONE or FAILED (after an undo apply does this by itself)")
     parser.add_argument("--iam-wait", type=float, default=60.0, metavar="SECONDS",
                         help="how long to keep retrying calls while a new IAM role propagates or AWS throttles "
                         "(default 60)")
@@ -142,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
             print(line, flush=True)
 
     backoff = Backoff(total=args.iam_wait, first=min(1.0, args.iam_wait) if args.iam_wait else 0.0)
-    result = apply_plan(plan, clients, progress=show, read_only=args.read_only, backoff=backoff, options=options)
+    result = apply_plan(plan, clients, progress=show, read_only=args.read_only, backoff=backoff, options=options,
+                         backfill_again=args.backfill_again)
     print(result.summary())
     if result.job_id:
         print(f"Batch Replication job: {result.job_id} (follow it with: s3xrep jobs)")

@@ -3,9 +3,19 @@
 Reopens the profiles the journal names (``--source-profile``/``--dest-profile``
 override them). Without ``--yes`` it shows what it would do and asks for
 ``undo`` to be typed (a terminal is required). ``--dry-run`` reads the current
-state and says what would be restored, changing nothing. Exit 0 when
-everything was restored (or needed nothing), 1 when a document was skipped
-because it changed since apply or a call failed, 2 on bad arguments.
+state and says what would be restored, changing nothing.
+
+The journal is verified first (a checksum per record): with damaged lines undo
+does not start, names them, and exits 3; ``--skip-record LINE`` (repeatable)
+names the damaged lines to go without, and then the run exits 1 at best, since
+what they recorded is not restored.
+
+Exit codes: 0 everything restored (or nothing needed it); 1 something was not
+restored (a document changed since apply, a role still named by a policy, a
+skipped damaged line, a failed call; each with its reason); 2 bad arguments; 3
+refused: the journal is damaged (nothing was changed). A ``--dry-run`` exits 0
+when the dry run itself succeeded (it read what it needed), whatever it
+reports would not be restored; 1 when a call failed.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ import argparse
 import sys
 from typing import Any
 
-from .plan import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep undo"
 
@@ -26,6 +36,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--dry-run", action="store_true", help="say what would be restored; change nothing")
     parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
     parser.add_argument("--dest-profile", help="profile for the destination account (default: the one apply used)")
+    parser.add_argument("--skip-record", type=int, action="append", default=[], metavar="LINE",
+                        help="go on without this damaged journal line (repeatable; undo names them when it refuses)")
     parser.set_defaults(handler=run)
 
 
@@ -41,6 +53,13 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
+def _refusal(exc: Any) -> str:
+    lines = " ".join(f"--skip-record {d.line}" for d in exc.damaged)
+    return (f"{exc}. Undo restores from the record of what apply did, and that record is incomplete, so it does "
+            f"not start (nothing was changed). Look at those lines; to undo the rest anyway pass {lines} (what "
+            "they recorded is then not restored, and undo exits 1)")
+
+
 def _line(item: Any) -> str:
     text = f"  {item.status:<13} {item.account:<11} {item.call:<29} {item.message}"
     return text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else "")
@@ -51,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         check_plan_id(args.plan_id)
+        bad = next((n for n in args.skip_record if n < 1), None)
+        if bad is not None:
+            raise ValueError(f"--skip-record {bad}: a journal line number is 1 or more")
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     if not (args.yes or args.dry_run) and not _stdin_is_terminal():
@@ -58,12 +80,18 @@ def run(args: argparse.Namespace) -> int:
 
     from ..aws.clients import clients_for
     from ..aws.errors import AwsError, explain
+    from ..aws.journal import JournalDamaged
     from ..aws.undo import profiles_in_journal, undo
 
+    skips = sorted(set(args.skip_record))
     try:
-        path, profiles, problems = profiles_in_journal(args.plan_id)
+        path, profiles, problems = profiles_in_journal(args.plan_id, skips)
     except FileNotFoundError as exc:
         return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
+    except JournalDamaged as exc:
+        return _fail(_refusal(exc), EXIT_BLOCKED)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     for problem in problems:
         print(f"{PROG}: warning: {problem}", file=sys.stderr)
     source = args.source_profile if args.source_profile is not None else profiles.get("source")
@@ -71,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         clients = {"source": clients_for(source), "destination": clients_for(dest)}
         if not args.yes and not args.dry_run:
-            preview = undo(args.plan_id, clients, dry_run=True)
+            preview = undo(args.plan_id, clients, dry_run=True, skip_records=skips)
             print(f"Undo plan {args.plan_id} (journal {path}):")
             for item in preview.items:
                 print(_line(item))
@@ -82,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
             if sys.stdin.readline().strip() != "undo":
                 return _fail("not confirmed: nothing was changed", EXIT_USAGE)
         print(f"Undo plan {args.plan_id}" + (" (dry run: nothing is changed)" if args.dry_run else ""))
-        result = undo(args.plan_id, clients, dry_run=args.dry_run, progress=lambda item: print(_line(item), flush=True),
+        result = undo(args.plan_id, clients, dry_run=args.dry_run, skip_records=skips,
+                      progress=lambda item: print(_line(item), flush=True),
                       on_wait=lambda message, delay: print(f"  waiting ({message}, next try in {delay:.1f}s)",
                                                            flush=True))
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
@@ -90,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)
     print(result.summary())
     print(f"Journal: {result.journal_path}")
+    if args.dry_run:  # the dry run succeeded unless a call failed; what it would skip is reported above
+        if any(item.status == "failed" for item in result.items):
+            return _fail("the dry run could not read everything it needed (see 'failed' above)", EXIT_FAILURE)
+        return EXIT_OK
     if not result.ok:
         return _fail("some documents were not restored (see 'skipped'/'failed' above)", EXIT_FAILURE)
     return EXIT_OK

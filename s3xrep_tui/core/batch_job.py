@@ -10,9 +10,11 @@ from .models import BucketFacts, PlanInputs
 from .names import bucket_arn
 from .policy_parts import folder, source_bucket_arn
 
-# The namespace of our idempotency tokens: uuid5 of the request's canonical JSON under it.
+# The namespace of our idempotency tokens: uuid5 of the request's canonical JSON (and generation) under it.
 TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://s3xrep-tui/batch-replication-job")
 MAX_DESCRIPTION = 256
+# What a fresh backfill after an ended job replicates: never attempted, or failed.
+FRESH_BACKFILL_STATUSES = ("NONE", "FAILED")
 
 
 def _owner(facts: BucketFacts | None, bucket: str, default: str) -> str:
@@ -26,11 +28,30 @@ def job_description(inputs: PlanInputs) -> str:
     return text[:MAX_DESCRIPTION]
 
 
-def client_request_token(request: dict[str, Any]) -> str:
-    """Deterministic: the same plan gets the same token (S3 refuses a duplicate job), a changed plan a new one."""
+def client_request_token(request: dict[str, Any], generation: int = 0) -> str:
+    """One token per intended job: the same request and backfill generation give the same token.
+
+    A retry of one job (an interrupted apply) must send the same token, so S3 answers
+    with that job instead of starting a duplicate; a new backfill of the same plan
+    (after the earlier job ended) must send a new one, or S3 hands back the old, ended
+    job. Generation 0 is the plan's own job; 1, 2, ... the fresh backfills after it.
+    """
     rest = {k: v for k, v in request.items() if k != "ClientRequestToken"}
     canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=str)
+    if generation:
+        canonical += f"\nbackfill {generation}"
     return str(uuid.uuid5(TOKEN_NAMESPACE, canonical))
+
+
+def fresh_backfill_request(request: dict[str, Any], generation: int) -> dict[str, Any]:
+    """The plan's job request as backfill ``generation`` (1, 2, ...): objects still NONE or FAILED, a new token."""
+    if generation < 1:
+        raise ValueError("a fresh backfill is generation 1 or later")
+    fresh = json.loads(json.dumps(request, default=str))
+    generator = (fresh.get("ManifestGenerator") or {}).get("S3JobManifestGenerator") or {}
+    generator.setdefault("Filter", {})["ObjectReplicationStatuses"] = list(FRESH_BACKFILL_STATUSES)
+    fresh["ClientRequestToken"] = client_request_token(fresh, generation)
+    return fresh
 
 
 def batch_job_request(inputs: PlanInputs, batch_role_arn: str) -> dict[str, Any]:

@@ -301,13 +301,16 @@ def test_undo_skips_a_document_changed_since_apply_and_restores_the_rest(world: 
     assert by_call["s3.put_bucket_policy"].status == "skipped"
     assert "changed since apply" in by_call["s3.put_bucket_policy"].message
     assert w.dst_policy() == edited  # not clobbered
-    assert w.replication() is None and w.roles() == set()  # the rest restored
+    # the rest restored, but not the replication role: the policy left in place still grants it
+    assert w.replication() is None and w.roles() == {f"s3xrep-repl-{w.src}"}
+    kept = next(i for i in outcome.items if i.call == "iam.create_role" and i.target == f"role s3xrep-repl-{w.src}")
+    assert kept.status == "skipped" and f"still named by the bucket policy of {w.dst}" in kept.message
     notes = [i for i in outcome.items if i.call == "s3.put_bucket_versioning"]
     assert len(notes) == 2 and all(i.status == "note" and "cannot turn versioning off" in i.message for i in notes)
 
-    # a second undo only looks at what is still pending: the skipped policy
+    # a second undo only looks at what is still pending: the skipped policy, and the role it names
     second = undo(result.plan_id, w.clients)
-    assert [i.call for i in second.items] == ["s3.put_bucket_policy"]
+    assert [i.call for i in second.items] == ["s3.put_bucket_policy", "iam.create_role"]
 
 
 def test_undo_dry_run_changes_nothing_and_a_running_job_is_cancelled(world: Callable[[str], World]) -> None:

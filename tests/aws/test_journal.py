@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from s3xrep_tui.aws.journal import Journal, check_plan_id, journal_path, read_journal
+from s3xrep_tui.aws.journal import Journal, check_plan_id, journal_path, read_journal, record_checksum
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +74,50 @@ def test_plan_ids_are_safe_file_names(bad: str) -> None:
     with pytest.raises(ValueError):
         check_plan_id(bad)
     assert check_plan_id("acme-legacy-media-to-acme-platform-media-1a2b3c4d")
+
+
+def test_every_record_carries_a_checksum_of_what_is_stored() -> None:
+    journal = Journal("p-sum")
+    entry = journal.record("write", call="s3.put_bucket_policy", after={"note": "AKIA111111111111DEMO"})
+    stored = json.loads(journal.path.read_text().splitlines()[0])
+    assert stored == entry and stored["sha256"] == record_checksum(stored)
+    assert "AKIA…" in stored["after"]["note"]  # masked before the checksum was taken
+    read = journal.read()
+    assert read.damaged == [] and read.problems == [] and read.unverified == 0
+
+
+def test_damage_in_the_middle_is_listed_with_its_line_and_a_torn_crash_tail_is_not() -> None:
+    journal = Journal("p-dmg")
+    for call in ("a", "b", "c"):
+        journal.record("write", call=call)
+    lines = journal.path.read_text().splitlines()
+    edited = json.loads(lines[1])
+    edited["call"] = "z"  # valid JSON, not what was written
+    lines[1] = json.dumps(edited)
+    lines[2] = lines[2][:20]  # truncated, but not the last line
+    journal.path.write_text("\n".join(lines) + "\n")
+    Journal("p-dmg").record("write", call="d")
+    read = read_journal(journal.path)
+    assert [(d.line, "checksum" in d.reason) for d in read.damaged] == [(2, True), (3, False)]
+    assert [e["call"] for e in read.writes()] == ["a", "d"]
+
+    torn = Journal("p-torn")
+    torn.record("write", call="a")
+    with open(torn.path, "ab") as handle:
+        handle.write(b'{"ts":"2026-01-01T00:00:00","kind":"wri')
+    Journal("p-torn").record("write", call="b")
+    read = torn.read()
+    assert read.damaged == [] and [e["line"] for e in read.entries if e["kind"] == "torn"] == [2]
+
+
+def test_records_of_older_versions_are_read_unverified_but_not_after_checksummed_ones(data_dir: Path) -> None:
+    path = journal_path("p-old")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"kind":"write","id":"r:1","call":"a"}\n{"kind":"write","id":"r:2","call":"b"}\n')
+    Journal("p-old").record("write", call="c")
+    with open(path, "a") as handle:
+        handle.write('{"kind":"write","id":"r:3","call":"x"}\n')
+    read = read_journal(path)
+    assert [e["call"] for e in read.writes()] == ["a", "b", "c"] and read.unverified == 2
+    assert [d.line for d in read.damaged] == [4]
+    assert any("2 record(s) have no checksum" in p for p in read.problems)
