@@ -29,7 +29,7 @@ def one_line(exc: BaseException) -> str:
     what = str(exc) if isinstance(exc, OSError) and str(exc) else f"{type(exc).__name__}: {exc}".rstrip(": ")
     what = _flat(what, 400)
     # the log the app already writes (``--log-file`` included), else the default one
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    handlers = [h for h in logging.getLogger().handlers if getattr(h, "s3xrep_log", False)]
     path, own = (Path(handlers[0].baseFilename), False) if handlers else (locations.log_file(), True)
     try:
         fd = locations.open_append(path, own_dir=own)

@@ -44,6 +44,7 @@ class _PrivateFileHandler(logging.FileHandler):
     """0600 from the first byte, never through a link planted at its name."""
 
     own_dir = True
+    s3xrep_log = True  # the top-level error wrapper writes a crash's traceback here (unexpected.one_line)
 
     def _open(self):  # type: ignore[no-untyped-def]
         return os.fdopen(locations.open_append(Path(self.baseFilename), own_dir=self.own_dir), "a", encoding="utf-8")

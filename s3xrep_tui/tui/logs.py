@@ -30,6 +30,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
     through a link planted at its name."""
 
     own_dir = True
+    s3xrep_log = True  # the top-level error wrapper writes a crash's traceback here (unexpected.one_line)
 
     def _open(self):  # type: ignore[no-untyped-def]
         fd = locations.open_append(Path(self.baseFilename), own_dir=self.own_dir)
