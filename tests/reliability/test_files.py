@@ -168,3 +168,40 @@ def _sandbox_command(xdg: dict[str, Path]) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_one_module_names_every_directory_under_one_app_name(xdg: dict[str, Path]) -> None:
+    package = Path(locations.__file__).parent
+    strays = [str(p.relative_to(package)) for p in package.rglob("*.py")
+              if p.name != "locations.py" and re.search(r"platformdirs|user_\w+_dir\(", p.read_text())]
+    assert strays == []
+    for path in (locations.data_dir(), locations.state_dir(), locations.log_file(), locations.sandbox_log_file(),
+                 locations.sandbox_config_file()):
+        assert locations.APP_NAME in path.parts, path
+
+
+def test_the_help_screen_names_the_log_the_app_writes(
+    xdg: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Static
+
+    from s3xrep_tui.tui.app import S3xrepApp, run_app
+    from s3xrep_tui.tui.screens.help import HelpScreen
+
+    real_run = S3xrepApp.run
+    seen: list[str] = []
+
+    async def drive(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, HelpScreen)
+        seen.extend(str(w.render()) for w in pilot.app.screen.query(Static))
+        await pilot.press("escape", "ctrl+q")
+
+    monkeypatch.setattr(S3xrepApp, "run", lambda self, **_: real_run(self, headless=True, auto_pilot=drive,
+                                                                      size=(100, 40)))
+    assert run_app() == 0
+    log = locations.log_file()
+    assert log.is_file() and _mode(log) == 0o600
+    assert any(f"Log: {log}" in text for text in seen), seen
