@@ -17,6 +17,7 @@ read back, so nothing is carried over.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -78,6 +79,15 @@ def _roots() -> tuple[Path, ...]:
 # --- private directories ------------------------------------------------------------------------
 
 
+def in_the_way(path: Path) -> str:
+    """Why ``path`` cannot be made: which part of it is a file (an XDG variable naming a file, say)."""
+    path = Path(path)
+    blocker = next((p for p in [*reversed(path.parents), path] if p.is_file()), None)
+    if blocker is None:
+        return f"{path} cannot be a directory: a part of it is not one"
+    return f"cannot use {path}: {blocker} is a file, not a directory (move it, or point XDG_*_HOME elsewhere)"
+
+
 def _check_dir(path: Path) -> None:
     """``path`` must be a directory of ours: a link to one is fine when the link is ours (or root's)."""
     try:
@@ -86,10 +96,9 @@ def _check_dir(path: Path) -> None:
     except FileNotFoundError:
         raise UnsafeLocation(f"{path} is a symbolic link to nothing; remove it") from None
     except NotADirectoryError:
-        raise UnsafeLocation(f"{path} cannot be a directory: a part of it is a file; "
-                             "move that file away or point the XDG_*_HOME variable elsewhere") from None
+        raise UnsafeLocation(in_the_way(path)) from None
     if not stat.S_ISDIR(target.st_mode):
-        raise UnsafeLocation(f"{path} is not a directory; move it away or point the XDG_*_HOME variable elsewhere")
+        raise UnsafeLocation(in_the_way(path))
     me = os.geteuid()
     if stat.S_ISLNK(link.st_mode) and link.st_uid not in (me, 0):
         raise UnsafeLocation(f"{path} is a symbolic link another user made; remove it")
@@ -103,8 +112,7 @@ def _make_one(path: Path) -> None:
     except FileExistsError:
         pass
     except NotADirectoryError:
-        raise UnsafeLocation(f"{path} cannot be a directory: a part of it is a file; "
-                             "move that file away or point the XDG_*_HOME variable elsewhere") from None
+        raise UnsafeLocation(in_the_way(path)) from None
     _check_dir(path)
     os.chmod(path, 0o700)
 
@@ -182,7 +190,11 @@ def write_private(path: Path, data: str | bytes, mode: int = 0o600, *, own_dir: 
             except FileNotFoundError:
                 pass
             raise
-        os.fsync(directory)  # the rename itself survives a crash
+        try:
+            os.fsync(directory)  # the rename itself survives a crash
+        except OSError as exc:  # a file system that cannot sync a directory: the file itself is synced
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+                raise
     finally:
         os.close(directory)
     return path
