@@ -3,10 +3,14 @@
 * ``plan --out DIR`` (documents and every export format): a symbolic link planted at
   a file name inside DIR is refused with a message naming it; its target keeps its
   bytes and its mode. DIR itself may be the user's link to a directory.
+* The appended files: a link planted at a plan's journal stops apply before its first
+  write to AWS; one planted at the log stops the app before it starts. One line each.
 * A session with the platform's own directories (XDG data, state, log: no
   ``S3XREP_DATA_DIR``): apply, report, the app's log, a crash logged by the top-level
   wrapper and the ``s3xrep sandbox`` command's log and AWS config leave every
   directory of ours 0700 and every file 0600, an older loose data directory included.
+* One module (``locations``) names every directory, all under ``s3xrep-tui``; the help
+  screen names the log the app writes.
 """
 
 from __future__ import annotations
@@ -205,3 +209,52 @@ def test_the_help_screen_names_the_log_the_app_writes(
     log = locations.log_file()
     assert log.is_file() and _mode(log) == 0o600
     assert any(f"Log: {log}" in text for text in seen), seen
+
+
+def _victim(tmp_path: Path) -> Path:
+    victim = tmp_path / "victim"
+    victim.write_text("the user's own file\n")
+    victim.chmod(0o644)
+    return victim
+
+
+def _untouched(victim: Path) -> bool:
+    return victim.read_text() == "the user's own file\n" and _mode(victim) == 0o644
+
+
+def test_a_link_planted_at_the_journal_stops_apply_before_any_write(
+    world: Callable[[str], World], cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    w = world("files-journal")
+    both = ["--source", f"{SRC_PROFILE}:{w.src}", "--dest", f"{DST_PROFILE}:{w.dst}", "--report-bucket", w.report]
+    assert main(["plan", *both, "--json"]) == 0
+    plan_id = json.loads(capsys.readouterr().out)["id"]
+    victim = _victim(tmp_path)
+    journal = locations.private_dir(cli_env / "journal") / f"{plan_id}.jsonl"
+    journal.symlink_to(victim)
+    before = w.snapshot()
+    assert main(["apply", *both, "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "symbolic link" in err, err
+    assert _untouched(victim) and journal.is_symlink()
+    assert w.snapshot() == before  # the journal comes first: nothing was written to AWS
+
+
+def test_a_link_planted_at_the_log_is_refused_before_the_app_starts(
+    xdg: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from s3xrep_tui.tui.app import S3xrepApp
+
+    def run(self: S3xrepApp, **_: object) -> None:  # the app would log as it starts
+        logging.getLogger("s3xrep_tui.test").warning("the app started")
+
+    monkeypatch.setattr(S3xrepApp, "run", run)
+    victim = _victim(tmp_path)
+    log = locations.private_dir(locations.log_dir()) / locations.LOG_NAME
+    log.symlink_to(victim)
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "symbolic link" in err, err
+    assert _untouched(victim)
