@@ -217,15 +217,19 @@ def open_append(path: Path, *, own_dir: bool = True) -> int:
     if own_dir:
         private_dir(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC, 0o600)
+        # O_NONBLOCK: a FIFO planted at the name fails at once instead of hanging the app
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC | os.O_NONBLOCK, 0o600)
     except OSError as exc:
         if os.path.islink(path):
             raise UnsafeLocation(f"refusing to write {path}: it is a symbolic link; remove it") from exc
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise UnsafeLocation(f"refusing to write {path}: it is not a regular file") from exc
         raise
     found = os.fstat(fd)
     if not stat.S_ISREG(found.st_mode):
         os.close(fd)
         raise UnsafeLocation(f"refusing to write {path}: it is not a regular file")
+    os.set_blocking(fd, True)
     if own_dir and stat.S_IMODE(found.st_mode) != 0o600:
         os.fchmod(fd, 0o600)  # a file an older version left readable
     return fd

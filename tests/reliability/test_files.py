@@ -93,6 +93,11 @@ def test_writers_refuse_a_link_at_the_name(tmp_path: Path) -> None:
     with pytest.raises(locations.UnsafeLocation, match="symbolic link"):
         locations.append_private(private / "appended", "appended")
     assert victim.read_text() == "x" and _mode(victim) == 0o644
+    os.mkfifo(private / "fifo")  # nobody reads it: refused at once, not a hang
+    with pytest.raises(locations.UnsafeLocation, match="not a regular file"):
+        locations.append_private(private / "fifo", "appended")
+    with pytest.raises(locations.UnsafeLocation, match="not a regular file"):
+        locations.write_private(private / "fifo", "whole")
 
 
 def test_a_file_where_a_directory_should_be_is_named(tmp_path: Path) -> None:
