@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug or an unusable directory: one line here, the traceback in the log
+        from .unexpected import one_line
+
+        print(one_line(exc), file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _ask_mfa_on_the_terminal(code: str | None) -> None:

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "s3xrep_tui"
 
 FORBIDDEN = {
-    "core": {"boto3", "botocore", "moto", "textual", "keyring", "s3xrep_tui.storage", "s3xrep_tui.aws", "s3xrep_tui.tui", "s3xrep_tui.sandbox"},
+    "core": {"boto3", "botocore", "moto", "textual", "keyring", "s3xrep_tui.storage", "s3xrep_tui.locations", "s3xrep_tui.unexpected", "s3xrep_tui.aws", "s3xrep_tui.tui", "s3xrep_tui.sandbox"},
     "aws": {"textual", "s3xrep_tui.tui"},
     "tui": {"boto3", "botocore", "moto", "s3xrep_tui.sandbox"},
     "sandbox": {"textual", "s3xrep_tui.tui"},

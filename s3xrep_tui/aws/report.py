@@ -11,7 +11,6 @@ the report is still written. Only an unknown plan raises :class:`UnknownPlan`.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -133,25 +132,11 @@ def default_report_path(plan_id: str, fmt: str) -> Path:
 
 
 def write_report_file(path: Path, text: str) -> Path:
-    """Write ``text`` atomically as a 0600 file; under the data directory its folder is made 0700,
-    elsewhere the folder is left as it is (it must exist)."""
+    """Write ``text`` atomically as a 0600 file, never through a link; under the data directory its
+    folder is made 0700, elsewhere the folder is left as it is (it must exist)."""
     path = Path(path)
     try:
         inside = path.resolve().is_relative_to(storage.data_dir().resolve())
     except OSError:
         inside = False
-    if inside:
-        return storage.write_private(path, text)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return storage.write_private(path, text, own_dir=inside)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..locations import check_target, private_dir, write_private
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -156,10 +157,14 @@ def run(args: argparse.Namespace) -> int:
         error = exc if isinstance(exc, AwsError) else explain(exc)
         print(f"s3xrep plan: {error.message}" + (f" (fix: {error.fix})" if error.fix else ""), file=sys.stderr)
         return EXIT_FAILURE
-    if fmt in EXPORT_FORMATS:
-        return _export(plan, fmt, args)
-    if args.out:
-        write_documents(plan.documents, Path(args.out))
+    try:
+        if fmt in EXPORT_FORMATS:
+            return _export(plan, fmt, args)
+        if args.out:
+            write_documents(plan.documents, Path(args.out))
+    except OSError as exc:  # a link planted in --out, a full disk: what and where, in one line
+        print(f"s3xrep plan: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     print(json.dumps(plan_json(plan), indent=2) if fmt == "json" else render_text(plan))
     return EXIT_BLOCKED if plan.blocked else EXIT_OK
 
@@ -193,6 +198,8 @@ def write_export(
 
     files = export_files(plan, fmt, source_profile=source_profile, destination_profile=destination_profile)
     _output_dir(out)
+    for name in files:  # a link planted at any name: refuse before writing one file
+        check_target(out / name)
     written = []
     for name, text in files.items():
         path = out / name
@@ -204,16 +211,13 @@ def write_export(
 def _output_dir(out: Path) -> None:
     """``out`` created 0700 when it does not exist yet (an existing folder keeps its mode: it is the user's)."""
     if not out.is_dir():
-        out.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(out, 0o700)
+        private_dir(out)
 
 
 def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
-    """The documents describe the user's accounts: owner-only from the first byte (0600, scripts 0700)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, mode)  # an existing file keeps its mode through os.open
+    """The documents describe the user's accounts: owner-only from the first byte (0600, scripts 0700),
+    never through a link planted at the name (``locations.write_private`` refuses it)."""
+    write_private(path, text, mode, own_dir=False)
 
 
 def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
@@ -285,5 +289,7 @@ def render_text(plan: Any) -> str:
 def write_documents(documents: dict[str, Any], out: Path) -> None:
     """Each document as ``out/<name>.json``, 0600 (``out`` made 0700 when it is new)."""
     _output_dir(out)
+    for name in documents:
+        check_target(out / f"{name}.json")
     for name, document in documents.items():
         _write_private(out / f"{name}.json", json.dumps(document, indent=2) + "\n")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+from .. import locations
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -37,17 +40,29 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def _log_to_file(path: Path | None) -> Path:
-    import platformdirs
+class _PrivateFileHandler(logging.FileHandler):
+    """0600 from the first byte, never through a link planted at its name."""
 
+    own_dir = True
+    s3xrep_log = True  # the top-level error wrapper writes a crash's traceback here (unexpected.one_line)
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        return os.fdopen(locations.open_append(Path(self.baseFilename), own_dir=self.own_dir), "a", encoding="utf-8")
+
+
+def _log_to_file(path: Path | None) -> Path:
+    own = path is None
     if path is None:
-        path = Path(platformdirs.user_log_dir("s3xrep-tui", appauthor=False)) / "sandbox.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
+        path = locations.sandbox_log_file()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the user's directory: its mode is theirs
     root = logging.getLogger()
     for handler in list(root.handlers):  # nothing of the server's goes to the terminal
         if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
             root.removeHandler(handler)
-    handler = logging.FileHandler(path)
+    handler = _PrivateFileHandler(path, delay=True)
+    handler.own_dir = own
+    handler.stream = handler._open()  # an unusable log fails here, before the server starts
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -65,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
                       replication_delay=args.replication_delay)
     try:
         sandbox.start()
+    except locations.UnsafeLocation as exc:  # where its AWS config goes
+        print(f"s3xrep sandbox: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except OSError as exc:
         print(f"s3xrep sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -18,6 +18,8 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import locations
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -130,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     display_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     public_url = args.public_url or f"http://{display_host}:{args.port}"
     command = app_command(demo, getattr(args, "log_file", None))
+    if not getattr(args, "log_file", None):  # each session's app logs there: unusable, say so before serving
+        locations.private_dir(locations.log_dir())
     server = server_class(command, host=host, port=args.port, title="s3xrep" + (" (demo)" if demo else ""),
                           public_url=public_url)
     server.origins = allowed_origins(public_url, host, args.port)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any, Literal
 
+from .. import locations
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .listing import ListingMiddleware
@@ -56,9 +56,7 @@ def static_keys(account_id: str) -> tuple[str, str]:
 
 
 def default_config_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("s3xrep-tui", appauthor=False)) / "sandbox" / "aws-config"
+    return locations.sandbox_config_file()
 
 
 def active_sandbox() -> Sandbox | None:
@@ -233,14 +231,9 @@ class Sandbox:
     def write_config(self) -> Path:
         """Write the AWS config file (profiles with keys, region, endpoint_url) with mode 0600."""
         path = self.config_path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, self.config_text().encode())
-        finally:
-            os.close(fd)
-        os.chmod(path, 0o600)
-        return path
+        # the app's own folder, or one made for it, is private; a folder the user named keeps its mode
+        own = path == default_config_path() or not path.parent.exists()
+        return locations.write_private(path, self.config_text(), own_dir=own)
 
     def export_line(self) -> str:
         return f"export AWS_CONFIG_FILE={self.config_path}"

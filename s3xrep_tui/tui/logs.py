@@ -13,7 +13,7 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from ..storage import private_dir
+from .. import locations
 
 # Libraries that log on their own; their records go to the file, at WARNING and up.
 NOISY = ("botocore", "boto3", "s3transfer", "urllib3", "werkzeug", "moto", "asyncio")
@@ -22,16 +22,18 @@ log = logging.getLogger("s3xrep_tui")
 
 
 def default_log_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("s3xrep", appauthor=False)) / "s3xrep.log"
+    return locations.log_file()
 
 
 class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A rotating log whose files are created 0600: it names buckets, accounts and roles."""
+    """A rotating log whose files are created 0600 (it names buckets, accounts and roles), never
+    through a link planted at its name."""
+
+    own_dir = True
+    s3xrep_log = True  # the top-level error wrapper writes a crash's traceback here (unexpected.one_line)
 
     def _open(self):  # type: ignore[no-untyped-def]
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = locations.open_append(Path(self.baseFilename), own_dir=self.own_dir)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
@@ -45,8 +47,10 @@ def configure_logging(log_file: str | Path | None = None, level: int = logging.I
     if log_file:
         path.parent.mkdir(parents=True, exist_ok=True)  # the user's directory: its mode is theirs
     else:
-        private_dir(path.parent)
+        locations.private_dir(path.parent)
+    os.close(locations.open_append(path, own_dir=not log_file))  # unusable: say so now, not mid-screen
     handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True)
+    handler.own_dir = not log_file
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 from ...commands.plan import plan_json, write_documents
 from ...core.diff import document_diff
 from ...core.models import Plan, PlanInputs
-from ...storage import private_dir
+from ...locations import private_dir
 from ..clipboard import copy_text
 from ..widgets.context_bar import ContextBar
 from ..widgets.document_view import DocumentView, JsonView, title_of
@@ -54,17 +53,14 @@ def present_documents(plan: Plan) -> dict[str, object]:
 def export_documents(plan: Plan, folder: Path) -> list[Path]:
     """Each document as ``<name>.json`` plus ``plan.json`` (findings, documents, steps), 0600 in a 0700 folder.
 
-    The files are written by ``commands.plan.write_documents`` (the CLI's ``--out``),
-    into a folder made private first, then each file is made 0600.
+    The files are written by ``commands.plan.write_documents`` (the CLI's ``--out``: 0600,
+    never through a link planted at a name), into a folder made private first.
     """
     folder = private_dir(folder.expanduser().resolve())
     documents = present_documents(plan)
     documents["plan"] = plan_json(plan)
     write_documents(documents, folder)
-    written = [folder / f"{name}.json" for name in documents]
-    for path in written:
-        os.chmod(path, 0o600)
-    return written
+    return [folder / f"{name}.json" for name in documents]
 
 
 def blocking_reason(plan: Plan) -> str:
