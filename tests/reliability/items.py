@@ -123,4 +123,44 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/aws/test_apply_sandbox.py::test_read_only_refuses_every_write",
         "tests/commands/test_apply_command.py::test_read_only_exits_1_naming_the_refused_write",
     ]),
+    # --- issue 14: trust -------------------------------------------------------------------
+    ("faults", "a damaged middle journal line (truncated or edited): undo refuses (exit 3, names the line), --skip-record goes on and exits 1", [
+        f"{R}/test_journal_integrity.py::test_undo_refuses_a_journal_with_a_damaged_middle_line_and_skip_record_goes_on_without_it",
+        "tests/aws/test_journal.py::test_damage_in_the_middle_is_listed_with_its_line_and_a_torn_crash_tail_is_not",
+        "tests/aws/test_journal.py::test_every_record_carries_a_checksum_of_what_is_stored",
+    ]),
+    ("faults", "journals of older versions (no checksums) read unverified with a warning", [
+        f"{R}/test_journal_integrity.py::test_a_journal_written_by_an_older_version_is_read_unverified_with_a_warning",
+        "tests/aws/test_journal.py::test_records_of_older_versions_are_read_unverified_but_not_after_checksummed_ones",
+    ]),
+    ("faults", "undo never deletes a role a policy still names; a dry run is a success when it itself succeeded", [
+        f"{R}/test_journal_integrity.py::test_undo_keeps_a_role_a_changed_policy_still_grants_and_a_dry_run_of_that_still_succeeds",
+        "tests/aws/test_apply_sandbox.py::test_undo_skips_a_document_changed_since_apply_and_restores_the_rest",
+    ]),
+    ("faults", "apply, undo, new objects, apply again: a new Batch job backfills them; a re-run after the job ended makes none unless --backfill-again", [
+        f"{R}/test_backfill_again.py::test_apply_undo_new_objects_apply_again_starts_a_new_job_that_replicates_them",
+        f"{R}/test_backfill_again.py::test_a_rerun_after_the_job_ended_makes_no_new_job_unless_asked_then_a_fresh_one",
+        "tests/core/test_batch_job_token.py::test_generation_zero_is_the_plans_token_and_each_fresh_backfill_gets_its_own",
+        "tests/core/test_batch_job_token.py::test_a_fresh_backfill_takes_what_is_still_none_or_failed_and_leaves_the_plan_alone",
+    ]),
+    ("security", "files are never written through a planted link: plan --out (every format), journal, log; targets untouched", [
+        f"{R}/test_files.py::test_a_link_planted_in_plan_out_is_refused_and_its_target_untouched",
+        f"{R}/test_files.py::test_writers_refuse_a_link_at_the_name",
+        f"{R}/test_files.py::test_a_link_planted_at_the_journal_stops_apply_before_any_write",
+        f"{R}/test_files.py::test_a_link_planted_at_the_log_is_refused_before_the_app_starts",
+    ]),
+    ("security", "the data, state and log directories and every file in them are 0700/0600, the sandbox's log included", [
+        f"{R}/test_files.py::test_every_file_a_session_writes_is_0600_in_a_0700_directory",
+        f"{R}/test_files.py::test_a_file_where_a_directory_should_be_is_named",
+    ]),
+    ("security", "one module names every directory, under one app name; help names the log written", [
+        f"{R}/test_files.py::test_one_module_names_every_directory_under_one_app_name",
+        f"{R}/test_files.py::test_the_help_screen_names_the_log_the_app_writes",
+    ]),
+    ("faults", "no traceback: every command with unusable data/state/config directories; an unexpected error is one line, its traceback in the log", [
+        f"{R}/test_no_traceback.py::test_every_command_with_unusable_directories_says_one_line",
+        f"{R}/test_no_traceback.py::test_every_command_is_covered",
+        f"{R}/test_no_traceback.py::test_serve_with_an_unusable_log_directory_says_one_line",
+        f"{R}/test_no_traceback.py::test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log",
+    ]),
 ]
