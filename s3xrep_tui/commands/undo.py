@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..core.text import safe
 from .plan import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep undo"
@@ -30,7 +31,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {safe(message)}", file=sys.stderr)
     return code
 
 
@@ -43,7 +44,7 @@ def _stdin_is_terminal() -> bool:
 
 def _line(item: Any) -> str:
     text = f"  {item.status:<13} {item.account:<11} {item.call:<29} {item.message}"
-    return text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else "")
+    return safe(text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
     for problem in problems:
-        print(f"{PROG}: warning: {problem}", file=sys.stderr)
+        print(f"{PROG}: warning: {safe(problem)}", file=sys.stderr)
     source = args.source_profile if args.source_profile is not None else profiles.get("source")
     dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
     try:
@@ -87,8 +88,9 @@ def run(args: argparse.Namespace) -> int:
                                                            flush=True))
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         error = exc if isinstance(exc, AwsError) else explain(exc)
-        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)
-    print(result.summary())
+        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
+                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
+    print(safe(result.summary(), newlines=True))
     print(f"Journal: {result.journal_path}")
     if not result.ok:
         return _fail("some documents were not restored (see 'skipped'/'failed' above)", EXIT_FAILURE)
