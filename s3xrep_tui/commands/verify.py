@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001  AwsError, a listing out of order, anything boto3 raises: one line
         progress.clear()
         print(f"s3xrep verify: {safe(_one_line(exc))}", file=sys.stderr)
-        return EXIT_USAGE if getattr(exc, "bad_argument", False) else EXIT_FAILURE
+        return EXIT_USAGE if _bad_argument(exc) else EXIT_FAILURE
     finally:
         progress.clear()
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render_text(report))
@@ -104,6 +104,14 @@ def _one_line(exc: BaseException) -> str:
         return str(exc)
     error = exc if isinstance(exc, AwsError) else explain(exc)
     return error.message + (f" (fix: {error.fix})" if error.fix else "")
+
+
+def _bad_argument(exc: BaseException) -> bool:
+    """An unknown profile and the like: the README's exit 2."""
+    from ..aws.errors import AwsError, explain
+    from ..core.verify import ListingOrderError
+
+    return not isinstance(exc, ListingOrderError) and (exc if isinstance(exc, AwsError) else explain(exc)).bad_argument
 
 
 def _line(result: Any) -> str:
