@@ -157,3 +157,22 @@ async def test_the_browser_shows_a_hostile_key_literally(
         assert KEY_SHOWN in detail
         shown = "\n".join(text_of(widget) for widget in screen.query(Static)) + app.export_screenshot()
         assert not any(char in shown for char in RAW)
+
+
+async def test_a_toast_quoting_aws_shows_markup_and_controls_literally(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.content import Content
+
+    from s3xrep_tui.tui.app import S3xrepApp
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    app = S3xrepApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.notify(f"s3.get_bucket_policy failed: [bold red]{HOSTILE}[/]\nfix: retry", title=f"t{HOSTILE}")
+        await pilot.pause()
+        (notification,) = list(app._notifications)
+        assert not notification.markup  # the Toast draws Content(message): markup shown, not parsed
+        shown = f"{notification.title}\n{Content(notification.message).plain}"
+        assert "[bold red]" in shown and "\\x1b]0;pwned" in shown and "fix: retry" in shown
+        assert not any(char in shown for char in RAW)
