@@ -176,3 +176,19 @@ async def test_a_toast_quoting_aws_shows_markup_and_controls_literally(tmp_path:
         shown = f"{notification.title}\n{Content(notification.message).plain}"
         assert "[bold red]" in shown and "\\x1b]0;pwned" in shown and "fix: retry" in shown
         assert not any(char in shown for char in RAW)
+
+
+def test_the_preview_widgets_show_foreign_text_escaped() -> None:
+    """Findings, explanations and the diff (JSON keeps C1 and bidi raw) as the preview draws them."""
+    from s3xrep_tui.core.diff import json_diff
+    from s3xrep_tui.core.models import Finding
+    from s3xrep_tui.tui.widgets.document_view import render_explanations
+    from s3xrep_tui.tui.widgets.findings_list import render_findings
+    from s3xrep_tui.tui.widgets.json_diff import render_diff
+
+    finding = Finding(id="x", severity="warning", message=f"rule {HOSTILE}", fix=f"remove {HOSTILE}")
+    before = {"Statement": [{"Resource": f"arn:aws:s3:::b/{HOSTILE}"}]}
+    after = {"Statement": [{"Resource": f"arn:aws:s3:::b/{HOSTILE}"}, {"Resource": "arn:aws:s3:::b/*"}]}
+    for text in (render_findings([finding]).plain, render_explanations("destination_bucket_policy", [f"Audit: {HOSTILE}"]).plain,
+                 render_diff(json_diff(before, after)).plain):
+        assert raw_controls(text) == [] and "\\x9b31m\\u202eevil" in text, text
