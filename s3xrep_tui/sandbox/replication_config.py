@@ -24,7 +24,8 @@ MSG_ROLE = "Invalid Role specified in replication configuration"
 MSG_MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
 MSG_ID_LENGTH = f"ID length should not exceed allowed limit of {MAX_RULE_ID_LENGTH}"
 MSG_DUPLICATE_TAGS = "Duplicate Tag Keys are not allowed."
-MSG_MINUTES = "{element} must be 15 minutes: it is the only value S3 Replication Time Control and replication metrics take"
+MSG_MINUTES = ("{element} must be 15 minutes: it is the only value S3 Replication Time Control and "
+               "replication metrics take")
 RTC_MINUTES = 15  # the model's ReplicationTimeValue.Minutes: "Valid value: 15"
 
 

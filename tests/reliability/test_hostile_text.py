@@ -189,6 +189,6 @@ def test_the_preview_widgets_show_foreign_text_escaped() -> None:
     finding = Finding(id="x", severity="warning", message=f"rule {HOSTILE}", fix=f"remove {HOSTILE}")
     before = {"Statement": [{"Resource": f"arn:aws:s3:::b/{HOSTILE}"}]}
     after = {"Statement": [{"Resource": f"arn:aws:s3:::b/{HOSTILE}"}, {"Resource": "arn:aws:s3:::b/*"}]}
-    for text in (render_findings([finding]).plain, render_explanations("destination_bucket_policy", [f"Audit: {HOSTILE}"]).plain,
-                 render_diff(json_diff(before, after)).plain):
+    explained = render_explanations("destination_bucket_policy", [f"Audit: {HOSTILE}"])
+    for text in (render_findings([finding]).plain, explained.plain, render_diff(json_diff(before, after)).plain):
         assert raw_controls(text) == [] and "\\x9b31m\\u202eevil" in text, text

@@ -96,7 +96,8 @@ def test_a_rule_id_over_255_characters_is_invalid_argument(sandbox: Sandbox, tmp
     for the rule. The maximum value is 255 characters." S3 words the refusal of a longer ID, for
     lifecycle rules, as InvalidArgument "ID length should not exceed allowed limit of 255"; the sandbox
     says the same for replication rules."""
-    refused(put(sandbox, tmp_path, rule("r" * 256)), "InvalidArgument", "ID length should not exceed allowed limit of 255")
+    refused(put(sandbox, tmp_path, rule("r" * 256)), "InvalidArgument",
+            "ID length should not exceed allowed limit of 255")
 
 
 def test_duplicate_tag_keys_in_an_and_filter_are_invalid_request(sandbox: Sandbox, tmp_path: Path,
