@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from s3xrep_tui.core.merge import MergeError, merge_replication, rule_limit_problem
 from s3xrep_tui.core.models import MigrationOptions
 
 
@@ -28,3 +29,27 @@ def test_at_the_limits_accepted() -> None:
     options = MigrationOptions(rule_id="r" * 255, priority=0, tags=(("team", "a"), ("env", "a")))
     assert options.rule_id_for("dst") == "r" * 255
     assert len(MigrationOptions().rule_id_for("d" * 300)) == 255
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"ID": "r" * 300}, "rule ID is 300 characters; S3 allows at most 255"),
+        ({"Filter": {"And": {"Tags": [{"Key": "k", "Value": "a"}, {"Key": "k", "Value": "b"}]}}},
+         "repeats a tag key"),
+        ({"Destination": {"Bucket": "arn:aws:s3:::d",
+                          "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 30}},
+                          "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}}},
+         "ReplicationTime.Time.Minutes is 30; S3 takes only 15"),
+        ({"Destination": {"Bucket": "arn:aws:s3:::d",
+                          "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 5}}}},
+         "Metrics.EventThreshold.Minutes is 5"),
+    ],
+)
+def test_the_merge_refuses_a_rule_s3_would_refuse(change: dict, words: str) -> None:
+    rule = {"ID": "ours", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": "arn:aws:s3:::d"}, **change}
+    with pytest.raises(MergeError) as caught:
+        merge_replication(None, rule, role="arn:aws:iam::111111111111:role/r")
+    assert caught.value.finding_id == "replication-rule-over-limits" and words in caught.value.message
+    assert rule_limit_problem({**rule, "ID": "r" * 255, "Filter": {}, "Destination": {}}) is None
