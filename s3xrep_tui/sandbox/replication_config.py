@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ..core.merge import MAX_REPLICATION_RULES
+from ..core.merge import MAX_REPLICATION_RULES, RTC_MINUTES
 from ..core.names import MAX_RULE_ID_LENGTH
 from .moto_access import find_bucket
 from .replication import kms_opted_in
@@ -26,7 +26,6 @@ MSG_ID_LENGTH = f"ID length should not exceed allowed limit of {MAX_RULE_ID_LENG
 MSG_DUPLICATE_TAGS = "Duplicate Tag Keys are not allowed."
 MSG_MINUTES = ("{element} must be 15 minutes: it is the only value S3 Replication Time Control and "
                "replication metrics take")
-RTC_MINUTES = 15  # the model's ReplicationTimeValue.Minutes: "Valid value: 15"
 
 
 _s3_model: Any = None
