@@ -13,6 +13,8 @@ from typing import Any
 
 from botocore import exceptions as bce
 
+from ..core.text import safe
+
 # The IAM permission behind each API operation we call (ClientError.operation_name).
 PERMISSIONS: dict[str, str] = {
     "GetCallerIdentity": "sts:GetCallerIdentity",
@@ -47,6 +49,9 @@ INVALID_KEY_CODES = frozenset(
      "InvalidToken", "AuthFailure"}
 )
 
+# Failures that are the caller's argument, not AWS: the README's exit code 2 (bad arguments).
+BAD_ARGUMENT_CODES = frozenset({"ProfileNotFound"})
+
 _ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 _LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=]{60,}")
 
@@ -55,6 +60,8 @@ class AwsError(Exception):
     """A failure talking to AWS: ``message`` (what failed and where), ``fix``, ``code``."""
 
     def __init__(self, message: str, fix: str, code: str) -> None:
+        # AWS's messages echo foreign keys, tags and policies: control characters shown, never obeyed
+        message, fix = safe(message), safe(fix)
         super().__init__(message)
         self.message = message
         self.fix = fix
@@ -62,6 +69,11 @@ class AwsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def bad_argument(self) -> bool:
+        """True when the command line named something that does not exist (exit 2, not 1)."""
+        return self.code in BAD_ARGUMENT_CODES
 
     def __repr__(self) -> str:
         return f"AwsError(code={self.code!r}, message={self.message!r}, fix={self.fix!r})"
@@ -74,10 +86,10 @@ class AwsError(Exception):
 
 
 def redact(text: str) -> str:
-    """Mask access key ids and token-like strings; collapse to one line."""
+    """Mask access key ids and token-like strings; collapse to one line; control characters shown escaped."""
     text = _ACCESS_KEY_RE.sub(lambda m: m.group(1) + "…", text)
     text = _LONG_TOKEN_RE.sub("…", text)
-    return " ".join(text.split())
+    return safe(" ".join(text.split()))
 
 
 def who(profile: str | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..core.text import safe
+
 
 class StatusLine:
     def __init__(self) -> None:
@@ -13,7 +15,7 @@ class StatusLine:
     def show(self, text: str) -> None:
         if not self.enabled:
             return
-        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.write(f"\r{safe(text)}\x1b[K")  # ours are the only control sequences it writes
         sys.stderr.flush()
         self.shown = True
 

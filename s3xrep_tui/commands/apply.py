@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from ..core.text import safe
 from .plan import (
     EXIT_BLOCKED,
     EXIT_FAILURE,
@@ -53,12 +54,17 @@ def _stdin_is_terminal() -> bool:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {safe(message)}", file=sys.stderr)
     return code
 
 
 def progress_line(event: Any) -> str | None:
-    """One terminal line per progress event ("start" events print nothing)."""
+    """One terminal line per progress event ("start" events print nothing); AWS's words escaped."""
+    line = _progress_line(event)
+    return None if line is None else safe(line)
+
+
+def _progress_line(event: Any) -> str | None:
     step = event.step
     head = f"{event.position} {step.account:<11} {step.call:<29} {step.action:<6} ..."
     if event.status == "start":
@@ -121,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
         plan = build_plan(inputs)
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         error = exc if isinstance(exc, AwsError) else explain(exc)
-        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)
+        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
+                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
 
     if plan.blocked:
         print(render_text(plan))
@@ -148,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     backoff = Backoff(total=args.iam_wait, first=min(1.0, args.iam_wait) if args.iam_wait else 0.0)
     result = apply_plan(plan, clients, progress=show, read_only=args.read_only, backoff=backoff, options=options,
                          backfill_again=args.backfill_again)
-    print(result.summary())
+    print(safe(result.summary(), newlines=True))
     if result.job_id:
         print(f"Batch Replication job: {result.job_id} (follow it with: s3xrep jobs)")
     print(f"Plan id: {plan.id}")

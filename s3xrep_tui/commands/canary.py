@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from ..core.text import safe
 from ._status_line import StatusLine
 from .plan import endpoint_spec
 from .report import plan_id_arg
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         progress.clear()
         error = exc if isinstance(exc, AwsError) else explain(exc)
         print(f"s3xrep canary: {error.message}" + (f" (fix: {error.fix})" if error.fix else ""), file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_USAGE if error.bad_argument else EXIT_FAILURE
     progress.clear()
     print(json.dumps(result.as_dict(), indent=2) if args.json else render_text(result))
     from ..aws.results import record_canary_for
@@ -124,4 +125,4 @@ def render_text(result: Any) -> str:
     for note in result.cleanup:
         lines.append(f"  cleanup: {note}")
     lines.append("OK: live replication works end to end." if result.ok else "FAILED: see above.")
-    return "\n".join(lines)
+    return safe("\n".join(lines), newlines=True)  # keys, rule IDs and AWS's messages are foreign

@@ -26,6 +26,7 @@ from datetime import UTC
 from typing import Any
 
 from ..core.humanize import duration, rate_text
+from ..core.text import safe
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _WATCH_RETRIES = 5  # consecutive failed polls before --watch gives up
@@ -114,8 +115,8 @@ def add_parser(sub: Any) -> None:
 
 def _fail(error: Any) -> int:
     fix = getattr(error, "fix", "")
-    print(f"s3xrep jobs: {getattr(error, 'message', error)}" + (f" (fix: {fix})" if fix else ""), file=sys.stderr)
-    return EXIT_FAILURE
+    print(safe(f"s3xrep jobs: {getattr(error, 'message', error)}" + (f" (fix: {fix})" if fix else "")), file=sys.stderr)
+    return EXIT_USAGE if getattr(error, "bad_argument", False) else EXIT_FAILURE
 
 
 def _usage(message: str) -> int:
@@ -251,7 +252,7 @@ def _change(args: argparse.Namespace, clients: Any, account_id: str, region: str
         result = {"job_id": change.job_id, "status": change.status, "reason": change.reason}
         verb = "confirmed" if args.action == "confirm" else "cancel requested"
         text = f"job {change.job_id}: {verb}, now {change.status}"
-    print(json.dumps(result) if args.json else text)
+    print(json.dumps(result) if args.json else safe(text))
     return EXIT_OK
 
 
@@ -287,13 +288,13 @@ def render_list(jobs: list[Any], account_id: str, region: str) -> str:
             duration(job.eta_seconds),
             duration(job.elapsed()),
             str(job.priority),
-            job.description or (job.operation if job.operation != "S3ReplicateObject" else ""),
+            safe(job.description or (job.operation if job.operation != "S3ReplicateObject" else "")),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = [header]
     for row in rows:
         lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
-    return "\n".join(line.rstrip() for line in lines)
+    return safe("\n".join(line.rstrip() for line in lines), newlines=True)
 
 
 def render_detail(job: Any, summary: Any, report_error: Any = None) -> str:
@@ -344,4 +345,4 @@ def render_detail(job: Any, summary: Any, report_error: Any = None) -> str:
         lines += ["", "Report: none (no task ran)"]
     if job.status == "Complete" and not progress.failed:
         lines += ["", "Every task succeeded."]
-    return "\n".join(lines)
+    return safe("\n".join(lines), newlines=True)  # keys, descriptions and reasons come from AWS

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.text import safe
 from ..locations import check_target, private_dir, write_private
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
@@ -156,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
         error = exc if isinstance(exc, AwsError) else explain(exc)
         print(f"s3xrep plan: {error.message}" + (f" (fix: {error.fix})" if error.fix else ""), file=sys.stderr)
-        return EXIT_FAILURE
+        return EXIT_USAGE if error.bad_argument else EXIT_FAILURE
     try:
         if fmt in EXPORT_FORMATS:
             return _export(plan, fmt, args)
@@ -283,7 +284,7 @@ def render_text(plan: Any) -> str:
         lines.append(f"  {step.id:<28} {step.account:<11} {step.action:<6}  {step.summary}")
     if plan.blocked:
         lines += ["", "Blocked: fix the BLOCKING findings above, then plan again."]
-    return "\n".join(lines)
+    return safe("\n".join(lines), newlines=True)  # findings and explanations quote foreign policies and rules
 
 
 def write_documents(documents: dict[str, Any], out: Path) -> None:

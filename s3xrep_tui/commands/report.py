@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.text import safe
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(exc)
     text = render(report, args.format)
     if out is None and args.format == "md":
-        sys.stdout.write(text)
+        sys.stdout.write(safe(text, newlines=True))  # keys and AWS's messages in it are foreign
     else:
         try:
             path = write_report_file(out or default_report_path(args.plan_id, args.format), text)
@@ -97,5 +99,5 @@ def _fail(exc: BaseException) -> int:
         text = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
     else:
         text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError) else str(exc)
-    print(f"s3xrep report: {text}", file=sys.stderr)
-    return EXIT_FAILURE
+    print(f"s3xrep report: {safe(text)}", file=sys.stderr)
+    return EXIT_USAGE if getattr(exc, "bad_argument", False) else EXIT_FAILURE

@@ -24,6 +24,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..core.text import safe
 from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep undo"
@@ -42,7 +43,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {safe(message)}", file=sys.stderr)
     return code
 
 
@@ -62,7 +63,7 @@ def _refusal(exc: Any) -> str:
 
 def _line(item: Any) -> str:
     text = f"  {item.status:<13} {item.account:<11} {item.call:<29} {item.message}"
-    return text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else "")
+    return safe(text + (f" (fix: {item.fix})" if item.fix and item.status in ("skipped", "failed", "note") else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     for problem in problems:
-        print(f"{PROG}: warning: {problem}", file=sys.stderr)
+        print(f"{PROG}: warning: {safe(problem)}", file=sys.stderr)
     source = args.source_profile if args.source_profile is not None else profiles.get("source")
     dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
     try:
@@ -116,8 +117,9 @@ def run(args: argparse.Namespace) -> int:
                                                            flush=True))
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         error = exc if isinstance(exc, AwsError) else explain(exc)
-        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""), EXIT_FAILURE)
-    print(result.summary())
+        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
+                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
+    print(safe(result.summary(), newlines=True))
     print(f"Journal: {result.journal_path}")
     if args.dry_run:  # the dry run succeeded unless a call failed; what it would skip is reported above
         if any(item.status == "failed" for item in result.items):

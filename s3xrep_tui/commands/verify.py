@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from ..core.humanize import size
+from ..core.text import safe
 from ._status_line import StatusLine
 from .plan import endpoint_spec
 from .report import plan_id_arg
@@ -74,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
         report = _verify(args.source, args.dest, args.prefix, limit, progress)
     except Exception as exc:  # noqa: BLE001  AwsError, a listing out of order, anything boto3 raises: one line
         progress.clear()
-        print(f"s3xrep verify: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_FAILURE
+        print(f"s3xrep verify: {safe(_one_line(exc))}", file=sys.stderr)
+        return EXIT_USAGE if _bad_argument(exc) else EXIT_FAILURE
     finally:
         progress.clear()
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render_text(report))
@@ -103,6 +104,14 @@ def _one_line(exc: BaseException) -> str:
         return str(exc)
     error = exc if isinstance(exc, AwsError) else explain(exc)
     return error.message + (f" (fix: {error.fix})" if error.fix else "")
+
+
+def _bad_argument(exc: BaseException) -> bool:
+    """An unknown profile and the like: the README's exit 2."""
+    from ..aws.errors import AwsError, explain
+    from ..core.verify import ListingOrderError
+
+    return not isinstance(exc, ListingOrderError) and (exc if isinstance(exc, AwsError) else explain(exc)).bad_argument
 
 
 def _line(result: Any) -> str:
@@ -151,4 +160,4 @@ def render_text(report: Any) -> str:
         lines.append(f"FAILED: {summary.mattering:,} version(s) missing or mismatched on the destination. "
                      "Versions written before the rule need Batch Replication (s3xrep apply); "
                      "FAILED ones need their cause fixed (s3xrep canary, s3xrep jobs) and a Batch job for FAILED.")
-    return "\n".join(lines)
+    return safe("\n".join(lines), newlines=True)  # keys and version ids are the other account's

@@ -23,12 +23,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .names import bucket_from_arn
+from .names import MAX_RULE_ID_LENGTH, bucket_from_arn
 
 POLICY_VERSION = "2012-10-17"
 BUCKET_POLICY_LIMIT = 20 * 1024  # bytes, minified
 KEY_POLICY_LIMIT = 32 * 1024  # bytes, minified
 MAX_REPLICATION_RULES = 1000
+RTC_MINUTES = 15  # the only value of ReplicationTime.Time.Minutes and Metrics.EventThreshold.Minutes
 
 
 class MergeError(ValueError):
@@ -275,6 +276,23 @@ def rule_destination(rule: dict[str, Any]) -> str | None:
     return bucket_from_arn(bucket) if isinstance(bucket, str) else None
 
 
+def rule_limit_problem(rule: dict[str, Any]) -> str | None:
+    """What in ``rule`` S3 would refuse at PutBucketReplication (its documented limits), or None."""
+    rule_id = rule.get("ID")
+    if isinstance(rule_id, str) and len(rule_id) > MAX_RULE_ID_LENGTH:
+        return f"rule ID is {len(rule_id)} characters; S3 allows at most {MAX_RULE_ID_LENGTH}"
+    tags = ((rule.get("Filter") or {}).get("And") or {}).get("Tags") or []
+    keys = [tag.get("Key") for tag in tags if isinstance(tag, dict)]
+    if len(keys) != len(set(keys)):
+        return "the rule's tag filter repeats a tag key; S3 requires the keys of a filter to be unique"
+    destination = rule.get("Destination") or {}
+    for outer, inner in (("ReplicationTime", "Time"), ("Metrics", "EventThreshold")):
+        minutes = ((destination.get(outer) or {}).get(inner) or {}).get("Minutes", RTC_MINUTES)
+        if minutes != RTC_MINUTES:
+            return f"{outer}.{inner}.Minutes is {minutes}; S3 takes only {RTC_MINUTES}"
+    return None
+
+
 def next_priority(existing_rules: Any, wanted: int | None) -> int:
     """The priority for our rule among ``existing_rules`` (the OTHER rules).
 
@@ -323,6 +341,12 @@ def merge_replication(
     rule_id = rule.get("ID")
     if not isinstance(rule_id, str) or not rule_id:
         raise ValueError("our replication rule needs an ID")
+    if problem := rule_limit_problem(rule):
+        raise MergeError(
+            f"our replication rule {rule_id[:40]!r} cannot be put: {problem}",
+            fix="change the option behind it (--rule-id, --tag), then run the plan again",
+            finding_id="replication-rule-over-limits",
+        )
     existing = existing or {}
     rules = existing.get("Rules") or []
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .names import (
     MAX_PREFIX_LENGTH,
+    MAX_RULE_ID_LENGTH,
     Partition,
     bucket_arn,
     check_account_id,
@@ -189,6 +190,39 @@ class MigrationOptions(_Model):
             )
         return value
 
+    @field_validator("rule_id")
+    @classmethod
+    def _rule_id_length(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            raise ValueError("rule ID is empty: give an ID or leave it out to use s3xrep-to-DEST")
+        if value is not None and len(value) > MAX_RULE_ID_LENGTH:
+            raise ValueError(
+                f"rule ID is {len(value)} characters; S3 allows at most {MAX_RULE_ID_LENGTH} for a replication rule ID"
+            )
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _rule_priority(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 2_147_483_647:
+            raise ValueError(
+                f"rule priority {value} is not allowed; S3 takes a priority from 0 to 2147483647 "
+                "(leave it out to use the lowest unused one)"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tag_keys(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        keys = [key for key, _ in value]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(
+                f"tag key {', '.join(repr(k) for k in repeated)} is given more than once; S3 requires the tag keys "
+                "of a replication filter to be unique: keep one value per key"
+            )
+        return value
+
     @field_validator("storage_class")
     @classmethod
     def _known_storage_class(cls, value: str | None) -> str | None:
@@ -247,7 +281,7 @@ class MigrationOptions(_Model):
         return self.metrics or self.rtc
 
     def rule_id_for(self, destination: str) -> str:
-        return self.rule_id or f"s3xrep-to-{destination}"[:255]
+        return self.rule_id or f"s3xrep-to-{destination}"[:MAX_RULE_ID_LENGTH]
 
     def replication_role_for(self, source: str) -> str:
         if self.replication_role_name:

@@ -22,6 +22,7 @@ _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 MAX_PREFIX_LENGTH = 1024
+MAX_RULE_ID_LENGTH = 255  # S3: a replication rule ID is up to 255 characters
 
 
 def partition_for_region(region: str | None) -> Partition:

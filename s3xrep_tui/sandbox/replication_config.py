@@ -9,6 +9,8 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ..core.merge import MAX_REPLICATION_RULES, RTC_MINUTES
+from ..core.names import MAX_RULE_ID_LENGTH
 from .moto_access import find_bucket
 from .replication import kms_opted_in
 from .server import s3_error
@@ -19,6 +21,11 @@ MSG_SCHEMA = "{field} {verb} for this version of Cross Region Replication config
 MSG_TAG_DMR = "Delete marker replication is not supported if any Tag filter is specified. Please refer to S3 Developer Guide for more information."
 MSG_RTC_METRICS = "Replication destination must contain both ReplicationTime and Metrics or neither."
 MSG_ROLE = "Invalid Role specified in replication configuration"
+MSG_MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
+MSG_ID_LENGTH = f"ID length should not exceed allowed limit of {MAX_RULE_ID_LENGTH}"
+MSG_DUPLICATE_TAGS = "Duplicate Tag Keys are not allowed."
+MSG_MINUTES = ("{element} must be 15 minutes: it is the only value S3 Replication Time Control and "
+               "replication metrics take")
 
 
 _s3_model: Any = None
@@ -64,7 +71,10 @@ def validate_replication(config: dict[str, Any], source_bucket: str) -> Response
     role = config.get("Role")
     rules = config.get("Rules")
     if not role or not rules:
-        return s3_error("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+        return s3_error("MalformedXML", MSG_MALFORMED)
+    limit = _limits(rules)
+    if limit is not None:
+        return limit
     if not re.match(r"^arn:aws[\w-]*:iam::\d{12}:role/\S+$", role):
         return s3_error("InvalidArgument", MSG_ROLE, ArgumentName="Role", ArgumentValue=role)
     v1 = any("Filter" not in rule for rule in rules)
@@ -116,4 +126,30 @@ def validate_replication(config: dict[str, Any], source_bucket: str) -> Response
             return s3_error("InvalidRequest", MSG_DST_MISSING)
         if target.versioning_status != "Enabled":
             return s3_error("InvalidRequest", MSG_DST_UNVERSIONED)
+    return None
+
+
+def _limits(rules: list[dict[str, Any]]) -> Response | None:
+    """S3's documented limits (PutBucketReplication, ReplicationRule, ReplicationTimeValue), which moto skips."""
+    if len(rules) > MAX_REPLICATION_RULES:  # "can contain a maximum of 1,000": the schema, as S3 publishes it
+        return s3_error("MalformedXML", MSG_MALFORMED)
+    for rule in rules:
+        if "ExistingObjectReplication" in rule:
+            # "no longer supported" (the model); S3 answers MalformedXML unless AWS Support enabled it for the
+            # account, which no sandbox account has: existing objects go through Batch Replication
+            return s3_error("MalformedXML", MSG_MALFORMED)
+        rule_id = rule.get("ID")
+        if isinstance(rule_id, str) and len(rule_id) > MAX_RULE_ID_LENGTH:
+            return s3_error("InvalidArgument", MSG_ID_LENGTH, ArgumentName="ID", ArgumentValue=rule_id)
+        tags = ((rule.get("Filter") or {}).get("And") or {}).get("Tags") or []
+        keys = [tag.get("Key") for tag in tags]
+        if len(keys) != len(set(keys)):
+            return s3_error("InvalidRequest", MSG_DUPLICATE_TAGS)
+        destination = rule.get("Destination") or {}
+        for element, path in (("ReplicationTime.Time.Minutes", ("ReplicationTime", "Time")),
+                              ("Metrics.EventThreshold.Minutes", ("Metrics", "EventThreshold"))):
+            block = (destination.get(path[0]) or {}).get(path[1])
+            if isinstance(block, dict) and "Minutes" in block and block["Minutes"] != RTC_MINUTES:
+                return s3_error("InvalidArgument", MSG_MINUTES.format(element=element),
+                                ArgumentName=element, ArgumentValue=str(block["Minutes"]))
     return None

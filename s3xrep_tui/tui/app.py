@@ -28,10 +28,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
+from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 from .. import __version__
 from ..core.models import MigrationOptions, Plan
+from ..core.text import safe
 from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
@@ -201,6 +203,13 @@ class S3xrepApp(App[int]):
 
     def action_terminal_colours(self) -> None:
         self.theme = TERMINAL_THEME
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is plain text: its message often quotes AWS (error messages, keys, job descriptions),
+        so neither markup nor control characters in it are obeyed (``markup`` is kept for the signature)."""
+        super().notify(safe(message, newlines=True), title=safe(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     def action_toggle_read_only(self) -> None:
         self.read_only = not self.read_only

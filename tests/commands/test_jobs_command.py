@@ -213,7 +213,7 @@ def test_aws_errors_are_one_line_exit_1(world: Any, capsys: pytest.CaptureFixtur
     code, _, err = jobs(capsys, "--region", "eu-west-1", "show", "0d9f2b4e-aaaa-bbbb-cccc-123456789012")
     assert code == 1 and "region eu-west-1" in err
     code, out, err = main(["jobs", "--profile", "no-such-profile"]), *capsys.readouterr()
-    assert code == 1 and "no-such-profile" in err and "Traceback" not in err
+    assert code == 2 and "no-such-profile" in err and "Traceback" not in err  # a bad argument
 
 
 sandbox = support.sandbox  # the fixture: a fresh Sandbox per test

@@ -118,7 +118,7 @@ def test_verify_bad_arguments_exit_2(env: SharedSandbox, capsys: Any, args: list
 
 def test_verify_unknown_profile_and_bucket_are_one_line(env: SharedSandbox, capsys: Any) -> None:
     code, _, err = _run(capsys, "verify", "--source", "nobody:some-bucket", "--dest", f"{DST}:other-bucket")
-    assert code == 1 and "profile 'nobody'" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "profile 'nobody'" in err and len(err.strip().splitlines()) == 1  # a bad argument
     assert "Traceback" not in err
     code, _, err = _run(capsys, "verify", "--source", f"{SRC}:no-such-bucket-here", "--dest", f"{DST}:x-bucket")
     assert code == 1 and "does not exist" in err and err.startswith("s3xrep verify: source")

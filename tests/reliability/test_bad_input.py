@@ -220,6 +220,21 @@ def prefix_too_long(ctx: Ctx) -> list[str]:
     return ctx.args("--prefix", "p" * 1025)
 
 
+def negative_priority(ctx: Ctx) -> list[str]:
+    ctx.buckets()
+    return ctx.args("--priority", "-5")
+
+
+def rule_id_over_255(ctx: Ctx) -> list[str]:
+    ctx.buckets()
+    return ctx.args("--rule-id", "r" * 300)
+
+
+def repeated_tag_key(ctx: Ctx) -> list[str]:
+    ctx.buckets()
+    return ctx.args("--tag", "team=a", "--tag", "team=b")
+
+
 def unknown_profile(ctx: Ctx) -> list[str]:
     return ctx.args(src_profile="no-such-profile")
 
@@ -315,7 +330,13 @@ CASES: dict[str, Case] = {
     "malformed existing policy": Case(malformed_policy, 3, ("the bucket policy of bad-dst-malformed is not valid JSON",),
                                       ("correct the bucket policy of bad-dst-malformed by hand",)),
     "prefix over 1,024 characters": Case(prefix_too_long, 2, ("prefix is 1025 characters",), ("at most 1024",)),
-    "unknown profile": Case(unknown_profile, 1, ("profile 'no-such-profile' is not in",),
+    "negative rule priority": Case(negative_priority, 2, ("rule priority -5 is not allowed",),
+                                   ("S3 takes a priority from 0 to 2147483647",)),
+    "rule ID over 255 characters": Case(rule_id_over_255, 2, ("rule ID is 300 characters",),
+                                        ("S3 allows at most 255",)),
+    "tag key given twice": Case(repeated_tag_key, 2, ("tag key 'team' is given more than once",),
+                                ("keep one value per key",)),
+    "unknown profile": Case(unknown_profile, 2, ("profile 'no-such-profile' is not in",),
                             ("aws configure --profile no-such-profile",)),
     "expired keys": Case(expired_keys, 1, ("profile 'stale' have expired (ExpiredToken)",), ("refresh them",)),
     "invalid keys": Case(invalid_keys, 1, ("AWS rejected the credentials of profile 'revoked'",),

@@ -71,6 +71,14 @@ def test_text_is_turned_into_values_and_what_cannot_be_says_so() -> None:
     assert bad.errors["existing_statuses"].startswith("choose at least one replication status")
 
 
+def test_s3s_limits_are_shown_beside_their_fields() -> None:
+    bad = parse_values(raw(rule_id="r" * 300, priority="-5", tags="team=a, team=b"))
+    assert bad.options is None
+    assert "rule ID is 300 characters; S3 allows at most 255" in bad.errors["rule_id"]
+    assert "S3 takes a priority from 0 to 2147483647" in bad.errors["priority"]
+    assert "tag key 'team' is given more than once" in bad.errors["tags"]
+
+
 def test_a_model_rule_is_shown_beside_the_fields_it_is_about_and_counted_once() -> None:
     parsed = parse_values(raw(tags="team=media", delete_markers=True))
     assert parsed.options is None

@@ -45,6 +45,7 @@ from ...aws.browse import (
     list_versions,
 )
 from ...aws.errors import AwsError
+from ...core.text import safe
 from .. import frozen_heap
 from ..messages_buckets import HeadLoaded, LevelLoaded, VersionsLoaded
 from ..widgets.context_bar import ContextBar
@@ -333,7 +334,7 @@ class BrowserScreen(AppScreen):
     def _paint_crumb(self) -> None:
         crumb = Text(f"s3://{self.bucket}/", style="bold")
         path = self.key if self.key is not None else self.prefix
-        crumb.append(path)
+        crumb.append(safe(path))  # keys and prefixes are the other account's: shown, never obeyed
         if self.key is not None:
             crumb.append("  · versions", style="italic")
         elif self.show_deleted:
@@ -356,19 +357,19 @@ class BrowserScreen(AppScreen):
             detail.update(Text("Nothing here." if empty else "", style="dim"))
             return
         if key.startswith("p:"):
-            detail.update(Text.assemble((key[2:], "bold"), "\nEnter opens it · Backspace goes up"))
+            detail.update(Text.assemble((safe(key[2:]), "bold"), "\nEnter opens it · Backspace goes up"))
         elif key.startswith("o:"):
-            detail.update(Text.assemble((key[2:], "bold"), "\nEnter lists its versions · Backspace goes up"))
+            detail.update(Text.assemble((safe(key[2:]), "bold"), "\nEnter lists its versions · Backspace goes up"))
         elif key.startswith("v:"):
             version = key[2:]
             known = self.heads.get(version)
-            line = Text.assemble((f"{self.key} @ {version}", "bold"), "\n")
+            line = Text.assemble((safe(f"{self.key} @ {version}"), "bold"), "\n")
             if isinstance(known, ObjectHead):
                 line.append(f"replication {known.replication_status or 'none'}")
                 if known.storage_class:
                     line.append(f" · storage class {known.storage_class}")
                 if known.encryption:
-                    line.append(f" · encryption {known.encryption}")
+                    line.append(safe(f" · encryption {known.encryption}"))
             elif isinstance(known, AwsError):
                 line.append(f"✗ {known.message} · fix: {known.fix}", style="red")
             else:

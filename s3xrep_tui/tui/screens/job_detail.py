@@ -29,6 +29,7 @@ from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
 from ...aws.reports import ReportSummary
 from ...core.humanize import duration, rate_text
+from ...core.text import safe
 from ..messages_monitor import (
     JobActionDone,
     JobDetailPolled,
@@ -109,7 +110,7 @@ class PriorityPrompt(ModalScreen[int | None]):
 def head_text(job: JobSummary | JobDetail, now: datetime, mine: bool) -> Text:
     progress = job.progress
     text = Text()
-    text.append(job.description or job.job_id, style="bold")
+    text.append(safe(job.description or job.job_id), style="bold")
     if mine:
         text.append("  ● created by this app", style="cyan")
     text.append(f"\njob {job.job_id} · account {job.account_id} · {job.region}\n")
@@ -129,7 +130,7 @@ def head_text(job: JobSummary | JobDetail, now: datetime, mine: bool) -> Text:
             text.append(job.role_arn)
         if job.manifest:
             text.append("\nmanifest ", style="bold")
-            text.append(job.manifest)
+            text.append(safe(job.manifest))
         report = job.report
         if report is not None:
             text.append("\nreport ", style="bold")
@@ -141,13 +142,13 @@ def head_text(job: JobSummary | JobDetail, now: datetime, mine: bool) -> Text:
 def reasons_text(job: JobDetail) -> Text:
     parts: list[Text] = []
     if job.status_reason:
-        parts.append(Text.assemble(("status reason ", "bold"), job.status_reason))
+        parts.append(Text.assemble(("status reason ", "bold"), safe(job.status_reason)))
     if job.suspended_cause:
-        parts.append(Text.assemble(("suspended because ", "bold"), job.suspended_cause))
+        parts.append(Text.assemble(("suspended because ", "bold"), safe(job.suspended_cause)))
     if job.status == "Suspended":
         parts.append(Text("this job awaits confirmation: y confirms it (it then runs)", style="bold magenta"))
     for reason in job.failure_reasons:
-        part = Text.assemble((f"✗ {reason.code or 'failure'}", "bold red"), f": {reason.reason}")
+        part = Text.assemble((f"✗ {reason.code or 'failure'}", "bold red"), f": {safe(reason.reason)}")
         if reason.meaning:
             part.append(f"\n  means: {reason.meaning}", style="dim")
         part.append("\n  fix: ", style="bold")
@@ -168,7 +169,7 @@ def report_text(summary: ReportSummary | None, error: AwsError | None, job: JobD
         return Text("no completion report found (yet)", style="dim")
     text = Text()
     text.append("completion report ", style="bold")
-    text.append(f"{summary.location}\n", style="dim")
+    text.append(f"{safe(summary.location)}\n", style="dim")
     scope = " (failed tasks only)" if summary.failed_only else ""
     text.append(f"{summary.succeeded:,} succeeded · {summary.failed:,} failed{scope}")
     if not summary.groups:
@@ -183,9 +184,9 @@ def report_text(summary: ReportSummary | None, error: AwsError | None, job: JobD
         text.append("\n  fix: ", style="bold")
         text.append(group.fix)
         if group.examples:
-            text.append(f"\n  e.g. {', '.join(group.examples[:3])}", style="dim")
+            text.append(f"\n  e.g. {safe(', '.join(group.examples[:3]))}", style="dim")
     for warning in summary.warnings:
-        text.append(f"\n! {warning}", style="yellow")
+        text.append(f"\n! {safe(warning)}", style="yellow")
     return text
 
 

@@ -26,6 +26,7 @@ from textual.widgets import Static
 from ...aws.apply import ApplyEvent
 from ...commands.apply import progress_line
 from ...core.models import Step
+from ...core.text import safe
 from .document_view import title_of
 from .refit_table import RefitTable
 from .steps_table import ACTION_STYLES
@@ -136,7 +137,7 @@ def step_cells(number: int, step: Step, row: RowState) -> list[Text]:
         Text(str(number), justify="right"),
         Text(step.account),
         Text(step.call),
-        Text(target_of(step)),
+        Text(safe(target_of(step))),
         Text(step.action, style=ACTION_STYLES.get(step.action, "")),
         state_text(row),
     ]
@@ -181,16 +182,16 @@ def detail_renderable(number: int, total: int, step: Step, row: RowState, *, dry
     head.append(step.action, style=ACTION_STYLES.get(step.action, ""))
     head.append(" · ")
     head.append_text(state_text(row))
-    head.append(f"\n{step.summary}")
+    head.append(f"\n{safe(step.summary)}")
     if row.status == "retrying" and row.message:
         delay = f", next try in {row.delay:.1f}s" if row.delay is not None else ""
-        head.append(f"\n{row.message}{delay}", style="yellow")
+        head.append(f"\n{safe(row.message)}{delay}", style="yellow")
     if row.status == "failed" and row.message:
-        head.append(f"\n✗ {row.message}", style="red")
+        head.append(f"\n✗ {safe(row.message)}", style="red")
         if row.fix:
-            head.append(f"\nfix: {row.fix}", style="bold")
+            head.append(f"\nfix: {safe(row.fix)}", style="bold")
     for line in row.lines:
-        head.append(f"\n  · {line}", style="dim")
+        head.append(f"\n  · {safe(line)}", style="dim")
     label = Text()
     document = f" · document: {title_of(step.document)} ({step.document})" if step.document else ""
     if dry_run:

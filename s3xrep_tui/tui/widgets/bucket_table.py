@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.browse import BucketEntry, BucketSummary
+from ...core.text import safe
 from .. import frozen_heap
 from .fixed_table import FixedTable
 
@@ -46,6 +47,8 @@ OWNERSHIP_LABELS = {"BucketOwnerEnforced": "enforced", "BucketOwnerPreferred": "
 
 
 def shorten(text: str, width: int) -> str:
+    """``text`` (control characters shown escaped: keys and names are foreign) cut to ``width``."""
+    text = safe(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -24,6 +24,7 @@ from textual.widgets import Static
 from ...core.diff import JsonDiff
 from ...core.documents import explain_rule, explain_statement
 from ...core.models import Plan
+from ...core.text import safe
 from .json_diff import DiffView
 
 # Tab titles, short enough for nine tabs in 120 columns.
@@ -87,7 +88,7 @@ def explanations(name: str, document: Any, plan: Plan) -> list[str]:
 def render_explanations(name: str, lines: list[str]) -> Text:
     text = Text()
     text.append(DOCUMENT_DESCRIPTIONS.get(name, name), style="bold")
-    for line in lines:
+    for line in map(safe, lines):  # Sids, rule IDs and resources may be the other account's
         text.append("\n• ")
         head, sep, rest = line.partition(": ")
         if sep and len(head) <= 80:

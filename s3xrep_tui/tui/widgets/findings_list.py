@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...core.models import Finding
+from ...core.text import safe
 
 BADGES = {
     "blocking": ("✗ BLOCKING", "bold red"),
@@ -47,9 +48,9 @@ def render_findings(findings: Sequence[Finding]) -> Text:
         badge, style = BADGES[finding.severity]
         text.append(badge, style=style)
         text.append("  ")
-        text.append(finding.message)
+        text.append(safe(finding.message))  # findings quote foreign policies, rules and keys
         text.append("\n   fix: ", style="bold")
-        text.append(finding.fix)
+        text.append(safe(finding.fix))
     return text
 
 
@@ -96,7 +97,7 @@ class FindingsList(VerticalScroll):
     def show_problem(self, message: str, fix: str, *, title: str | None = None) -> None:
         self.remove_class("-blocked")
         self.add_class("-problem")
-        text = Text.assemble(("✗ ", "bold red"), message, "\n   ", ("fix: ", "bold"), fix)
+        text = Text.assemble(("✗ ", "bold red"), safe(message), "\n   ", ("fix: ", "bold"), safe(fix))
         self._paint(text, title or f"{self._title or 'Preflight'}: not available", "")
 
     def set_note(self, note: str) -> None:

@@ -20,6 +20,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from ...aws.jobs import JobSummary
 from ...core.humanize import duration, rate_text
+from ...core.text import safe
 
 # (key, label, width): 97 columns of text + padding fits a 120-column terminal
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -70,6 +71,8 @@ def progress_bar(job: JobSummary, width: int = BAR) -> Text:
 
 
 def shorten(text: str, width: int) -> str:
+    """``text`` (control characters shown escaped: descriptions and keys are foreign) cut to ``width``."""
+    text = safe(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

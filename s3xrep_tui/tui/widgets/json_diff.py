@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...core.diff import JsonDiff
+from ...core.text import safe
 
 STYLES = {"header": "bold", "hunk": "cyan", "add": "green", "remove": "red", "context": ""}
 
@@ -28,7 +29,7 @@ def render_diff(diff: JsonDiff | None, note: str | None = None) -> Text:
     for index, line in enumerate(diff.lines):
         if index:
             text.append("\n")
-        text.append(line.text, style=STYLES[line.kind])
+        text.append(safe(line.text), style=STYLES[line.kind])  # JSON keeps C1 and bidi characters raw
     return text
 
 

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from ...aws.replication_status import MetricSeries, ReplicationHealth, StatusSample
+from ...core.text import safe
 
 # (attribute of RuleMetrics, label)
 METRIC_ROWS: tuple[tuple[str, str], ...] = (
@@ -92,9 +93,9 @@ class ReplicationPanel(Vertical):
         lines = [line for line in health.lines if "versions sampled:" not in line]  # the sample has its own line
         lines.sort(key=lambda line: 0 if "FAILED" in line or "failed" in line else 1 if "pending" in line else 2)
         if lines:
-            verdict.append(" · " + lines[0])
+            verdict.append(" · " + safe(lines[0]))  # may quote keys and AWS's messages
             for line in lines[1:2]:
-                verdict.append("\n" + line, style="dim")
+                verdict.append("\n" + safe(line), style="dim")
         self.query_one("#verdict", Static).update(verdict)
         if previous is None or previous.sample != health.sample:
             self.query_one("#sample", Static).update(sample_text(health.sample))

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from ...core.models import Step
+from ...core.text import safe
 
 ACTION_STYLES = {"create": "bold green", "update": "bold yellow", "no-op": "dim"}
 COLUMNS = (("n", "#"), ("account", "account"), ("call", "call"), ("action", "action"), ("summary", "summary"))
@@ -19,7 +20,7 @@ def step_cells(number: int, step: Step) -> list[Text]:
         Text(step.account),
         Text(step.call),
         Text(step.action, style=ACTION_STYLES.get(step.action, "")),
-        Text(step.summary),
+        Text(safe(step.summary)),  # may name the other account's role or rules
     ]
 
 
