@@ -16,7 +16,7 @@ SEC = f"{R}/test_security.py"
 
 ITEMS: list[tuple[str, str, list[str]]] = [
     # --- bad input ---------------------------------------------------------------------------
-    ("bad input", "each bad input end to end: exit code, problem and fix, nothing written (21 cases)", [BAD]),
+    ("bad input", "each bad input end to end: exit code, problem and fix, nothing written (24 cases)", [BAD]),
     ("bad input", "bucket names (hypothesis, against an independent oracle)", [
         f"{PROPS}::test_bucket_names_are_accepted_exactly_when_s3_would_and_refusals_name_the_rule",
         "tests/aws/test_gather.py::test_bad_bucket_names_are_value_errors_before_any_call",
@@ -162,5 +162,22 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         f"{R}/test_no_traceback.py::test_every_command_is_covered",
         f"{R}/test_no_traceback.py::test_serve_with_an_unusable_log_directory_says_one_line",
         f"{R}/test_no_traceback.py::test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log",
+    ]),
+    ("bad input", "text from the other account (policy, key, AWS error, toast) reaches the terminal escaped: plan text and JSON, verify, browser, preview, toasts", [
+        f"{R}/test_hostile_text.py::test_plan_text_shows_a_hostile_policy_escaped",
+        f"{R}/test_hostile_text.py::test_plan_json_escapes_every_control_and_bidi_character",
+        f"{R}/test_hostile_text.py::test_verify_text_shows_a_hostile_key_escaped",
+        f"{R}/test_hostile_text.py::test_an_aws_error_message_is_printed_escaped",
+        f"{R}/test_hostile_text.py::test_the_browser_shows_a_hostile_key_literally",
+        f"{R}/test_hostile_text.py::test_a_toast_quoting_aws_shows_markup_and_controls_literally",
+        f"{R}/test_hostile_text.py::test_the_preview_widgets_show_foreign_text_escaped",
+        "tests/core/test_text.py::test_safe_shows_every_control_and_bidi_character_and_keeps_the_rest",
+    ]),
+    ("bad input", "S3's limits refused before any write, with the limit: rule ID <= 255, priority >= 0, unique tag keys, RTC/metrics minutes 15, <= 1,000 rules; an unknown profile exits 2", [
+        "tests/core/test_option_limits.py::test_refused_with_s3s_limit",
+        "tests/core/test_option_limits.py::test_at_the_limits_accepted",
+        "tests/core/test_option_limits.py::test_the_merge_refuses_a_rule_s3_would_refuse",
+        "tests/tui/test_options.py::test_s3s_limits_are_shown_beside_their_fields",
+        "tests/sandbox/conformance/test_replication_limits.py",
     ]),
 ]
