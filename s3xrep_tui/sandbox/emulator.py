@@ -34,6 +34,7 @@ ACCOUNTS = (SOURCE_ACCOUNT, DESTINATION_ACCOUNT)
 PROFILES = {"source": "s3xrep-demo-source", "destination": "s3xrep-demo-destination"}
 PROFILE_ACCOUNTS = {PROFILES["source"]: SOURCE_ACCOUNT, PROFILES["destination"]: DESTINATION_ACCOUNT}
 SANDBOX_USER = "s3xrep-sandbox-admin"
+SERVICES_SECTION = "s3xrep-sandbox"  # the config file's [services ...] section (per-service endpoints)
 SIMULATOR_NOTE = (
     "SIMULATOR: an embedded AWS sandbox (moto plus s3xrep's replication emulation) on this machine. "
     "Nothing here touches real AWS accounts."
@@ -225,10 +226,30 @@ class Sandbox:
                 f"endpoint_url = {self.endpoint_url}",
                 f"aws_access_key_id = {key}",
                 f"aws_secret_access_key = {secret}",
+                f"services = {SERVICES_SECTION}",
                 "s3 =",
                 "    addressing_style = path",
             ]
+        lines += [
+            "",
+            "# botocore puts the account id in front of the s3control host (111111111111.127.0.0.1),",
+            "# which resolves nowhere; in front of this URL's user part it is dropped instead.",
+            f"[services {SERVICES_SECTION}]",
+            "s3_control =",
+            f"    endpoint_url = {self.s3control_endpoint_url}",
+        ]
         return "\n".join(lines) + "\n"
+
+    @property
+    def s3control_endpoint_url(self) -> str:
+        """The endpoint for s3control clients that botocore's account-id host prefix cannot break.
+
+        botocore's endpoint rules build ``{AccountId}.{authority}`` for every s3control call
+        (no setting turns that off); with ``s3control@`` in the authority the prefix lands in
+        the URL's user part, which urllib3 drops, and the request reaches the sandbox.
+        """
+        scheme, _, authority = self.endpoint_url.partition("://")
+        return f"{scheme}://s3control@{authority}"
 
     def write_config(self) -> Path:
         """Write the AWS config file (profiles with keys, region, endpoint_url) with mode 0600."""
