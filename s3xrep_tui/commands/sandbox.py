@@ -34,7 +34,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--replication-delay", type=float, default=1.0, metavar="SECONDS",
                         help="how long a new version stays PENDING before it replicates (default: 1.0)")
     parser.add_argument("--job-dwell", type=float, default=None, metavar="SECONDS",
-                        help="least time a Batch Operations job spends in each state it leaves by itself "
+                        help="least time a Batch Operations job spends in New, Preparing, Ready and Active "
                              "(default: $S3XREP_SANDBOX_JOB_DWELL, else 2.5; 0 moves as fast as the work)")
     parser.add_argument("--log-file", type=Path, help="server log file (default: under the user log directory)")
     parser.set_defaults(handler=run)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(SIMULATOR_NOTE)
         print(f"endpoint:   {sandbox.endpoint_url}")
         print(f"s3control:  {sandbox.s3control_endpoint_url} (in the config: the stock AWS CLI and boto3 need nothing more)")
-        print(f"batch jobs: each state lasts at least {sandbox.job_dwell:g}s (--job-dwell)")
+        print(f"batch jobs: New, Preparing, Ready, Active last at least {sandbox.job_dwell:g}s each (--job-dwell)")
         print(f"profiles:   {PROFILES['source']} (source), {PROFILES['destination']} (destination)")
         print(f"seed:       {args.seed} ({sandbox.seed_seconds:.1f}s)")
         print(f"log:        {log_path}")

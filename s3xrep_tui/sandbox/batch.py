@@ -10,9 +10,10 @@ everything else. A worker thread moves jobs through AWS's states::
                                          Failing    -> Failed
 
 ``Suspended`` happens when ``ConfirmationRequired`` is true *or absent* (the
-AWS pitfall). Each state the job moves through by itself (New, Preparing, Ready,
-Active, Completing, Cancelling, Failing) lasts at least ``dwell`` seconds, as
-AWS's take seconds to minutes: a monitor polling every few seconds sees each.
+AWS pitfall). New, Preparing, Ready and Active each last at least ``dwell``
+seconds (AWS's take seconds to minutes): a monitor polling every few seconds
+sees each. The wind-down states (Completing, Cancelling, Failing) do not dwell:
+AWS's are brief, and a job cannot be cancelled in them.
 Tasks run at ``task_rate`` per second while Active; each asks the
 replication engine to replicate one version (``engine.replicate_now``). Jobs
 live in the caller's account and the region the request was signed for.
@@ -155,7 +156,7 @@ class BatchOperations:
     ``replicate_now``). ``task_rate`` is tasks per second per Active job.
     ``failure_threshold_min_tasks`` is how many tasks must have run before the
     >50 % failure rule can fail a job (AWS: 1,000). ``dwell`` is the least time
-    in each state the job leaves by itself (0: as fast as the work). Permissions are judged by :mod:`iam_eval`, as the
+    in New, Preparing, Ready and Active (0: as fast as the work). Permissions are judged by :mod:`iam_eval`, as the
     replication engine judges them.
     """
 
@@ -455,7 +456,7 @@ class BatchOperations:
                 job.seen_status, job.state_since = job.status, now
             dwelt = now - job.state_since >= self.dwell
             status = job.status
-            if not dwelt and status != "Active":  # Active runs its tasks while it dwells
+            if not dwelt and status in ("New", "Preparing", "Ready"):  # Active dwells by not finishing early
                 return
             if status == "New":
                 job.status = "Preparing"

@@ -59,7 +59,7 @@ def static_keys(account_id: str) -> tuple[str, str]:
 
 
 def default_job_dwell() -> float:
-    """Least seconds a Batch Operations job spends in each state it leaves by itself.
+    """Least seconds a Batch Operations job spends in New, Preparing, Ready and Active.
 
     ``S3XREP_SANDBOX_JOB_DWELL`` overrides the default (the test suite sets 0); the
     default keeps each state on the monitor for a couple of its polls.

@@ -73,7 +73,7 @@ def test_each_job_state_is_observable_for_the_dwell(aws, sandbox):
     """Batch Operations job statuses (Tracking job status and completion reports, S3 User Guide,
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-job-status.html): a job goes
     New -> Preparing -> Active -> Complete, and AWS spends seconds to minutes in New and Preparing.
-    The sandbox holds each state for its dwell, so DescribeJob sees every one."""
+    The sandbox holds New, Preparing, Ready and Active for its dwell, so DescribeJob sees each."""
     dwell = 1.0  # above the time the aws process takes to exit after CreateJob answered
     sandbox.batch.dwell = dwell
     s = make_setup(sandbox)
@@ -93,5 +93,6 @@ def test_each_job_state_is_observable_for_the_dwell(aws, sandbox):
     order = sorted(first_seen, key=first_seen.__getitem__)
     assert [state for state in order if state not in ("Ready", "Completing")] == [
         "New", "Preparing", "Active", "Complete"]
-    for state, following in zip(order, order[1:]):  # each state lasted its dwell (less a poll's slack)
-        assert first_seen[following] - first_seen[state] >= dwell * 0.8, (state, first_seen)
+    for state, following in zip(order, order[1:]):  # each lasted its dwell (less a poll's slack)
+        if state in ("New", "Preparing", "Ready", "Active"):
+            assert first_seen[following] - first_seen[state] >= dwell * 0.8, (state, first_seen)
