@@ -9,9 +9,12 @@ from s3xrep_tui.sandbox.emulator import PROFILES, SOURCE_ACCOUNT
 
 
 def test_stock_cli_reaches_s3control_with_the_printed_config(aws, sandbox):
-    """botocore prefixes every s3control host with the account id ("S3 Control endpoints",
-    Amazon S3 API Reference, https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_AWS_S3_Control.html):
-    the printed config must still reach the sandbox, for s3api and s3control alike."""
+    """Service-specific endpoints (AWS SDKs and Tools Reference Guide,
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html): a ``services`` section
+    of the shared config file sets one service's endpoint, overriding the profile's ``endpoint_url``.
+    The s3control one keeps the account id SDKs put in front of S3 Control hosts
+    ({AccountId}.s3-control..., ListJobs, https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_ListJobs.html)
+    out of the host name, so the stock CLI reaches the sandbox for s3control and s3api alike."""
     assert aws("s3control", "list-jobs", "--account-id", SOURCE_ACCOUNT) == {"Jobs": []}
     assert aws("s3api", "list-buckets", profile="destination")["Buckets"] == []
 
