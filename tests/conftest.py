@@ -3,6 +3,7 @@
 - The OS keyring is never touched: a fail backend makes the key store fall
   back to memory (tests that exercise the keyring set their own backend).
 - The data directory (journals, remembered jobs) is a temporary folder.
+- Sandbox Batch Operations jobs do not dwell in their states (S3XREP_SANDBOX_JOB_DWELL=0).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def _no_user_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         _SESSION_DATA_DIR = str(tmp_path_factory.mktemp("s3xrep-data"))
         patch.setenv("S3XREP_DATA_DIR", _SESSION_DATA_DIR)
+        # Batch jobs in the sandbox leave each state as soon as the work is done (the demo
+        # default keeps each on screen for seconds); a test of the dwell sets its own.
+        patch.setenv("S3XREP_SANDBOX_JOB_DWELL", "0")
         previous = keyring.get_keyring()
         keyring.set_keyring(fail.Keyring())
         yield

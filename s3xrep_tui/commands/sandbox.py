@@ -36,6 +36,9 @@ def add_parser(sub: Any) -> None:
                         help="where to write the AWS config file (default: under the user state directory)")
     parser.add_argument("--replication-delay", type=float, default=1.0, metavar="SECONDS",
                         help="how long a new version stays PENDING before it replicates (default: 1.0)")
+    parser.add_argument("--job-dwell", type=float, default=None, metavar="SECONDS",
+                        help="least time a Batch Operations job spends in New, Preparing, Ready and Active "
+                             "(default: $S3XREP_SANDBOX_JOB_DWELL, else 2.5; 0 moves as fast as the work)")
     parser.add_argument("--log-file", type=Path, help="server log file (default: under the user log directory)")
     parser.set_defaults(handler=run)
 
@@ -75,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
     if args.port < 0 or args.port > 65535:
         print(f"s3xrep sandbox: --port {args.port} is not a TCP port", file=sys.stderr)
         return 2
+    if args.job_dwell is not None and not 0 <= args.job_dwell <= 3600:
+        print(f"s3xrep sandbox: --job-dwell {args.job_dwell:g} is out of range: give 0 to 3600 seconds", file=sys.stderr)
+        return 2
     log_path = _log_to_file(args.log_file)
     sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, config_path=args.aws_config,
-                      replication_delay=args.replication_delay)
+                      replication_delay=args.replication_delay, job_dwell=args.job_dwell)
     try:
         sandbox.start()
     except locations.UnsafeLocation as exc:  # where its AWS config goes
@@ -95,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(SIMULATOR_NOTE)
         print(f"endpoint:   {sandbox.endpoint_url}")
+        print(f"s3control:  {sandbox.s3control_endpoint_url} (in the config: the stock AWS CLI and boto3 need nothing more)")
+        print(f"batch jobs: New, Preparing, Ready, Active last at least {sandbox.job_dwell:g}s each (--job-dwell)")
         print(f"profiles:   {PROFILES['source']} (source), {PROFILES['destination']} (destination)")
         print(f"seed:       {args.seed} ({sandbox.seed_seconds:.1f}s)")
         print(f"log:        {log_path}")

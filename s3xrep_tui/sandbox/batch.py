@@ -10,7 +10,11 @@ everything else. A worker thread moves jobs through AWS's states::
                                          Failing    -> Failed
 
 ``Suspended`` happens when ``ConfirmationRequired`` is true *or absent* (the
-AWS pitfall). Tasks run at ``task_rate`` per second while Active; each asks the
+AWS pitfall). New, Preparing, Ready and Active each last at least ``dwell``
+seconds (AWS's take seconds to minutes): a monitor polling every few seconds
+sees each. The wind-down states (Completing, Cancelling, Failing) do not dwell:
+AWS's are brief, and a job cannot be cancelled in them.
+Tasks run at ``task_rate`` per second while Active; each asks the
 replication engine to replicate one version (``engine.replicate_now``). Jobs
 live in the caller's account and the region the request was signed for.
 
@@ -116,6 +120,8 @@ class Job:
     suspended_cause: str | None = None
     generated_manifest: dict[str, Any] | None = None
     report_keys: list[str] = field(default_factory=list)
+    seen_status: str = "New"  # the status state_since counts from (the worker notices changes)
+    state_since: float = field(default_factory=time.monotonic)
 
     @property
     def confirmation_required(self) -> bool:
@@ -149,7 +155,8 @@ class BatchOperations:
     ``engine`` is the sandbox's ReplicationEngine (``status``, ``matching_rule``,
     ``replicate_now``). ``task_rate`` is tasks per second per Active job.
     ``failure_threshold_min_tasks`` is how many tasks must have run before the
-    >50 % failure rule can fail a job (AWS: 1,000). Permissions are judged by :mod:`iam_eval`, as the
+    >50 % failure rule can fail a job (AWS: 1,000). ``dwell`` is the least time
+    in New, Preparing, Ready and Active (0: as fast as the work). Permissions are judged by :mod:`iam_eval`, as the
     replication engine judges them.
     """
 
@@ -160,9 +167,11 @@ class BatchOperations:
         *,
         failure_threshold_min_tasks: int = 1000,
         tick: float = 0.02,
+        dwell: float = 0.0,
     ) -> None:
         self.engine = engine
         self.task_rate = float(task_rate)
+        self.dwell = float(dwell)
         self.failure_threshold_min_tasks = int(failure_threshold_min_tasks)
         self._tick = tick
         self._jobs: dict[tuple[str, str, str], Job] = {}
@@ -442,10 +451,17 @@ class BatchOperations:
 
     def _advance(self, job: Job) -> None:
         with self._lock:
+            now = time.monotonic()
+            if job.status != job.seen_status:
+                job.seen_status, job.state_since = job.status, now
+            dwelt = now - job.state_since >= self.dwell
             status = job.status
+            if not dwelt and status in ("New", "Preparing", "Ready"):  # Active dwells by not finishing early
+                return
             if status == "New":
                 job.status = "Preparing"
-                status = "Preparing"
+                self._wake.set()
+                return  # Preparing's own dwell starts at the next step
         if status == "Preparing":
             self._prepare(job)
         elif status == "Ready":
@@ -454,7 +470,7 @@ class BatchOperations:
                     job.status = "Active"
                     job.active_since = time.monotonic()
         elif status == "Active":
-            self._run_tasks(job)
+            self._run_tasks(job, may_finish=dwelt)
         elif status in ("Completing", "Cancelling", "Failing"):
             self._finish(job)
 
@@ -643,7 +659,7 @@ class BatchOperations:
 
     # ------------------------------------------------------------------ active
 
-    def _run_tasks(self, job: Job) -> None:
+    def _run_tasks(self, job: Job, *, may_finish: bool = True) -> None:
         with self._lock:
             if job.status != "Active":
                 return
@@ -672,7 +688,7 @@ class BatchOperations:
                 if job.status != "Active":  # cancelled or failed meanwhile
                     return
         with self._lock:
-            if job.status == "Active" and job.next_task >= len(job.tasks):
+            if job.status == "Active" and job.next_task >= len(job.tasks) and may_finish:
                 self._stop_clock(job)
                 job.status = "Completing"
                 self._wake.set()

@@ -34,6 +34,9 @@ ACCOUNTS = (SOURCE_ACCOUNT, DESTINATION_ACCOUNT)
 PROFILES = {"source": "s3xrep-demo-source", "destination": "s3xrep-demo-destination"}
 PROFILE_ACCOUNTS = {PROFILES["source"]: SOURCE_ACCOUNT, PROFILES["destination"]: DESTINATION_ACCOUNT}
 SANDBOX_USER = "s3xrep-sandbox-admin"
+JOB_DWELL_ENV = "S3XREP_SANDBOX_JOB_DWELL"
+DEFAULT_JOB_DWELL = 2.5  # seconds: above the monitor's fastest poll (2 s); AWS takes seconds to minutes
+SERVICES_SECTION = "s3xrep-sandbox"  # the config file's [services ...] section (per-service endpoints)
 SIMULATOR_NOTE = (
     "SIMULATOR: an embedded AWS sandbox (moto plus s3xrep's replication emulation) on this machine. "
     "Nothing here touches real AWS accounts."
@@ -53,6 +56,21 @@ def static_keys(account_id: str) -> tuple[str, str]:
     access_key = f"AKIA{account_id}DEMO"  # 20 characters, like a real key id
     secret = hashlib.sha256(f"s3xrep-sandbox-secret:{account_id}".encode()).hexdigest()[:40]
     return access_key, secret
+
+
+def default_job_dwell() -> float:
+    """Least seconds a Batch Operations job spends in New, Preparing, Ready and Active.
+
+    ``S3XREP_SANDBOX_JOB_DWELL`` overrides the default (the test suite sets 0); the
+    default keeps each state on the monitor for a couple of its polls.
+    """
+    raw = os.environ.get(JOB_DWELL_ENV, "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_JOB_DWELL
+    except ValueError:
+        log.warning("%s=%r is not a number of seconds; using %s", JOB_DWELL_ENV, raw, DEFAULT_JOB_DWELL)
+        value = DEFAULT_JOB_DWELL
+    return max(0.0, value)
 
 
 def default_config_path() -> Path:
@@ -84,6 +102,7 @@ class Sandbox:
         seed: Literal["demo", "empty"] = "demo",
         replication_delay: float = 1.0,
         batch_task_rate: float = 200.0,
+        job_dwell: float | None = None,
         region: str = "us-east-1",
         config_path: Path | None = None,
     ) -> None:
@@ -94,6 +113,7 @@ class Sandbox:
         self.seed = seed
         self.replication_delay = replication_delay
         self.batch_task_rate = batch_task_rate
+        self.job_dwell = default_job_dwell() if job_dwell is None else float(job_dwell)
         self.region = region
         self.config_path: Path = Path(config_path) if config_path is not None else default_config_path()
         self.engine = ReplicationEngine(replication_delay=replication_delay, region=region)
@@ -126,7 +146,7 @@ class Sandbox:
 
         moto_api_backend.reset()
         self._create_account_keys()
-        self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate)
+        self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate, dwell=self.job_dwell)
         self.metrics = ReplicationMetrics(self.engine)
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
@@ -223,10 +243,30 @@ class Sandbox:
                 f"endpoint_url = {self.endpoint_url}",
                 f"aws_access_key_id = {key}",
                 f"aws_secret_access_key = {secret}",
+                f"services = {SERVICES_SECTION}",
                 "s3 =",
                 "    addressing_style = path",
             ]
+        lines += [
+            "",
+            "# botocore puts the account id in front of the s3control host (111111111111.127.0.0.1),",
+            "# which resolves nowhere; in front of this URL's user part it is dropped instead.",
+            f"[services {SERVICES_SECTION}]",
+            "s3_control =",
+            f"    endpoint_url = {self.s3control_endpoint_url}",
+        ]
         return "\n".join(lines) + "\n"
+
+    @property
+    def s3control_endpoint_url(self) -> str:
+        """The endpoint for s3control clients that botocore's account-id host prefix cannot break.
+
+        botocore's endpoint rules build ``{AccountId}.{authority}`` for every s3control call
+        (no setting turns that off); with ``s3control@`` in the authority the prefix lands in
+        the URL's user part, which urllib3 drops, and the request reaches the sandbox.
+        """
+        scheme, _, authority = self.endpoint_url.partition("://")
+        return f"{scheme}://s3control@{authority}"
 
     def write_config(self) -> Path:
         """Write the AWS config file (profiles with keys, region, endpoint_url) with mode 0600."""

@@ -3,13 +3,15 @@
 moto stores a replication configuration and never replicates. Here:
 
 * :class:`ReplicationEngine` decides, at write time, whether a new version or
-  delete marker is eligible (the highest-priority Enabled rule covering it),
-  marks it PENDING, and a worker thread replicates it after
+  delete marker is eligible and where it goes (every destination bucket of an
+  Enabled rule covering it; of several rules to one destination, the
+  highest-priority one), marks it PENDING, and a worker thread replicates it after
   ``replication_delay`` straight into moto's S3 backend of the destination
   account, with the same version id, after checking what AWS checks (role
   trust and policies, destination bucket policy, KMS key state and policy,
-  destination versioning / Object Lock). The outcome is COMPLETED or FAILED
-  with AWS's failure code; replicas read back as REPLICA.
+  destination versioning / Object Lock). Each destination's outcome is
+  COMPLETED or FAILED with AWS's failure code; the source reads as
+  ``replication_state`` sums them up, and replicas read back as REPLICA.
 * ``replication_middleware.ReplicationMiddleware`` feeds it from HTTP (writes,
   configurations) and ``replication_config`` speaks S3's XML and validation.
 
@@ -39,6 +41,7 @@ from .moto_access import (
     object_tags,
     s3_backend,
 )
+from .replication_state import StatusBook
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,10 @@ def _filter_covers(rule: dict[str, Any], key: str, tags: dict[str, str], delete_
     return True
 
 
+def _priority(rule: dict[str, Any]) -> int:
+    return int(rule.get("Priority") or 0)
+
+
 def kms_opted_in(rule: dict[str, Any]) -> bool:
     criteria = rule.get("SourceSelectionCriteria") or {}
     return (criteria.get("SseKmsEncryptedObjects") or {}).get("Status") == "Enabled"
@@ -153,8 +160,7 @@ class ReplicationEngine:
         self._heap: list[_Task] = []
         self._seq = itertools.count()
         self._configs: dict[str, dict[str, Any]] = {}
-        self._status: dict[Key, str] = {}
-        self._failure: dict[Key, str] = {}
+        self._book = StatusBook()
         self._owner: dict[Key, str] = {}
         self._listeners: list[Callable[[ReplicationEvent], None]] = []
         self._thread: threading.Thread | None = None
@@ -191,10 +197,10 @@ class ReplicationEngine:
                 self._listeners.remove(fn)
 
     def status(self, bucket: str, key: str, version_id: str) -> str | None:
-        return self._status.get((bucket, key, str(version_id)))
+        return self._book.status((bucket, key, str(version_id)))
 
     def failure_code(self, bucket: str, key: str, version_id: str) -> str | None:
-        return self._failure.get((bucket, key, str(version_id)))
+        return self._book.failure_code((bucket, key, str(version_id)))
 
     def pending_count(self) -> int:
         with self._lock:
@@ -219,7 +225,10 @@ class ReplicationEngine:
         self._owner[(bucket, key, str(version_id))] = account_id
 
     def matching_rule(self, bucket: str, key: str, version_id: str) -> dict[str, Any] | None:
-        """Highest-priority Enabled rule of the stored configuration covering that version, or None."""
+        """Highest-priority rule of those Batch Replication would replicate that version with, or None.
+
+        Replicas count: Batch Replication replicates them (ObjectReplicationStatuses REPLICA).
+        """
         config = self._configs.get(bucket)
         source = find_bucket(bucket)
         if config is None or source is None:
@@ -227,7 +236,8 @@ class ReplicationEngine:
         version = find_version(source, key, version_id)
         if version is None:
             return None
-        return self._match(config, source, version)
+        rules = self._match(config, source, version, replicas=True)
+        return max(rules, key=_priority) if rules else None
 
     def replicate_now(self, bucket: str, key: str, version_id: str, *, via_batch: bool = True) -> str | None:
         """Replicate one version now (Batch Replication's path). Returns the failure code or None."""
@@ -240,23 +250,23 @@ class ReplicationEngine:
         version = find_version(source, key, version_id)
         if version is None:
             return "SrcVersionNotFound"
-        rule = self._match(config, source, version)
-        if rule is None:
+        rules = self._match(config, source, version, replicas=via_batch)
+        if not rules:
             return "SrcObjectNotEligible"
         ident = (bucket, key, str(version_id))
-        destination = find_bucket(rule_destination_bucket(rule))
-        if (
-            via_batch
-            and self._status.get(ident) == "COMPLETED"
-            and destination is not None
-            and find_version(destination, key, version_id) is None
-        ):
-            code = "DstObjectHardDeleted"  # a replica deleted by version id is never re-replicated
-            self._finish(source, version, rule, code, time.monotonic(), via_batch)
-            return code
-        started = time.monotonic()
-        self._set_pending(source, version, rule, via_batch)
-        return self._execute(source, version, config["Role"], rule, started, via_batch)
+        hard_deleted = {id(rule) for rule in rules if via_batch and self._replica_hard_deleted(ident, rule)}
+        for rule in rules:  # every destination PENDING before the first finishes
+            self._set_pending(source, version, rule, via_batch)
+        failures = []
+        for rule in rules:
+            if id(rule) in hard_deleted:
+                code: str | None = "DstObjectHardDeleted"  # a replica deleted by version id is never re-replicated
+                self._finish(source, version, rule, code, time.monotonic(), via_batch)
+            else:
+                code = self._execute(source, version, config["Role"], rule, time.monotonic(), via_batch)
+            if code:
+                failures.append(code)
+        return failures[0] if failures else None
 
     # -- write hook (called by the middleware after moto accepted a write)
 
@@ -272,29 +282,43 @@ class ReplicationEngine:
         version = find_version(source, key, version_id)
         if version is None:
             return
-        rule = self._match(config, source, version)
-        if rule is None:
-            return
+        rules = self._match(config, source, version)
         now = time.monotonic()
-        self._set_pending(source, version, rule, via_batch=False)
-        task = _Task(now + self.replication_delay, next(self._seq), bucket, key, str(version_id), config["Role"], rule, now)
+        for rule in rules:  # every destination PENDING before the first finishes
+            self._set_pending(source, version, rule, via_batch=False)
         with self._wake:
             if self._stopping:
                 return
-            heapq.heappush(self._heap, task)
+            for rule in rules:
+                heapq.heappush(self._heap, _Task(now + self.replication_delay, next(self._seq), bucket, key,
+                                                 str(version_id), config["Role"], rule, now))
             self._wake.notify()
 
     # -- internals
 
-    def _match(self, config: dict[str, Any], source: Any, version: Any) -> dict[str, Any] | None:
+    def _replica_hard_deleted(self, ident: Key, rule: dict[str, Any]) -> bool:
+        """Replicated to that destination before, and the replica is gone (deleted by version id)."""
+        name = rule_destination_bucket(rule)
+        destination = find_bucket(name)
+        return (
+            self._book.destination_status(ident, name) == "COMPLETED"
+            and destination is not None
+            and find_version(destination, ident[1], ident[2]) is None
+        )
+
+    def _match(self, config: dict[str, Any], source: Any, version: Any, *, replicas: bool = False) -> list[dict[str, Any]]:
+        """The rules a version replicates by: per destination bucket, the highest-priority covering rule.
+
+        Replicas only with ``replicas`` (Batch Replication): live rules never replicate them again.
+        """
         delete_marker = is_delete_marker(version)
-        if self._status.get((source.name, version.name, str(version.version_id))) == "REPLICA":
-            return None  # replicas are not replicated again by live rules
+        if not replicas and self._book.status((source.name, version.name, str(version.version_id))) == "REPLICA":
+            return []
         tags = object_tags(source, version)
         kms = not delete_marker and str(version.encryption or "").startswith("aws:kms")
         if not delete_marker and version.storage_class in _NOT_REPLICATED_CLASSES:
-            return None
-        best: dict[str, Any] | None = None
+            return []
+        best: dict[str, dict[str, Any]] = {}
         for rule in config.get("Rules", []):
             if rule.get("Status") != "Enabled":
                 continue
@@ -302,11 +326,10 @@ class ReplicationEngine:
                 continue
             if not _filter_covers(rule, version.name, tags, delete_marker):
                 continue
-            if best is None or int(rule.get("Priority") or 0) > int(best.get("Priority") or 0):
-                best = rule
-        if best is not None and delete_marker and not _delete_markers_replicated(best):
-            return None
-        return best
+            destination = rule_destination_bucket(rule)
+            if destination not in best or _priority(rule) > _priority(best[destination]):
+                best[destination] = rule
+        return [rule for rule in best.values() if not delete_marker or _delete_markers_replicated(rule)]
 
     def _event(self, kind: str, source: Any, version: Any, rule: dict[str, Any], latency: float | None,
                code: str | None, via_batch: bool) -> ReplicationEvent:
@@ -336,8 +359,7 @@ class ReplicationEngine:
 
     def _set_pending(self, source: Any, version: Any, rule: dict[str, Any], via_batch: bool) -> None:
         ident = (source.name, version.name, str(version.version_id))
-        self._status[ident] = "PENDING"
-        self._failure.pop(ident, None)
+        self._book.set(ident, rule_destination_bucket(rule), "PENDING")
         self._emit(self._event("pending", source, version, rule, None, None, via_batch))
 
     def _finish(self, source: Any, version: Any, rule: dict[str, Any], code: str | None, started: float,
@@ -345,12 +367,10 @@ class ReplicationEngine:
         ident = (source.name, version.name, str(version.version_id))
         latency = time.monotonic() - started
         if code is None:
-            self._status[ident] = "COMPLETED"
-            self._failure.pop(ident, None)
+            self._book.set(ident, rule_destination_bucket(rule), "COMPLETED")
             self._emit(self._event("completed", source, version, rule, latency, None, via_batch))
         else:
-            self._status[ident] = "FAILED"
-            self._failure[ident] = code
+            self._book.set(ident, rule_destination_bucket(rule), "FAILED", code)
             log.info("replication of %s/%s %s failed: %s", source.name, version.name, version.version_id, code)
             self._emit(self._event("failed", source, version, rule, latency, code, via_batch))
 
@@ -479,7 +499,7 @@ class ReplicationEngine:
         versions.insert(position, replica)
         destination.keys.setlist(replica.name, versions)
         ident = (destination.name, replica.name, str(replica.version_id))
-        self._status[ident] = "REPLICA"
+        self._book.mark_replica(ident)
 
     def _write_object(self, destination: Any, version: Any, storage_class: str | None, encryption: str | None,
                       kms_key_id: str | None, tags: dict[str, str], owner: str) -> None:

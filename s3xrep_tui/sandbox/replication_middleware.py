@@ -75,6 +75,11 @@ class ReplicationMiddleware:
                 if bucket.object_lock_enabled:
                     return s3_error("InvalidBucketState", MSG_SUSPEND_LOCKED, 409)
             return forward()
+        if "acl" in args and method == "GET" and bucket is not None:  # GetBucketAcl: the bucket owner's id
+            response = forward()
+            if response.status_code == 200:
+                self._rewrite_owner_ids(response, bucket.account_id)
+            return response
         if "delete" in args and method == "POST":
             response = forward()
             if response.status_code == 200:
@@ -116,7 +121,7 @@ class ReplicationMiddleware:
 
     @staticmethod
     def _rewrite_owner_ids(response: Response, account: str) -> None:
-        """ListBuckets: moto's fixed owner ids made the caller's canonical id.
+        """ListBuckets, Get{Bucket,Object}Acl: moto's fixed owner ids made ``account``'s canonical id.
 
         (ListObjectVersions' per-version owners are listing.py's: it answers that call.)
         """
@@ -147,6 +152,11 @@ class ReplicationMiddleware:
                 if version_id:
                     self.engine.on_write(bucket_name, key, version_id, call.account_id)
             return response
+        if method == "GET" and "acl" in args:
+            response = forward()
+            if response.status_code == 200:  # GetObjectAcl: the owner of that version, as listings show it
+                self._rewrite_owner_ids(response, self._object_owner(bucket_name, key, args.get("versionId")))
+            return response
         if method in ("GET", "HEAD") and not subresource:
             response = forward()
             if response.status_code in (200, 206, 304):
@@ -157,6 +167,15 @@ class ReplicationMiddleware:
                     response.headers["x-amz-replication-status"] = status
             return response
         return forward()
+
+    def _object_owner(self, bucket_name: str, key: str, version_id: str | None) -> str:
+        bucket = find_bucket(bucket_name)
+        if bucket is None:
+            return ""
+        if version_id is None:
+            current = bucket.keys.get(key)
+            version_id = str(current.version_id) if current is not None else "null"
+        return self.engine.owner(bucket_name, key, version_id) or bucket.account_id
 
     def _after_write(self, call: Call, response: Response) -> None:
         if response.status_code != 200:

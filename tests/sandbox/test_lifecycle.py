@@ -183,3 +183,18 @@ def test_sandbox_command_runs_in_the_foreground_and_stops_on_ctrl_c(tmp_path, si
     assert "sandbox stopped." in out
     assert err == ""
     assert not _port_open(endpoint)
+
+
+def test_job_dwell_comes_from_the_argument_else_the_environment_else_the_demo_default(monkeypatch, capsys):
+    from s3xrep_tui.cli import main
+    from s3xrep_tui.sandbox.emulator import DEFAULT_JOB_DWELL, JOB_DWELL_ENV
+
+    assert Sandbox(job_dwell=0.25).job_dwell == 0.25
+    monkeypatch.setenv(JOB_DWELL_ENV, "1.5")
+    assert Sandbox().job_dwell == 1.5
+    monkeypatch.setenv(JOB_DWELL_ENV, "soon")  # not a number: the default, not a crash
+    assert Sandbox().job_dwell == DEFAULT_JOB_DWELL >= 2.0
+    monkeypatch.delenv(JOB_DWELL_ENV)
+    assert Sandbox().job_dwell == DEFAULT_JOB_DWELL
+    assert main(["sandbox", "--job-dwell", "-1"]) == 2
+    assert "--job-dwell -1 is out of range: give 0 to 3600 seconds" in capsys.readouterr().err
