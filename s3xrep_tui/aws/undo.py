@@ -43,6 +43,8 @@ UndoStatus = Literal[
 # Outcomes after which the write is settled: a later undo does not look at it again.
 SETTLED = frozenset({"restored", "deleted", "cancelled", "unchanged", "note"})
 RUNNING_JOB_STATUSES = frozenset({"Active", "Ready", "Preparing", "New", "Suspended", "Paused", "Completing", "Pausing"})
+# On their way to an end state by themselves: S3 refuses to cancel them (JobStatusException).
+ENDING_JOB_STATUSES = frozenset({"Completing", "Cancelling", "Failing"})
 
 
 @dataclass(frozen=True)
@@ -419,7 +421,7 @@ class _Undoer:
         if answer is None:
             return "note", f"Batch Replication job {job_id} no longer exists", ""
         status = answer["Job"].get("Status")
-        if status not in RUNNING_JOB_STATUSES:
+        if status not in RUNNING_JOB_STATUSES or status in ENDING_JOB_STATUSES:
             return (
                 "note",
                 f"Batch Replication job {job_id} is already {status}: objects it replicated stay in the destination",
@@ -437,7 +439,7 @@ class _Undoer:
             # it moved on meanwhile (finished, or already cancelling): say where it is now
             now = self.call(entry, f"s3control.describe_job {job_id}",
                             lambda: s3c.describe_job(AccountId=account, JobId=job_id))["Job"].get("Status")
-            if now in RUNNING_JOB_STATUSES:
+            if now in RUNNING_JOB_STATUSES and now not in ENDING_JOB_STATUSES:
                 raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
                               what=f"s3control.update_job_status {job_id}") from exc
             return "note", f"Batch Replication job {job_id} is already {now}: objects it replicated stay", ""

@@ -419,3 +419,26 @@ def test_the_replica_key_policy_is_merged_journaled_and_restored(world: Callable
     outcome = undo(plan.id, w.clients)
     assert outcome.ok
     assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == original
+
+
+def test_undo_leaves_a_job_that_is_completing_to_finish_and_says_so(world: Callable[[str], World]) -> None:
+    """S3 refuses to cancel a job in Completing (JobStatusException): undo notes it instead of failing."""
+    w = world("undoending")
+    plan = w.plan()
+    steps = tuple(
+        s.model_copy(update={"request": {**s.request, "ConfirmationRequired": True}}) if s.call == "s3control.create_job" else s
+        for s in plan.steps
+    )
+    result = w.apply(plan.model_copy(update={"steps": steps}))
+    assert result.ok and result.job_id
+    batch = w.sandbox.batch
+    assert batch is not None
+    batch.stop()  # hold the job where the test puts it
+    try:
+        batch._job(A, "us-east-1", result.job_id).status = "Completing"
+        outcome = undo(plan.id, w.clients)
+    finally:
+        batch.start()
+    job = next(i for i in outcome.items if i.call == "s3control.create_job")
+    assert job.status == "note" and "Completing" in job.message
+    assert outcome.ok
