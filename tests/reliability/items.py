@@ -180,4 +180,28 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/tui/test_options.py::test_s3s_limits_are_shown_beside_their_fields",
         "tests/sandbox/conformance/test_replication_limits.py",
     ]),
+    # --- issue 17: the sandbox by AWS's documents ------------------------------------------
+    ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [
+        "tests/sandbox/conformance/test_multiple_destinations.py::test_every_destination_gets_a_copy_and_the_source_reads_completed_when_all_did",
+        "tests/sandbox/conformance/test_multiple_destinations.py::test_the_source_reads_failed_when_any_destination_failed",
+        "tests/sandbox/conformance/test_multiple_destinations.py::test_priority_decides_between_rules_that_share_a_destination",
+        "tests/sandbox/test_replication_state.py",
+        "tests/sandbox/test_fidelity_app_paths.py::test_the_status_sample_counts_a_version_failed_at_one_of_two_destinations",
+    ]),
+    ("sandbox", "Batch Replication with REPLICA selected replicates replicas", [
+        "tests/sandbox/conformance/test_batch_jobs.py::test_a_batch_replication_job_replicates_replicas_when_replica_is_selected",
+        "tests/sandbox/test_fidelity_app_paths.py::test_a_backfill_with_replica_selected_copies_the_replicas_of_the_source",
+    ]),
+    ("sandbox", "GetObjectAcl names the version's owner (the destination account after an owner override)", [
+        "tests/sandbox/conformance/test_object_acl.py::test_object_acl_owner_is_the_writer_and_after_owner_override_the_destination_account",
+    ]),
+    ("sandbox", "each job state New, Preparing, Ready, Active is observable for the dwell; undo leaves a Completing job to finish", [
+        "tests/sandbox/conformance/test_batch_jobs.py::test_each_job_state_is_observable_for_the_dwell",
+        "tests/sandbox/test_lifecycle.py::test_job_dwell_comes_from_the_argument_else_the_environment_else_the_demo_default",
+        "tests/aws/test_apply_sandbox.py::test_undo_leaves_a_job_that_is_completing_to_finish_and_says_so",
+    ]),
+    ("sandbox", "the printed config reaches s3control with the stock AWS CLI and plain boto3", [
+        "tests/sandbox/conformance/test_cli_endpoints.py::test_stock_cli_reaches_s3control_with_the_printed_config",
+        "tests/sandbox/conformance/test_cli_endpoints.py::test_plain_boto3_reaches_s3control_with_the_printed_config",
+    ]),
 ]
