@@ -187,8 +187,8 @@ class S3xrepApp(App[int]):
         if choice is None:
             raise RuntimeError(f"no {side} identity chosen yet")
         key = choice.profile.name
-        if key not in self._clients:
-            self._clients[key] = clients_for(key)
+        if key not in self._clients:  # read-only follows the app's toggle at every call, in every worker
+            self._clients[key] = clients_for(key, read_only=lambda: bool(self.read_only))
         return self._clients[key]
 
     def forget_clients(self, profile: str | None) -> None:
