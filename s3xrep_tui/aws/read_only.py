@@ -8,7 +8,8 @@ command, screen or worker can forget the mode: a mutating operation raises
 What is a read is decided from the operation's name in botocore's model:
 AWS names its reads Get*/List*/Head*/Describe* (and S3's SelectObjectContent,
 IAM's Simulate* policy evaluations). STS writes nothing to an account (it
-issues credentials, which reads need), so all of it is a read. Everything else,
+issues credentials, which reads need), so all of it is a read, and so is S3's
+CreateSession (a directory bucket's session credentials). Everything else,
 including any operation a future botocore adds, counts as a write.
 """
 
@@ -22,6 +23,7 @@ from .errors import ReadOnlyRefused
 
 READ_PREFIXES = ("Get", "List", "Head", "Describe", "Select", "Simulate")
 READ_SERVICES = frozenset({"sts"})
+READ_OPERATIONS = frozenset({"s3:CreateSession"})
 
 ReadOnlyFlag = Callable[[], bool]
 
@@ -31,7 +33,8 @@ _process_read_only = False
 
 def is_mutating(service: str, operation: str) -> bool:
     """True unless ``operation`` (botocore's model name, "PutBucketPolicy") of ``service`` is a read."""
-    return service not in READ_SERVICES and not operation.startswith(READ_PREFIXES)
+    return not (service in READ_SERVICES or operation.startswith(READ_PREFIXES)
+                or f"{service}:{operation}" in READ_OPERATIONS)
 
 
 def set_process_read_only(on: bool) -> bool:
