@@ -181,25 +181,56 @@ def credential_process_hung(profile: str, seconds: float) -> AwsError:
     )
 
 
+_running_processes: set[Any] = set()  # credential processes started and not finished
+
+
+def stop_credential_processes() -> None:
+    """Kill every credential_process still running (Ctrl-C: the process is about to exit, do not orphan them)."""
+    with _lock:
+        running = list(_running_processes)
+    for process in running:
+        _stop(process)
+
+
+def _stop(process: Any) -> None:
+    import subprocess
+
+    try:
+        process.kill()
+    except OSError:  # already gone
+        pass
+    for pipe in (process.stdout, process.stderr):  # a grandchild may hold them open: do not wait on it
+        if pipe is not None:
+            pipe.close()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process SIGKILL cannot stop
+        pass
+
+
 def _bounded_popen(profile: str) -> Callable[..., Any]:
     """What botocore's ProcessProvider runs its command with: ``Popen`` whose ``communicate`` has a deadline."""
     import subprocess
 
     class BoundedPopen(subprocess.Popen):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            with _lock:
+                _running_processes.add(self)
+
         def communicate(self, input: Any = None, timeout: float | None = None) -> Any:  # noqa: A002
             seconds = timeout if timeout is not None else credential_process_timeout()
             try:
                 return super().communicate(input, seconds)
             except subprocess.TimeoutExpired:
-                self.kill()
-                for pipe in (self.stdout, self.stderr):  # a grandchild may hold them open: do not wait on it
-                    if pipe is not None:
-                        pipe.close()
-                try:
-                    self.wait(5)
-                except subprocess.TimeoutExpired:  # pragma: no cover - a process SIGKILL cannot stop
-                    pass
+                _stop(self)
                 raise credential_process_hung(profile, seconds) from None
+            except BaseException:  # Ctrl-C: the helper must not outlive us
+                _stop(self)
+                raise
+            finally:
+                with _lock:
+                    _running_processes.discard(self)
 
     return BoundedPopen
 
@@ -389,5 +420,5 @@ protect_logs()
 __all__ = [
     "MfaCodeProvider", "SecretFilter", "forget_credentials", "mfa_required", "no_region", "protect_logs",
     "remember_secret", "require_region", "scrub", "session_for", "set_mfa_code", "set_mfa_code_provider",
-    "terminal_mfa_code_provider",
+    "stop_credential_processes", "terminal_mfa_code_provider",
 ]

@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Any
 
+from ..aws.credentials import stop_credential_processes
+
 EXIT_INTERRUPTED = 130
 GRACE = 2.0  # seconds a command has to stop by itself after Ctrl-C
 LINE = "s3xrep: interrupted (Ctrl-C)"
@@ -30,15 +32,20 @@ def tell() -> None:
         print(LINE, file=sys.stderr, flush=True)
 
 
-def _force_exit() -> None:
-    time.sleep(GRACE)  # the command's own cleanup had its chance
+def _exit_now() -> None:
     tell()
+    stop_credential_processes()  # a helper blocked in a worker thread must not outlive us
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # noqa: BLE001 - a closed pipe must not stop the exit
             pass
     os._exit(EXIT_INTERRUPTED)
+
+
+def _force_exit() -> None:
+    time.sleep(GRACE)  # the command's own cleanup had its chance
+    _exit_now()
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
@@ -55,11 +62,5 @@ def install() -> None:
 def finish(code: int) -> int:
     """After the command returned: an interrupted run exits now, without waiting for blocked threads."""
     if code == EXIT_INTERRUPTED:
-        tell()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os._exit(EXIT_INTERRUPTED)
+        _exit_now()
     return code
