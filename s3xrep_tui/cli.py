@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s3xrep", description="Set up, watch and prove S3 cross-account replication.")
     parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
     parser.add_argument("--demo", action="store_true", help="run on the embedded AWS sandbox (no AWS account needed)")
-    # dest differs from a subcommand's --read-only: argparse would let the subcommand's default (False) win
-    parser.add_argument("--read-only", action="store_true", dest="global_read_only",
+    # a subcommand's own --read-only has default=SUPPRESS: its default would overwrite this flag's True
+    parser.add_argument("--read-only", action="store_true",
                         help="refuse every write to AWS, in the app (the command palette toggles it) and in every "
                         "command")
     parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        # `s3xrep --read-only CMD` and `s3xrep CMD --read-only` mean the same
-        args.read_only = bool(args.global_read_only or getattr(args, "read_only", False))
+        args.read_only = bool(getattr(args, "read_only", False))  # `s3xrep --read-only CMD` = `s3xrep CMD --read-only`
         handler = getattr(args, "handler", None)
         if handler is None:
             return _run_app(args)
