@@ -206,10 +206,10 @@ class S3xrepApp(App[int]):
         self.read_only = not self.read_only
         log.info("read-only mode %s", "on" if self.read_only else "off")
         if self.read_only:
-            self.notify("Nothing is written (apply, job confirm/cancel/priority refuse; a dry run still shows "
-                        "every call).", title="Read-only on")
+            self.notify("Every write to AWS is refused (apply, new buckets, job actions, the canary); a dry run "
+                        "still shows every call.", title="Read-only on")
         else:
-            self.notify("Apply and the job actions can write again.", title="Read-only off")
+            self.notify("Apply, new buckets, the job actions and the canary can write again.", title="Read-only off")
 
     # --- where the flow can go from here ------------------------------------------------
 
