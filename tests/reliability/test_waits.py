@@ -107,7 +107,9 @@ def hanging_profile(env: dict[str, str], tmp_path: Path) -> Path:
     script = tmp_path / "hang.py"
     pid_file = tmp_path / "credential-process.pid"
     script.write_text(f"import os, time\nopen({str(pid_file)!r}, 'a').write(f'{{os.getpid()}}\\n')\ntime.sleep(3600)\n")
-    write_config(env, f"[profile hangs]\ncredential_process = {sys.executable} {script}\nregion = us-east-1\n")
+    write_config(env, f"[profile hangs]\ncredential_process = {sys.executable} {script}\nregion = us-east-1\n"
+                 "[profile via-role]\nrole_arn = arn:aws:iam::111111111111:role/ops\nsource_profile = hangs\n"
+                 "region = us-east-1\n")
     return pid_file
 
 
@@ -139,12 +141,13 @@ def test_a_frozen_endpoint_fails_plan_within_the_bound_in_one_line(env: dict[str
     assert "(fix: check the network, proxy and any endpoint_url in the profile" in line and "Traceback" not in err
 
 
+@pytest.mark.parametrize("profile", ["hangs", "via-role"])  # its own, or the source profile of a role's chain
 def test_a_hanging_credential_process_is_stopped_at_its_deadline_naming_the_profile(
-    env: dict[str, str], tmp_path: Path
+    profile: str, env: dict[str, str], tmp_path: Path
 ) -> None:
     pid_file = hanging_profile(env, tmp_path)
     env["S3XREP_CREDENTIAL_PROCESS_TIMEOUT"] = "2"
-    code, _, err, took = finish(plan(env, "hangs"), within=30)
+    code, _, err, took = finish(plan(env, profile), within=30)
     assert code == 1 and took < 15, took
     (line,) = err.splitlines()
     assert "the credential_process of profile 'hangs' did not finish within 2 s" in line, line
