@@ -32,8 +32,9 @@ def tell() -> None:
         print(LINE, file=sys.stderr, flush=True)
 
 
-def _exit_now() -> None:
-    tell()
+def _exit_now(say: bool = True) -> None:
+    if say:
+        tell()
     stop_credential_processes()  # a helper blocked in a worker thread must not outlive us
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -60,7 +61,10 @@ def install() -> None:
 
 
 def finish(code: int) -> int:
-    """After the command returned: an interrupted run exits now, without waiting for blocked threads."""
+    """After the command returned: an interrupted run exits now, without waiting for blocked threads.
+
+    A command that handled Ctrl-C itself (``jobs --watch`` ends quietly) said what it wanted to say.
+    """
     if code == EXIT_INTERRUPTED:
-        _exit_now()
+        _exit_now(say=False)
     return code
