@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from . import __version__
 
@@ -48,8 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s3xrep", description="Set up, watch and prove S3 cross-account replication.")
     parser.add_argument("--version", action="version", version=f"s3xrep {__version__}")
     parser.add_argument("--demo", action="store_true", help="run on the embedded AWS sandbox (no AWS account needed)")
+    # a subcommand's own --read-only has default=SUPPRESS: its default would overwrite this flag's True
     parser.add_argument("--read-only", action="store_true",
-                        help="start the app in read-only mode: nothing is written (the command palette toggles it)")
+                        help="refuse every write to AWS, in the app (the command palette toggles it) and in every "
+                        "command")
     parser.add_argument("--log-file", help="where the app writes its log (default: the user log directory)")
     parser.add_argument("--mfa-code", metavar="CODE", help="MFA code for an assume-role profile with mfa_serial "
                         "(headless commands ask on the terminal when it is missing)")
@@ -64,21 +67,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.read_only = bool(getattr(args, "read_only", False))  # `s3xrep --read-only CMD` = `s3xrep CMD --read-only`
         handler = getattr(args, "handler", None)
         if handler is None:
             return _run_app(args)
+        from .commands import _interrupt
+
+        if argv is None:  # our own process: Ctrl-C ends it promptly
+            _interrupt.install()
         _ask_mfa_on_the_terminal(args.mfa_code)
-        return handler(args)
+        code = _run_command(handler, args)
+        return _interrupt.finish(code) if argv is None else code
     except UsageError as exc:
         print(f"s3xrep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        from .commands import _interrupt
+
+        _interrupt.tell()
+        return _interrupt.finish(_interrupt.EXIT_INTERRUPTED) if argv is None else _interrupt.EXIT_INTERRUPTED
     except Exception as exc:  # a bug or an unusable directory: one line here, the traceback in the log
         from .unexpected import one_line
 
         print(one_line(exc), file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _run_command(handler: Any, args: argparse.Namespace) -> int:
+    """The command, with every client of the process read-only when asked (enforced in aws.clients)."""
+    from .aws.read_only import set_process_read_only
+
+    previous = set_process_read_only(args.read_only)
+    try:
+        return handler(args)
+    finally:
+        set_process_read_only(previous)
 
 
 def _ask_mfa_on_the_terminal(code: str | None) -> None:

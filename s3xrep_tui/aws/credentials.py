@@ -42,7 +42,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import AwsError
+from .errors import AwsError, BotocoreAwsError
 
 if TYPE_CHECKING:
     import boto3  # imported by session_for: the accounts screen imports this module before its first paint
@@ -154,6 +154,109 @@ def _install_role_hooks(session: boto3.Session, profile: str | None, provider: M
     assume_role._prompter = _prompter(profile, provider)
 
 
+# --- credential_process: bounded -------------------------------------------------------
+
+# botocore waits for a profile's credential_process with no timeout: a helper that
+# hangs (a vault that is locked, a prompt nobody sees) would hang the command.
+CREDENTIAL_PROCESS_TIMEOUT_ENV = "S3XREP_CREDENTIAL_PROCESS_TIMEOUT"
+CREDENTIAL_PROCESS_TIMEOUT = 60.0  # seconds: time enough for a helper that asks the user something
+
+
+def credential_process_timeout() -> float:
+    import os
+
+    try:
+        value = float(os.environ.get(CREDENTIAL_PROCESS_TIMEOUT_ENV, ""))
+    except ValueError:
+        return CREDENTIAL_PROCESS_TIMEOUT
+    return value if value > 0 else CREDENTIAL_PROCESS_TIMEOUT
+
+
+def credential_process_hung(profile: str, seconds: float) -> AwsError:
+    return BotocoreAwsError(
+        f"the credential_process of profile {profile!r} did not finish within {seconds:g} s (stopped it)",
+        f"run that credential_process by hand to see why it hangs (locked vault? a prompt?), or set "
+        f"{CREDENTIAL_PROCESS_TIMEOUT_ENV}=SECONDS to wait longer",
+        "CredentialProcessTimeout",
+    )
+
+
+_running_processes: set[Any] = set()  # credential processes started and not finished
+
+
+def stop_credential_processes() -> None:
+    """Kill every credential_process still running (Ctrl-C: the process is about to exit, do not orphan them)."""
+    with _lock:
+        running = list(_running_processes)
+    for process in running:
+        _stop(process)
+
+
+def _stop(process: Any) -> None:
+    import subprocess
+
+    try:
+        process.kill()
+    except OSError:  # already gone
+        pass
+    for pipe in (process.stdout, process.stderr):  # a grandchild may hold them open: do not wait on it
+        if pipe is not None:
+            pipe.close()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process SIGKILL cannot stop
+        pass
+
+
+def _bounded_popen(profile: str) -> Callable[..., Any]:
+    """What botocore's ProcessProvider runs its command with: ``Popen`` whose ``communicate`` has a deadline."""
+    import subprocess
+
+    class BoundedPopen(subprocess.Popen):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            with _lock:
+                _running_processes.add(self)
+
+        def communicate(self, input: Any = None, timeout: float | None = None) -> Any:  # noqa: A002
+            seconds = timeout if timeout is not None else credential_process_timeout()
+            try:
+                return super().communicate(input, seconds)
+            except subprocess.TimeoutExpired:
+                _stop(self)
+                raise credential_process_hung(profile, seconds) from None
+            except BaseException:  # Ctrl-C: the helper must not outlive us
+                _stop(self)
+                raise
+            finally:
+                with _lock:
+                    _running_processes.discard(self)
+
+    return BoundedPopen
+
+
+def _bound_credential_processes(session: boto3.Session) -> None:
+    """Give every credential_process botocore may run for ``session`` a deadline (source profiles too)."""
+    from botocore.credentials import ProcessProvider
+
+    def bound(providers: list[Any]) -> list[Any]:
+        for provider in providers:
+            if isinstance(provider, ProcessProvider):
+                provider._popen = _bounded_popen(str(getattr(provider, "_profile_name", None) or "default"))
+        return providers
+
+    try:
+        resolver = session._session.get_component("credential_provider")
+        bound(resolver.providers)
+        builder = resolver.get_provider("assume-role")._profile_provider_builder
+    except Exception:  # noqa: BLE001  # pragma: no cover - botocore moved its internals
+        log.info("cannot reach botocore's credential providers; a credential_process has no deadline")
+        return
+    if builder is not None:  # the assume-role chain builds the source profile's providers when it needs them
+        make = builder.providers
+        builder.providers = lambda *args, **kwargs: bound(make(*args, **kwargs))
+
+
 # --- sessions ---------------------------------------------------------------------
 
 
@@ -189,6 +292,7 @@ def session_for(
         return session, entry.endpoint_url
     session = boto3.Session(profile_name=profile or None, region_name=region)
     _install_role_hooks(session, profile, mfa_code_provider)
+    _bound_credential_processes(session)
     return session, None
 
 
@@ -316,5 +420,5 @@ protect_logs()
 __all__ = [
     "MfaCodeProvider", "SecretFilter", "forget_credentials", "mfa_required", "no_region", "protect_logs",
     "remember_secret", "require_region", "scrub", "session_for", "set_mfa_code", "set_mfa_code_provider",
-    "terminal_mfa_code_provider",
+    "stop_credential_processes", "terminal_mfa_code_provider",
 ]

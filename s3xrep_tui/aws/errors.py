@@ -224,3 +224,28 @@ def explain(exc: BaseException, *, profile: str | None = None, what: str = "") -
     if isinstance(exc, bce.BotoCoreError):
         return error(f"{type(exc).__name__}: {exc}", "check the AWS configuration and try again", type(exc).__name__)
     return error(f"{type(exc).__name__}: {exc}", "this looks like a bug in s3xrep; please report it", type(exc).__name__)
+
+
+class BotocoreAwsError(AwsError, bce.BotoCoreError):
+    """An AwsError raised from inside botocore (an event handler, a credential provider).
+
+    Also a BotoCoreError, so code that wraps a call in ``except (ClientError,
+    BotoCoreError)`` handles it like any failed call; :func:`explain` passes it on as is.
+    """
+
+    def __init__(self, message: str, fix: str, code: str) -> None:
+        Exception.__init__(self, message)
+        self.message, self.fix, self.code, self.kwargs = message, fix, code, {}
+
+
+class ReadOnlyRefused(BotocoreAwsError):
+    """A write refused before it was sent: the clients are read-only (``code`` "ReadOnly")."""
+
+    def __init__(self, service: str, operation: str) -> None:
+        super().__init__(f"read-only: refused {service}:{operation}",
+                         "run without --read-only (or turn read-only off in the app) to write", "ReadOnly")
+        self.service, self.operation = service, operation
+
+
+class EndpointTimeout(BotocoreAwsError):
+    """A call that got no answer within its bound (``code`` "EndpointUnreachable": transient)."""

@@ -36,7 +36,8 @@ def add_parser(sub: Any) -> None:
     add_migration_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="apply without asking for the typed confirmation")
     parser.add_argument("--dry-run", action="store_true", help="print each call and its document; send nothing")
-    parser.add_argument("--read-only", action="store_true", help="read the current state but refuse every write")
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,  # not to hide `s3xrep --read-only`
+                        help="read the current state but refuse every write (the same as s3xrep --read-only apply)")
     parser.add_argument("--backfill-again", action="store_true",
                         help="when this plan's Batch Replication job already ended, start a fresh one for the "
                         "objects still NONE or FAILED (after an undo apply does this by itself)")

@@ -91,7 +91,8 @@ def _run(args: argparse.Namespace, progress: Any) -> Any:
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = args.source, args.dest
     return run_canary(clients_for(source_profile), clients_for(dest_profile), source_bucket, dest_bucket,
-                      prefix=args.prefix, timeout=args.timeout, keep=args.keep, progress=progress)
+                      prefix=args.prefix, timeout=args.timeout, keep=args.keep, progress=progress,
+                      read_only=bool(getattr(args, "read_only", False)))
 
 
 def render_text(result: Any) -> str:

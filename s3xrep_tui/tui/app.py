@@ -189,8 +189,8 @@ class S3xrepApp(App[int]):
         if choice is None:
             raise RuntimeError(f"no {side} identity chosen yet")
         key = choice.profile.name
-        if key not in self._clients:
-            self._clients[key] = clients_for(key)
+        if key not in self._clients:  # read-only follows the app's toggle at every call, in every worker
+            self._clients[key] = clients_for(key, read_only=lambda: bool(self.read_only))
         return self._clients[key]
 
     def forget_clients(self, profile: str | None) -> None:
@@ -215,10 +215,10 @@ class S3xrepApp(App[int]):
         self.read_only = not self.read_only
         log.info("read-only mode %s", "on" if self.read_only else "off")
         if self.read_only:
-            self.notify("Nothing is written (apply, job confirm/cancel/priority refuse; a dry run still shows "
-                        "every call).", title="Read-only on")
+            self.notify("Every write to AWS is refused (apply, new buckets, job actions, the canary); a dry run "
+                        "still shows every call.", title="Read-only on")
         else:
-            self.notify("Apply and the job actions can write again.", title="Read-only off")
+            self.notify("Apply, new buckets, the job actions and the canary can write again.", title="Read-only off")
 
     # --- where the flow can go from here ------------------------------------------------
 

@@ -180,6 +180,21 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/tui/test_options.py::test_s3s_limits_are_shown_beside_their_fields",
         "tests/sandbox/conformance/test_replication_limits.py",
     ]),
+    ("security", "read-only enforced where clients are built: every mutating operation of every service used is refused before sending; global --read-only = the subcommand's; CLI and TUI write nothing", [
+        "tests/aws/test_read_only_clients.py::test_every_mutating_operation_is_refused_before_it_is_sent",
+        "tests/aws/test_read_only_clients.py::test_reads_go_over_http_and_writes_change_nothing",
+        "tests/aws/test_read_only_clients.py::test_the_mode_is_read_at_each_call_and_the_process_mode_covers_every_client",
+        "tests/aws/test_read_only_clients.py::test_the_classification_agrees_with_the_http_method_of_rest_services",
+        f"{R}/test_read_only_cli.py::test_global_read_only_apply_yes_writes_nothing_like_the_subcommand_flag",
+        f"{R}/test_read_only_cli.py::test_global_read_only_canary_puts_nothing",
+        f"{R}/test_read_only_cli.py::test_global_read_only_reaches_commands_without_their_own_check",
+        "tests/tui/test_read_only_tui.py::test_n_in_read_only_mode_shows_the_refusal_and_creates_no_bucket",
+    ]),
+    ("faults", "every wait bounded: a frozen endpoint fails in one line within the bound, credential_process has a deadline, Ctrl-C exits 130 promptly", [
+        f"{R}/test_waits.py::test_a_frozen_endpoint_fails_plan_within_the_bound_in_one_line",
+        f"{R}/test_waits.py::test_a_hanging_credential_process_is_stopped_at_its_deadline_naming_the_profile",
+        f"{R}/test_waits.py::test_ctrl_c_during_a_hang_exits_130_promptly_with_one_line",
+    ]),
     # --- issue 17: the sandbox by AWS's documents ------------------------------------------
     ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [
         "tests/sandbox/conformance/test_multiple_destinations.py::test_every_destination_gets_a_copy_and_the_source_reads_completed_when_all_did",
