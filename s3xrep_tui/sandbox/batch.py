@@ -496,7 +496,8 @@ class BatchOperations:
     def _preflight_and_manifest(self, job: Job) -> list[Task]:
         role = job.role_arn
         role_account = _ROLE_ARN.match(role).group(1)  # type: ignore[union-attr]  # validated at create
-        if not iam_eval.role_trusts(role_account, role, BATCH_SERVICE):
+        source = {"aws:SourceAccount": job.account_id, "aws:SourceArn": job.arn}  # confused-deputy conditions
+        if not iam_eval.role_trusts(role_account, role, BATCH_SERVICE, source):
             raise JobFailure(
                 "AssumeRoleNotPermitted",
                 f"Batch Operations could not assume the role {role}: its trust policy does not allow {BATCH_SERVICE}.",

@@ -66,12 +66,16 @@ def find_role(account_id: str, role_arn: str) -> Any | None:
     return None
 
 
-def role_trusts(account_id: str, role_arn: str, service: str) -> bool:
-    """True when the role exists and its trust policy lets ``service`` call sts:AssumeRole."""
+def role_trusts(account_id: str, role_arn: str, service: str, context: Context | None = None) -> bool:
+    """True when the role exists and its trust policy lets ``service`` call sts:AssumeRole.
+
+    ``context``: what the service sends (``aws:SourceAccount``, ``aws:SourceArn``), which
+    confused-deputy conditions in trust policies test.
+    """
     role = find_role(account_id, role_arn)
     if role is None:
         return False
-    request = Request(service, "sts:AssumeRole", role_arn)
+    request = Request(service, "sts:AssumeRole", role_arn, context or {})
     return policy_eval.evaluate(_load(role.assume_role_policy_document), request).allowed
 
 

@@ -368,7 +368,10 @@ class ReplicationEngine:
     def _replicate(self, source: Any, version: Any, role: str, rule: dict[str, Any]) -> str | None:
         """Check what S3 checks, then write the replica. Returns AWS's failure code, or None."""
         role_account = iam_eval.account_of(role or "")
-        if role_account != source.account_id or not iam_eval.role_trusts(role_account, role, "s3.amazonaws.com"):
+        if role_account != source.account_id or not iam_eval.role_trusts(
+            role_account, role, "s3.amazonaws.com",
+            {"aws:SourceAccount": source.account_id, "aws:SourceArn": f"arn:aws:s3:::{source.name}"},
+        ):
             return "AssumeRoleNotPermitted"
         src_arn = f"arn:aws:s3:::{source.name}/{version.name}"
         if not iam_eval.role_allows(role_account, role, "s3:GetObjectVersionForReplication", src_arn):
