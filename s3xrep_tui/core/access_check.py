@@ -182,7 +182,8 @@ def checks(inputs: PlanInputs) -> list[Check]:
 
 
 def _who(request: Request) -> str:
-    return f"{request.action} on {request.resource} by {request.principal}"
+    resource = request.resource.replace(SAMPLE_KEY, "*")  # every object under the rule's prefix
+    return f"{request.action} on {resource} by {request.principal}"
 
 
 def access_findings(inputs: PlanInputs) -> list[Finding]:
