@@ -160,39 +160,80 @@ def source_key_arn(inputs: PlanInputs) -> str | None:
     return configured if _is_key_arn(configured) else None
 
 
-def kms_condition(region: str, part: Partition, context_arn: str) -> dict[str, Any]:
-    """Use the key only through S3 in ``region`` and only for objects (or the bucket) ``context_arn``."""
+def kms_condition(region: str, part: Partition, context_arns: str | Sequence[str]) -> dict[str, Any]:
+    """Use the key only through S3 in ``region`` and only for objects (or the bucket) ``context_arns``."""
+    arns = [context_arns] if isinstance(context_arns, str) else list(context_arns)
     condition: dict[str, Any] = {"StringEquals": {"kms:ViaService": via_service(region, part)}}
-    # wildcards in context_arn are the ones we put there (prefix characters are escaped)
-    operator = "StringLike" if context_arn.endswith("*") else "StringEquals"
-    condition.setdefault(operator, {})["kms:EncryptionContext:aws:s3:arn"] = context_arn
+    # wildcards in the ARNs are the ones we put there (prefix characters are escaped)
+    operator = "StringLike" if any(arn.endswith("*") for arn in arns) else "StringEquals"
+    condition.setdefault(operator, {})["kms:EncryptionContext:aws:s3:arn"] = arns[0] if len(arns) == 1 else arns
     return condition
 
 
 def source_kms_condition(inputs: PlanInputs, *, whole_bucket: bool = False) -> dict[str, Any]:
-    context = (
-        source_bucket_arn(inputs)
-        if inputs.source.encryption.bucket_key_enabled
-        else source_objects_arn(inputs, whole_bucket=whole_bucket)
-    )
+    objects = source_objects_arn(inputs, whole_bucket=whole_bucket)
+    # a Bucket Key enabled after some objects were written leaves objects under both contexts
+    context = [source_bucket_arn(inputs), objects] if inputs.source.encryption.bucket_key_enabled else objects
     return kms_condition(source_region(inputs), inputs.partition, context)
 
 
+def replicas_use_bucket_key(inputs: PlanInputs) -> bool:
+    """Replicas may be written with an S3 Bucket Key: the destination uses them, or the source
+    does (a replica keeps its source's Bucket Key setting, AWS's "S3 Bucket Keys" page)."""
+    return inputs.destination.encryption.bucket_key_enabled or inputs.source.encryption.bucket_key_enabled
+
+
 def replica_kms_condition(inputs: PlanInputs) -> dict[str, Any]:
+    if inputs.destination.encryption.bucket_key_enabled:
+        context: str | list[str] = destination_bucket_arn(inputs)
+    elif inputs.source.encryption.bucket_key_enabled:
+        # source objects with and without a Bucket Key: replicas under both contexts
+        context = [destination_bucket_arn(inputs), destination_objects_arn(inputs)]
+    else:
+        context = destination_objects_arn(inputs)
+    return kms_condition(destination_region(inputs), inputs.partition, context)
+
+
+def replica_key_actions(inputs: PlanInputs) -> list[str]:
+    """What the role does with the replica key (Decrypt too when replicas may use S3 Bucket Keys)."""
+    actions = ["kms:Encrypt", "kms:GenerateDataKey"]
+    if replicas_use_bucket_key(inputs):
+        actions.append("kms:Decrypt")
+    return actions
+
+
+def default_key_arn_for_replicas(inputs: PlanInputs) -> str | None:
+    """The destination's default SSE-KMS key, when S3 will use it for replicas of unencrypted objects.
+
+    Only a customer-managed key known by its key ARN, and not the replica key itself (already granted).
+    """
+    dst = inputs.destination
+    if not dst.encryption.uses_kms:
+        return None
+    described = dst.default_kms_key
+    if described is not None and described.manager == "AWS":
+        return None
+    arn = described.arn if described is not None and _is_key_arn(described.arn) else dst.encryption.kms_key_id
+    if not _is_key_arn(arn) or arn == replica_key_arn(inputs):
+        return None
+    return arn
+
+
+def default_key_actions(inputs: PlanInputs) -> list[str]:
+    """S3 encrypts an unencrypted source object's replica with the destination's default key."""
+    actions = ["kms:GenerateDataKey"]
+    if inputs.destination.encryption.bucket_key_enabled:
+        actions.append("kms:Decrypt")
+    return actions
+
+
+def default_key_condition(inputs: PlanInputs) -> dict[str, Any]:
     context = (
         destination_bucket_arn(inputs)
         if inputs.destination.encryption.bucket_key_enabled
         else destination_objects_arn(inputs)
     )
     return kms_condition(destination_region(inputs), inputs.partition, context)
-
-
-def replica_key_actions(inputs: PlanInputs) -> list[str]:
-    """What the role does with the replica key (Decrypt too when the destination uses S3 Bucket Keys)."""
-    actions = ["kms:Encrypt", "kms:GenerateDataKey"]
-    if inputs.destination.encryption.bucket_key_enabled:
-        actions.append("kms:Decrypt")
-    return actions
 
 
 def destination_object_actions(inputs: PlanInputs) -> list[str]:

@@ -9,6 +9,7 @@ that says exactly what to do. Pure: works from ``PlanInputs`` alone
 
 from __future__ import annotations
 
+from .access_check import access_findings
 from .merge import MAX_REPLICATION_RULES, MergeError, is_v1_rule, parse_policy, rule_destination
 from .models import BucketFacts, Finding, PlanInputs, Severity
 from .names import role_arn
@@ -79,6 +80,7 @@ def preflight(inputs: PlanInputs) -> list[Finding]:
     _batch_buckets(inputs, found)
     _destination_policy(inputs, found)
     _replica_options(inputs, found)
+    found.items.extend(access_findings(inputs))
     return found.sorted()
 
 

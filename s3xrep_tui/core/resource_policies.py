@@ -10,7 +10,6 @@ from typing import Any
 
 from .models import PlanInputs
 from .policy_parts import (
-    destination_bucket_arn,
     destination_object_actions,
     destination_objects_arn,
     replica_key_actions,
@@ -24,7 +23,10 @@ from .policy_parts import (
 def destination_policy_statements(inputs: PlanInputs, replication_role_arn: str) -> list[dict[str, Any]]:
     """What to merge into the destination bucket policy; ``[]`` when both buckets share an account.
 
-    Never ``s3:PutBucketVersioning`` (we enable versioning with B's own session) and never ``s3:List*``.
+    Never ``s3:PutBucketVersioning``, ``s3:GetBucketVersioning`` or ``s3:List*``: AWS's replication role
+    policy ("Setting up permissions for live replication") holds none of them, and a cross-account
+    grant needs both sides, so a bucket-policy grant of them would be dead (we read the destination's
+    versioning with B's own session). An earlier plan's ``ReadVersioning`` statement is removed by the merge.
     """
     if not inputs.cross_account:
         return []
@@ -34,12 +36,6 @@ def destination_policy_statements(inputs: PlanInputs, replication_role_arn: str)
             sid(inputs, "ReplicateObjects"),
             destination_object_actions(inputs),
             destination_objects_arn(inputs),
-            principal=principal,
-        ),
-        statement(
-            sid(inputs, "ReadVersioning"),
-            ["s3:GetBucketVersioning"],
-            destination_bucket_arn(inputs),
             principal=principal,
         ),
     ]

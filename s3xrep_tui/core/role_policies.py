@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .merge import is_v1_rule, rule_destination
 from .models import PlanInputs
 from .names import bucket_from_arn, objects_arn
 from .policy_parts import (
     BATCH_SERVICE,
     S3_SERVICE,
+    default_key_actions,
+    default_key_arn_for_replicas,
+    default_key_condition,
     default_role_arn,
     destination_object_actions,
     destination_objects_arn,
@@ -80,6 +84,24 @@ def _other_destinations(inputs: PlanInputs, also_destinations: Sequence[str]) ->
     return sorted(n for n in names if n and n != ours)
 
 
+def keep_other_rules_actions(inputs: PlanInputs, others: Sequence[str]) -> list[str]:
+    """What the role needs for the other rules' destinations ``others``: ``s3:ReplicateDelete`` only
+    when one of those rules replicates delete markers (V1 rules do, implicitly)."""
+    actions = ["s3:ReplicateObject", "s3:ReplicateTags"]
+    rules = [r for r in ((inputs.source.replication or {}).get("Rules") or []) if isinstance(r, dict)]
+    ours = inputs.options.rule_id_for(inputs.destination.bucket.name)
+    theirs = [r for r in rules if r.get("ID") != ours and bucket_from_arn(rule_destination(r) or "") in others]
+    if any(_replicates_delete_markers(rule) for rule in theirs):
+        actions.append("s3:ReplicateDelete")
+    return actions
+
+
+def _replicates_delete_markers(rule: dict[str, Any]) -> bool:
+    if is_v1_rule(rule):
+        return True
+    return (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
+
+
 def replication_statements(inputs: PlanInputs, also_destinations: Sequence[str] = ()) -> list[dict[str, Any]]:
     others = _other_destinations(inputs, also_destinations)
     # a role that also serves other rules must read every source object: their filters are not ours
@@ -113,7 +135,7 @@ def replication_statements(inputs: PlanInputs, also_destinations: Sequence[str] 
         statements.append(
             statement(
                 sid(inputs, "KeepOtherRules"),
-                ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ReplicateDelete"],
+                keep_other_rules_actions(inputs, others),
                 [objects_arn(name, inputs.partition) for name in others],
             )
         )
@@ -133,6 +155,15 @@ def replication_statements(inputs: PlanInputs, also_destinations: Sequence[str] 
                 replica_key_actions(inputs),
                 key,
                 condition=replica_kms_condition(inputs),
+            )
+        )
+    if key := default_key_arn_for_replicas(inputs):
+        statements.append(
+            statement(
+                sid(inputs, "EncryptDefault"),
+                default_key_actions(inputs),
+                key,
+                condition=default_key_condition(inputs),
             )
         )
     return statements

@@ -512,7 +512,8 @@ class BatchOperations:
     def _preflight_and_manifest(self, job: Job) -> list[Task]:
         role = job.role_arn
         role_account = _ROLE_ARN.match(role).group(1)  # type: ignore[union-attr]  # validated at create
-        if not iam_eval.role_trusts(role_account, role, BATCH_SERVICE):
+        source = {"aws:SourceAccount": job.account_id, "aws:SourceArn": job.arn}  # confused-deputy conditions
+        if not iam_eval.role_trusts(role_account, role, BATCH_SERVICE, source):
             raise JobFailure(
                 "AssumeRoleNotPermitted",
                 f"Batch Operations could not assume the role {role}: its trust policy does not allow {BATCH_SERVICE}.",
@@ -645,12 +646,13 @@ class BatchOperations:
         match = _ROLE_ARN.match(role_arn)
         role_account = match.group(1) if match else ""
         resource = f"arn:aws:s3:::{bucket}" + (f"/{key}" if key is not None else "")
-        identity = bool(iam_eval.role_allows(role_account, role_arn, action, resource))
+        context = {"aws:SecureTransport": True, "aws:PrincipalAccount": role_account, "aws:PrincipalArn": role_arn}
+        identity = bool(iam_eval.role_allows(role_account, role_arn, action, resource, context))
         stored = find_bucket(bucket)
         decision = "none"
         if stored is not None and stored.policy:
             policy = stored.policy.decode() if isinstance(stored.policy, bytes) else str(stored.policy)
-            decision = iam_eval.resource_policy_decision(policy, role_arn, action, resource)
+            decision = iam_eval.resource_policy_decision(policy, role_arn, action, resource, context)
         if decision == "deny":
             return False
         if bucket_owner(bucket) == role_account:

@@ -26,14 +26,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import iam_eval
+from . import iam_eval, kms_checks
 from .moto_access import (
     find_bucket,
     find_version,
@@ -77,27 +76,6 @@ class _Task:
     role: str = field(compare=False)
     rule: dict[str, Any] = field(compare=False)
     written_at: float = field(compare=False)
-
-
-def find_kms_key(key_ref: str, default_account: str, default_region: str) -> Any | None:
-    """moto's KMS Key for a key ARN or id (aliases resolved in the key's account), or None."""
-    from moto.kms.models import kms_backends
-
-    account, region, key_id = default_account, default_region, key_ref
-    match = re.match(r"^arn:aws[\w-]*:kms:([^:]+):(\d{12}):(key|alias)/(.+)$", key_ref or "")
-    if match:
-        region, account = match.group(1), match.group(2)
-        key_id = match.group(4) if match.group(3) == "key" else "alias/" + match.group(4)
-    try:
-        backend = kms_backends[account][region]
-    except KeyError:
-        return None
-    if key_id.startswith("alias/"):
-        resolved = backend.get_key_id_from_alias(key_id)
-        if resolved is None:
-            return None
-        key_id = resolved
-    return backend.keys.get(key_id)
 
 
 def rule_destination_bucket(rule: dict[str, Any]) -> str:
@@ -410,7 +388,10 @@ class ReplicationEngine:
     def _replicate(self, source: Any, version: Any, role: str, rule: dict[str, Any]) -> str | None:
         """Check what S3 checks, then write the replica. Returns AWS's failure code, or None."""
         role_account = iam_eval.account_of(role or "")
-        if role_account != source.account_id or not iam_eval.role_trusts(role_account, role, "s3.amazonaws.com"):
+        if role_account != source.account_id or not iam_eval.role_trusts(
+            role_account, role, "s3.amazonaws.com",
+            {"aws:SourceAccount": source.account_id, "aws:SourceArn": f"arn:aws:s3:::{source.name}"},
+        ):
             return "AssumeRoleNotPermitted"
         src_arn = f"arn:aws:s3:::{source.name}/{version.name}"
         if not iam_eval.role_allows(role_account, role, "s3:GetObjectVersionForReplication", src_arn):
@@ -426,10 +407,13 @@ class ReplicationEngine:
         policy = destination.policy
         cross_account = destination.account_id != role_account
 
+        # what S3 sends with the role's requests to the destination (TLS, the role's own account)
+        context = {"aws:SecureTransport": True, "aws:PrincipalAccount": role_account, "aws:PrincipalArn": role}
+
         def allowed(action: str) -> bool:
-            if not iam_eval.role_allows(role_account, role, action, dst_arn):
+            if not iam_eval.role_allows(role_account, role, action, dst_arn, context):
                 return False
-            decision = iam_eval.resource_policy_decision(policy, role, action, dst_arn)
+            decision = iam_eval.resource_policy_decision(policy, role, action, dst_arn, context)
             return decision == "allow" or (decision == "none" and not cross_account)
 
         if is_delete_marker(version):
@@ -450,45 +434,16 @@ class ReplicationEngine:
         if tags and not allowed("s3:ReplicateTags"):
             return "DstPutTaggingNotPermitted"
 
-        encryption, kms_key_id = version.encryption, version.kms_key_id
-        if str(version.encryption or "").startswith("aws:kms"):
-            code = self._check_source_kms(source, version, role)
-            if code:
-                return code
-            replica_key_ref = (destination_spec.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")
-            if not replica_key_ref:
-                return "DstKmsKeyNotFound"
-            replica_key = find_kms_key(replica_key_ref, destination.account_id, destination.region_name)
-            if replica_key is None:
-                return "DstKmsKeyNotFound"
-            if replica_key.key_state != "Enabled":
-                return "DstKmsKeyInvalidState"
-            for action in ("kms:Encrypt", "kms:GenerateDataKey"):
-                decision = iam_eval.resource_policy_decision(replica_key.policy, role, action, replica_key.arn)
-                key_ok = decision == "allow"
-                if not key_ok or not iam_eval.role_allows(role_account, role, action, replica_key.arn):
-                    return "DstPutObjectNotPermitted"
-            kms_key_id = replica_key.arn
+        encrypted = kms_checks.replica_encryption(source, destination, version, destination_spec, role, role_account)
+        if encrypted.code:
+            return encrypted.code
 
         if destination.ownership_rule == "BucketOwnerEnforced" or owner_override:
             owner = destination.account_id
         else:
             owner = self.owner(source.name, version.name, version.version_id, source.account_id) or source.account_id
         storage_class = destination_spec.get("StorageClass") or version.storage_class
-        self._write_object(destination, version, storage_class, encryption, kms_key_id, tags, owner)
-        return None
-
-    def _check_source_kms(self, source: Any, version: Any, role: str) -> str | None:
-        if not version.kms_key_id:
-            return None
-        key = find_kms_key(version.kms_key_id, source.account_id, source.region_name)
-        if key is None or key.key_state != "Enabled":
-            return "SrcKmsKeyInvalidState"
-        role_account = iam_eval.account_of(role) or source.account_id
-        if not iam_eval.role_allows(role_account, role, "kms:Decrypt", key.arn):
-            return "SrcGetObjectNotPermitted"
-        if iam_eval.resource_policy_decision(key.policy, role, "kms:Decrypt", key.arn) != "allow":
-            return "SrcGetObjectNotPermitted"
+        self._write_object(destination, version, storage_class, encrypted, tags, owner)
         return None
 
     def _insert_version(self, destination: Any, replica: Any) -> None:
@@ -501,8 +456,8 @@ class ReplicationEngine:
         ident = (destination.name, replica.name, str(replica.version_id))
         self._book.mark_replica(ident)
 
-    def _write_object(self, destination: Any, version: Any, storage_class: str | None, encryption: str | None,
-                      kms_key_id: str | None, tags: dict[str, str], owner: str) -> None:
+    def _write_object(self, destination: Any, version: Any, storage_class: str | None,
+                      encrypted: kms_checks.ReplicaEncryption, tags: dict[str, str], owner: str) -> None:
         from moto.s3.models import FakeKey
 
         replica = FakeKey(
@@ -515,9 +470,9 @@ class ReplicationEngine:
             is_versioned=True,
             version_id=str(version.version_id),
             bucket_name=destination.name,
-            encryption=encryption,
-            kms_key_id=kms_key_id,
-            bucket_key_enabled=version.bucket_key_enabled,
+            encryption=encrypted.encryption,
+            kms_key_id=encrypted.kms_key_id,
+            bucket_key_enabled=encrypted.bucket_key,
             lock_mode=version.lock_mode,
             lock_legal_status=version.lock_legal_status,
             lock_until=version.lock_until,

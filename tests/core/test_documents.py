@@ -37,6 +37,7 @@ REGEN = os.environ.get("S3XREP_REGEN_GOLDEN") == "1"
 
 SOURCE_KEY = "arn:aws:kms:us-east-1:111111111111:key/0b1c2d3e-1111-4aaa-8bbb-000000000001"
 REPLICA_KEY = "arn:aws:kms:us-east-1:222222222222:key/0b1c2d3e-2222-4aaa-8bbb-000000000002"
+DEFAULT_KEY = "arn:aws:kms:us-east-1:222222222222:key/0b1c2d3e-4444-4aaa-8bbb-000000000004"
 CN_REPLICA_KEY = "arn:aws-cn:kms:cn-north-1:222222222222:key/0b1c2d3e-3333-4aaa-8bbb-000000000003"
 
 
@@ -64,6 +65,18 @@ CASES: dict[str, Callable[[], tuple[PlanInputs, tuple[str, ...]]]] = {
     "rtc": lambda: (make_inputs(rtc=True), ()),
     "metrics": lambda: (make_inputs(metrics=True), ()),
     "kms": lambda: (make_inputs(replica_kms_key=REPLICA_KEY, source=_kms_source()), ()),
+    # issue 17.7: a Bucket-Key source to a destination without Bucket Keys (replicas keep them)
+    "kms_source_bucket_keys": lambda: (make_inputs(replica_kms_key=REPLICA_KEY, source=_kms_source(bucket_keys=True)), ()),
+    # issue 17.7: plaintext objects to a destination whose default encryption is SSE-KMS
+    "kms_default_destination": lambda: (
+        make_inputs(
+            destination=_destination(
+                encryption=EncryptionFacts(algorithm="aws:kms", kms_key_id=DEFAULT_KEY),
+                default_kms_key=KmsKeyFacts(arn=DEFAULT_KEY, manager="CUSTOMER", region="us-east-1", state="Enabled"),
+            )
+        ),
+        (),
+    ),
     "kms_bucket_keys_prefix": lambda: (
         make_inputs(
             prefix="media/",
