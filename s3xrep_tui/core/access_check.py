@@ -32,7 +32,6 @@ from .policy_parts import (
     replica_key_arn,
     replicas_use_bucket_key,
     source_bucket_arn,
-    source_region,
     via_service,
 )
 from .resource_policies import destination_kms_statements, destination_policy_statements
