@@ -51,6 +51,7 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from ..core.ownership import MANAGED_TAG, MANAGED_VALUE, role_tags, rule_fingerprint
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -324,8 +325,9 @@ class _Executor:
         after: Any,
         send: Callable[[], Any],
         retry: Callable[[ClientError], str | None] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Journal (before, after), then send; refused in read-only mode."""
+        """Journal (before, after, and ``extra`` fields), then send; refused in read-only mode."""
         if self.read_only:
             raise AwsError(
                 f"read-only mode: refusing to send {call} to {target} ({side.name} account {side.account_id})",
@@ -343,6 +345,7 @@ class _Executor:
             target=target,
             before=before,
             after=after,
+            **(extra or {}),
         )
         response = self.call(side, f"{call} on {target}", send, retry)
         result: dict[str, Any] = {}
@@ -435,7 +438,8 @@ class _Executor:
         iam = side.clients("iam")
         self.write(
             side, step, call="iam.create_role", target=f"role {name}", region=None, before=None, after=trust,
-            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=_dumps(trust), Description=description),
+            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=_dumps(trust), Description=description,
+                                         Tags=role_tags(self.plan.id)),
         )
         self.created_roles.add(name)
 
@@ -456,6 +460,13 @@ class _Executor:
         if role is None:
             self._create_role(side, step, name, trust, step.request.get("Description", "s3xrep"))
             return _Outcome("done", f"role {name} created")
+        if not self._tagged_ours(side, name):
+            raise AwsError(
+                f"role {name} was absent when the plan was made but exists now, and it is not ours (no "
+                f"{MANAGED_TAG}={MANAGED_VALUE} tag): refusing to change it",
+                "plan again: the plan then says whose role it is and offers --role-name or --adopt",
+                "RoleNotOurs",
+            )
         current = _parse(role.get("AssumeRolePolicyDocument"))
         if current == trust:
             return _Outcome("no-op", f"role {name} already exists with this trust policy")
@@ -471,10 +482,45 @@ class _Executor:
             self._create_role(side, step, name, trust, "s3xrep: replication")
             return _Outcome("done", f"role {name} no longer existed: created it")
         current = _parse(role.get("AssumeRolePolicyDocument"))
+        adopted = self._adopt(side, step, name, current)
         if current == trust:
-            return _Outcome("no-op", f"role {name} already trusted as needed")
+            return _Outcome("done" if adopted else "no-op", f"role {name} " + (
+                "tagged ours; already trusted as needed" if adopted else "already trusted as needed"))
         self._set_trust(side, step, name, current, trust)
-        return _Outcome("done", f"trust policy of role {name} updated")
+        return _Outcome("done", f"trust policy of role {name} updated" + ("; tagged ours" if adopted else ""))
+
+    def _role_tags(self, side: _Side, name: str) -> dict[str, str]:
+        iam = side.clients("iam")
+        answer = self.call(side, f"iam.list_role_tags {name!r}", lambda: iam.list_role_tags(RoleName=name))
+        return {t["Key"]: t.get("Value", "") for t in answer.get("Tags") or []}
+
+    def _tagged_ours(self, side: _Side, name: str) -> bool:
+        return self._role_tags(side, name).get(MANAGED_TAG) == MANAGED_VALUE
+
+    def _adopt(self, side: _Side, step: Step, name: str, trust: Any) -> bool:
+        """A role the plan proved ours (or the user adopted) but untagged: journal all of it, then tag it."""
+        tags = self._role_tags(side, name)
+        if tags.get(MANAGED_TAG) == MANAGED_VALUE:
+            return False
+        iam = side.clients("iam")
+        inline = self.call(side, f"iam.list_role_policies {name!r}", lambda: iam.list_role_policies(RoleName=name))
+        policies = {
+            policy: _parse(self.call(side, f"iam.get_role_policy {policy!r} of role {name!r}",
+                                     lambda policy=policy: iam.get_role_policy(RoleName=name, PolicyName=policy))
+                           .get("PolicyDocument"))
+            for policy in inline.get("PolicyNames") or []
+        }
+        attached = self.call(side, f"iam.list_attached_role_policies {name!r}",
+                             lambda: iam.list_attached_role_policies(RoleName=name))
+        ours = role_tags(self.plan.id)[:1]  # managed-by only: the role was not created by this plan
+        self.write(
+            side, step, call="iam.tag_role", target=f"role {name}", region=None,
+            before={"Tags": tags, "AssumeRolePolicyDocument": trust, "InlinePolicies": policies,
+                    "AttachedPolicies": [p.get("PolicyArn") for p in attached.get("AttachedPolicies") or []]},
+            after={"Tags": {t["Key"]: t["Value"] for t in ours}},
+            send=lambda: iam.tag_role(RoleName=name, Tags=ours),
+        )
+        return True
 
     def _role_not_visible(self, name: str) -> Callable[[ClientError], str | None]:
         def reason(exc: ClientError) -> str | None:
@@ -655,10 +701,13 @@ class _Executor:
                 return f"waiting for IAM to propagate role {role}"
             return None
 
+        written = next((r for r in target.get("Rules") or [] if rule is not None and r.get("ID") == rule.get("ID")), None)
         self.write(
             side, step, call=step.call, target=f"bucket {bucket}", region=region, before=current, after=target,
             send=lambda: s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=target, ExpectedBucketOwner=owner),
             retry=role_rejected,
+            # proof for later plans that the rule with our ID is ours (core.ownership)
+            extra={"rule_fingerprint": rule_fingerprint(written)} if written is not None else None,
         )
         self._read_back(side, s3, bucket, owner, target)
         note = " (re-merged with a change made since the plan)" if remerged else ""

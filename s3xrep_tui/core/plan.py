@@ -18,6 +18,7 @@ from . import documents as docs
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import Finding, Plan, PlanInputs, RoleFacts, Step
 from .names import sid_family
+from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
 from .preflight import preflight
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
@@ -128,11 +129,17 @@ def _role_steps(
             )
         else:
             same = facts.trust_policy == trust
+            # not tagged yet (adopted, or written by an export): apply journals the role, then tags it ours
+            untagged = not tagged_ours(facts)
+            summary = f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}"
+            if untagged:
+                summary = f"Tag role {name} {MANAGED_TAG}={MANAGED_VALUE} (its trust, policies and tags journaled " + (
+                    "first); trust already as needed" if same else "first) and set who may assume it")
             steps.add(
                 "source",
                 "iam.update_assume_role_policy",
-                "no-op" if same else "update",
-                f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}",
+                "no-op" if same and not untagged else "update",
+                summary,
                 {"RoleName": name, "PolicyDocument": _dumps(trust)},
                 trust_doc,
             )

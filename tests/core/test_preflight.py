@@ -12,6 +12,7 @@ from s3xrep_tui.core.models import (
     ObjectLockFacts,
     RoleFacts,
 )
+from s3xrep_tui.core.ownership import rule_fingerprint
 from s3xrep_tui.core.preflight import preflight
 from tests.core.conftest import (
     DESTINATION_ACCOUNT,
@@ -25,6 +26,18 @@ from tests.core.conftest import (
 KEY = f"arn:aws:kms:us-east-1:{DESTINATION_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OUR_RULE = f"s3xrep-to-{DESTINATION_BUCKET}"
 OTHER_ROLE = f"arn:aws:iam::{SOURCE_ACCOUNT}:role/service-role/s3crr_role_for_{SOURCE_BUCKET}"
+
+
+def foreign_role(kind: str) -> RoleFacts:
+    """A role with our default name that someone else made: trusted by EC2, with a broad inline policy."""
+    name = f"s3xrep-{kind}-{SOURCE_BUCKET}"
+    return RoleFacts(
+        name=name, exists=True, arn=f"arn:aws:iam::{SOURCE_ACCOUNT}:role/{name}",
+        trust_policy={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        inline_policies={"broad": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}},
+    )
 
 
 def src(**overrides):
@@ -142,11 +155,27 @@ CASES = {
         DESTINATION_BUCKET,
     ),
     "source-requester-pays": ("info", lambda: make_inputs(source=src(requester_pays=True)), SOURCE_BUCKET),
-    "replication-rule-replaced": (
+    "replication-rule-replaced": (  # ours: an earlier apply of this plan journaled its fingerprint
         "info",
-        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]}),
+                            rule_fingerprints=(rule_fingerprint(v2_rule(OUR_RULE, 1)),)),
         SOURCE_BUCKET,
     ),
+    "replication-rule-id-taken": (  # our ID, someone else's content, never journaled
+        "blocking",
+        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        "arn:aws:s3:::acme-backup",
+    ),
+    "replication-rule-adopted": (
+        "warning",
+        lambda: make_inputs(adopt=True, source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        SOURCE_BUCKET,
+    ),
+    "replication-role-name-taken": ("blocking", lambda: make_inputs(replication_role=foreign_role("repl")),
+                                    "ec2.amazonaws.com"),
+    "replication-role-adopted": ("warning", lambda: make_inputs(adopt=True, replication_role=foreign_role("repl")),
+                                 "It keeps its other policies (broad)"),
+    "batch-role-name-taken": ("blocking", lambda: make_inputs(batch_role=foreign_role("batch")), "ec2.amazonaws.com"),
     "replication-v1-rules": (
         "blocking",
         lambda: make_inputs(
@@ -367,7 +396,8 @@ def test_our_role_in_existing_config_is_no_finding_even_with_a_path():
 
 def test_rule_limit_not_reached_when_ours_is_among_them():
     rules = [v2_rule(f"r{i}", i + 1) for i in range(999)] + [v2_rule(OUR_RULE, 1000)]
-    ids = by_id(preflight(make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": rules}))))
+    ids = by_id(preflight(make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": rules}),
+                                      rule_fingerprints=(rule_fingerprint(rules[-1]),))))
     assert "replication-too-many-rules" not in ids and "replication-rule-replaced" in ids
 
 
