@@ -51,7 +51,7 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
-from ..core.ownership import MANAGED_TAG, MANAGED_VALUE, role_tags, rule_fingerprint
+from ..core.ownership import MANAGED_TAG, MANAGED_VALUE, describe_rule, role_tags, rule_fingerprint, rule_is_ours
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -672,6 +672,7 @@ class _Executor:
         target = planned
         remerged = False
         rule = self._our_rule(planned)
+        self._refuse_foreign_rule(current, rule, bucket)
         if current != planned and rule is not None:
             merged = merge_replication(
                 current, rule, role=planned["Role"], replace_role=self.options.replace_existing_role,
@@ -712,6 +713,20 @@ class _Executor:
         self._read_back(side, s3, bucket, owner, target)
         note = " (re-merged with a change made since the plan)" if remerged else ""
         return _Outcome("done", f"replication configuration of {bucket} in effect{note}", remerged=remerged)
+
+    def _refuse_foreign_rule(self, current: dict[str, Any] | None, rule: dict[str, Any] | None, bucket: str) -> None:
+        """A rule with our ID added since the plan, neither ours by content nor by the journal: not replaced."""
+        found = next((r for r in (current or {}).get("Rules") or [] if rule and r.get("ID") == rule.get("ID")), None)
+        if found is None or rule is None or self.options.adopt:
+            return
+        recorded = {e.get("rule_fingerprint") for e in self.journal.read().writes() if e.get("rule_fingerprint")}
+        if not rule_is_ours(found, rule, frozenset(recorded) - {None}):
+            raise AwsError(
+                f"the replication configuration of {bucket} now has a rule {rule.get('ID')} that this tool did not "
+                f"write ({describe_rule(found)}): it changed since the plan was made; refusing to replace it",
+                "plan again: the plan then names that rule and offers --rule-id or --adopt",
+                "RuleNotOurs",
+            )
 
     def _read_back(self, side: _Side, s3: Any, bucket: str, owner: str, target: dict[str, Any]) -> None:
         """GetBucketReplication is eventually consistent: poll until every rule we wrote is there."""

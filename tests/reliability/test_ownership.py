@@ -10,6 +10,7 @@ End to end through the CLI on the sandbox, over HTTP:
   its own: ``plan`` exits 3 naming the role and its principal; ``--role-name`` leaves it
   alone; ``--adopt`` journals its trust, policies and tags, tags it ours, and ``undo`` restores
   all of them;
+* a foreign rule with our ID that appears between plan and apply is refused by apply;
 * the roles apply creates carry ``s3xrep:managed-by``, so re-planning them is not blocked.
 """
 
@@ -132,6 +133,19 @@ def test_adopt_replaces_the_rule_journaled_and_undo_restores_it(
     code, plan = _plan(capsys, w, "--prefix", "photos/")
     assert code == 0 and _findings(plan)["replication-rule-replaced"]["severity"] == "info", plan["findings"]
     _undo(capsys, plan_id)
+    assert w.replication() == before
+
+
+def test_a_foreign_rule_with_our_id_added_after_the_plan_is_not_replaced_by_apply(
+    world: Callable[[str], World]
+) -> None:
+    w = world("own-rule-race")
+    plan = w.plan()
+    assert not plan.blocked
+    before = _foreign_rule(w)  # someone else's rule with our ID, between plan and apply
+    result = w.apply(plan)
+    assert result.failed is not None and result.failed.step.call == "s3.put_bucket_replication"
+    assert result.error is not None and result.error.code == "RuleNotOurs" and "plan again" in result.error.fix
     assert w.replication() == before
 
 
