@@ -482,7 +482,7 @@ class _Executor:
             self._create_role(side, step, name, trust, "s3xrep: replication")
             return _Outcome("done", f"role {name} no longer existed: created it")
         current = _parse(role.get("AssumeRolePolicyDocument"))
-        adopted = self._adopt(side, step, name, current)
+        adopted = self.options.adopt and self._adopt(side, step, name, current)
         if current == trust:
             return _Outcome("done" if adopted else "no-op", f"role {name} " + (
                 "tagged ours; already trusted as needed" if adopted else "already trusted as needed"))
@@ -498,7 +498,7 @@ class _Executor:
         return self._role_tags(side, name).get(MANAGED_TAG) == MANAGED_VALUE
 
     def _adopt(self, side: _Side, step: Step, name: str, trust: Any) -> bool:
-        """A role the plan proved ours (or the user adopted) but untagged: journal all of it, then tag it."""
+        """A role the user adopted (--adopt), untagged: journal all of it (trust, policies, tags), then tag it ours."""
         tags = self._role_tags(side, name)
         if tags.get(MANAGED_TAG) == MANAGED_VALUE:
             return False
@@ -702,7 +702,7 @@ class _Executor:
                 return f"waiting for IAM to propagate role {role}"
             return None
 
-        written = next((r for r in target.get("Rules") or [] if rule is not None and r.get("ID") == rule.get("ID")), None)
+        written = next((r for r in target.get("Rules") or [] if rule and r.get("ID") == rule.get("ID")), None)
         self.write(
             side, step, call=step.call, target=f"bucket {bucket}", region=region, before=current, after=target,
             send=lambda: s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=target, ExpectedBucketOwner=owner),
@@ -720,7 +720,7 @@ class _Executor:
         if found is None or rule is None or self.options.adopt:
             return
         recorded = {e.get("rule_fingerprint") for e in self.journal.read().writes() if e.get("rule_fingerprint")}
-        if not rule_is_ours(found, rule, frozenset(recorded) - {None}):
+        if not rule_is_ours(found, rule, recorded):
             raise AwsError(
                 f"the replication configuration of {bucket} now has a rule {rule.get('ID')} that this tool did not "
                 f"write ({describe_rule(found)}): it changed since the plan was made; refusing to replace it",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from . import documents as docs
@@ -97,7 +98,7 @@ def rule_fingerprint(rule: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def rule_is_ours(existing: dict[str, Any], ours: dict[str, Any], fingerprints: frozenset[str] | tuple[str, ...]) -> bool:
+def rule_is_ours(existing: dict[str, Any], ours: dict[str, Any], fingerprints: Collection[str]) -> bool:
     """A rule with our ID: ours when it is what we would write, or what an earlier apply of this plan wrote."""
     fingerprint = rule_fingerprint(existing)
     return fingerprint == rule_fingerprint(ours) or fingerprint in fingerprints
@@ -186,7 +187,8 @@ def _role_findings(inputs: PlanInputs) -> list[Finding]:
     options, source = inputs.options, inputs.source.bucket.name
     candidates: list[tuple[str, RoleFacts | None, dict[str, Any], str]] = []
     if not _reuses_existing_role(inputs):
-        candidates.append(("replication", inputs.replication_role, docs.replication_trust_policy(inputs), "--role-name"))
+        trust = docs.replication_trust_policy(inputs)
+        candidates.append(("replication", inputs.replication_role, trust, "--role-name"))
     if not options.single_role and options.replicate_existing:
         candidates.append(("batch", inputs.batch_role, docs.batch_trust_policy(inputs), "--batch-role-name"))
     findings: list[Finding] = []
@@ -208,7 +210,8 @@ def _role_findings(inputs: PlanInputs) -> list[Finding]:
                 message=f"{what}. With --adopt the plan takes it over for {kind}: its trust policy, policies and tags "
                 f"are saved in the journal, then it is tagged {MANAGED_TAG}={MANAGED_VALUE} and trusted as we need; "
                 "undo puts them back."
-                + (f" It keeps its other policies ({', '.join(kept)}), which still grant what they grant." if kept else ""),
+                + (f" It keeps its other policies ({', '.join(kept)}), which still grant what they grant."
+                   if kept else ""),
                 fix=f"Drop --adopt and pass {flag} with another name to leave {role.name} alone"
                 + (f"; or remove {', '.join(kept)} from it yourself." if kept else "."),
             ))
@@ -218,8 +221,8 @@ def _role_findings(inputs: PlanInputs) -> list[Finding]:
             severity="blocking",
             message=f"{what}: the plan would rewrite its trust policy and add permissions to it.",
             fix=f"Pass {flag} with a name of your own for our {kind} role (for example {flag} "
-            f"{fit_role_name(_SHORT[kind] + '2-', source)}), or --adopt to take {role.name} over (its trust policy, policies and "
-            "tags are journaled first; undo restores them).",
+            f"{fit_role_name(_SHORT[kind] + '2-', source)}), or --adopt to take {role.name} over (its trust "
+            "policy, policies and tags are journaled first; undo restores them).",
         ))
     return findings
 

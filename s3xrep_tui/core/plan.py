@@ -110,6 +110,7 @@ def _role_steps(
     policy_doc: str,
     policy_name: str,
     purpose: str,
+    adopt: bool = False,
 ) -> None:
     """create_role (or fix its trust), then put our inline policy; each judged against the role as it is."""
     exists = bool(facts and facts.exists)
@@ -129,8 +130,8 @@ def _role_steps(
             )
         else:
             same = facts.trust_policy == trust
-            # not tagged yet (adopted, or written by an export): apply journals the role, then tags it ours
-            untagged = not tagged_ours(facts)
+            # adopted (--adopt) and not tagged yet: apply journals the role, then tags it ours
+            untagged = adopt and not tagged_ours(facts)
             summary = f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}"
             if untagged:
                 summary = f"Tag role {name} {MANAGED_TAG}={MANAGED_VALUE} (its trust, policies and tags journaled " + (
@@ -241,6 +242,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
             policy_doc="replication_role_policy",
             policy_name=inline_policy_name(inputs, "replication"),
             purpose="replication and Batch Replication" if o.single_role else "replication",
+            adopt=o.adopt,
         )
     if not o.single_role and o.replicate_existing:
         _role_steps(
@@ -253,6 +255,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
             policy_doc="batch_role_policy",
             policy_name=inline_policy_name(inputs, "batch"),
             purpose="Batch Replication",
+            adopt=o.adopt,
         )
     if key_policy is not None and o.replica_kms_key:
         steps.add(

@@ -401,7 +401,8 @@ def _existing_replication(inputs: PlanInputs, found: _Findings) -> None:
             "blocking",
             f"The source bucket {name} already has {len(rules):,} replication rules, S3's limit, and none of them "
             f"is ours ({rule_id}).",
-            f"Remove or consolidate unused rules on {name}, or pass --rule-id with the ID of a rule to replace.",
+            f"Remove or consolidate unused rules on {name}, or pass --rule-id with the ID of a rule to replace "
+            "(and --adopt if this tool did not write it).",
         )
     if options.priority is not None:
         holders = [str(rule.get("ID", "?")) for rule in others if rule.get("Priority") == options.priority]

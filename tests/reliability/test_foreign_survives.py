@@ -183,7 +183,8 @@ def test_foreign_statements_rules_and_roles_survive_plan_apply_undo(
     options = MigrationOptions(report_bucket=world["report"], adopt=world["adopt"])
     before = _snapshot(accounts, world)
     plan = build_plan(gather_inputs(clients["source"], clients["destination"], world["src"], world["dst"], options))
-    event("blocked: " + ",".join(sorted({f.id for f in plan.findings if f.severity == "blocking"})) if plan.blocked else "applied" + (" (adopting)" if world["adopt"] else ""))
+    blocking = sorted({f.id for f in plan.findings if f.severity == "blocking"})
+    event(f"blocked: {', '.join(blocking)}" if blocking else "applied" + (" (adopting)" if world["adopt"] else ""))
     if plan.blocked:
         with pytest.raises(ValueError, match="blocked"):
             apply_plan(plan, clients, options=options, backoff=FAST)
