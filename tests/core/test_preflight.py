@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from s3xrep_tui.core.documents import replication_trust_policy
 from s3xrep_tui.core.models import (
     EncryptionFacts,
     Finding,
@@ -415,3 +416,25 @@ def test_options_object_is_respected():
     inputs = make_inputs(options=MigrationOptions(rtc=True, storage_class="GLACIER"))
     ids = by_id(preflight(inputs))
     assert "rtc-cost" in ids and "storage-class-archive" in ids
+
+
+def test_a_role_with_our_name_is_ours_by_our_tag_or_by_being_exactly_what_we_write():
+    tagged = foreign_role("repl").model_copy(update={"tags": {"s3xrep:managed-by": "s3xrep-tui"}})
+    assert "replication-role-name-taken" not in by_id(preflight(make_inputs(replication_role=tagged)))
+    inputs = make_inputs()
+    exported = foreign_role("repl").model_copy(update={  # what an export of ours creates: untagged, our trust
+        "trust_policy": replication_trust_policy(inputs),
+        "inline_policies": {f"s3xrep-replication-to-{DESTINATION_BUCKET}": {"Version": "2012-10-17", "Statement": []}},
+    })
+    assert "replication-role-name-taken" not in by_id(preflight(make_inputs(replication_role=exported)))
+    extra = exported.model_copy(update={"inline_policies": {**exported.inline_policies, "broad": {}}})
+    assert "replication-role-name-taken" in by_id(preflight(make_inputs(replication_role=extra)))
+    attached = exported.model_copy(update={"attached_policies": ("arn:aws:iam::aws:policy/AdministratorAccess",)})
+    assert "replication-role-name-taken" in by_id(preflight(make_inputs(replication_role=attached)))
+
+
+def test_a_foreign_role_we_do_not_write_is_not_a_finding():
+    """The source already replicates with another role: the plan reuses that one, our named role is not touched."""
+    replication = {"Role": OTHER_ROLE, "Rules": [v2_rule("theirs", 1)]}
+    ids = by_id(preflight(make_inputs(source=src(replication=replication), replication_role=foreign_role("repl"))))
+    assert "replication-role-name-taken" not in ids and "replication-role-reused" in ids
