@@ -73,6 +73,11 @@ def trusted_principals(trust: dict[str, Any] | None) -> list[str]:
     return found
 
 
+def _shown(text: str) -> str:
+    """No control character of a foreign document reaches a terminal (IAM's own rules should exclude them)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def describe_role(role: RoleFacts) -> str:
     """``trusted by ec2.amazonaws.com; inline policies broad; attached ReadOnlyAccess; tags team=data``."""
     parts = [f"trusted by {', '.join(trusted_principals(role.trust_policy)) or 'nobody'}"]
@@ -82,7 +87,7 @@ def describe_role(role: RoleFacts) -> str:
         parts.append(f"attached {', '.join(role.attached_policies)}")
     if role.tags:
         parts.append(f"tags {', '.join(f'{k}={v}' for k, v in sorted(role.tags.items()))}")
-    return "; ".join(parts)
+    return _shown("; ".join(parts))
 
 
 def foreign_inline_policies(role: RoleFacts) -> list[str]:
@@ -114,7 +119,7 @@ def describe_rule(rule: dict[str, Any]) -> str:
         prefix = (filter_ or {}).get("Prefix") if isinstance(filter_, dict) else rule.get("Prefix")
         scope = f"prefix {prefix!r}" if prefix else "every key"
     storage = destination.get("StorageClass") or "as the source"
-    return f"to {destination.get('Bucket', '?')}, {scope}, storage class {storage}, {rule.get('Status', '?')}"
+    return _shown(f"to {destination.get('Bucket', '?')}, {scope}, storage class {storage}, {rule.get('Status', '?')}")
 
 
 def our_rule_in(configuration: dict[str, Any] | None, inputs: PlanInputs) -> dict[str, Any] | None:
