@@ -134,6 +134,8 @@ def test_adopt_replaces_the_rule_journaled_and_undo_restores_it(
     assert code == 0 and _findings(plan)["replication-rule-replaced"]["severity"] == "info", plan["findings"]
     _undo(capsys, plan_id)
     assert w.replication() == before
+    code, plan = _plan(capsys, w)
+    assert code == 3 and "replication-rule-id-taken" in _findings(plan)  # theirs again: our fingerprint is not theirs
 
 
 def test_a_foreign_rule_with_our_id_added_after_the_plan_is_not_replaced_by_apply(
@@ -221,3 +223,5 @@ def test_adopt_takes_the_role_over_journaled_and_undo_restores_trust_policies_an
     assert code == 0  # adopted: ours now, no --adopt needed
     _undo(capsys, plan_id)
     assert _role_state(w, name) == before
+    code, plan = _plan(capsys, w)
+    assert code == 3 and "replication-role-name-taken" in _findings(plan)  # untagged again: not ours any more
