@@ -53,6 +53,7 @@ from ..core.merge import (
 )
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from ..core.ownership import MANAGED_TAG, MANAGED_VALUE, describe_rule, role_tags, rule_fingerprint, rule_is_ours
 from .apply_job import JobStep
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
@@ -327,8 +328,9 @@ class _Executor(JobStep):
         after: Any,
         send: Callable[[], Any],
         retry: Callable[[ClientError], str | None] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Journal (before, after), then send; refused in read-only mode."""
+        """Journal (before, after, and ``extra`` fields), then send; refused in read-only mode."""
         if self.read_only:
             raise AwsError(
                 f"read-only mode: refusing to send {call} to {target} ({side.name} account {side.account_id})",
@@ -346,6 +348,7 @@ class _Executor(JobStep):
             target=target,
             before=before,
             after=after,
+            **(extra or {}),
         )
         response = self.call(side, f"{call} on {target}", send, retry)
         result: dict[str, Any] = {}
@@ -438,7 +441,8 @@ class _Executor(JobStep):
         iam = side.clients("iam")
         self.write(
             side, step, call="iam.create_role", target=f"role {name}", region=None, before=None, after=trust,
-            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=_dumps(trust), Description=description),
+            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=_dumps(trust), Description=description,
+                                         Tags=role_tags(self.plan.id)),
         )
         self.created_roles.add(name)
 
@@ -459,6 +463,13 @@ class _Executor(JobStep):
         if role is None:
             self._create_role(side, step, name, trust, step.request.get("Description", "s3xrep"))
             return _Outcome("done", f"role {name} created")
+        if not self._tagged_ours(side, name):
+            raise AwsError(
+                f"role {name} was absent when the plan was made but exists now, and it is not ours (no "
+                f"{MANAGED_TAG}={MANAGED_VALUE} tag): refusing to change it",
+                "plan again: the plan then says whose role it is and offers --role-name or --adopt",
+                "RoleNotOurs",
+            )
         current = _parse(role.get("AssumeRolePolicyDocument"))
         if current == trust:
             return _Outcome("no-op", f"role {name} already exists with this trust policy")
@@ -474,10 +485,45 @@ class _Executor(JobStep):
             self._create_role(side, step, name, trust, "s3xrep: replication")
             return _Outcome("done", f"role {name} no longer existed: created it")
         current = _parse(role.get("AssumeRolePolicyDocument"))
+        adopted = self.options.adopt and self._adopt(side, step, name, current)
         if current == trust:
-            return _Outcome("no-op", f"role {name} already trusted as needed")
+            return _Outcome("done" if adopted else "no-op", f"role {name} " + (
+                "tagged ours; already trusted as needed" if adopted else "already trusted as needed"))
         self._set_trust(side, step, name, current, trust)
-        return _Outcome("done", f"trust policy of role {name} updated")
+        return _Outcome("done", f"trust policy of role {name} updated" + ("; tagged ours" if adopted else ""))
+
+    def _role_tags(self, side: _Side, name: str) -> dict[str, str]:
+        iam = side.clients("iam")
+        answer = self.call(side, f"iam.list_role_tags {name!r}", lambda: iam.list_role_tags(RoleName=name))
+        return {t["Key"]: t.get("Value", "") for t in answer.get("Tags") or []}
+
+    def _tagged_ours(self, side: _Side, name: str) -> bool:
+        return self._role_tags(side, name).get(MANAGED_TAG) == MANAGED_VALUE
+
+    def _adopt(self, side: _Side, step: Step, name: str, trust: Any) -> bool:
+        """A role the user adopted (--adopt), untagged: journal all of it (trust, policies, tags), then tag it ours."""
+        tags = self._role_tags(side, name)
+        if tags.get(MANAGED_TAG) == MANAGED_VALUE:
+            return False
+        iam = side.clients("iam")
+        inline = self.call(side, f"iam.list_role_policies {name!r}", lambda: iam.list_role_policies(RoleName=name))
+        policies = {
+            policy: _parse(self.call(side, f"iam.get_role_policy {policy!r} of role {name!r}",
+                                     lambda policy=policy: iam.get_role_policy(RoleName=name, PolicyName=policy))
+                           .get("PolicyDocument"))
+            for policy in inline.get("PolicyNames") or []
+        }
+        attached = self.call(side, f"iam.list_attached_role_policies {name!r}",
+                             lambda: iam.list_attached_role_policies(RoleName=name))
+        ours = role_tags(self.plan.id)[:1]  # managed-by only: the role was not created by this plan
+        self.write(
+            side, step, call="iam.tag_role", target=f"role {name}", region=None,
+            before={"Tags": tags, "AssumeRolePolicyDocument": trust, "InlinePolicies": policies,
+                    "AttachedPolicies": [p.get("PolicyArn") for p in attached.get("AttachedPolicies") or []]},
+            after={"Tags": {t["Key"]: t["Value"] for t in ours}},
+            send=lambda: iam.tag_role(RoleName=name, Tags=ours),
+        )
+        return True
 
     def _role_not_visible(self, name: str) -> Callable[[ClientError], str | None]:
         def reason(exc: ClientError) -> str | None:
@@ -629,6 +675,7 @@ class _Executor(JobStep):
         target = planned
         remerged = False
         rule = self._our_rule(planned)
+        self._refuse_foreign_rule(current, rule, bucket)
         if current != planned and rule is not None:
             merged = merge_replication(
                 current, rule, role=planned["Role"], replace_role=self.options.replace_existing_role,
@@ -658,14 +705,39 @@ class _Executor(JobStep):
                 return f"waiting for IAM to propagate role {role}"
             return None
 
+        written = next((r for r in target.get("Rules") or [] if rule and r.get("ID") == rule.get("ID")), None)
         self.write(
             side, step, call=step.call, target=f"bucket {bucket}", region=region, before=current, after=target,
             send=lambda: s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=target, ExpectedBucketOwner=owner),
             retry=role_rejected,
+            # proof for later plans that the rule with our ID is ours (core.ownership)
+            extra={"rule_fingerprint": rule_fingerprint(written)} if written is not None else None,
         )
         self._read_back(side, s3, bucket, owner, target)
         note = " (re-merged with a change made since the plan)" if remerged else ""
         return _Outcome("done", f"replication configuration of {bucket} in effect{note}", remerged=remerged)
+
+    def _refuse_foreign_rule(self, current: dict[str, Any] | None, rule: dict[str, Any] | None, bucket: str) -> None:
+        """A rule with our ID added since the plan, neither ours by content nor by the journal: not replaced.
+
+        One this plan's journal wrote (and undo did not take back) is ours even when edited since: it is re-merged.
+        """
+        found = next((r for r in (current or {}).get("Rules") or [] if rule and r.get("ID") == rule.get("ID")), None)
+        if found is None or rule is None or self.options.adopt:
+            return
+        read = self.journal.read()
+        undone = read.undone()
+        writes = [e for e in read.writes() if e.get("call") == "s3.put_bucket_replication"]
+        if any(e["id"] not in undone and rule.get("ID") in {r.get("ID") for r in (e.get("after") or {}).get("Rules") or []}
+               for e in writes):
+            return
+        if not rule_is_ours(found, rule, {e["rule_fingerprint"] for e in writes if e.get("rule_fingerprint")}):
+            raise AwsError(
+                f"the replication configuration of {bucket} now has a rule {rule.get('ID')} that this tool did not "
+                f"write ({describe_rule(found)}): it changed since the plan was made; refusing to replace it",
+                "plan again: the plan then names that rule and offers --rule-id or --adopt",
+                "RuleNotOurs",
+            )
 
     def _read_back(self, side: _Side, s3: Any, bucket: str, owner: str, target: dict[str, Any]) -> None:
         """GetBucketReplication is eventually consistent: poll until every rule we wrote is there."""

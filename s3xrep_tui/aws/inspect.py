@@ -28,9 +28,11 @@ from ..core.models import (
     RoleFacts,
 )
 from ..core.names import check_bucket_name, partition_for_region
+from ..core.plan import plan_id
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
+from .journal import Journal
 
 T = TypeVar("T")
 
@@ -317,6 +319,7 @@ def inspect_role(clients: Clients, name: str) -> RoleFacts:
         raise
     except Exception as exc:
         raise explain(exc, profile=profile, what=f"inline policies of role {name!r}") from exc
+    attached, tags = _attached_and_tags(iam, name, profile)
     trust = role.get("AssumeRolePolicyDocument")
     return RoleFacts(
         name=name,
@@ -324,6 +327,38 @@ def inspect_role(clients: Clients, name: str) -> RoleFacts:
         arn=role.get("Arn"),
         trust_policy=_policy_document(trust) if trust is not None else None,
         inline_policies=inline,
+        attached_policies=attached,
+        tags=tags,
+    )
+
+
+def _attached_and_tags(iam: Any, name: str, profile: str | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Managed policies attached to role ``name`` and its tags: a role is ours only with our tag."""
+    try:
+        attached = tuple(
+            policy.get("PolicyArn", "?")
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+            for policy in page.get("AttachedPolicies", [])
+        )
+        tags = {
+            tag["Key"]: tag.get("Value", "")
+            for page in iam.get_paginator("list_role_tags").paginate(RoleName=name)
+            for tag in page.get("Tags", [])
+        }
+    except Exception as exc:
+        raise explain(exc, profile=profile, what=f"attached policies and tags of role {name!r}") from exc
+    return attached, tags
+
+
+def recorded_rule_fingerprints(plan_id: str) -> tuple[str, ...]:
+    """Fingerprints of the rules earlier applies of ``plan_id`` wrote (our proof a rule with our ID is ours)."""
+    read = Journal(plan_id).read()
+    return tuple(
+        dict.fromkeys(
+            str(entry["rule_fingerprint"])
+            for entry in read.writes()
+            if entry.get("call") == "s3.put_bucket_replication" and entry.get("rule_fingerprint")
+        )
     )
 
 
@@ -458,9 +493,10 @@ def gather_inputs(
     results = dict(zip(tasks, _run_all(list(tasks.values()), _GATHER_WORKERS)))
     if batch_role_name is not None and "batch_role" not in results:
         results["batch_role"] = results["replication_role"]
-    return PlanInputs(
+    inputs = PlanInputs(
         source_account=source_account,
         destination_account=destination_account,
         options=options,
         **results,
     )
+    return inputs.model_copy(update={"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))})

@@ -187,6 +187,7 @@ class _Undoer:
             "s3.put_bucket_versioning": self.versioning,
             "iam.create_role": self.role,
             "iam.update_assume_role_policy": self.trust,
+            "iam.tag_role": self.tags,
             "iam.put_role_policy": self.role_policy,
             "kms.put_key_policy": self.key_policy,
             "s3.put_bucket_policy": self.bucket_policy,
@@ -363,6 +364,32 @@ class _Undoer:
                                       lambda: iam.update_assume_role_policy(RoleName=role, PolicyDocument=_dumps(doc))),
             delete=None,
         )
+
+    def tags(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        """An adopted role: our tags off again, the values they replaced back (other tags untouched)."""
+        role = _name(entry["target"])
+        iam = self.client(entry, "iam")
+        answer = self.call(entry, f"iam.list_role_tags {role!r}", lambda: iam.list_role_tags(RoleName=role),
+                           absent=("NoSuchEntity",))
+        if answer is None:
+            return "unchanged", f"role {role} no longer exists: nothing to restore", ""
+        current = {t["Key"]: t.get("Value", "") for t in answer.get("Tags") or []}
+        before, after = (entry.get("before") or {}).get("Tags") or {}, (entry.get("after") or {}).get("Tags") or {}
+        now = {k: current[k] for k in after if k in current}
+        was = {k: before[k] for k in after if k in before}
+        if now == was:
+            return "unchanged", f"tags of role {role} are already as they were before apply", ""
+        if now != after:
+            raise self._changed(f"tags of role {role}")
+        if self.dry_run:
+            return "would-restore", f"would restore the previous tags of role {role}", ""
+        gone = [k for k in after if k not in before]
+        if gone:
+            self.call(entry, f"iam.untag_role {role!r}", lambda: iam.untag_role(RoleName=role, TagKeys=gone))
+        if was:
+            self.call(entry, f"iam.tag_role {role!r}", lambda: iam.tag_role(
+                RoleName=role, Tags=[{"Key": k, "Value": v} for k, v in was.items()]))
+        return "restored", f"previous tags of role {role} restored (it is no longer marked ours)", ""
 
     def role(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
         role = _name(entry["target"])

@@ -61,6 +61,9 @@ def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
     roles.add_argument("--batch-role-name", help="name of the Batch Replication role")
     roles.add_argument("--replace-role", action="store_true",
                        help="replace a different role the source already replicates with (default: reuse it)")
+    roles.add_argument("--adopt", action="store_true",
+                       help="take over a rule or role with our name that this tool did not write "
+                       "(its old content is journaled first; undo restores it)")
     existing = parser.add_argument_group("existing objects (Batch Replication)")
     existing.add_argument("--no-existing", action="store_true", help="do not replicate objects that already exist")
     existing.add_argument("--existing-statuses", default="NONE,FAILED", metavar="NONE,FAILED,...",
@@ -113,6 +116,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
             replication_role_name=args.role_name,
             batch_role_name=args.batch_role_name,
             replace_existing_role=args.replace_role,
+            adopt=args.adopt,
             replicate_existing=not args.no_existing,
             existing_statuses=tuple(s.strip().upper() for s in args.existing_statuses.split(",") if s.strip()),
             report_bucket=args.report_bucket,

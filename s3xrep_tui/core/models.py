@@ -124,6 +124,8 @@ class RoleFacts(_Model):
     arn: str | None = None  # as returned by get_role (keeps its path)
     trust_policy: dict[str, Any] | None = None
     inline_policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    attached_policies: tuple[str, ...] = ()  # managed policy ARNs
+    tags: dict[str, str] = Field(default_factory=dict)  # our s3xrep:managed-by tag proves it is ours
 
 
 class BucketFacts(_Model):
@@ -171,6 +173,7 @@ class MigrationOptions(_Model):
     replication_role_name: str | None = None
     batch_role_name: str | None = None
     replace_existing_role: bool = False  # the source already names another role
+    adopt: bool = False  # take over a foreign rule/role with our name (old content journaled first)
     # existing objects (Batch Replication)
     replicate_existing: bool = True
     existing_statuses: tuple[ReplicationStatusFilter, ...] = ("NONE", "FAILED")
@@ -307,6 +310,7 @@ class PlanInputs(_Model):
     replica_key: KmsKeyFacts | None = None  # options.replica_kms_key, described
     report_bucket: BucketFacts | None = None
     manifest_bucket: BucketFacts | None = None
+    rule_fingerprints: tuple[str, ...] = ()  # of rules this plan's journal says an earlier apply wrote
 
     @property
     def cross_account(self) -> bool:

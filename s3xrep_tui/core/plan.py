@@ -18,6 +18,7 @@ from . import documents as docs
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import Finding, Plan, PlanInputs, RoleFacts, Step
 from .names import sid_family
+from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
 from .preflight import preflight
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
@@ -109,6 +110,7 @@ def _role_steps(
     policy_doc: str,
     policy_name: str,
     purpose: str,
+    adopt: bool = False,
 ) -> None:
     """create_role (or fix its trust), then put our inline policy; each judged against the role as it is."""
     exists = bool(facts and facts.exists)
@@ -128,11 +130,17 @@ def _role_steps(
             )
         else:
             same = facts.trust_policy == trust
+            # adopted (--adopt) and not tagged yet: apply journals the role, then tags it ours
+            untagged = adopt and not tagged_ours(facts)
+            summary = f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}"
+            if untagged:
+                summary = f"Tag role {name} {MANAGED_TAG}={MANAGED_VALUE} (its trust, policies and tags journaled " + (
+                    "first); trust already as needed" if same else "first) and set who may assume it")
             steps.add(
                 "source",
                 "iam.update_assume_role_policy",
-                "no-op" if same else "update",
-                f"Role {name} already trusted as needed" if same else f"Set who may assume role {name}",
+                "no-op" if same and not untagged else "update",
+                summary,
                 {"RoleName": name, "PolicyDocument": _dumps(trust)},
                 trust_doc,
             )
@@ -234,6 +242,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
             policy_doc="replication_role_policy",
             policy_name=inline_policy_name(inputs, "replication"),
             purpose="replication and Batch Replication" if o.single_role else "replication",
+            adopt=o.adopt,
         )
     if not o.single_role and o.replicate_existing:
         _role_steps(
@@ -246,6 +255,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
             policy_doc="batch_role_policy",
             policy_name=inline_policy_name(inputs, "batch"),
             purpose="Batch Replication",
+            adopt=o.adopt,
         )
     if key_policy is not None and o.replica_kms_key:
         steps.add(

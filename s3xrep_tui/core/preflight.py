@@ -13,6 +13,7 @@ from .access_check import access_findings
 from .merge import MAX_REPLICATION_RULES, MergeError, is_v1_rule, parse_policy, rule_destination
 from .models import BucketFacts, Finding, PlanInputs, Severity
 from .names import role_arn
+from .ownership import ownership_findings
 
 _RANK: dict[Severity, int] = {"blocking": 0, "warning": 1, "info": 2}
 _ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
@@ -81,6 +82,7 @@ def preflight(inputs: PlanInputs) -> list[Finding]:
     _destination_policy(inputs, found)
     _replica_options(inputs, found)
     found.items.extend(access_findings(inputs))
+    found.items.extend(ownership_findings(inputs))  # a rule or role with our name is ours only when proven
     return found.sorted()
 
 
@@ -401,15 +403,8 @@ def _existing_replication(inputs: PlanInputs, found: _Findings) -> None:
             "blocking",
             f"The source bucket {name} already has {len(rules):,} replication rules, S3's limit, and none of them "
             f"is ours ({rule_id}).",
-            f"Remove or consolidate unused rules on {name}, or pass --rule-id with the ID of a rule to replace.",
-        )
-    if ours:
-        found.add(
-            "replication-rule-replaced",
-            "info",
-            f"The source bucket {name} already has a replication rule {rule_id}; the plan replaces it in place "
-            "(its priority is kept unless --priority is given).",
-            "Nothing to do; pass --rule-id to add a separate rule instead.",
+            f"Remove or consolidate unused rules on {name}, or pass --rule-id with the ID of a rule to replace "
+            "(and --adopt if this tool did not write it).",
         )
     if options.priority is not None:
         holders = [str(rule.get("ID", "?")) for rule in others if rule.get("Priority") == options.priority]

@@ -26,6 +26,7 @@ from s3xrep_tui.core.exports import FORMATS, ExportError, export_files
 from s3xrep_tui.core.exports.awscli_s3control import strip_account_prefix
 from s3xrep_tui.core.exports.cloudformation import DESTINATION_FILE, SOURCE_FILE
 from s3xrep_tui.core.models import KmsKeyFacts, RoleFacts
+from s3xrep_tui.core.ownership import MANAGED_TAG, MANAGED_VALUE
 from s3xrep_tui.core.plan import build_plan
 from tests.core.conftest import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, make_facts, make_inputs
 
@@ -62,13 +63,14 @@ def _fresh():
 
 
 def _roles_exist():
-    """Both roles exist with another trust policy and no inline policy of ours."""
+    """Both roles exist (ours: tagged by an earlier apply) with another trust policy and no inline policy of ours."""
     inputs = make_inputs(report_bucket="acme-legacy-batch-reports")
     o = inputs.options
     stale = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     roles = {}
     for kind, name in (("replication", o.replication_role_for("acme-legacy-media")), ("batch", o.batch_role_for("acme-legacy-media"))):
-        roles[kind] = RoleFacts(name=name, exists=True, arn=f"arn:aws:iam::{SOURCE_ACCOUNT}:role/{name}", trust_policy=stale)
+        roles[kind] = RoleFacts(name=name, exists=True, arn=f"arn:aws:iam::{SOURCE_ACCOUNT}:role/{name}", trust_policy=stale,
+                                  tags={MANAGED_TAG: MANAGED_VALUE})
     return inputs.model_copy(update={"replication_role": roles["replication"], "batch_role": roles["batch"]})
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 
 from s3xrep_tui.core.models import KmsKeyFacts, MigrationOptions, RoleFacts
+from s3xrep_tui.core.ownership import MANAGED_TAG, MANAGED_VALUE
 from s3xrep_tui.core.plan import build_plan, inline_policy_name, plan_id
 from tests.core.conftest import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, make_facts, make_inputs
 
@@ -59,6 +60,7 @@ def _applied(inputs, plan):
             arn=f"arn:aws:iam::{SOURCE_ACCOUNT}:role/{name}",
             trust_policy=docs[trust_doc],
             inline_policies={inline_policy_name(inputs, kind): docs[policy_doc]},
+            tags={MANAGED_TAG: MANAGED_VALUE},  # apply tags the roles it creates
         )
     replica_key = inputs.replica_key
     if docs.get("destination_kms_key_policy"):

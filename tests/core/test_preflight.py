@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from s3xrep_tui.core.documents import replication_trust_policy
 from s3xrep_tui.core.models import (
     EncryptionFacts,
     Finding,
@@ -12,6 +13,7 @@ from s3xrep_tui.core.models import (
     ObjectLockFacts,
     RoleFacts,
 )
+from s3xrep_tui.core.ownership import rule_fingerprint
 from s3xrep_tui.core.preflight import preflight
 from tests.core.conftest import (
     DESTINATION_ACCOUNT,
@@ -25,6 +27,18 @@ from tests.core.conftest import (
 KEY = f"arn:aws:kms:us-east-1:{DESTINATION_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OUR_RULE = f"s3xrep-to-{DESTINATION_BUCKET}"
 OTHER_ROLE = f"arn:aws:iam::{SOURCE_ACCOUNT}:role/service-role/s3crr_role_for_{SOURCE_BUCKET}"
+
+
+def foreign_role(kind: str) -> RoleFacts:
+    """A role with our default name that someone else made: trusted by EC2, with a broad inline policy."""
+    name = f"s3xrep-{kind}-{SOURCE_BUCKET}"
+    return RoleFacts(
+        name=name, exists=True, arn=f"arn:aws:iam::{SOURCE_ACCOUNT}:role/{name}",
+        trust_policy={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        inline_policies={"broad": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}},
+    )
 
 
 def src(**overrides):
@@ -142,11 +156,27 @@ CASES = {
         DESTINATION_BUCKET,
     ),
     "source-requester-pays": ("info", lambda: make_inputs(source=src(requester_pays=True)), SOURCE_BUCKET),
-    "replication-rule-replaced": (
+    "replication-rule-replaced": (  # ours: an earlier apply of this plan journaled its fingerprint
         "info",
-        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]}),
+                            rule_fingerprints=(rule_fingerprint(v2_rule(OUR_RULE, 1)),)),
         SOURCE_BUCKET,
     ),
+    "replication-rule-id-taken": (  # our ID, someone else's content, never journaled
+        "blocking",
+        lambda: make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        "arn:aws:s3:::acme-backup",
+    ),
+    "replication-rule-adopted": (
+        "warning",
+        lambda: make_inputs(adopt=True, source=src(replication={"Role": OTHER_ROLE, "Rules": [v2_rule(OUR_RULE, 1)]})),
+        SOURCE_BUCKET,
+    ),
+    "replication-role-name-taken": ("blocking", lambda: make_inputs(replication_role=foreign_role("repl")),
+                                    "ec2.amazonaws.com"),
+    "replication-role-adopted": ("warning", lambda: make_inputs(adopt=True, replication_role=foreign_role("repl")),
+                                 "It keeps its other policies (broad)"),
+    "batch-role-name-taken": ("blocking", lambda: make_inputs(batch_role=foreign_role("batch")), "ec2.amazonaws.com"),
     "replication-v1-rules": (
         "blocking",
         lambda: make_inputs(
@@ -367,7 +397,8 @@ def test_our_role_in_existing_config_is_no_finding_even_with_a_path():
 
 def test_rule_limit_not_reached_when_ours_is_among_them():
     rules = [v2_rule(f"r{i}", i + 1) for i in range(999)] + [v2_rule(OUR_RULE, 1000)]
-    ids = by_id(preflight(make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": rules}))))
+    ids = by_id(preflight(make_inputs(source=src(replication={"Role": OTHER_ROLE, "Rules": rules}),
+                                      rule_fingerprints=(rule_fingerprint(rules[-1]),))))
     assert "replication-too-many-rules" not in ids and "replication-rule-replaced" in ids
 
 
@@ -385,3 +416,25 @@ def test_options_object_is_respected():
     inputs = make_inputs(options=MigrationOptions(rtc=True, storage_class="GLACIER"))
     ids = by_id(preflight(inputs))
     assert "rtc-cost" in ids and "storage-class-archive" in ids
+
+
+def test_a_role_with_our_name_is_ours_by_our_tag_or_by_being_exactly_what_we_write():
+    tagged = foreign_role("repl").model_copy(update={"tags": {"s3xrep:managed-by": "s3xrep-tui"}})
+    assert "replication-role-name-taken" not in by_id(preflight(make_inputs(replication_role=tagged)))
+    inputs = make_inputs()
+    exported = foreign_role("repl").model_copy(update={  # what an export of ours creates: untagged, our trust
+        "trust_policy": replication_trust_policy(inputs),
+        "inline_policies": {f"s3xrep-replication-to-{DESTINATION_BUCKET}": {"Version": "2012-10-17", "Statement": []}},
+    })
+    assert "replication-role-name-taken" not in by_id(preflight(make_inputs(replication_role=exported)))
+    extra = exported.model_copy(update={"inline_policies": {**exported.inline_policies, "broad": {}}})
+    assert "replication-role-name-taken" in by_id(preflight(make_inputs(replication_role=extra)))
+    attached = exported.model_copy(update={"attached_policies": ("arn:aws:iam::aws:policy/AdministratorAccess",)})
+    assert "replication-role-name-taken" in by_id(preflight(make_inputs(replication_role=attached)))
+
+
+def test_a_foreign_role_we_do_not_write_is_not_a_finding():
+    """The source already replicates with another role: the plan reuses that one, our named role is not touched."""
+    replication = {"Role": OTHER_ROLE, "Rules": [v2_rule("theirs", 1)]}
+    ids = by_id(preflight(make_inputs(source=src(replication=replication), replication_role=foreign_role("repl"))))
+    assert "replication-role-name-taken" not in ids and "replication-role-reused" in ids
