@@ -195,6 +195,44 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         f"{R}/test_waits.py::test_a_hanging_credential_process_is_stopped_at_its_deadline_naming_the_profile",
         f"{R}/test_waits.py::test_ctrl_c_during_a_hang_exits_130_promptly_with_one_line",
     ]),
+    ("ownership", "a foreign rule with our ID blocks the plan, naming it; --rule-id adds ours beside it; --adopt journals and replaces it, undo restores it; one added between plan and apply is refused", [
+        f"{R}/test_ownership.py::test_a_foreign_rule_with_our_id_blocks_the_plan_naming_it",
+        f"{R}/test_ownership.py::test_rule_id_adds_ours_next_to_the_foreign_rule_and_undo_leaves_it_as_it_was",
+        f"{R}/test_ownership.py::test_adopt_replaces_the_rule_journaled_and_undo_restores_it",
+        f"{R}/test_ownership.py::test_a_foreign_rule_with_our_id_added_after_the_plan_is_not_replaced_by_apply",
+    ]),
+    ("ownership", "a foreign role with our name blocks the plan, naming its principal; --role-name leaves it alone; roles we create are tagged; --adopt journals trust, policies and tags and undo restores them", [
+        f"{R}/test_ownership.py::test_a_foreign_role_with_our_name_blocks_the_plan_naming_it_and_its_principal",
+        f"{R}/test_ownership.py::test_role_name_leaves_the_foreign_role_alone",
+        f"{R}/test_ownership.py::test_adopt_takes_the_role_over_journaled_and_undo_restores_trust_policies_and_tags",
+        "tests/core/test_preflight.py::test_finding",
+    ]),
+    ("ownership", "property: any foreign policy, rules and roles (Deny, NotPrincipal, Conditions, our names with foreign content) survive plan+apply+undo exactly, or apply is refused before its first write", [
+        f"{R}/test_foreign_survives.py::test_foreign_statements_rules_and_roles_survive_plan_apply_undo",
+    ]),
+    ("preflight", "Deny statements that block replication are found and quoted (bucket policy, NotPrincipal, key policy); a TLS-only Deny is harmless; the sandbox agrees", [
+        f"{R}/test_deny_policies.py::test_a_bucket_policy_deny_blocks_the_plan_quoting_the_statement",
+        f"{R}/test_deny_policies.py::test_the_sandbox_agrees_the_bucket_policy_deny_fails_replication",
+        f"{R}/test_deny_policies.py::test_a_key_policy_denying_other_accounts_blocks_the_plan",
+        f"{R}/test_deny_policies.py::test_the_sandbox_agrees_the_key_policy_deny_fails_replication",
+        f"{R}/test_deny_policies.py::test_a_deny_of_insecure_transport_does_not_block",
+        "tests/core/test_access_check.py",
+        "tests/core/test_policy_eval.py",
+    ]),
+    ("sandbox", "KMS grants where AWS enforces them (Bucket-Key replicas, objects under both contexts, a default SSE-KMS destination), enforced on replication and Batch tasks", [
+        f"{R}/test_kms_plans.py::test_a_bucket_key_source_with_a_replica_key_replicates",
+        f"{R}/test_kms_plans.py::test_plaintext_objects_to_a_default_sse_kms_destination_replicate",
+        f"{R}/test_kms_plans.py::test_a_default_sse_kms_key_that_does_not_grant_the_role_blocks_the_plan",
+        "tests/sandbox/conformance/test_kms_replication.py",
+        "tests/sandbox/conformance/test_trust_conditions.py",
+        "tests/core/test_kms_documents.py::test_a_bucket_key_source_gets_decrypt_on_the_replica_key_under_both_contexts",
+        "tests/core/test_kms_documents.py::test_the_source_key_is_granted_for_objects_from_before_and_after_its_bucket_key",
+        "tests/core/test_kms_documents.py::test_a_default_sse_kms_destination_gets_generate_data_key_for_plaintext_replicas",
+    ]),
+    ("sandbox", "no grant the role cannot use; ReplicateDelete for other rules only when they replicate delete markers", [
+        "tests/core/test_kms_documents.py::test_the_destination_policy_grants_nothing_the_role_cannot_use",
+        "tests/core/test_kms_documents.py::test_keep_other_rules_replicates_deletes_only_for_rules_that_replicate_delete_markers",
+    ]),
     # --- issue 17: the sandbox by AWS's documents ------------------------------------------
     ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [
         "tests/sandbox/conformance/test_multiple_destinations.py::test_every_destination_gets_a_copy_and_the_source_reads_completed_when_all_did",
