@@ -34,7 +34,7 @@ from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
-from .undo_guard import journal_buckets, names_role
+from .undo_guard import journal_buckets, names_role, originals
 
 UndoStatus = Literal[
     "restored", "deleted", "cancelled", "unchanged", "note", "skipped", "failed",
@@ -229,8 +229,10 @@ class _Undoer:
         return answer.get("ReplicationConfiguration") if answer else None
 
     def still_named(self, role: str, account_id: str | None) -> list[str]:
-        """The documents of the journal's buckets that still name ``role`` (unreadable ones count)."""
+        """The documents of the journal's buckets that still name ``role`` (unreadable ones count),
+        except those back as they were before apply (they named it then too)."""
         found: list[str] = []
+        before = originals(self.read)
         for side, bucket, region in journal_buckets(self.read):
             for kind, label in (("policy", "the bucket policy"), ("replication", "the replication configuration")):
                 try:
@@ -238,6 +240,8 @@ class _Undoer:
                     document = self._current(side, bucket, region, kind)
                 except AwsError as exc:
                     found.append(f"{label} of {bucket} ({side}; could not be read: {exc.message})")
+                    continue
+                if (side, bucket, kind) in before and document == before[(side, bucket, kind)]:
                     continue
                 if names_role(document, role, account_id):
                     found.append(f"{label} of {bucket} ({side})")
