@@ -17,6 +17,7 @@ from s3xrep_tui.cli import main
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
 from s3xrep_tui.sandbox.emulator import Sandbox
 from tests.apply_world import World
+from tests.sandbox.helpers import wait_for
 
 from .conftest import DST_PROFILE, SRC_PROFILE, state
 
@@ -51,6 +52,9 @@ def test_global_read_only_canary_puts_nothing(
 ) -> None:
     w = world("ro-cli-canary")
     assert w.apply().ok  # replication on: the canary would put (and delete) an object
+    # the backfill's completion report lands in the report bucket when the job ends: let it, first
+    wait_for(lambda: w.jobs() and all(j["Status"] in ("Complete", "Failed", "Cancelled") for j in w.jobs()),
+             timeout=60, what="the backfill job to end")
     before = state(sandbox)
     code = main(["--read-only", "canary", *_both(w), "--timeout", "5"])
     _, err = capsys.readouterr()
