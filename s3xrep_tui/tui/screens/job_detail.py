@@ -355,13 +355,13 @@ class JobDetailScreen(Screen):
         if action in ("confirm_job", "cancel_job", "priority"):
             if self.read_only:
                 return None  # shown, disabled
-            status = self.job.status
+            status = self.job.status  # a key the job's status rules out is hidden, not greyed
             if action == "confirm_job" and status != "Suspended":
-                return None
+                return False
             if action == "cancel_job" and status not in CANCELLABLE:
-                return None
+                return False
             if action == "priority" and self.job.terminal:
-                return None
+                return False
         return True
 
     def action_refresh(self) -> None:
