@@ -289,6 +289,7 @@ class MonitorScreen(AppScreen):
         Binding("w", "write_report", "Write report"),
         Binding("escape", "back", "Back", show=False),
     ]
+    FOOTER_FIRST = ("v", "w", "enter", "k")
 
     DEFAULT_CSS = """
     MonitorScreen #poll-status { height: 1; padding: 0 1; background: $boost; }

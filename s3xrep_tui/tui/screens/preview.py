@@ -137,10 +137,12 @@ class PreviewScreen(AppScreen):
         Binding("left_square_bracket", "scroll_diff('pageup')", "Diff page up", show=False),
         Binding("right_square_bracket", "scroll_diff('pagedown')", "Diff page down", show=False),
     ]
+    FOOTER_FIRST = ("a", "tab", "d", "n", "f")
 
     DEFAULT_CSS = """
-    PreviewScreen #summary { height: auto; max-height: 2; padding: 0 1; background: $boost; }
-    PreviewScreen #findings-line { height: 1; padding: 0 1; }
+    PreviewScreen #summary { height: auto; max-height: 2; padding: 0 1; background: $boost;
+                             text-wrap: nowrap; text-overflow: ellipsis; }
+    PreviewScreen #findings-line { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PreviewScreen FindingsList { height: auto; max-height: 8; }
     PreviewScreen FindingsList.-opened { max-height: 50%; }
     PreviewScreen TabbedContent { height: 1fr; }
@@ -205,10 +207,10 @@ class PreviewScreen(AppScreen):
                                           if plan.blocked else "")
         self.query_one("#findings-line", Static).update(self._findings_line(plan))
         self.tabs.focus()
-        self.arrange()
+        self.fit_layout()
 
     def on_resize(self) -> None:
-        self.arrange()
+        self.fit_layout()
 
     @property
     def beside(self) -> bool:
@@ -220,7 +222,7 @@ class PreviewScreen(AppScreen):
         """Height for the findings and the notes above the JSON."""
         return self.size.height >= TALL_ROWS
 
-    def arrange(self) -> None:
+    def fit_layout(self) -> None:
         """Fit the findings, notes, JSON and diff to the terminal (see the module's doc)."""
         if self.plan is None or not self.is_mounted:
             return
@@ -230,7 +232,7 @@ class PreviewScreen(AppScreen):
         findings.set_class(bool(self.findings_open), "-opened")
         self.query_one("#findings-line", Static).display = not opened
         for view in self.query(DocumentView):
-            view.arrange(beside=self.beside, notes_on_top=self.tall, mode=self.view_mode)
+            view.fit_layout(beside=self.beside, notes_on_top=self.tall, mode=self.view_mode)
         self.refresh_bindings()
 
     def _findings_line(self, plan: Plan) -> Text:
@@ -256,12 +258,12 @@ class PreviewScreen(AppScreen):
 
     def action_toggle_view(self, mode: str) -> None:
         self.view_mode = "json" if self.view_mode == mode else mode
-        self.arrange()
+        self.fit_layout()
 
     def action_toggle_findings(self) -> None:
         shown = self.query_one(FindingsList).display
         self.findings_open = not shown
-        self.arrange()
+        self.fit_layout()
 
     def _summary(self, plan: Plan) -> Text:
         run = sum(1 for s in plan.steps if s.action != "no-op")

@@ -312,7 +312,7 @@ class VerifyScreen(AppScreen):
         if action == "export" and self.report is None:
             return None
         if action == "stop" and self.state != "running":
-            return None
+            return False  # hidden: nothing to stop
         if action == "run" and self.state == "running":
             return None
         return True

@@ -131,7 +131,7 @@ VIEW_MODES = ("json", "diff", "notes")
 class DocumentView(Vertical):
     """Explanations on top; the JSON and its diff against what is deployed side by side.
 
-    ``arrange`` fits the three to the terminal: the JSON always gets the rows; the diff sits beside it
+    ``fit_layout`` fits the three to the terminal: the JSON always gets the rows; the diff sits beside it
     only when there is width for both, the explanations above it only when there is height, and
     otherwise each is behind the JSON (``mode`` says which one is shown)."""
 
@@ -161,7 +161,7 @@ class DocumentView(Vertical):
             yield view
             yield DiffView(self.diff, NO_DIFF.get(self.document_name), id=f"diff-{self.document_name}")
 
-    def arrange(self, *, beside: bool, notes_on_top: bool, mode: str = "json") -> None:
+    def fit_layout(self, *, beside: bool, notes_on_top: bool, mode: str = "json") -> None:
         """``beside``: the diff beside the JSON; ``notes_on_top``: the explanations above; else ``mode``
         (json, diff or notes) is the one of them shown."""
         notes_full = mode == "notes" and not notes_on_top
