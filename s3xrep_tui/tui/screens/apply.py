@@ -117,7 +117,9 @@ class ApplyScreen(AppScreen):
     ApplyScreen #empty { padding: 1 2; }
     ApplyScreen.-short #summary { max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     ApplyScreen.-short ApplyStepsTable { height: 1fr; }
-    ApplyScreen.-short #status { max-height: 4; }
+    ApplyScreen.-short #status { max-height: 3; }
+    ApplyScreen.-short ConfirmApply.-frozen > #confirm-label { display: none; }
+    ApplyScreen.-short ConfirmApply.-frozen > Horizontal { display: none; }
     """
 
     def __init__(self, plan: Plan | None = None, *, backoff: Backoff | None = None,
@@ -457,8 +459,7 @@ class ApplyScreen(AppScreen):
         if not result.dry_run:
             self._end_run()
             if result.ok:
-                self.confirm.freeze("Applied.")
-                self.notify(sentence(result.summary()), title="Apply")
+                self.confirm.freeze("Applied.")  # the status below says it all (a toast covered the rows)
             elif result.failed is not None:
                 self.confirm.freeze("A step failed: r retries (no need to type the name again).")
             else:

@@ -204,7 +204,7 @@ class JobDetailScreen(Screen):
     JobDetailScreen #job-head { height: auto; padding: 0 1; border: round $primary-darken-2; }
     JobDetailScreen #job-status { height: 1; padding: 0 1; background: $boost; }
     JobDetailScreen #job-reasons { height: auto; padding: 0 1; }
-    JobDetailScreen #job-report-box { height: 1fr; border: round $primary-darken-2; padding: 0 1; }
+    JobDetailScreen #job-report-box { height: 1fr; min-height: 5; border: round $primary-darken-2; padding: 0 1; }
     """
 
     def __init__(self, job: JobSummary, *, backend: MonitorBackend, interval: float = 5.0,

@@ -142,6 +142,8 @@ class PreviewScreen(AppScreen):
     DEFAULT_CSS = """
     PreviewScreen #summary { height: auto; max-height: 2; padding: 0 1; background: $boost;
                              text-wrap: nowrap; text-overflow: ellipsis; }
+    PreviewScreen #message { height: auto; max-height: 2; padding: 0 1; display: none; }
+    PreviewScreen #message.-shown { display: block; }
     PreviewScreen #findings-line { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PreviewScreen FindingsList { height: auto; max-height: 8; }
     PreviewScreen FindingsList.-opened { max-height: 50%; }
@@ -186,6 +188,7 @@ class PreviewScreen(AppScreen):
             yield Footer()
             return
         yield Static(self._summary(plan), id="summary")
+        yield Static(id="message")  # the last copy or export: a path is read later, not only in a toast
         yield Static(id="findings-line")
         yield FindingsList("Findings", id="findings")
         inputs = self.inputs
@@ -377,6 +380,7 @@ class PreviewScreen(AppScreen):
         name, text = current
         copied = copy_text(self.app, text)
         self.last_message = copied.describe(name)
+        self._show_message()
         self.notify(self.last_message, title="Copied")
 
     def action_export(self) -> None:
@@ -394,13 +398,20 @@ class PreviewScreen(AppScreen):
             written = export_documents(plan, folder)
         except OSError as exc:
             self.last_message = f"Could not write to {folder}: {exc.strerror or exc}"
+            self._show_message()
             self.notify(f"{self.last_message}\nfix: choose a folder you can write to (e again)",
                         title="Export failed", severity="error")
             return
         where = written[0].parent if written else folder
         self.last_message = f"Wrote {len(written)} files to {where} (0600 in a 0700 folder)."
         log.info("exported plan %s to %s", plan.id, where)
+        self._show_message()
         self.notify(self.last_message, title="Exported")
+
+    def _show_message(self) -> None:
+        message = self.query_one("#message", Static)
+        message.set_class(bool(self.last_message), "-shown")
+        message.update(Text(self.last_message))
 
     def action_apply(self) -> None:
         plan = self.plan

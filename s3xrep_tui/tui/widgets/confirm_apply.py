@@ -111,10 +111,12 @@ class ConfirmApply(Vertical):
     def freeze(self, reason: str) -> None:
         """No typing, no Apply: ``reason`` says why (a run is on, it is done, read-only, blocked)."""
         self.locked_reason = reason
+        self.add_class("-frozen")  # a short screen keeps only the reason (see the apply screen's CSS)
         self.input.disabled = True
         self._hint()
 
     def thaw(self) -> None:
         self.locked_reason = ""
+        self.remove_class("-frozen")
         self.input.disabled = False
         self._hint()
