@@ -201,7 +201,7 @@ class JobDetailScreen(Screen):
     ]
 
     DEFAULT_CSS = """
-    JobDetailScreen #job-head { height: auto; padding: 0 1; border: round $primary-darken-2; }
+    JobDetailScreen #job-head { height: auto; max-height: 50%; padding: 0 1; border: round $primary-darken-2; }
     JobDetailScreen #job-status { height: 1; padding: 0 1; background: $boost; }
     JobDetailScreen #job-reasons { height: auto; padding: 0 1; }
     JobDetailScreen #job-report-box { height: 1fr; min-height: 5; border: round $primary-darken-2; padding: 0 1; }
