@@ -1,4 +1,4 @@
-"""The demo flow at 80x24 (AWS CloudShell's first window) and at 60x20: every box readable, the keys shown.
+"""The demo flow at 80x24 (AWS CloudShell's first window), 60x20 and 160x48: every box readable, the keys shown.
 
 One walk with keys, as a user would, through every screen: accounts, help,
 buckets, the prefix browser, options, each preview tab, apply (typed
@@ -170,7 +170,7 @@ async def walk_the_demo(app: S3xrepApp, pilot: Any, big: bool) -> Walk:
     return walk
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (160, 48)], ids=["80x24", "60x20", "160x48"])
 async def test_every_screen_of_the_demo_flow_has_readable_boxes(
     launch: tuple[Callable[[], DemoEnvironment], list[Sandbox]], size: tuple[int, int],  # noqa: F811
 ) -> None:
