@@ -207,3 +207,24 @@ async def test_preview_copy_says_what_it_copied_in_the_body(demo: Sandbox) -> No
         app.clear_notifications()
         await pilot.pause()
         assert screen.last_message and screen.last_message.split()[0] in screen_text(app)
+
+
+def test_preview_snapshot_at_80x24(snap_compare, demo: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    """The bucket policy tab at 80x24: the findings in one line, the JSON with the rows (d, n behind it)."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = await open_preview(pilot, demo)
+        await pilot.press(str(screen.tab_ids().index("tab-destination_bucket_policy") + 1))
+        await pilot.pause()
+
+    assert snap_compare(demo_app(demo), terminal_size=SMALL, run_before=run_before)
+
+
+def test_options_snapshot_at_80x24(snap_compare, demo: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    """The options at 80x24 as they open: the form focused (not Prefix), the preflight under it."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await open_options(pilot, demo)
+        await pilot.pause()
+
+    assert snap_compare(demo_app(demo), terminal_size=SMALL, run_before=run_before)
