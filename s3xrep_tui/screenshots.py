@@ -1,6 +1,8 @@
 """Regenerate the SVG screenshots in ``screenshots/``: ``python -m s3xrep_tui.screenshots``.
 
-Each picture is the real app driven with Pilot at 120x40: the Accounts screen
+Each picture is the real app driven with Pilot, twice: ``NAME.svg`` at 160x48
+and ``NAME-80x24.svg`` at 80x24 (AWS CloudShell's first window, the size the
+layout is designed for); ``SIZES`` names them. The pictures: the Accounts screen
 on a config of named profiles (two resolving against a local moto server, one
 expired SSO profile), the help screen, and on the embedded sandbox of the demo:
 the Accounts screen, the Buckets screen (both buckets chosen), the prefix
@@ -35,7 +37,14 @@ from .demo import start_embedded_sandbox
 from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
 
-SIZE = (120, 40)
+# (file name suffix, terminal size): every group is taken at each.
+SIZES: tuple[tuple[str, tuple[int, int]], ...] = (("", (160, 48)), ("-80x24", (80, 24)))
+_taking = list(SIZES[0])  # the size being taken now: [suffix, size]
+
+
+def _size() -> tuple[int, int]:
+    return _taking[1]  # type: ignore[return-value]
+
 STEADY_TRIES = 40  # frames compared before a picture is written anyway (2 s)
 
 SSO_PROFILE = """\
@@ -112,7 +121,7 @@ async def _until(pilot: Any, predicate: Callable[[], bool], what: str, timeout: 
 
 
 async def _save(pilot: Any, out: Path, name: str) -> Path:
-    """Write ``<name>.svg`` once two frames in a row are the same (a scrollbar or a late paint lands first)."""
+    """Write ``<name><suffix>.svg`` once two frames in a row are the same (a scrollbar or a late paint lands first)."""
     app = pilot.app
     previous = None
     for _ in range(STEADY_TRIES):
@@ -121,12 +130,13 @@ async def _save(pilot: Any, out: Path, name: str) -> Path:
         if frame == previous:
             break
         previous = frame
+    name = f"{name}{_taking[0]}"
     app.save_screenshot(f"{name}.svg", path=str(out))
     return out / f"{name}.svg"
 
 
 async def _shoot(app: S3xrepApp, out: Path, name: str, drive: Callable[[Any], Awaitable[None]]) -> Path:
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=_size()) as pilot:
         await drive(pilot)
         return await _save(pilot, out, name)
 
@@ -167,7 +177,7 @@ async def _demo_shots(out: Path) -> list[Path]:
     """One demo run (one sandbox start): accounts, then buckets, then the browser."""
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     written = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=_size()) as pilot:
         await _settle(pilot)
         await pilot.press("enter")  # confirm the preselected sandbox profiles: opens the buckets
         await pilot.pause()
@@ -204,7 +214,7 @@ async def _flow_shots(out: Path) -> list[Path]:
     then a dry run on the apply screen with the bucket policy's step highlighted."""
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     written = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=_size()) as pilot:
         await _settle(pilot)
         app.source_bucket, app.destination_bucket = "acme-legacy-media", "acme-platform-media"
         app.goto("options")
@@ -308,7 +318,7 @@ async def _monitor_shots(out: Path) -> list[Path]:
 
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     written = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=_size()) as pilot:
         await _settle(pilot)
         app.source_bucket, app.destination_bucket = "acme-legacy-media", "acme-platform-media"
         app.options = options = MigrationOptions(report_bucket="acme-legacy-batch-reports")
@@ -369,14 +379,15 @@ GROUPS: tuple[Group, ...] = (
     Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
     Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
 )
-PICTURES: tuple[str, ...] = tuple(f"{name}.svg" for group in GROUPS for name in group.pictures)
+PICTURES: tuple[str, ...] = tuple(f"{name}{suffix}.svg" for suffix, _ in SIZES for group in GROUPS
+                                   for name in group.pictures)
 
 
 def groups_for(only: Iterable[str] | None) -> list[Group]:
     """The groups that take any of ``only`` (group or picture names, with or without .svg); all for None."""
     if only is None:
         return list(GROUPS)
-    wanted = {name.removesuffix(".svg") for name in only}
+    wanted = {name.removesuffix(".svg").removesuffix(SIZES[1][0]) for name in only}
     chosen = [g for g in GROUPS if g.name in wanted or wanted & set(g.pictures)]
     unknown = wanted - {g.name for g in GROUPS} - {p for g in GROUPS for p in g.pictures}
     if unknown:
@@ -397,13 +408,16 @@ async def regenerate(out: Path, only: Iterable[str] | None = None) -> list[Path]
             from .sandbox.server import quiet_server_logging
 
             quiet_server_logging()
-            for group in chosen:  # each demo group starts its own sandbox (one Sandbox per process at a time)
-                paths = await group.shoot(out, home)
-                if [p.name for p in paths] != [f"{name}.svg" for name in group.pictures]:
-                    raise RuntimeError(f"group {group.name} wrote {[p.name for p in paths]}, "
-                                       f"not the pictures it names {list(group.pictures)}")
-                written.extend(paths)
+            for suffix, size in SIZES:
+                _taking[:] = [suffix, size]
+                for group in chosen:  # each demo group starts its own sandbox (one Sandbox per process at a time)
+                    paths = await group.shoot(out, home)
+                    if [p.name for p in paths] != [f"{name}{suffix}.svg" for name in group.pictures]:
+                        raise RuntimeError(f"group {group.name} wrote {[p.name for p in paths]}, "
+                                           f"not the pictures it names {list(group.pictures)}")
+                    written.extend(paths)
     finally:  # the demo points AWS_CONFIG_FILE at the sandbox; give the caller its environment back
+        _taking[:] = list(SIZES[0])
         os.environ.clear()
         os.environ.update(saved)
     return written

@@ -70,6 +70,12 @@ class S3xrepApp(App[int]):
     TITLE = "s3xrep"
     SUB_TITLE = "S3 cross-account replication"
 
+    # A table's horizontal scrollbar drew as a stray block glyph in its empty rows (in plain text, on a
+    # projector): the cut-off column already says there is more, and left/right still scroll.
+    CSS = """
+    DataTable { scrollbar-size-horizontal: 0; }
+    """
+
     # Binding command_palette ourselves stops Textual adding ctrl+p: bind both.
     BINDINGS = [
         Binding("question_mark", "help", "Help"),

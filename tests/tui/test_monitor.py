@@ -246,7 +246,7 @@ async def test_confirm_then_cancel_from_the_screen(demo_config: Path, world: San
             assert isinstance(app.screen, ConfirmAction)
             await pilot.press("y")
             await until(pilot, lambda: detail.job.status in ("Ready", "Active"), what="the job to run")
-            assert detail.check_action("confirm_job", ()) is None  # no longer awaiting confirmation
+            assert detail.check_action("confirm_job", ()) is False  # no longer awaiting confirmation: hidden
             await pilot.press("x")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmAction)

@@ -11,7 +11,7 @@ from s3xrep_tui.tui.messages_plan import InputsGathered
 from s3xrep_tui.tui.screens.options import DEBOUNCE_SECONDS, OptionsScreen, gather_key
 from s3xrep_tui.tui.screens.preview import PreviewScreen
 from s3xrep_tui.tui.widgets.findings_list import FindingsList
-from s3xrep_tui.tui.widgets.options_form import FIELDS, parse_values
+from s3xrep_tui.tui.widgets.options_form import FIELDS, OptionsForm, parse_values
 
 from .test_options_support import (  # noqa: F401 - fixtures
     SIZE,
@@ -95,7 +95,7 @@ async def test_the_form_shows_the_defaults_and_the_findings_of_both_buckets(demo
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_options(pilot, demo)
         assert screen.query_one("#opt-prefix", Input).value == ""
-        assert screen.query_one("#opt-prefix", Input).has_focus
+        assert screen.query_one(OptionsForm).has_focus  # not a text field: p would type into it
         assert screen.query_one("#opt-tags", Input).value == ""
         assert screen.query_one("#opt-replicate_existing", Switch).value is True
         assert screen.query_one("#opt-delete_markers", Switch).value is False
@@ -246,6 +246,7 @@ async def test_enter_opens_the_preview_with_the_options_and_plan_set(demo: Sandb
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_options(pilot, demo)
+        screen.query_one("#opt-prefix", Input).focus()
         await pilot.press(*"photos/")
         await pilot.press("enter")  # judged at once, no waiting for the debounce
         await settle(pilot)

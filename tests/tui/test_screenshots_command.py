@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from s3xrep_tui.screenshots import GROUPS, PICTURES, main
+from s3xrep_tui.screenshots import GROUPS, PICTURES, SIZES, main
 
 
 def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -30,12 +30,14 @@ def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> 
     assert "photos/2019/events/" in (first / "browser.svg").read_text()
     assert "acme-legacy-batch-reports" in (first / "options.svg").read_text()
     assert "PlatformReadOnlyAudit" in (first / "preview.svg").read_text()
+    assert "PlatformReadOnlyAudit" in (first / "preview-80x24.svg").read_text()  # every picture at 80x24 too
 
     again = next(group for group in GROUPS if group.name == "monitor")
     assert main(["--out", str(second), "--only", again.name]) == 0
     assert dict(os.environ) == before
-    assert sorted(p.name for p in second.glob("*.svg")) == sorted(f"{name}.svg" for name in again.pictures)
-    for name in again.pictures:
+    taken = [f"{name}{suffix}" for suffix, _ in SIZES for name in again.pictures]
+    assert sorted(p.name for p in second.glob("*.svg")) == sorted(f"{name}.svg" for name in taken)
+    for name in taken:
         one, two = (first / f"{name}.svg").read_bytes(), (second / f"{name}.svg").read_bytes()
         at = next((i for i, (a, b) in enumerate(zip(one, two, strict=False)) if a != b), min(len(one), len(two)))
         assert one == two, f"{name}.svg differs at byte {at}: {one[at - 120:at + 120]!r} vs {two[at - 120:at + 120]!r}"

@@ -100,7 +100,12 @@ class ApplyScreen(AppScreen):
         Binding("r", "retry", "Retry"),
         Binding("m", "monitor", "Monitor"),
         Binding("escape", "back", "Back"),
+        # In the confirmation field letters type: these say (and do) what works there.
+        Binding("enter", "confirm_typed", "Apply", priority=True),
+        Binding("tab", "to_steps", "To the steps", priority=True),
     ]
+    FOOTER_FIRST = ("enter", "m", "d", "x", "r", "tab")
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     DEFAULT_CSS = """
     ApplyScreen #summary { height: auto; padding: 0 1; background: $boost; }
@@ -110,6 +115,11 @@ class ApplyScreen(AppScreen):
     ApplyScreen #status.-dry { background: $accent 15%; }
     ApplyScreen #status.-cancelled { background: $warning 20%; }
     ApplyScreen #empty { padding: 1 2; }
+    ApplyScreen.-short #summary { max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    ApplyScreen.-short ApplyStepsTable { height: 1fr; }
+    ApplyScreen.-short #status { max-height: 3; }
+    ApplyScreen.-short ConfirmApply.-frozen > #confirm-label { display: none; }
+    ApplyScreen.-short ConfirmApply.-frozen > Horizontal { display: none; }
     """
 
     def __init__(self, plan: Plan | None = None, *, backoff: Backoff | None = None,
@@ -449,8 +459,7 @@ class ApplyScreen(AppScreen):
         if not result.dry_run:
             self._end_run()
             if result.ok:
-                self.confirm.freeze("Applied.")
-                self.notify(sentence(result.summary()), title="Apply")
+                self.confirm.freeze("Applied.")  # the status below says it all (a toast covered the rows)
             elif result.failed is not None:
                 self.confirm.freeze("A step failed: r retries (no need to type the name again).")
             else:
@@ -480,19 +489,28 @@ class ApplyScreen(AppScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.plan is None:
             return action == "back"
+        if action in ("confirm_typed", "to_steps"):
+            in_field = self.is_mounted and self.focused is self.confirm.input
+            return in_field  # Enter with a wrong name says so in the hint, as before
         live = self.live
-        if action == "cancel":
-            return True if self.running else None
+        if action == "cancel":  # a key that cannot act now is hidden
+            return self.running
         if action == "dry_run":
             return None if self.running else True
         if action == "retry":
             ended = live is not None and not self.running and not self.dry_run and (
                 live.error is not None or (live.result is not None and not live.result.ok))
-            return True if ended else None
+            return ended
         if action == "monitor":
             done = live is not None and live.result is not None and live.result.ok and not self.dry_run
             return True if done else None
         return True
+
+    async def action_confirm_typed(self) -> None:
+        await self.confirm.input.action_submit()
+
+    def action_to_steps(self) -> None:
+        self.table.focus()
 
     def action_dry_run(self) -> None:
         if self.running or self.plan is None:

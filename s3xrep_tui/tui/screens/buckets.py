@@ -77,6 +77,7 @@ class BucketsScreen(AppScreen):
         Binding("c", "continue", "Continue"),
         Binding("escape", "escape", "Back", show=False),
     ]
+    FOOTER_FIRST = ("c", "s", "d", "tab")
 
     DEFAULT_CSS = """
     BucketsScreen #filter { display: none; margin: 0 1; }

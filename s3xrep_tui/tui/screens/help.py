@@ -73,6 +73,11 @@ def _collapse_numbers(rows: list[tuple[int, str, str, str]]) -> list[tuple[int, 
     return out
 
 
+def widget_place(node: object) -> str:
+    """Where a focused widget's key works, in the user's words (never a class name)."""
+    return "in the list" if isinstance(node, DataTable) else "in the focused field"
+
+
 def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
     """(key, what it does, where) for each binding a user acts on ``screen``: the screen's own first."""
     app = screen.app
@@ -84,7 +89,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
         elif node is screen:
             where, order = "this screen", 0
         else:
-            where, order = node.__class__.__name__, 1
+            where, order = widget_place(node), 1
         if not _acted_on(binding, key, from_widget=order == 1):
             continue
         what = binding.description or binding.action.replace("_", " ")

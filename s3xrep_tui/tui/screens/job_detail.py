@@ -202,10 +202,10 @@ class JobDetailScreen(Screen):
     ]
 
     DEFAULT_CSS = """
-    JobDetailScreen #job-head { height: auto; padding: 0 1; border: round $primary-darken-2; }
+    JobDetailScreen #job-head { height: auto; max-height: 50%; padding: 0 1; border: round $primary-darken-2; }
     JobDetailScreen #job-status { height: 1; padding: 0 1; background: $boost; }
     JobDetailScreen #job-reasons { height: auto; padding: 0 1; }
-    JobDetailScreen #job-report-box { height: 1fr; border: round $primary-darken-2; padding: 0 1; }
+    JobDetailScreen #job-report-box { height: 1fr; min-height: 5; border: round $primary-darken-2; padding: 0 1; }
     """
 
     def __init__(self, job: JobSummary, *, backend: MonitorBackend, interval: float = 5.0,
@@ -356,13 +356,13 @@ class JobDetailScreen(Screen):
         if action in ("confirm_job", "cancel_job", "priority"):
             if self.read_only:
                 return None  # shown, disabled
-            status = self.job.status
+            status = self.job.status  # a key the job's status rules out is hidden, not greyed
             if action == "confirm_job" and status != "Suspended":
-                return None
+                return False
             if action == "cancel_job" and status not in CANCELLABLE:
-                return None
+                return False
             if action == "priority" and self.job.terminal:
-                return None
+                return False
         return True
 
     def action_refresh(self) -> None:

@@ -289,9 +289,12 @@ class MonitorScreen(AppScreen):
         Binding("w", "write_report", "Write report"),
         Binding("escape", "back", "Back", show=False),
     ]
+    FOOTER_FIRST = ("v", "w", "enter", "k")
 
     DEFAULT_CSS = """
     MonitorScreen #poll-status { height: 1; padding: 0 1; background: $boost; }
+    MonitorScreen #monitor-message { height: auto; max-height: 2; padding: 0 1; display: none; }
+    MonitorScreen #monitor-message.-shown { display: block; }
     MonitorScreen #jobs-problem { display: none; height: auto; padding: 0 1; }
     MonitorScreen #jobs-problem.-shown { display: block; }
     MonitorScreen JobsTable { height: 1fr; min-height: 6; }
@@ -337,6 +340,7 @@ class MonitorScreen(AppScreen):
         yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
         yield Static(id="poll-status")
         yield Static(id="jobs-problem")
+        yield Static(id="monitor-message")  # what w wrote, where (a path is read later: not only a toast)
         yield JobsTable(clock=self.clock, id="jobs")
         with Horizontal(id="bottom"):
             yield ReplicationPanel(id="replication")
@@ -601,7 +605,12 @@ class MonitorScreen(AppScreen):
             text, severity = f"no report: {type(exc).__name__}: {exc}", "error"
         else:
             text, severity = f"report written ({status}): {path}", "information"
-        self.app.call_from_thread(self.app.notify, text, title="s3xrep report", severity=severity, timeout=10)
+        self.app.call_from_thread(self._show_message, text, severity)
+
+    def _show_message(self, text: str, severity: str) -> None:
+        message = self.query_one("#monitor-message", Static)
+        message.add_class("-shown")
+        message.update(Text(text, style="red" if severity == "error" else ""))
 
     # --- the canary -------------------------------------------------------------------------------
 

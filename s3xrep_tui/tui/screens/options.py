@@ -11,6 +11,10 @@ one is dropped, so a slow inspection never paints over a newer result.
 
 ``Enter`` (in a field) or ``p`` opens the preview with ``app.options`` and
 ``app.plan`` set; refused, with the reason, while an option is invalid.
+
+The screen opens with the form focused, not a text field: there ``p`` would
+type into Prefix. In a text field the footer and the status line say what
+works there (Enter, Tab), since its letters type.
 """
 
 from __future__ import annotations
@@ -62,12 +66,19 @@ class OptionsScreen(AppScreen):
         Binding("p", "preview", "Preview"),
         Binding("enter", "preview", "Preview", show=False),
         Binding("r", "reinspect", "Re-inspect"),
+        # Shown (and working) only in a text field, where p and r type instead.
+        Binding("enter", "preview_from_field", "Preview", priority=True),
+        Binding("tab", "next_field", "Next field", priority=True),
     ]
+    FOOTER_FIRST = ("p", "enter")
 
     DEFAULT_CSS = """
     OptionsScreen #body { height: 1fr; }
     OptionsScreen OptionsForm { width: 75; }
     OptionsScreen FindingsList { width: 1fr; }
+    OptionsScreen.-narrow #body { layout: vertical; }
+    OptionsScreen.-narrow OptionsForm { width: 1fr; height: 1fr; }
+    OptionsScreen.-narrow FindingsList { width: 1fr; height: 7; }
     OptionsScreen #status { height: auto; max-height: 2; padding: 0 1; }
     """
 
@@ -103,8 +114,11 @@ class OptionsScreen(AppScreen):
         yield Static(id="status")
         yield Footer()
 
+    # Below this width the preflight goes under the form (beside it, it was a 3-column box at 80).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
     def on_mount(self) -> None:
-        self.query_one("#opt-prefix", Input).focus()
+        self.query_one(OptionsForm).focus()
         missing = self._missing()
         if missing:
             self.query_one(FindingsList).show_problem(missing, "go back (Esc) and choose them", title="Preflight")
@@ -293,11 +307,38 @@ class OptionsScreen(AppScreen):
         if self.plan.blocked:
             self._status(Text.assemble(("Options valid", "bold green"), f" · {counts} · ",
                                        ("blocked: apply refused until fixed", "bold red"),
-                                       " · Enter or p: preview"))
+                                       f" · {self._keys_hint()}"))
         else:
-            self._status(Text.assemble(("Options valid", "bold green"), f" · {counts} · Enter or p: preview"))
+            self._status(Text.assemble(("Options valid", "bold green"), f" · {counts} · {self._keys_hint()}"))
+
+    def _in_text_field(self) -> bool:
+        return isinstance(self.focused, Input)
+
+    def _keys_hint(self) -> str:
+        """The keys that preview from where the focus is (in a text field, letters type)."""
+        if self._in_text_field():
+            return "Enter: preview · Tab: next field (letters type here)"
+        return "p or Enter: preview · Tab: into the fields"
+
+    def on_descendant_focus(self) -> None:
+        if self.is_mounted and self.plan is not None:
+            self._paint_status()
+
+    def on_descendant_blur(self) -> None:
+        self.on_descendant_focus()
 
     # --- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("preview_from_field", "next_field"):
+            return self._in_text_field()
+        return True
+
+    def action_preview_from_field(self) -> None:
+        self.action_preview()
+
+    def action_next_field(self) -> None:
+        self.focus_next()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -10,6 +10,10 @@ clipboard of the terminal the user sits at, over SSH too), ``e`` exports all
 documents to a private folder, ``a`` goes to apply, ``tab``/``shift+tab`` or
 ``1``..``9`` (and ``left``/``right`` on the tab bar) switch tabs; arrows and
 page keys scroll the JSON, ``[``/``]`` page the diff.
+
+The documents are the product, so they get the rows: below 120 columns the
+diff is behind the JSON (``d`` swaps), below 36 rows the statement notes are
+too (``n``) and the findings are one summary line (``f`` opens them).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ...locations import private_dir
 from ..clipboard import copy_text
 from ..widgets.context_bar import ContextBar
 from ..widgets.document_view import DocumentView, JsonView, title_of
-from ..widgets.findings_list import FindingsList
+from ..widgets.findings_list import FindingsList, count_line
 from ..widgets.json_diff import DiffView
 from ..widgets.steps_table import StepsTable
 from .base import AppScreen
@@ -42,6 +46,8 @@ from .base import AppScreen
 log = logging.getLogger(__name__)
 
 STEPS_TAB = "tab-steps"
+WIDE_COLUMNS = 120  # the diff beside the JSON from here
+TALL_ROWS = 36  # the findings and the notes above the JSON from here
 APPLY_UNAVAILABLE = "apply screen not available in this build"
 
 
@@ -114,6 +120,9 @@ class PreviewScreen(AppScreen):
 
     BINDINGS = [
         Binding("a", "apply", "Apply"),
+        Binding("d", "toggle_view('diff')", "Diff"),
+        Binding("n", "toggle_view('notes')", "Notes"),
+        Binding("f", "toggle_findings", "Findings"),
         Binding("c", "copy", "Copy"),
         Binding("e", "export", "Export"),
         Binding("tab", "next_tab", "Next tab", priority=True),
@@ -124,10 +133,16 @@ class PreviewScreen(AppScreen):
         Binding("left_square_bracket", "scroll_diff('pageup')", "Diff page up", show=False),
         Binding("right_square_bracket", "scroll_diff('pagedown')", "Diff page down", show=False),
     ]
+    FOOTER_FIRST = ("a", "tab", "d", "n", "f")
 
     DEFAULT_CSS = """
-    PreviewScreen #summary { height: auto; padding: 0 1; background: $boost; }
+    PreviewScreen #summary { height: auto; max-height: 2; padding: 0 1; background: $boost;
+                             text-wrap: nowrap; text-overflow: ellipsis; }
+    PreviewScreen #message { height: auto; max-height: 2; padding: 0 1; display: none; }
+    PreviewScreen #message.-shown { display: block; }
+    PreviewScreen #findings-line { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PreviewScreen FindingsList { height: auto; max-height: 8; }
+    PreviewScreen FindingsList.-opened { max-height: 50%; }
     PreviewScreen TabbedContent { height: 1fr; }
     PreviewScreen TabPane { padding: 0; height: 1fr; }
     PreviewScreen #empty { padding: 1 2; }
@@ -141,6 +156,8 @@ class PreviewScreen(AppScreen):
         self._inputs = inputs
         self.last_refusal = ""  # why the last ``a`` was refused (also shown as a notification)
         self.last_message = ""  # the last copy/export report
+        self.view_mode = "json"  # what a narrow or short terminal shows of each document (d, n)
+        self.findings_open: bool | None = None  # None: open when there is height for them (f toggles)
 
     @property
     def plan(self) -> Plan | None:
@@ -167,6 +184,8 @@ class PreviewScreen(AppScreen):
             yield Footer()
             return
         yield Static(self._summary(plan), id="summary")
+        yield Static(id="message")  # the last copy or export: a path is read later, not only in a toast
+        yield Static(id="findings-line")
         yield FindingsList("Findings", id="findings")
         inputs = self.inputs
         with TabbedContent(id="tabs"):
@@ -185,17 +204,75 @@ class PreviewScreen(AppScreen):
             return
         self.query_one(FindingsList).show(plan.findings, note="fix blocking ones on the options screen (Esc)"
                                           if plan.blocked else "")
+        self.query_one("#findings-line", Static).update(self._findings_line(plan))
         self.tabs.focus()
+        self.fit_layout()
+
+    def on_resize(self) -> None:
+        self.fit_layout()
+
+    @property
+    def beside(self) -> bool:
+        """Width for the diff beside the JSON."""
+        return self.size.width >= WIDE_COLUMNS
+
+    @property
+    def tall(self) -> bool:
+        """Height for the findings and the notes above the JSON."""
+        return self.size.height >= TALL_ROWS
+
+    def fit_layout(self) -> None:
+        """Fit the findings, notes, JSON and diff to the terminal (see the module's doc)."""
+        if self.plan is None or not self.is_mounted:
+            return
+        opened = self.tall if self.findings_open is None else self.findings_open
+        findings = self.query_one(FindingsList)
+        findings.display = opened
+        findings.set_class(bool(self.findings_open), "-opened")
+        self.query_one("#findings-line", Static).display = not opened
+        for view in self.query(DocumentView):
+            view.fit_layout(beside=self.beside, notes_on_top=self.tall, mode=self.view_mode)
+        self.refresh_bindings()
+
+    def _findings_line(self, plan: Plan) -> Text:
+        """The findings in one line: their counts and the first that blocks (else warns)."""
+        counts = count_line(plan.findings)
+        first = next((f for severity in ("blocking", "warning") for f in plan.findings if f.severity == severity), None)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("Findings: ", style="bold")
+        text.append(counts, style="bold red" if plan.blocked else "")
+        text.append(" · f shows them", style="dim")
+        if first is not None:
+            text.append(" · ")
+            text.append(first.message)
+        return text
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """d and n only where the diff or the notes are behind the JSON (a narrow or short terminal)."""
+        if action == "toggle_view" and self.plan is not None:
+            return not (self.beside if parameters == ("diff",) else self.tall)
+        if action in ("toggle_view", "toggle_findings") and self.plan is None:
+            return False
+        return True
+
+    def action_toggle_view(self, mode: str) -> None:
+        self.view_mode = "json" if self.view_mode == mode else mode
+        self.fit_layout()
+
+    def action_toggle_findings(self) -> None:
+        shown = self.query_one(FindingsList).display
+        self.findings_open = not shown
+        self.fit_layout()
 
     def _summary(self, plan: Plan) -> Text:
         run = sum(1 for s in plan.steps if s.action != "no-op")
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"Plan {plan.id}", style="bold")
         text.append(f" · {plan.source.region or '?'} → {plan.destination.region or '?'}")
         text.append(f" · {len(plan.steps)} steps, {run} to run · {len(present_documents(plan))} documents\n")
         if plan.blocked:
             text.append("✗ BLOCKED", style="bold red")
-            text.append(": apply is refused until the blocking findings below are fixed (Esc: back to the options).")
+            text.append(": apply is refused until the blocking findings are fixed (Esc: back to the options).")
         else:
             text.append("✓ Ready", style="bold green")
             text.append(": review each tab, then a to apply · c copies the tab's document · e exports them all.")
@@ -259,7 +336,12 @@ class PreviewScreen(AppScreen):
                      "home": table.action_scroll_top, "end": table.action_scroll_bottom}
             moves.get(how, lambda: None)()
             return
-        self._scroll(pane.query_one(JsonView), how)
+        if self.view_mode == "diff" and not self.beside:
+            self._scroll(pane.query_one(DiffView), how)
+        elif self.view_mode == "notes" and not self.tall:
+            self._scroll(pane.query_one(".explain"), how)
+        else:
+            self._scroll(pane.query_one(JsonView), how)
 
     def action_scroll_diff(self, how: str) -> None:
         """``[`` and ``]`` page the current tab's diff."""
@@ -294,6 +376,7 @@ class PreviewScreen(AppScreen):
         name, text = current
         copied = copy_text(self.app, text)
         self.last_message = copied.describe(name)
+        self._show_message()
         self.notify(self.last_message, title="Copied")
 
     def action_export(self) -> None:
@@ -311,13 +394,20 @@ class PreviewScreen(AppScreen):
             written = export_documents(plan, folder)
         except OSError as exc:
             self.last_message = f"Could not write to {folder}: {exc.strerror or exc}"
+            self._show_message()
             self.notify(f"{self.last_message}\nfix: choose a folder you can write to (e again)",
                         title="Export failed", severity="error")
             return
         where = written[0].parent if written else folder
         self.last_message = f"Wrote {len(written)} files to {where} (0600 in a 0700 folder)."
         log.info("exported plan %s to %s", plan.id, where)
+        self._show_message()
         self.notify(self.last_message, title="Exported")
+
+    def _show_message(self) -> None:
+        message = self.query_one("#message", Static)
+        message.set_class(bool(self.last_message), "-shown")
+        message.update(Text(self.last_message))
 
     def action_apply(self) -> None:
         plan = self.plan

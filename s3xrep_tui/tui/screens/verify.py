@@ -312,7 +312,7 @@ class VerifyScreen(AppScreen):
         if action == "export" and self.report is None:
             return None
         if action == "stop" and self.state != "running":
-            return None
+            return False  # hidden: nothing to stop
         if action == "run" and self.state == "running":
             return None
         return True
@@ -337,5 +337,4 @@ class VerifyScreen(AppScreen):
         self.exported = paths
         text = Text.assemble(("exported ", "bold green"), str(paths[0]), "\n         ", str(paths[1]),
                              ("  (private: 0600)", "dim"))
-        self.query_one("#verify-export", Static).update(text)
-        self.app.notify(f"exported to {paths[0].parent}", timeout=6)
+        self.query_one("#verify-export", Static).update(text)  # in the body, not a toast: a toast covered it

@@ -33,8 +33,9 @@ from .steps_table import ACTION_STYLES
 
 RowStatus = Literal["waiting", "running", "retrying", "done", "no-op", "failed", "cancelled", "not-run", "dry-run"]
 
-COLUMNS = (("n", "#"), ("account", "account"), ("call", "call"), ("target", "target"),
-           ("action", "planned"), ("state", "state"))
+# The state before the target: a narrow terminal cuts the last column, and the state is what is read.
+COLUMNS = (("n", "#"), ("account", "account"), ("call", "call"), ("action", "planned"), ("state", "state"),
+           ("target", "target"))
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,9 @@ def step_cells(number: int, step: Step, row: RowState) -> list[Text]:
         Text(str(number), justify="right"),
         Text(step.account),
         Text(step.call),
-        Text(safe(target_of(step))),
         Text(step.action, style=ACTION_STYLES.get(step.action, "")),
         state_text(row),
+        Text(safe(target_of(step))),
     ]
 
 
@@ -207,7 +208,7 @@ class StepDetail(VerticalScroll):
     """The highlighted step: what happened to it, and its request with the document."""
 
     DEFAULT_CSS = """
-    StepDetail { height: 1fr; border: round $secondary; padding: 0 1; }
+    StepDetail { height: 1fr; min-height: 5; border: round $secondary; padding: 0 1; }
     StepDetail:focus { border: round $accent; }
     """
 

@@ -23,11 +23,11 @@ from textual.widgets import Button, Input, Static
 class ConfirmApply(Vertical):
     DEFAULT_CSS = """
     ConfirmApply { height: auto; padding: 0 1; }
-    ConfirmApply Horizontal { height: auto; }
-    ConfirmApply #confirm-label { width: auto; padding: 1 1 0 0; }
-    ConfirmApply Input { width: 40; }
-    ConfirmApply Button { margin-left: 1; min-width: 10; }
-    ConfirmApply #confirm-hint { height: auto; color: $text-muted; }
+    ConfirmApply Horizontal { height: 1; }
+    ConfirmApply #confirm-label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ConfirmApply Input { width: 1fr; max-width: 70; }
+    ConfirmApply Button { margin-left: 1; min-width: 9; }
+    ConfirmApply #confirm-hint { height: auto; max-height: 2; color: $text-muted; }
     ConfirmApply #confirm-hint.-wrong { color: $error; }
     ConfirmApply #confirm-hint.-ok { color: $success; }
     """
@@ -41,11 +41,12 @@ class ConfirmApply(Vertical):
         self.locked_reason = ""
 
     def compose(self) -> ComposeResult:
+        # The label on its own line: beside it, the field was too narrow for the name being typed.
+        yield Static(Text.assemble("Type the source bucket's name (", (self.expected, "bold"), ") to confirm:"),
+                     id="confirm-label")
         with Horizontal():
-            yield Static(Text.assemble("Type the source bucket's name (", (self.expected, "bold"), ") to confirm:"),
-                         id="confirm-label")
-            yield Input(placeholder="source bucket name", id="confirm-input")
-            yield Button("Apply", id="confirm-apply", variant="error", disabled=True)
+            yield Input(placeholder="source bucket name", compact=True, id="confirm-input")
+            yield Button("Apply", id="confirm-apply", variant="error", disabled=True, compact=True)
         yield Static(id="confirm-hint")
 
     def on_mount(self) -> None:
@@ -110,10 +111,12 @@ class ConfirmApply(Vertical):
     def freeze(self, reason: str) -> None:
         """No typing, no Apply: ``reason`` says why (a run is on, it is done, read-only, blocked)."""
         self.locked_reason = reason
+        self.add_class("-frozen")  # a short screen keeps only the reason (see the apply screen's CSS)
         self.input.disabled = True
         self._hint()
 
     def thaw(self) -> None:
         self.locked_reason = ""
+        self.remove_class("-frozen")
         self.input.disabled = False
         self._hint()

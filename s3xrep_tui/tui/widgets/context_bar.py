@@ -10,6 +10,10 @@ each time it is drawn (nothing is stored): the current step is the nearest
 flow screen at or below the bar's own screen; a screen outside the flow (the
 prefix browser, a job's detail) adds its own title after it. Beside it, the
 ``DEMO`` badge on the sandbox and ``READ-ONLY`` whenever ``app.read_only`` is on.
+
+When the two sides do not fit side by side (80 columns), the bar takes its
+compact form: one line per side, its bucket first, so the destination is
+never the part that is cut.
 """
 
 from __future__ import annotations
@@ -113,6 +117,18 @@ def describe_choice(role: str, choice: Choice | None) -> Text:
     return text
 
 
+def describe_side(role: str, choice: Choice | None, bucket: str | None) -> Text:
+    """``destination s3://bucket · profile · account · region``: one side on one line (the compact bar)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{role:<11} ", style="bold")
+    if bucket:
+        text.append(f"s3://{bucket}")
+        text.append(" · ", style="dim")
+    chosen = describe_choice(role, choice)
+    text.append_text(chosen[len(role) + 1:])
+    return text
+
+
 def describe_buckets(source: str | None, destination: str | None) -> Text:
     text = Text()
     for role, name in (("source bucket", source), ("destination bucket", destination)):
@@ -132,8 +148,8 @@ class ContextBar(Widget):
     ContextBar #read-only { width: auto; background: $error; color: $text; text-style: bold; padding: 0 1;
                             margin-left: 1; display: none; }
     ContextBar #read-only.-shown { display: block; }
-    ContextBar #choices { height: 1; }
-    ContextBar #buckets { height: 1; display: none; }
+    ContextBar #choices { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ContextBar #buckets { height: 1; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
     ContextBar #buckets.-shown { display: block; }
     """
 
@@ -177,5 +193,17 @@ class ContextBar(Widget):
         self.query_one("#choices", Static).update(text)
         source_bucket, destination_bucket = getattr(app, "source_bucket", None), getattr(app, "destination_bucket", None)
         buckets = self.query_one("#buckets", Static)
-        buckets.set_class(bool(self._show_buckets or source_bucket or destination_bucket), "-shown")
+        shown = bool(self._show_buckets or source_bucket or destination_bucket)
+        lines = [text, describe_buckets(source_bucket, destination_bucket)] if shown else [text]
+        width = self.content_region.width
+        if width and any(line.cell_len > width for line in lines):  # compact: one line per side
+            source, destination = getattr(app, "source", None), getattr(app, "destination", None)
+            self.query_one("#choices", Static).update(describe_side("source", source, source_bucket if shown else None))
+            buckets.set_class(True, "-shown")
+            buckets.update(describe_side("destination", destination, destination_bucket if shown else None))
+            return
+        buckets.set_class(shown, "-shown")
         buckets.update(describe_buckets(source_bucket, destination_bucket))
+
+    def on_resize(self) -> None:
+        self._paint()

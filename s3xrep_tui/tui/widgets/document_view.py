@@ -125,12 +125,21 @@ class JsonView(VerticalScroll):
         yield body
 
 
+# What a narrow or short terminal shows of a document: one of its three parts at a time (keys d, n).
+VIEW_MODES = ("json", "diff", "notes")
+
+
 class DocumentView(Vertical):
-    """Explanations on top; the JSON and its diff against what is deployed side by side."""
+    """Explanations on top; the JSON and its diff against what is deployed side by side.
+
+    ``fit_layout`` fits the three to the terminal: the JSON always gets the rows; the diff sits beside it
+    only when there is width for both, the explanations above it only when there is height, and
+    otherwise each is behind the JSON (``mode`` says which one is shown)."""
 
     DEFAULT_CSS = """
     DocumentView { height: 1fr; }
     DocumentView > .explain { height: auto; max-height: 7; padding: 0 1; }
+    DocumentView > .explain.-full { height: 1fr; max-height: 100%; border: round $secondary; }
     DocumentView > Horizontal { height: 1fr; }
     DocumentView JsonView { width: 1fr; }
     DocumentView DiffView { width: 1fr; }
@@ -152,3 +161,23 @@ class DocumentView(Vertical):
             view.border_title = f"{self.document_name}.json"
             yield view
             yield DiffView(self.diff, NO_DIFF.get(self.document_name), id=f"diff-{self.document_name}")
+
+    def fit_layout(self, *, beside: bool, notes_on_top: bool, mode: str = "json") -> None:
+        """``beside``: the diff beside the JSON; ``notes_on_top``: the explanations above; else ``mode``
+        (json, diff or notes) is the one of them shown."""
+        notes_full = mode == "notes" and not notes_on_top
+        show_json = not notes_full and (mode != "diff" or beside)
+        show_diff = not notes_full and (mode == "diff" or beside)
+        explain = self.query_one(".explain", VerticalScroll)
+        explain.display = notes_on_top or notes_full
+        explain.set_class(notes_full, "-full")
+        explain.border_title = "notes · n: back to the JSON" if notes_full else ""
+        view = self.query_one(JsonView)
+        view.display = show_json
+        diff = self.query_one(DiffView)
+        diff.display = show_diff
+        self.query_one(Horizontal).display = show_json or show_diff
+        hints = [] if beside else ["d diff"]
+        hints += [] if notes_on_top else ["n notes"]
+        view.border_title = " · ".join([f"{self.document_name}.json", *hints])
+        diff.border_title = "diff vs deployed" + ("" if beside else " · d: back to the JSON")

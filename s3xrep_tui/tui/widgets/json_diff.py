@@ -54,7 +54,8 @@ class DiffView(VerticalScroll):
         yield Static(render_diff(self.diff, self.note))
 
     def on_mount(self) -> None:
-        self.border_title = "diff vs deployed"
+        if not self.border_title:  # the document view may have titled it already (with its key)
+            self.border_title = "diff vs deployed"
         if self.diff is not None and self.note is None:
             self.border_subtitle = self.diff.summary()
 

@@ -7,6 +7,10 @@ reported here; everything else is judged by ``MigrationOptions`` itself, whose
 validators say the problem and the fix, and the first message for each field
 is shown under it. Any edit posts ``OptionsForm.Edited``; the screen decides
 when to re-evaluate (debounced).
+
+Every state has a text form, not colour alone (plain text, a screen reader, a
+washed-out projector): a checkbox draws ``[x]`` or ``[ ]``, a switch's hint
+starts with ``on`` or ``off``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static, Switch
 
@@ -89,6 +94,19 @@ _EXISTING_ONLY = ("existing_statuses", "report_bucket", "report_prefix", "report
                   "manifest_bucket", "manifest_prefix", "job_priority", "batch_role_name")
 # Model-level rules (no single field): the fields their message belongs beside.
 _MODEL_RULES = (("delete-marker", ("delete_markers", "tags")),)
+
+
+class TextCheckbox(Checkbox):
+    """A checkbox whose state reads as text: ``[x]`` checked, ``[ ]`` not (Textual's draws X either way)."""
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble("[", ("x" if self.value else " ", style), "]")
+
+
+def switch_state(on: bool) -> Text:
+    return Text("on  " if on else "off ", style="bold" if on else "dim")
 
 
 @dataclass(frozen=True)
@@ -249,7 +267,7 @@ class OptionsForm(VerticalScroll):
             yield Select(choices, value=value, allow_blank=False, compact=True, id=wid)
         elif field.kind == "statuses":
             for status in STATUSES:
-                yield Checkbox(status, value=status in value, compact=True, id=f"opt-status-{status}")
+                yield TextCheckbox(status, value=status in value, compact=True, id=f"opt-status-{status}")
         else:
             yield Input(value=value, placeholder=self._placeholder(field, self._initial), compact=True, id=wid)
 
@@ -314,11 +332,21 @@ class OptionsForm(VerticalScroll):
                     self.query_one(f"#opt-status-{status}", Checkbox).disabled = disabled
             else:
                 self.query_one(f"#opt-{name}").disabled = disabled
-        metrics_hint = FIELDS["metrics"].hint + (" (on anyway: RTC needs it)" if raw["rtc"] else "")
-        self.query_one("#hint-metrics", Static).update(metrics_hint)
+        self._paint_switches(raw)
         if options is not None:
             for name in ("rule_id", "replication_role_name", "batch_role_name"):
                 self.query_one(f"#opt-{name}", Input).placeholder = self._placeholder(FIELDS[name], options)
+
+    def _paint_switches(self, raw: dict[str, Any] | None = None) -> None:
+        """Each switch's hint, after its state in words."""
+        raw = raw if raw is not None else self.raw_values()
+        for name, field in FIELDS.items():
+            if field.kind != "switch":
+                continue
+            hint = field.hint
+            if name == "metrics" and raw["rtc"]:
+                hint += " (on anyway: RTC needs it)"
+            self.query_one(f"#hint-{name}", Static).update(Text.assemble(switch_state(bool(raw[name])), hint))
 
     # --- events --------------------------------------------------------------------
 
@@ -330,5 +358,7 @@ class OptionsForm(VerticalScroll):
         control = getattr(event, "control", None)
         wid = getattr(control, "id", None) or ""
         name = "existing_statuses" if wid.startswith("opt-status-") else wid.removeprefix("opt-")
+        if isinstance(control, Switch) and self.is_mounted:
+            self._paint_switches()
         if name in FIELDS:
             self.post_message(self.Edited(name))
