@@ -32,11 +32,14 @@ from textual.worker import get_current_worker
 
 from .. import __version__
 from ..core.models import MigrationOptions, Plan
+from ..aws.migrations import list_migrations
 from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
+from .screens.home import HomeScreen, home_commands, open_stakeholder
 from .state import Choice
+from .theme import HIGH_CONTRAST, HIGH_CONTRAST_THEME
 from .widgets.context_bar import flow_step
 
 if TYPE_CHECKING:
@@ -75,6 +78,7 @@ class S3xrepApp(App[int]):
         Binding("colon", "command_palette", "Commands", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f6", "high_contrast", "High contrast", show=False),
     ]
 
     source: var[Choice | None] = var(None)
@@ -86,6 +90,8 @@ class S3xrepApp(App[int]):
     plan: var[Plan | None] = var(None)
     # Read-only mode: screens that write (apply) refuse to start, with the reason.
     read_only: var[bool] = var(False)
+    # The plan id of a migration resumed from the home screen (its journal), when no plan was built this run.
+    resumed_plan_id: var[str | None] = var(None)
 
     def __init__(
         self,
@@ -108,6 +114,8 @@ class S3xrepApp(App[int]):
         self.sandbox: DemoEnvironment | None = None
         self._clients: dict[str | None, Clients] = {}
         self.log_path = str(log_path) if log_path else None
+        self.register_theme(HIGH_CONTRAST_THEME)
+        self._theme_before_contrast = DEFAULT_THEME
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     def get_default_screen(self) -> Screen:
@@ -123,6 +131,23 @@ class S3xrepApp(App[int]):
             log.info("read-only mode on")
         if self.demo:
             self.start_sandbox()
+        self.open_home()
+
+    def open_home(self) -> None:
+        """The Migrations home over the Accounts screen when the journal lists any (else Accounts it is)."""
+        migrations = list_migrations()
+        if migrations:
+            self.push_screen(HomeScreen(migrations))
+
+    def action_stakeholder(self) -> None:
+        open_stakeholder(self)
+
+    def action_high_contrast(self) -> None:
+        """Toggle the projector theme (white on black, bold colours) and back."""
+        if self.theme == HIGH_CONTRAST:
+            self.theme = self._theme_before_contrast
+        else:
+            self._theme_before_contrast, self.theme = self.theme, HIGH_CONTRAST
 
     def on_unmount(self) -> None:
         if self.sandbox is not None:
@@ -355,6 +380,7 @@ class S3xrepApp(App[int]):
         else:
             yield SystemCommand("Read-only on", "Refuse every write: apply and job actions; dry runs still show",
                                 self.action_toggle_read_only)
+        yield from home_commands(self, screen)
         yield SystemCommand("Help", "Every key binding", self.action_help)
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
         yield SystemCommand("Terminal colours", "Use the terminal's own palette (theme ansi-dark)", self.action_terminal_colours)
@@ -367,6 +393,10 @@ def run_app(demo: bool = False, log_file: str | None = None, start_sandbox: Star
     from .logs import configure_logging
 
     log_path = configure_logging(log_file)
+    if demo:  # the demo's journals, jobs and results live apart from real ones
+        from .. import storage
+
+        os.environ["S3XREP_DATA_DIR"] = str(storage.demo_data_dir())
     app = S3xrepApp(demo=demo, start_sandbox=start_sandbox, log_path=log_path, theme=os.environ.get("S3XREP_THEME"),
                     read_only=read_only)
     app.run()

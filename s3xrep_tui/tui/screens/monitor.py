@@ -148,7 +148,7 @@ class MonitorBackend:
         return MonitorContext(
             account_id=source.account_id,
             region=region,
-            plan_id=plan.id if plan is not None else None,
+            plan_id=plan.id if plan is not None else getattr(app, "resumed_plan_id", None),
             source_bucket=app.source_bucket or (plan.source.name if plan is not None else None),
             destination_bucket=destination,
             rule_id=app.options.rule_id_for(destination) if destination else None,
@@ -288,6 +288,7 @@ class MonitorScreen(AppScreen):
         Binding("v", "verify", "Verify"),
         Binding("w", "write_report", "Write report"),
         Binding("escape", "back", "Back", show=False),
+        Binding("S", "app.stakeholder", "Stakeholder view", show=False),
     ]
 
     DEFAULT_CSS = """
