@@ -53,7 +53,7 @@ def columns_for(width: int) -> list[tuple[str, str, int]]:
     migration = max(24, min(70, width - (62 if wide else 50)))
     return [("migration", "Migration", migration), ("state", "State", 12),
             ("applied", "Applied", 20 if wide else 11), ("jobs", "Jobs", 4),
-            ("verify", "Last verify", 22 if wide else 12)]
+            ("verify", "Verified", 26 if wide else 10)]
 
 
 def row_cells(m: Migration, width: int) -> list[Text]:
@@ -61,16 +61,26 @@ def row_cells(m: Migration, width: int) -> list[Text]:
     name = f"{m.source_bucket or '?'} → {m.destination_bucket or '?'}"
     applied = short_time(m.applied_at) if wide else short_time(m.applied_at)[5:16]
     style = {"undone": "dim", "undo partial": "yellow", "damaged": "red"}.get(m.state, "")
-    verify = m.verify_text if wide else m.verify_text.replace("differences", "diffs")[:12]
+    verify = m.verify_text if wide else compact_verify(m)
     return [Text(name, style="bold"), Text(m.state, style=style), Text(applied), Text(str(len(m.job_ids))),
             Text(verify, style="green" if verify.startswith("OK") else "")]
+
+
+def compact_verify(m: Migration) -> str:
+    """``OK 12-03`` / ``diffs 12-03`` / ``never``: the last verify in 10 columns."""
+    entry = m.last_verify
+    if not entry:
+        return "never"
+    word = "OK" if (entry.get("result") or {}).get("ok") else "diffs"
+    return f"{word} {short_time(entry.get('ts'))[5:10]}"
 
 
 def detail_text(m: Migration) -> Text:
     """The highlighted migration in full: plan id, accounts and profiles, jobs, canary, problems."""
     profiles = m.profiles
     lines = [
-        f"[b]{escape(m.plan_id)}[/b]  ·  {m.writes} write(s) journaled  ·  last {escape(short_time(m.last_write_at))}",
+        f"[b]{escape(m.source_bucket or '?')} → {escape(m.destination_bucket or '?')}[/b]  ·  {m.state}",
+        f"{escape(m.plan_id)}  ·  {m.writes} write(s) journaled  ·  last {escape(short_time(m.last_write_at))}",
         f"source {escape(m.source_account or '?')} (profile {escape(str(profiles.get('source') or '?'))})"
         f" → destination {escape(m.destination_account or '?')} "
         f"(profile {escape(str(profiles.get('destination') or '?'))})",
@@ -109,7 +119,7 @@ class HomeScreen(AppScreen):
     HomeScreen #home-empty { height: auto; padding: 1 2; text-style: bold; display: none; }
     HomeScreen #home-empty.-shown { display: block; }
     HomeScreen #migrations { height: 1fr; min-height: 4; }
-    HomeScreen #home-detail { height: auto; min-height: 5; max-height: 8; border: round $primary;
+    HomeScreen #home-detail { height: auto; min-height: 5; max-height: 9; border: round $primary;
                               padding: 0 1; }
     HomeScreen #home-status { height: auto; padding: 0 1; }
     """
