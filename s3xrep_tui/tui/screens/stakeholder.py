@@ -142,7 +142,7 @@ class StakeholderScreen(AppScreen):
     StakeholderScreen #sh-bar { height: 1; padding: 0 1; }
     StakeholderScreen #sh-bar Bar { width: 1fr; }
     StakeholderScreen #sh-numbers { height: auto; padding: 0 1; }
-    StakeholderScreen #sh-failures { height: auto; min-height: 3; max-height: 6; padding: 0 1;
+    StakeholderScreen #sh-failures { height: auto; min-height: 5; max-height: 7; padding: 0 1;
                                      border: round $error; }
     StakeholderScreen #sh-latency-label { height: 1; padding: 0 1; }
     StakeholderScreen #sh-latency { height: 1fr; min-height: 3; margin: 0 1; }
