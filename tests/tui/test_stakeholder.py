@@ -60,6 +60,7 @@ async def test_the_stakeholder_view_shows_the_numbers(world: dict[str, Any], siz
         assert "✔ VERIFIED" in text and world["report"].ok
         assert "Canary: passed" in text and world["canary"].ok
         assert "Replication latency over time" in text
+        assert "· peak" in text, text  # the canary replicated live: CloudWatch has a latency point
         assert screen.query_one(Sparkline).region.height >= 3
         assert f"{SOURCE} → {DESTINATION}" in text
         await pilot.press("h")

@@ -65,6 +65,7 @@ class Snapshot:
     causes: list[tuple[str, int]] = field(default_factory=list)  # (plain words, objects)
     latency: list[float] = field(default_factory=list)
     latency_now: float | None = None
+    latency_source: str = "CloudWatch"  # or "canary runs" when the rule publishes no metrics
     replication: str = ""
     verify: dict[str, Any] | None = None
     canary: dict[str, Any] | None = None
@@ -109,8 +110,15 @@ def gather(backend: MonitorBackend, context: MonitorContext, causes: dict[str, l
             snap.latency = [v or 0.0 for v in metrics.latency.slots] or list(metrics.latency.values)
             snap.latency_now = metrics.latency.latest
     if context.plan_id:
-        latest = results.latest(context.plan_id)
-        snap.verify, snap.canary = latest.get("verify"), latest.get("canary")
+        recorded = results.read_results(context.plan_id)
+        for entry in recorded:
+            snap.verify = entry if entry["kind"] == "verify" else snap.verify
+            snap.canary = entry if entry["kind"] == "canary" else snap.canary
+        if not snap.latency:  # no metrics on the rule: each canary run is a measured live replication
+            seconds = [entry["result"].get("seconds_to_replicate") for entry in recorded if entry["kind"] == "canary"]
+            snap.latency = [float(v) for v in seconds if isinstance(v, int | float)][-HISTORY:]
+            snap.latency_now = snap.latency[-1] if snap.latency else None
+            snap.latency_source = "canary runs"
     return snap
 
 
@@ -144,8 +152,15 @@ class StakeholderScreen(AppScreen):
     StakeholderScreen #sh-numbers { height: auto; padding: 0 1; }
     StakeholderScreen #sh-failures { height: auto; min-height: 5; max-height: 7; padding: 0 1;
                                      border: round $error; }
-    StakeholderScreen #sh-latency-label { height: 1; padding: 0 1; }
+    StakeholderScreen #sh-latency-label { height: auto; padding: 0 1; }
     StakeholderScreen #sh-latency { height: 1fr; min-height: 3; margin: 0 1; }
+    StakeholderScreen #sh-latency-empty { height: 1fr; min-height: 3; margin: 0 1; content-align: center middle;
+                                          color: $text-muted; border: dashed $primary; display: none; }
+    StakeholderScreen.-no-latency #sh-latency { display: none; }
+    StakeholderScreen.-no-latency #sh-latency-empty { display: block; }
+    StakeholderScreen.-large #sh-title { height: 3; content-align: center middle; background: $boost; }
+    StakeholderScreen.-large #sh-numbers { padding: 1 2; text-style: bold; }
+    StakeholderScreen.-large #sh-bar { height: 3; padding: 1 1; }
     StakeholderScreen #sh-latency > .sparkline--max-color { color: $error; }
     StakeholderScreen #sh-latency > .sparkline--min-color { color: $success; }
     """
@@ -178,10 +193,15 @@ class StakeholderScreen(AppScreen):
         yield Static(id="sh-numbers")
         yield Static(id="sh-failures")
         yield Static(id="sh-latency-label")
-        yield Sparkline([0.0], id="sh-latency")
+        yield Sparkline([], id="sh-latency")
+        yield Static("No latency data yet: AWS publishes it once objects replicate live.", id="sh-latency-empty")
         yield Footer()
 
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= 120 and self.size.height >= 40, "-large")
+
     def on_mount(self) -> None:
+        self.on_resize()
         self.query_one("#sh-failures").border_title = "failures"
         try:
             self.context = self.backend.context()
@@ -237,9 +257,12 @@ class StakeholderScreen(AppScreen):
         bytes_text = self._bytes(s)
         if bytes_text:
             numbers.append(f" · {bytes_text}")
-        rate = f"{s.rate:,.1f} objects/s" if s.rate else ("finished" if s.total and done >= s.total else "—")
-        eta = duration(s.eta) if s.eta else ("done" if s.eta == 0.0 else "unknown")
-        numbers.append(f"\nRate {rate} · Time left {eta} · {s.running} of {s.jobs} copy job(s) running")
+        if s.total and done >= s.total and not s.running:
+            numbers.append(f"\nFinished: every object was attempted · {s.jobs} copy job(s), none running")
+        else:
+            rate = f"{s.rate:,.1f} objects/s" if s.rate else "not measured yet"
+            eta = duration(s.eta) if s.eta else "unknown"
+            numbers.append(f"\nRate {rate} · Time left {eta} · {s.running} of {s.jobs} copy job(s) running")
         if s.error:
             numbers.append(f"\n✗ {s.error}", style="red")
         self.query_one("#sh-numbers", Static).update(numbers)
@@ -293,13 +316,14 @@ class StakeholderScreen(AppScreen):
                 self.history = (self.history + [s.latency_now])[-HISTORY:]
             data = self.history
         label = Text("Replication latency over time", style="bold")
+        if s.latency:
+            label.append(f" ({s.latency_source})")
+        self.set_class(not data, "-no-latency")
         if data:
             label.append(f" · now {s.latency_now if s.latency_now is not None else data[-1]:.1f}s · peak "
                          f"{max(data):.1f}s")
-        else:
-            label.append(" · no data yet (AWS publishes it once objects replicate)", style="dim")
         self.query_one("#sh-latency-label", Static).update(label)
-        self.query_one("#sh-latency", Sparkline).data = data or [0.0]
+        self.query_one("#sh-latency", Sparkline).data = data
 
     def action_back(self) -> None:
         self.app.pop_screen()
