@@ -130,7 +130,7 @@ def failure_causes(backend: MonitorBackend, context: MonitorContext, job_id: str
         return []
     if report is None:
         return []
-    return [(meaning_for(group.code), group.count) for group in report.groups]
+    return [(group.meaning or meaning_for(group.code), group.count) for group in report.groups]
 
 
 class StakeholderScreen(AppScreen):

@@ -58,7 +58,8 @@ class UndoScreen(AppScreen):
     UndoScreen #undo-summary { height: auto; padding: 0 1; }
     UndoScreen #undo-items { height: 1fr; min-height: 4; }
     UndoScreen #undo-detail { height: auto; min-height: 5; max-height: 8; border: round $primary; padding: 0 1; }
-    UndoScreen ConfirmApply Input { width: 1fr; max-width: 40; }
+    UndoScreen ConfirmApply #confirm-label { width: 1fr; max-width: 64; }
+    UndoScreen ConfirmApply Input { width: 28; }
     """
 
     def __init__(self, migration: Migration) -> None:
