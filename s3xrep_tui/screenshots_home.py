@@ -1,4 +1,4 @@
-"""Fixed migrations for the pictures of the home, undo and stakeholder screens (tests and screenshots).
+"""The pictures of the home, undo and stakeholder screens at 80x24 and 160x48, from fixed migrations.
 
 A journal written record by record with fixed times and ids (each record's
 checksum computed as the journal computes it), results with fixed times, and
@@ -6,28 +6,38 @@ for the undo and stakeholder screens their AWS answers pinned: the undo
 screen's worker posts a fixed dry run, the stakeholder view polls a backend
 that returns fixed jobs. Their Pilot tests (test_home, test_undo_screen,
 test_stakeholder) run on the real sandbox instead; these exist so two runs
-draw the same picture.
+draw the same picture (``python -m s3xrep_tui.screenshots --only home``, and
+tests/tui/test_home_snapshots.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s3xrep_tui import storage
-from s3xrep_tui.aws import results
-from s3xrep_tui.aws.jobs import JobSummary, Progress
-from s3xrep_tui.aws.journal import CHECKSUM, journal_path, record_checksum
-from s3xrep_tui.aws.migrations import Migration, migration
-from s3xrep_tui.aws.replication_status import ReplicationHealth
-from s3xrep_tui.aws.reports import FailureGroup, ReportSummary
-from s3xrep_tui.aws.undo import UndoItem, UndoResult
-from s3xrep_tui.tui.messages_home import UndoAnswered
-from s3xrep_tui.tui.screens.monitor import MonitorContext
-from s3xrep_tui.tui.screens.stakeholder import StakeholderScreen
-from s3xrep_tui.tui.screens.undo import UndoScreen
+from . import storage
+from .aws import results
+from .aws.jobs import JobSummary, Progress
+from .aws.journal import CHECKSUM, journal_path, record_checksum
+from .aws.migrations import Migration, migration
+from .aws.replication_status import ReplicationHealth
+from .aws.reports import FailureGroup, ReportSummary
+from .aws.undo import UndoItem, UndoResult
+from .tui.app import S3xrepApp
+from .tui.messages_home import UndoAnswered
+from .tui.screens.home import HomeScreen
+from .tui.screens.monitor import MonitorContext
+from .tui.screens.stakeholder import StakeholderScreen
+from .tui.screens.undo import UndoScreen
+
+SIZES = ((80, 24), (160, 48))
+PICTURES = tuple(f"{screen}-{w}x{h}" for screen in ("home", "undo", "stakeholder") for w, h in SIZES)
 
 SOURCE_ACCOUNT, DESTINATION_ACCOUNT = "111111111111", "222222222222"
 PLAN = "acme-legacy-media-to-acme-platform-media-0c0ffee1"
@@ -124,3 +134,60 @@ class FixedBackend:
 
 def stakeholder_screen() -> StakeholderScreen:
     return StakeholderScreen(migration(PLAN), backend=FixedBackend(), interval=3600)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------- driving the app
+
+
+async def _wait(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"screenshots: waited {timeout:.0f}s for {what}")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def home(pilot: Any) -> None:
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, HomeScreen), "the home screen")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def undo(pilot: Any) -> None:
+    await home(pilot)
+    pilot.app.push_screen(FixedUndoScreen(migration(PLAN)))
+    await _wait(pilot, lambda: getattr(pilot.app.screen, "preview", None) is not None, "the dry run")
+
+
+async def stakeholder(pilot: Any) -> None:
+    await home(pilot)
+    pilot.app.push_screen(stakeholder_screen())
+    await _wait(pilot, lambda: bool(getattr(getattr(pilot.app.screen, "snapshot", None), "jobs", 0)), "the poll")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+DRIVERS: dict[str, Callable[[Any], Awaitable[None]]] = {"home": home, "undo": undo, "stakeholder": stakeholder}
+
+
+def quiet_app() -> S3xrepApp:
+    app = S3xrepApp()
+    app.animation_level = "none"
+    return app
+
+
+async def home_shots(out: Path, home_dir: Path, save: Callable[[Any, Path, str], Awaitable[Path]]) -> list[Path]:
+    """Every picture of :data:`PICTURES`, from journals written in a data dir of their own under ``home_dir``."""
+    os.environ["S3XREP_DATA_DIR"] = str(home_dir / "home-screens-data")
+    write_migrations()
+    written = []
+    for name in PICTURES:
+        screen, _, size = name.partition("-")
+        width, height = (int(n) for n in size.split("x"))
+        app = quiet_app()
+        async with app.run_test(size=(width, height)) as pilot:
+            await DRIVERS[screen](pilot)
+            written.append(await save(pilot, out, name))
+        await asyncio.sleep(0)
+    return written
