@@ -78,7 +78,6 @@ class S3xrepApp(App[int]):
         Binding("colon", "command_palette", "Commands", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f6", "high_contrast", "High contrast", show=False),
     ]
 
     source: var[Choice | None] = var(None)
@@ -375,12 +374,12 @@ class S3xrepApp(App[int]):
         else:
             yield from self.screen_commands(screen)
         yield from self.flow_commands(screen)
+        yield from home_commands(self, screen)
         if self.read_only:
             yield SystemCommand("Read-only off", "Allow writes again (apply, job actions)", self.action_toggle_read_only)
         else:
             yield SystemCommand("Read-only on", "Refuse every write: apply and job actions; dry runs still show",
                                 self.action_toggle_read_only)
-        yield from home_commands(self, screen)
         yield SystemCommand("Help", "Every key binding", self.action_help)
         yield SystemCommand("Theme", "Change the colour theme", self.action_change_theme)
         yield SystemCommand("Terminal colours", "Use the terminal's own palette (theme ansi-dark)", self.action_terminal_colours)

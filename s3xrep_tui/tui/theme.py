@@ -1,6 +1,6 @@
 """The projector theme: pure black and white, saturated colours, for a room with the lights on.
 
-Registered by the app (``f6`` or the palette's "High contrast" toggles it; the
+Registered by the app (the palette's "High contrast" toggles it; the
 stakeholder view's ``h`` too).
 """
 

@@ -281,5 +281,5 @@ def home_commands(app: S3xrepApp, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Stakeholder view", "One screen for a projector: progress, rate, latency, verified",
                             lambda: open_stakeholder(app))
     on = app.theme == "s3xrep-high-contrast"
-    yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (f6)",
+    yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (h on the stakeholder view)",
                         app.action_high_contrast)

@@ -5,7 +5,7 @@ monitor's): the share of objects copied in large digits and a progress bar,
 objects (and bytes, once a verify counted them) of the total, the rate and
 the time left, failures by cause in plain words, the replication latency as a
 large sparkline over time, the canary's last result, and a "VERIFIED" badge
-with the time of the last verify. ``h`` (or ``f6`` anywhere) switches to the
+with the time of the last verify. ``h`` (or the palette's "High contrast") switches to the
 high-contrast projector theme.
 
 It polls in a thread worker (the monitor's backend: the same calls, the same
