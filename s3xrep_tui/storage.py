@@ -51,12 +51,3 @@ def append_private(path: Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-DEMO_DIR = "demo"
-
-
-def demo_data_dir() -> Path:
-    """Where ``--demo`` keeps its journals: ``data_dir()/demo`` (demo plans never mix with real ones)."""
-    base = data_dir()
-    return base if base.name == DEMO_DIR else base / DEMO_DIR

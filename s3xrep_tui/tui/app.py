@@ -32,12 +32,11 @@ from textual.worker import get_current_worker
 
 from .. import __version__
 from ..core.models import MigrationOptions, Plan
-from ..aws.migrations import list_migrations
 from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
-from .screens.home import HomeScreen, home_commands, open_stakeholder
+from .screens.home import HomeScreen, home_commands, list_migrations, open_stakeholder
 from .state import Choice
 from .theme import HIGH_CONTRAST, HIGH_CONTRAST_THEME
 from .widgets.context_bar import flow_step
@@ -394,8 +393,9 @@ def run_app(demo: bool = False, log_file: str | None = None, start_sandbox: Star
     log_path = configure_logging(log_file)
     if demo:  # the demo's journals, jobs and results live apart from real ones
         from .. import storage
+        from .demo import demo_data_dir
 
-        os.environ["S3XREP_DATA_DIR"] = str(storage.demo_data_dir())
+        os.environ["S3XREP_DATA_DIR"] = str(demo_data_dir(storage.data_dir()))
     app = S3xrepApp(demo=demo, start_sandbox=start_sandbox, log_path=log_path, theme=os.environ.get("S3XREP_THEME"),
                     read_only=read_only)
     app.run()

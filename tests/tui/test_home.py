@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from s3xrep_tui import storage
 from s3xrep_tui.aws.migrations import list_migrations
 from s3xrep_tui.sandbox.emulator import PROFILES
 from s3xrep_tui.tui.app import S3xrepApp
+from s3xrep_tui.tui.demo import demo_data_dir
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
 from s3xrep_tui.tui.screens.home import DEMO_NOTE, EMPTY, HomeScreen
 from s3xrep_tui.tui.screens.monitor import MonitorScreen
@@ -87,8 +87,6 @@ async def test_an_empty_journal_opens_the_accounts_screen(world: dict[str, Any],
         assert DEMO_NOTE[:40] in screen_text(app)
 
 
-def test_the_demo_keeps_its_journals_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "real"))
-    assert storage.demo_data_dir() == tmp_path / "real" / "demo"
-    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "real" / "demo"))
-    assert storage.demo_data_dir() == tmp_path / "real" / "demo"  # not nested again
+def test_the_demo_keeps_its_journals_apart(tmp_path: Path) -> None:
+    assert demo_data_dir(tmp_path / "real") == tmp_path / "real" / "demo"
+    assert demo_data_dir(tmp_path / "real" / "demo") == tmp_path / "real" / "demo"  # not nested again

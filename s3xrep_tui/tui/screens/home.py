@@ -22,6 +22,7 @@ import importlib
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.text import Text
 from textual import on, work
