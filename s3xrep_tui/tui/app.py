@@ -90,6 +90,7 @@ class S3xrepApp(App[int]):
     read_only: var[bool] = var(False)
     # The plan id of a migration resumed from the home screen (its journal), when no plan was built this run.
     resumed_plan_id: var[str | None] = var(None)
+    resumed_region: var[str | None] = var(None)  # its source bucket's region (where its jobs are)
 
     def __init__(
         self,

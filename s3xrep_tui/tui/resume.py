@@ -65,6 +65,7 @@ def resume(app: S3xrepApp, m: Migration, step: str) -> None:
     app.options = MigrationOptions(rule_id=m.rule_id if m.rule_id and m.rule_id != default_rule else None)
     app.plan = None
     app.resumed_plan_id = m.plan_id
+    app.resumed_region = m.region
     if step in EXTRA_STEPS:
         module, name = EXTRA_STEPS[step]
         app.push_screen(getattr(importlib.import_module(module), name)(m))
@@ -75,6 +76,7 @@ def resume(app: S3xrepApp, m: Migration, step: str) -> None:
 def leave_home(app: S3xrepApp, notice: str = "") -> None:
     """Down to the Accounts screen (a new migration, or identities to choose by hand)."""
     app.resumed_plan_id = None
+    app.resumed_region = None
     while len(app.screen_stack) > 1:
         app.pop_screen()
     if notice:

@@ -182,6 +182,10 @@ class HomeScreen(AppScreen):
             table.move_cursor(row=table.get_row_index(keep))
         self._paint_detail()
 
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self._pending is None:  # back from an undo or a monitor: states may have changed
+            self.action_reload()
+
     def on_resize(self) -> None:
         if self.migrations:
             self._show()

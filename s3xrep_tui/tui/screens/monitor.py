@@ -143,7 +143,8 @@ class MonitorBackend:
             raise AwsError("no resolved source identity: the jobs live in the source account",
                            "press Esc until the accounts screen and choose the source", "NoIdentity")
         plan = app.plan
-        region = (plan.source.region if plan is not None else None) or source.profile.region
+        region = (plan.source.region if plan is not None else getattr(app, "resumed_region", None)) or (
+            source.profile.region)
         destination = app.destination_bucket or (plan.destination.name if plan is not None else None)
         return MonitorContext(
             account_id=source.account_id,

@@ -176,6 +176,7 @@ class StakeholderScreen(AppScreen):
         self.generation = 0
         self.history: list[float] = []
         self._causes: dict[str, list[tuple[str, int]]] = {}
+        self._polling = False
 
     @property
     def backend(self) -> MonitorBackend:
@@ -215,8 +216,9 @@ class StakeholderScreen(AppScreen):
         self.set_interval(self.interval, self.action_refresh)
 
     def action_refresh(self) -> None:
-        if self.context is None:
+        if self.context is None or self._polling:  # one poll at a time: a slow one is not cut short
             return
+        self._polling = True
         self.generation = next(_generations)
         context, generation = self.context, self.generation
         self.run_worker(lambda: self._poll(context, generation), thread=True, exclusive=True, group="stakeholder",
@@ -237,6 +239,7 @@ class StakeholderScreen(AppScreen):
     @on(StakeholderPolled)
     def _polled(self, message: StakeholderPolled) -> None:
         if message.generation == self.generation:
+            self._polling = False
             self._paint(message.snapshot)
 
     def _paint(self, snap: Snapshot | None) -> None:
