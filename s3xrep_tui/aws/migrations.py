@@ -12,6 +12,7 @@ it rather than wonders where it went.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from .journal import check_plan_id, journal_dir, read_journal
 from .undo import pending_writes
 
 __all__ = ["Migration", "list_migrations", "migration"]
+
+log = logging.getLogger(__name__)
 
 _REPLICATION_CALL = "s3.put_bucket_replication"
 
@@ -96,6 +99,7 @@ def _rule_id(after: Any) -> str | None:
 def migration(plan_id: str, path: Path | None = None) -> Migration:
     """What the journal of ``plan_id`` says about its migration."""
     path = path or journal_dir() / f"{check_plan_id(plan_id)}.jsonl"
+    check_plan_id(plan_id)  # also when the caller found the file: a foreign name is not a plan
     read = read_journal(path)
     writes = read.writes()
     buckets: dict[str, str] = {}
@@ -144,6 +148,9 @@ def list_migrations(directory: Path | None = None) -> list[Migration]:
     try:
         paths = [p for p in directory.iterdir() if p.suffix == ".jsonl" and not p.name.startswith(".")]
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:  # unreadable: the app still opens (on Accounts); the log says why
+        log.warning("the journal directory %s cannot be listed: %s", directory, exc)
         return []
     found: list[Migration] = []
     for path in paths:

@@ -10,7 +10,8 @@ Accounts screen as before; the demo's journals live apart from real ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ import pytest
 
 from s3xrep_tui.aws.migrations import list_migrations
 from s3xrep_tui.sandbox.emulator import PROFILES
-from s3xrep_tui.tui.app import S3xrepApp
+from s3xrep_tui.screenshots_home import PLAN, write_migrations
+from s3xrep_tui.tui.app import S3xrepApp, run_app
 from s3xrep_tui.tui.demo import demo_data_dir
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
 from s3xrep_tui.tui.screens.home import DEMO_NOTE, EMPTY, HomeScreen
 from s3xrep_tui.tui.screens.monitor import MonitorScreen
+from s3xrep_tui.tui.screens.verify import VerifyScreen
 from s3xrep_tui.tui.widgets.jobs_table import JobsTable
 
+from .conftest import FAILING
 from .migration_world import DESTINATION, SIZES, SOURCE, launcher, screen_text, until, world_fixture
 
 
@@ -90,3 +94,43 @@ async def test_an_empty_journal_opens_the_accounts_screen(world: dict[str, Any],
 def test_the_demo_keeps_its_journals_apart(tmp_path: Path) -> None:
     assert demo_data_dir(tmp_path / "real") == tmp_path / "real" / "demo"
     assert demo_data_dir(tmp_path / "real" / "demo") == tmp_path / "real" / "demo"  # not nested again
+
+
+async def test_resume_outside_the_demo_reopens_the_journals_profiles(write_profiles: Callable[[], Path],
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    write_profiles()  # acme-legacy (111111111111) and acme-platform (222222222222) on moto, as the journal names
+    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "data"))
+    write_migrations()
+    app = S3xrepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "the home screen")
+        assert DEMO_NOTE[:40] not in screen_text(app)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, VerifyScreen), "the verify screen", timeout=60)
+        assert app.source is not None and app.source.profile.name == "acme-legacy"
+        assert app.destination is not None and app.destination.account_id == "222222222222"
+        assert app.resumed_plan_id == PLAN and app.resumed_region == "us-east-1"
+
+
+async def test_a_profile_gone_from_the_config_lands_on_accounts_with_the_reason(
+        aws_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_env.write_text(FAILING)  # only corp-sso: the journal's acme-legacy is gone
+    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "data"))
+    write_migrations()
+    app = S3xrepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, HomeScreen), "the home screen")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AccountsScreen), "the accounts screen")
+        await pilot.pause()
+        toasts = " ".join(str(n.message) for n in app._notifications)
+        assert "the source profile 'acme-legacy' is not in the AWS config any more" in toasts
+
+
+def test_run_app_in_demo_mode_keeps_the_journals_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "data"))
+    seen: list[str] = []
+    monkeypatch.setattr(S3xrepApp, "run", lambda self: seen.append(os.environ["S3XREP_DATA_DIR"]))
+    assert run_app(demo=True, log_file=str(tmp_path / "log"), start_sandbox=lambda: None) == 0  # type: ignore[arg-type]
+    assert seen == [str(tmp_path / "data" / "demo")]
