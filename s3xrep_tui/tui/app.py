@@ -38,7 +38,9 @@ from .demo import DemoEnvironment, StartSandbox
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
+from .screens.home import HomeScreen, home_commands, list_migrations, open_stakeholder
 from .state import Choice
+from .theme import HIGH_CONTRAST, HIGH_CONTRAST_THEME
 from .widgets.context_bar import flow_step
 
 if TYPE_CHECKING:
@@ -94,6 +96,9 @@ class S3xrepApp(App[int]):
     plan: var[Plan | None] = var(None)
     # Read-only mode: screens that write (apply) refuse to start, with the reason.
     read_only: var[bool] = var(False)
+    # The plan id of a migration resumed from the home screen (its journal), when no plan was built this run.
+    resumed_plan_id: var[str | None] = var(None)
+    resumed_region: var[str | None] = var(None)  # its source bucket's region (where its jobs are)
 
     def __init__(
         self,
@@ -116,6 +121,8 @@ class S3xrepApp(App[int]):
         self.sandbox: DemoEnvironment | None = None
         self._clients: dict[str | None, Clients] = {}
         self.log_path = str(log_path) if log_path else None
+        self.register_theme(HIGH_CONTRAST_THEME)
+        self._theme_before_contrast = DEFAULT_THEME
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
 
     def get_default_screen(self) -> Screen:
@@ -131,6 +138,23 @@ class S3xrepApp(App[int]):
             log.info("read-only mode on")
         if self.demo:
             self.start_sandbox()
+        self.open_home()
+
+    def open_home(self) -> None:
+        """The Migrations home over the Accounts screen when the journal lists any (else Accounts it is)."""
+        migrations = list_migrations()
+        if migrations:
+            self.push_screen(HomeScreen(migrations))
+
+    def action_stakeholder(self) -> None:
+        open_stakeholder(self)
+
+    def action_high_contrast(self) -> None:
+        """Toggle the projector theme (white on black, bold colours) and back."""
+        if self.theme == HIGH_CONTRAST:
+            self.theme = self._theme_before_contrast
+        else:
+            self._theme_before_contrast, self.theme = self.theme, HIGH_CONTRAST
 
     def on_unmount(self) -> None:
         if self.sandbox is not None:
@@ -365,6 +389,7 @@ class S3xrepApp(App[int]):
         else:
             yield from self.screen_commands(screen)
         yield from self.flow_commands(screen)
+        yield from home_commands(self, screen)
         if self.read_only:
             yield SystemCommand("Read-only off", "Allow writes again (apply, job actions)", self.action_toggle_read_only)
         else:
@@ -382,6 +407,11 @@ def run_app(demo: bool = False, log_file: str | None = None, start_sandbox: Star
     from .logs import configure_logging
 
     log_path = configure_logging(log_file)
+    if demo:  # the demo's journals, jobs and results live apart from real ones
+        from .. import storage
+        from .demo import demo_data_dir
+
+        os.environ["S3XREP_DATA_DIR"] = str(demo_data_dir(storage.data_dir()))
     app = S3xrepApp(demo=demo, start_sandbox=start_sandbox, log_path=log_path, theme=os.environ.get("S3XREP_THEME"),
                     read_only=read_only)
     app.run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def _nothing() -> None:
@@ -26,3 +27,11 @@ class DemoEnvironment:
 
 
 StartSandbox = Callable[[], DemoEnvironment]
+
+
+DEMO_DIR = "demo"
+
+
+def demo_data_dir(base: Path) -> Path:
+    """Where ``--demo`` keeps its journals: ``base/demo`` (demo plans never mix with real ones), not nested twice."""
+    return base if base.name == DEMO_DIR else base / DEMO_DIR

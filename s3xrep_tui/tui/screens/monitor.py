@@ -143,12 +143,13 @@ class MonitorBackend:
             raise AwsError("no resolved source identity: the jobs live in the source account",
                            "press Esc until the accounts screen and choose the source", "NoIdentity")
         plan = app.plan
-        region = (plan.source.region if plan is not None else None) or source.profile.region
+        region = (plan.source.region if plan is not None else getattr(app, "resumed_region", None)) or (
+            source.profile.region)
         destination = app.destination_bucket or (plan.destination.name if plan is not None else None)
         return MonitorContext(
             account_id=source.account_id,
             region=region,
-            plan_id=plan.id if plan is not None else None,
+            plan_id=plan.id if plan is not None else getattr(app, "resumed_plan_id", None),
             source_bucket=app.source_bucket or (plan.source.name if plan is not None else None),
             destination_bucket=destination,
             rule_id=app.options.rule_id_for(destination) if destination else None,
@@ -288,6 +289,7 @@ class MonitorScreen(AppScreen):
         Binding("v", "verify", "Verify"),
         Binding("w", "write_report", "Write report"),
         Binding("escape", "back", "Back", show=False),
+        Binding("S", "app.stakeholder", "Stakeholder view", show=False),
     ]
     FOOTER_FIRST = ("v", "w", "enter", "k")
 

@@ -35,9 +35,11 @@ class ConfirmApply(Vertical):
     class Confirmed(Message):
         """The exact name was typed and Enter (or the button) pressed."""
 
-    def __init__(self, expected: str, **kwargs: Any) -> None:
+    def __init__(self, expected: str, *, verb: str = "Apply", **kwargs: Any) -> None:
+        """``verb``: the button's label and what the hints say starts (Apply, Undo)."""
         super().__init__(**kwargs)
         self.expected = expected
+        self.verb = verb
         self.locked_reason = ""
 
     def compose(self) -> ComposeResult:
@@ -46,7 +48,7 @@ class ConfirmApply(Vertical):
                      id="confirm-label")
         with Horizontal():
             yield Input(placeholder="source bucket name", compact=True, id="confirm-input")
-            yield Button("Apply", id="confirm-apply", variant="error", disabled=True, compact=True)
+            yield Button(self.verb, id="confirm-apply", variant="error", disabled=True, compact=True)
         yield Static(id="confirm-hint")
 
     def on_mount(self) -> None:
@@ -79,10 +81,11 @@ class ConfirmApply(Vertical):
             hint.update(Text(f"✗ {typed!r} is not the source bucket's name ({self.expected}): nothing was started."
                              if typed else f"Type {self.expected} first: nothing was started."))
         elif self.matches:
-            hint.update(Text("✓ Name confirmed: Enter (or the Apply button) starts. Esc goes back."))
+            hint.update(Text(f"✓ Name confirmed: Enter (or the {self.verb} button) starts. Esc goes back."))
         else:
-            hint.update(Text("Apply is enabled once the name matches exactly · Tab: to the steps "
-                             "(↑↓ each call's document, d dry run)"))
+            hint.update(Text(f"{self.verb} is enabled once the name matches exactly · Tab: to the steps "
+                             "(↑↓ each call's document, d dry run)" if self.verb == "Apply" else
+                             f"{self.verb} is enabled once the name matches exactly · Tab: to the list above"))
         self.button.disabled = bool(self.locked_reason) or not self.matches
 
     @on(Input.Changed, "#confirm-input")
