@@ -500,7 +500,6 @@ def undo(
     backoff: Backoff | None = None,
     on_wait: WaitCallback | None = None,
     skip_records: Collection[int] = (),
-    read_only: bool = False,
 ) -> UndoResult:
     """Restore what the journal of ``plan_id`` recorded, newest write first.
 
@@ -511,12 +510,9 @@ def undo(
     ``backoff`` (apply's default), ``on_wait`` told before each wait. Raises
     FileNotFoundError when the plan has no journal, JournalDamaged when it has
     damaged lines not all in ``skip_records`` (nothing is changed), ValueError
-    when ``skip_records`` names a line that is not damaged. ``read_only``: a real undo writes, so it is
-    refused with AwsError ``ReadOnly`` before anything is read or sent (a dry run still runs).
+    when ``skip_records`` names a line that is not damaged. Read-only mode is the
+    clients' business (:mod:`.read_only`): each write is refused where it is sent.
     """
-    if read_only and not dry_run:
-        raise AwsError(f"read-only mode: refusing to undo plan {plan_id}",
-                       "leave read-only mode to undo (a dry run still shows what would be restored)", "ReadOnly")
     journal = journal or Journal(plan_id)
     if not journal.exists():
         raise FileNotFoundError(f"no journal for plan {plan_id} at {journal.path}")

@@ -113,14 +113,14 @@ class UndoScreen(AppScreen):
             self.items.clear()
             self.table.clear()
         self._paint_summary()
-        self._undo_in_thread(self.run, dry_run, bool(self.s3xrep.read_only))
+        self._undo_in_thread(self.run, dry_run)
 
     @work(thread=True, exclusive=True, group="undo", exit_on_error=False)
-    def _undo_in_thread(self, run: int, dry_run: bool, read_only: bool) -> None:
+    def _undo_in_thread(self, run: int, dry_run: bool) -> None:
         worker = get_current_worker()
         try:
             clients = {"source": self.s3xrep.clients("source"), "destination": self.s3xrep.clients("destination")}
-            result = undo(self.migration.plan_id, clients, dry_run=dry_run, read_only=read_only,
+            result = undo(self.migration.plan_id, clients, dry_run=dry_run,
                           progress=None if dry_run else lambda item: self.post_message(UndoItemDone(run, item)))
         except JournalDamaged as exc:
             lines = ", ".join(f"line {d.line} ({d.reason})" for d in exc.damaged)
