@@ -10,8 +10,8 @@ browser, the Options screen (live findings) and the Preview (the destination
 bucket policy tab: explanations, merged policy, diff), Apply (after a dry run:
 each step's call and document, nothing sent), the Monitor (the plan
 applied: its Batch job run to the end, the replication panel, the canary's
-result) and Verify (after the job); then the Migrations home, the undo screen and the stakeholder view at
-80x24 and 160x48 (fixed journals and answers: :mod:`.screenshots_home`). HOME and the AWS variables point at a temp
+result) and Verify (after the job); then the Migrations home, the undo screen and the stakeholder view
+(fixed journals and answers: :mod:`.screenshots_home`). HOME and the AWS variables point at a temp
 dir, so nothing of the machine's own AWS setup shows up; the endpoint's port is
 never rendered.
 
@@ -381,7 +381,7 @@ GROUPS: tuple[Group, ...] = (
     Group("demo", ("accounts-demo", "buckets", "browser"), lambda out, home: _demo_shots(out)),
     Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
     Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
-    Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _save)),
+    Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _shoot)),
 )
 PICTURES: tuple[str, ...] = tuple(f"{name}{suffix}.svg" for suffix, _ in SIZES for group in GROUPS
                                    for name in group.pictures)

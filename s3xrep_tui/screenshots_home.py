@@ -36,8 +36,7 @@ from .tui.screens.monitor import MonitorContext
 from .tui.screens.stakeholder import StakeholderScreen
 from .tui.screens.undo import UndoScreen
 
-SIZES = ((80, 24), (160, 48))
-PICTURES = tuple(f"{screen}-{w}x{h}" for screen in ("home", "undo", "stakeholder") for w, h in SIZES)
+PICTURES = ("home", "undo", "stakeholder")  # taken at each of screenshots.SIZES
 
 SOURCE_ACCOUNT, DESTINATION_ACCOUNT = "111111111111", "222222222222"
 PLAN = "acme-legacy-media-to-acme-platform-media-0c0ffee1"
@@ -99,7 +98,7 @@ PREVIEW = [
 class FixedUndoScreen(UndoScreen):
     """The undo screen with its dry run answered by :data:`PREVIEW` (no AWS)."""
 
-    def _undo_in_thread(self, run: int, dry_run: bool, read_only: bool) -> None:  # type: ignore[override]
+    def _undo_in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = UndoResult(self.migration.plan_id, self.migration.journal_path, list(PREVIEW), dry_run=dry_run)
         self.post_message(UndoAnswered(run, dry_run, result))
 
@@ -177,17 +176,13 @@ def quiet_app() -> S3xrepApp:
     return app
 
 
-async def home_shots(out: Path, home_dir: Path, save: Callable[[Any, Path, str], Awaitable[Path]]) -> list[Path]:
-    """Every picture of :data:`PICTURES`, from journals written in a data dir of their own under ``home_dir``."""
+async def home_shots(out: Path, home_dir: Path, shoot: Callable[..., Awaitable[Path]]) -> list[Path]:
+    """Every picture of :data:`PICTURES` at the size being taken, from journals in a data dir of their own under
+    ``home_dir``; ``shoot(app, out, name, drive)`` is screenshots' one way of taking a picture."""
     os.environ["S3XREP_DATA_DIR"] = str(home_dir / "home-screens-data")
     write_migrations()
     written = []
     for name in PICTURES:
-        screen, _, size = name.partition("-")
-        width, height = (int(n) for n in size.split("x"))
-        app = quiet_app()
-        async with app.run_test(size=(width, height)) as pilot:
-            await DRIVERS[screen](pilot)
-            written.append(await save(pilot, out, name))
+        written.append(await shoot(quiet_app(), out, name, DRIVERS[name]))
         await asyncio.sleep(0)
     return written
