@@ -32,7 +32,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -438,13 +438,13 @@ def _endpoints(plan_id: str, documents: list[AppliedDocument], scope: Replicatio
                profiles: Mapping[str, str | None]) -> tuple[Endpoint, Endpoint]:
     found: dict[str, dict[str, str]] = {"source": {}, "destination": {}}
     for doc in documents:
-        side = found.get(doc.side)
-        if side is None:
+        known_of_side = found.get(doc.side)
+        if known_of_side is None:
             continue
         if doc.account_id:
-            side.setdefault("account", doc.account_id)
+            known_of_side.setdefault("account", doc.account_id)
         if _bucket_of(doc.target):
-            side.setdefault("bucket", _bucket_of(doc.target))
+            known_of_side.setdefault("bucket", _bucket_of(doc.target))
     for doc in documents:  # the replication configuration sits on the source bucket, whatever came first
         if doc.call == "s3.put_bucket_replication" and _bucket_of(doc.target):
             found["source"]["bucket"] = _bucket_of(doc.target)
@@ -688,10 +688,11 @@ def _scope_rows(scope: ReplicationScope) -> list[tuple[str, list[tuple[str, bool
 
 def _document_json(value: Any) -> str:
     if isinstance(value, str):
+        text = value
         try:
-            value = json.loads(value)
+            value = json.loads(text)
         except ValueError:
-            return value
+            return text
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
 
 
@@ -734,7 +735,7 @@ def _md_fenced(text: str, info: str = "json") -> list[str]:
     return [f"{fence}{info}", text, fence]
 
 
-def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _md_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines

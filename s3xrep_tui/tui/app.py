@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 from .. import __version__

@@ -203,7 +203,7 @@ def render(plan: Any, *, source_profile: str | None = None, destination_profile:
                     *_depends(depends), "}"]
         elif step.call == "kms.put_key_policy":
             address = "aws_kms_key_policy.replica_key"
-            out += ["", *head, f'resource "aws_kms_key_policy" "replica_key" {{', provider,
+            out += ["", *head, 'resource "aws_kms_key_policy" "replica_key" {', provider,
                     f"  key_id = {hcl_string(r['KeyId'])}",
                     *_document_attribute("policy", json.loads(r["Policy"]), "  "),
                     *_comment("The replication role must exist first (it is a principal here).", "  "),

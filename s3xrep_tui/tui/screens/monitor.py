@@ -35,7 +35,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -67,9 +67,6 @@ from ..widgets.jobs_table import JobsTable
 from ..widgets.replication_panel import ReplicationPanel
 from .base import AppScreen
 from .job_detail import JobDetailScreen
-
-if TYPE_CHECKING:
-    from ..app import S3xrepApp
 
 log = logging.getLogger(__name__)
 
