@@ -279,7 +279,7 @@ def pinned_job(job: Any) -> Any:
 
 def _steady_backend(app: S3xrepApp) -> Any:
     """The monitor's real backend, its answers' timing pinned (see above)."""
-    from .tui.screens.monitor import MonitorBackend
+    from .tui.monitor_backend import MonitorBackend
 
     class SteadyBackend(MonitorBackend):
         def list_jobs(self, context: Any, statuses: Any = None) -> Any:

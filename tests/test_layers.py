@@ -1,50 +1,47 @@
-"""The layers point down: core is pure, aws knows nothing of Textual."""
+"""The layers point down: core is pure, aws knows nothing of Textual.
+
+The rules are import-linter contracts in pyproject.toml (``[tool.importlinter]``):
+the layer order of the package's top-level modules, and what core, aws, the
+sandbox and tui must never import. ``lint-imports`` checks them; this test runs
+it, so a plain ``pytest`` catches a broken layer too.
+"""
 
 from __future__ import annotations
 
-import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "s3xrep_tui"
-
-FORBIDDEN = {
-    "core": {"boto3", "botocore", "moto", "textual", "keyring", "s3xrep_tui.storage", "s3xrep_tui.locations", "s3xrep_tui.unexpected", "s3xrep_tui.aws", "s3xrep_tui.tui", "s3xrep_tui.sandbox"},
-    "aws": {"textual", "s3xrep_tui.tui"},
-    "tui": {"boto3", "botocore", "moto", "s3xrep_tui.sandbox"},
-    "sandbox": {"textual", "s3xrep_tui.tui"},
-}
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # resolve relative imports against the module's package
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                names.add(".".join(base + ([node.module] if node.module else [])))
-            elif node.module:
-                names.add(node.module)
-    return names
+def _lint_imports(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    if command is None:
+        pytest.fail("lint-imports is missing: pip install -e '.[test]' installs import-linter")
+    return subprocess.run([command, "--no-cache", "--no-logo", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_imports_only_what_it_may(layer: str) -> None:
-    offending = []
-    for path in sorted((PACKAGE / layer).rglob("*.py")):
-        for name in _imports(path):
-            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]):
-                offending.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
-    assert not offending, "\n".join(offending)
+def test_every_import_contract_is_kept() -> None:
+    result = _lint_imports()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+    assert "Layers point down KEPT" in result.stdout
 
 
-def test_the_checker_sees_relative_imports(tmp_path: Path) -> None:
-    # guard against a checker that passes because it resolves nothing
-    imports = _imports(PACKAGE / "core" / "models.py")
-    assert "s3xrep_tui.core.names" in imports
-    assert "pydantic" in imports
+def test_a_broken_contract_fails_and_names_the_import(tmp_path: Path) -> None:
+    # guard against contracts that pass because they check nothing: core.models imports core.names
+    config = tmp_path / "contracts.toml"
+    config.write_text(
+        '[tool.importlinter]\nroot_package = "s3xrep_tui"\n\n'
+        '[[tool.importlinter.contracts]]\nname = "models alone"\ntype = "forbidden"\n'
+        'source_modules = ["s3xrep_tui.core.models"]\nforbidden_modules = ["s3xrep_tui.core.names"]\n'
+    )
+    result = _lint_imports(str(config))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "models alone BROKEN" in result.stdout
+    assert "s3xrep_tui.core.models -> s3xrep_tui.core.names" in result.stdout

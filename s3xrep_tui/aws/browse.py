@@ -1,4 +1,4 @@
-"""Browsing: each account's buckets, their facts on demand, prefixes and versions page by page.
+"""Browsing: each account's buckets, their facts on demand (prefixes and versions: :mod:`.browse_objects`).
 
 Built for size: ``list_buckets_pages`` yields names as each page arrives (facts
 are not read there); :class:`FactsLoader` reads the facts of the buckets a
@@ -27,6 +27,19 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from ..core.models import ObjectLockFacts
 from ..core.names import bucket_name_problems
+from .browse_objects import (  # noqa: F401 - re-exported: the tui and tests/aws/test_browse.py use browse.*
+    LEVEL_PAGE_SIZE,
+    Level,
+    ObjectEntry,
+    ObjectHead,
+    VersionEntry,
+    VersionsPage,
+    head,
+    list_level,
+    list_level_versions,
+    list_versions,
+)
+from .bucket_access import with_owner
 from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import profile_of
@@ -35,7 +48,6 @@ from .inspect import bucket_region
 log = logging.getLogger(__name__)
 
 BUCKET_PAGE_SIZE = 1000
-LEVEL_PAGE_SIZE = 200
 FACT_WORKERS = 6
 
 # The facts the buckets screen shows, and the error code that means "not configured".
@@ -46,12 +58,6 @@ _FACT_READS: tuple[tuple[str, str, str | None], ...] = (
     ("object_lock", "get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
     ("replication", "get_bucket_replication", "ReplicationConfigurationNotFoundError"),
 )
-
-
-def _with_owner(kwargs: dict[str, Any], owner: str | None) -> dict[str, Any]:
-    if owner:
-        kwargs["ExpectedBucketOwner"] = owner
-    return kwargs
 
 
 # -- buckets -----------------------------------------------------------------------------------------
@@ -174,7 +180,7 @@ def bucket_summary(clients: Clients, name: str, owner: str | None, region: str |
     problems: dict[str, AwsError] = {}
     for fact, method, absent in _FACT_READS:
         try:
-            answer = getattr(s3, method)(**_with_owner({"Bucket": name}, owner))
+            answer = getattr(s3, method)(**with_owner({"Bucket": name}, owner))
         except ClientError as exc:
             if absent is not None and error_code(exc) == absent:
                 answer = None
@@ -398,7 +404,7 @@ def create_bucket(clients: Clients, name: str, region: str, owner: str | None = 
     )
     for method, params in steps:
         try:
-            getattr(s3, method)(**_with_owner({"Bucket": name, **params}, owner))
+            getattr(s3, method)(**with_owner({"Bucket": name, **params}, owner))
         except Exception as exc:
             error = explain(exc, profile=profile, what=f"s3.{method} on the new bucket {name!r}")
             raise AwsError(error.message + " (the bucket was created)", error.fix, error.code) from exc
@@ -412,201 +418,3 @@ def s3_regions(clients: Clients) -> list[str]:
     except Exception:
         regions = []
     return sorted(set(regions) | {"us-east-1"})
-
-
-# -- prefixes, objects and versions ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ObjectEntry:
-    key: str
-    size: int
-    last_modified: datetime | None
-    storage_class: str
-    deleted: bool = False  # the latest version is a delete marker (listed with ``list_level_versions`` only)
-
-
-@dataclass(frozen=True)
-class Level:
-    """One page of one prefix: the sub-prefixes and objects S3 returned, and the token of the next page."""
-
-    prefix: str
-    prefixes: list[str]
-    objects: list[ObjectEntry]
-    next_token: Any  # ContinuationToken, or (KeyMarker, VersionIdMarker) for list_level_versions; None: last page
-    token: Any = None  # the token this page was asked with (None: the first page)
-
-
-def _object_call(clients: Clients, region: str | None, method: str, what: str, **kwargs: Any) -> dict[str, Any]:
-    profile = profile_of(clients)
-    try:
-        return getattr(clients("s3", region), method)(**kwargs)
-    except Exception as exc:
-        raise explain(exc, profile=profile, what=what) from exc
-
-
-def list_level(
-    clients: Clients,
-    bucket: str,
-    region: str | None,
-    prefix: str,
-    token: str | None = None,
-    page_size: int = LEVEL_PAGE_SIZE,
-    *,
-    owner: str | None = None,
-) -> Level:
-    """One page of ``prefix`` (``list_objects_v2`` with ``Delimiter="/"``): one request, never more."""
-    kwargs = _with_owner({"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}, owner)
-    if token:
-        kwargs["ContinuationToken"] = token
-    answer = _object_call(clients, region, "list_objects_v2", f"s3.list_objects_v2 on s3://{bucket}/{prefix}", **kwargs)
-    prefixes = [p["Prefix"] for p in answer.get("CommonPrefixes") or []]
-    objects = [
-        ObjectEntry(o["Key"], int(o.get("Size") or 0), o.get("LastModified"), o.get("StorageClass") or "STANDARD")
-        for o in answer.get("Contents") or []
-    ]
-    next_token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
-    return Level(prefix, prefixes, objects, next_token, token)
-
-
-def list_level_versions(
-    clients: Clients,
-    bucket: str,
-    region: str | None,
-    prefix: str,
-    marker: tuple[str, str] | None = None,
-    page_size: int = LEVEL_PAGE_SIZE,
-    *,
-    owner: str | None = None,
-) -> Level:
-    """One page of ``prefix`` from ``list_object_versions`` (Delimiter "/"): deleted keys included.
-
-    A key appears once per page, as its latest version (``deleted`` when that is a
-    delete marker); its older versions are ``list_versions``' business.
-    """
-    kwargs = _with_owner({"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}, owner)
-    if marker:
-        kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker
-    answer = _object_call(clients, region, "list_object_versions",
-                          f"s3.list_object_versions on s3://{bucket}/{prefix}", **kwargs)
-    prefixes = [p["Prefix"] for p in answer.get("CommonPrefixes") or []]
-    latest: dict[str, ObjectEntry] = {}
-    for item in answer.get("Versions") or []:
-        if item.get("IsLatest"):
-            latest[item["Key"]] = ObjectEntry(item["Key"], int(item.get("Size") or 0), item.get("LastModified"),
-                                              item.get("StorageClass") or "STANDARD")
-    for item in answer.get("DeleteMarkers") or []:
-        if item.get("IsLatest"):
-            latest[item["Key"]] = ObjectEntry(item["Key"], 0, item.get("LastModified"), "", deleted=True)
-    next_marker = None
-    if answer.get("IsTruncated"):
-        next_marker = (answer.get("NextKeyMarker") or "", answer.get("NextVersionIdMarker") or "")
-    return Level(prefix, prefixes, [latest[key] for key in sorted(latest)], next_marker, marker)
-
-
-@dataclass(frozen=True)
-class VersionEntry:
-    key: str
-    version_id: str
-    is_latest: bool
-    size: int | None  # None for a delete marker
-    last_modified: datetime | None
-    delete_marker: bool
-    storage_class: str | None = None
-
-
-@dataclass(frozen=True)
-class VersionsPage:
-    key: str
-    versions: list[VersionEntry]
-    next_marker: tuple[str, str] | None  # (KeyMarker, VersionIdMarker) of the next page of this key
-    marker: tuple[str, str] | None = None
-
-
-def list_versions(
-    clients: Clients,
-    bucket: str,
-    region: str | None,
-    key: str,
-    marker: tuple[str, str] | None = None,
-    page_size: int = LEVEL_PAGE_SIZE,
-    *,
-    owner: str | None = None,
-) -> VersionsPage:
-    """One page of the versions and delete markers of exactly ``key``, newest first."""
-    kwargs = _with_owner({"Bucket": bucket, "Prefix": key, "MaxKeys": page_size}, owner)
-    if marker:
-        kwargs["KeyMarker"], kwargs["VersionIdMarker"] = marker
-    answer = _object_call(clients, region, "list_object_versions", f"s3.list_object_versions on s3://{bucket}/{key}",
-                          **kwargs)
-    versions: list[tuple[int, VersionEntry]] = []
-    other_key = False  # a longer key sharing the prefix: listing is sorted by key, so this key is done
-    for order, item in enumerate(answer.get("Versions") or []):
-        if item["Key"] != key:
-            other_key = True
-            continue
-        versions.append((order, VersionEntry(key, item.get("VersionId") or "null", bool(item.get("IsLatest")),
-                                             int(item.get("Size") or 0), item.get("LastModified"), False,
-                                             item.get("StorageClass"))))
-    for order, item in enumerate(answer.get("DeleteMarkers") or []):
-        if item["Key"] != key:
-            other_key = True
-            continue
-        versions.append((order, VersionEntry(key, item.get("VersionId") or "null", bool(item.get("IsLatest")), None,
-                                             item.get("LastModified"), True)))
-    epoch = datetime.min
-    versions.sort(key=lambda pair: (not pair[1].is_latest, -(_timestamp(pair[1].last_modified or epoch)), pair[0]))
-    next_marker = None
-    if answer.get("IsTruncated") and not other_key and answer.get("NextKeyMarker") == key:
-        next_marker = (key, answer.get("NextVersionIdMarker") or "")
-    return VersionsPage(key, [v for _, v in versions], next_marker, marker)
-
-
-def _timestamp(when: datetime) -> float:
-    try:
-        return when.timestamp()
-    except (OverflowError, ValueError, OSError):
-        return float("-inf")
-
-
-@dataclass(frozen=True)
-class ObjectHead:
-    """``head_object`` of one version: what the versions view shows for it."""
-
-    key: str
-    version_id: str | None
-    replication_status: str | None  # PENDING | COMPLETED | FAILED | REPLICA | None (not replicated)
-    size: int | None = None
-    storage_class: str | None = None
-    encryption: str | None = None
-    kms_key: str | None = None
-    delete_marker: bool = False
-
-
-def head(
-    clients: Clients, bucket: str, region: str | None, key: str, version_id: str | None = None, *,
-    owner: str | None = None,
-) -> ObjectHead:
-    """The replication status (and a few headers) of one version: one ``head_object``."""
-    kwargs = _with_owner({"Bucket": bucket, "Key": key}, owner)
-    if version_id and version_id != "null":
-        kwargs["VersionId"] = version_id
-    profile = profile_of(clients)
-    try:
-        answer = clients("s3", region).head_object(**kwargs)
-    except ClientError as exc:
-        headers = (exc.response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
-        if headers.get("x-amz-delete-marker") == "true" or error_code(exc) in ("405", "MethodNotAllowed"):
-            return ObjectHead(key, version_id, None, delete_marker=True)
-        raise explain(exc, profile=profile, what=f"s3.head_object on s3://{bucket}/{key}") from exc
-    except Exception as exc:
-        raise explain(exc, profile=profile, what=f"s3.head_object on s3://{bucket}/{key}") from exc
-    return ObjectHead(
-        key,
-        answer.get("VersionId") or version_id,
-        answer.get("ReplicationStatus"),
-        answer.get("ContentLength"),
-        answer.get("StorageClass") or "STANDARD",
-        answer.get("ServerSideEncryption"),
-        answer.get("SSEKMSKeyId"),
-    )

@@ -13,6 +13,13 @@ from .identity import profile_of
 from .inspect import bucket_region
 
 
+def with_owner(kwargs: dict[str, Any], owner: str | None) -> dict[str, Any]:
+    """``kwargs`` with ``ExpectedBucketOwner`` when the owner is known (S3 then refuses another account's bucket)."""
+    if owner:
+        kwargs["ExpectedBucketOwner"] = owner
+    return kwargs
+
+
 class BucketAccess:
     def __init__(self, clients: Clients, bucket: str, owner: str, side: str) -> None:
         self.clients, self.bucket, self.owner, self.side = clients, bucket, owner, side

@@ -1,4 +1,7 @@
-"""The canary (reference §7.5): prove live replication end to end with one small object.
+"""The canary: prove live replication end to end with one small object.
+
+How long to wait: S3 replicates most objects within 15 minutes
+(https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html).
 
 1. Read the source's replication configuration and pick the enabled rule to the
    destination; the canary key is ``<rule prefix>.s3xrep-canary/<uuid>`` (or
@@ -43,7 +46,7 @@ from .identity import caller_identity, profile_of
 
 CANARY_FOLDER = ".s3xrep-canary/"
 COMPLETED = frozenset({"COMPLETED", "COMPLETE"})
-DEFAULT_TIMEOUT = 900.0  # reference §7.5: most objects replicate within 15 minutes
+DEFAULT_TIMEOUT = 900.0  # most objects replicate within 15 minutes (see above)
 DEFAULT_ABSENT_GRACE = 120.0
 NO_FAILURE_CODE_FIX = (
     "AWS does not say why on the object: see the replication failure notification "
@@ -168,7 +171,7 @@ def run_canary(
     keep: bool = False,
     read_only: bool = False,
 ) -> CanaryResult:
-    """Put a canary object, wait for it to replicate, check the replica, clean up (reference §7.5).
+    """Put a canary object, wait for it to replicate, check the replica, clean up (see the module's docstring).
 
     Raises :class:`AwsError` (naming the side and profile) when a call that the
     canary cannot do without fails (reading the buckets, the put); everything

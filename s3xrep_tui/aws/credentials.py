@@ -43,6 +43,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import AwsError, BotocoreAwsError
+from .secret_mask import remember_secret, scrub
 
 if TYPE_CHECKING:
     import boto3  # imported by session_for: the accounts screen imports this module before its first paint
@@ -326,38 +327,6 @@ def no_region(profile: str | None) -> AwsError:
 
 
 # --- secrets in logs ------------------------------------------------------------------
-
-_known_secrets: set[str] = set()
-_SHAPES = [
-    # header / parameter / JSON / repr forms: X-Amz-Security-Token: b'…', 'TokenCode': '123456', SecretAccessKey=…
-    re.compile(
-        r"(?i)((?:x-amz-security-token|securitytoken|sessiontoken|session_token|aws_session_token|secretaccesskey"
-        r"|secret_access_key|aws_secret_access_key|secret_key|tokencode|token_code)['\"]?\s*(?:[:=]|,)\s*b?['\"]?)"
-        r"[^'\"\s,}&<]+"
-    ),
-    # XML elements of STS answers
-    re.compile(r"(?i)(<(?:SecretAccessKey|SessionToken)>)[^<]*"),
-    # canonical request header lines: x-amz-security-token:…
-    re.compile(r"(?im)^(x-amz-security-token:).*$"),
-]
-_LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=]{100,}")  # session tokens are hundreds of characters
-
-
-def remember_secret(value: str | None) -> None:
-    """Mask ``value`` in every log record from now on (secrets, tokens, MFA codes)."""
-    if value and len(value) >= 6:
-        _known_secrets.add(value)
-
-
-def scrub(text: str) -> str:
-    """``text`` with known secrets and secret-shaped values masked."""
-    for secret in list(_known_secrets):
-        if secret in text:
-            text = text.replace(secret, "***")
-    for shape in _SHAPES:
-        text = shape.sub(lambda m: m.group(1) + "***", text)
-    return _LONG_TOKEN_RE.sub("***", text)
-
 
 def _scrub_record(record: logging.LogRecord) -> None:
     try:

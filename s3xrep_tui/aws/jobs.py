@@ -46,7 +46,8 @@ __all__ = [
 ]
 
 NOT_FOUND_CODES = frozenset({"NotFoundException", "NoSuchJob", "NoSuchJobException"})
-# list_jobs' filter for "still running or waiting" (reference §5.4)
+# list_jobs' filter for "still running or waiting"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-list-jobs.html)
 UNFINISHED_STATUSES: tuple[str, ...] = (
     "New", "Preparing", "Suspended", "Ready", "Active", "Pausing", "Paused", "Completing", "Cancelling", "Failing",
 )
@@ -149,7 +150,7 @@ class ReportLocation:
         return f"{prefix}/job-{job_id}" if prefix else f"job-{job_id}"
 
     def manifest_key(self, job_id: str) -> str:
-        """``<Prefix>/job-<JobId>/manifest.json`` (reference §5.5)."""
+        """``<Prefix>/job-<JobId>/manifest.json`` (AWS: batch-ops-examples-reports)."""
         return f"{self.job_prefix(job_id)}/manifest.json"
 
     @staticmethod
@@ -458,7 +459,7 @@ def describe_job(
     not_found_grace: float = 0.0,
 ) -> JobDetail:
     """One job in detail. ``not_found_grace``: seconds to keep retrying NotFoundException (a job
-    created moments ago may not be registered yet, reference §5.3); 0 answers at once."""
+    created moments ago may not be registered yet, AWS: batch-ops-job-status); 0 answers at once."""
     region = _region(clients, region)
     s3control = clients("s3control", region)
     deadline = time.monotonic() + max(0.0, not_found_grace)

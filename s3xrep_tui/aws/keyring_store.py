@@ -29,12 +29,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .secret_mask import remember_secret
+
 if TYPE_CHECKING:
     import keyring.backend
 
-# keyring (its backends, found through entry points) and .credentials (boto3) are
-# imported when a store is first used: the accounts screen imports this module
-# before its first paint, and those imports cost ~0.2 s of CPU.
+# keyring (its backends, found through entry points) is imported when a store is
+# first used: the accounts screen imports this module before its first paint,
+# and that import costs ~0.2 s of CPU.
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +106,6 @@ def validate(name: str, access_key_id: str, secret: str, session_token: str | No
         raise InvalidEntry("session_token", "a session token has no spaces (leave it empty for long-term keys)")
     if region is not None and not _REGION_RE.match(region):
         raise InvalidEntry("region", "a region looks like us-east-1 or eu-west-2")
-
-
-def remember_secret(secret: str | None) -> None:
-    from .credentials import remember_secret as remember
-
-    remember(secret)
 
 
 def _unusable(backend: keyring.backend.KeyringBackend) -> bool:

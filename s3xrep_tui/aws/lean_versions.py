@@ -30,6 +30,7 @@ from botocore.compat import unquote_str
 
 from ..core.verify import VersionRecord
 from .s3_200_errors import looks_like_an_error
+from .timestamps import parse_timestamp
 
 #: Where the records are put in the parsed page (a key botocore never uses).
 RECORDS = "S3xrep:Records"
@@ -56,8 +57,6 @@ def _text(raw: str) -> str:
 
 def parse_page(body: str) -> tuple[list[VersionRecord], str]:
     """The page's versions and delete markers as records (in :func:`page_records`' order), and the rest of the XML."""
-    from .clients import parse_timestamp
-
     decode = unquote_str if _URL_ENCODED.search(body) else None
     versions: list[VersionRecord] = []
     markers: list[VersionRecord] = []

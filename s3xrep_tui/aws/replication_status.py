@@ -8,7 +8,7 @@
   poller passes a :class:`SettledStatuses`: versions already seen COMPLETED or
   REPLICA are not asked about again for a while (a settled bucket costs one
   listing per sample, not 200 HEADs).
-* :func:`read_metrics` reads the rule's replication metrics (reference §6.2)
+* :func:`read_metrics` reads the rule's replication metrics (https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html)
   with one ``get_metric_data`` call per page, as time series with one slot per
   period over the window, ready for a sparkline.
 * :func:`summarize` / :func:`replication_status` turn both into one verdict

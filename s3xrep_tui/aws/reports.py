@@ -1,6 +1,6 @@
 """Batch Operations completion reports: find, stream, parse and summarise by failure code.
 
-Layout (reference §5.5)::
+Layout (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html)::
 
     s3://REPORT_BUCKET/<Prefix>/job-<JobId>/manifest.json
     s3://REPORT_BUCKET/<Prefix>/job-<JobId>/results/<hash>.csv

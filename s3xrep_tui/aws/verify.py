@@ -4,7 +4,7 @@
 s one page at a time (each page's ``Versions`` and ``DeleteMarkers`` merged back
 into S3's key order). ``verify_replication`` reads the source's replication
 rule and both buckets' default encryption (for the rule's scope and the ETag
-rules of reference §7.2), then joins the two listings; each side is listed in a
+rules of S3's checking-object-integrity page), then joins the two listings; each side is listed in a
 background thread a couple of pages ahead, so the two listings overlap while
 memory stays at a few pages per side.
 
@@ -400,7 +400,7 @@ def verify_replication(
     on_result: Callable[[Result, Summary], None] | None = None,
     partitions: int | None = None,
 ) -> VerifyReport:
-    """Compare every version under ``prefix`` in both buckets (reference §7.1).
+    """Compare every version under ``prefix`` in both buckets (AWS: replication-what-is-isnot-replicated).
 
     ``source_owner`` / ``destination_owner`` default to the accounts of the
     credentials (STS). ``expectations`` defaults to what the source's replication

@@ -47,7 +47,7 @@ def fresh_backfill_request(request: dict[str, Any], generation: int) -> dict[str
     """The plan's job request as backfill ``generation`` (1, 2, ...): objects still NONE or FAILED, a new token."""
     if generation < 1:
         raise ValueError("a fresh backfill is generation 1 or later")
-    fresh = json.loads(json.dumps(request, default=str))
+    fresh: dict[str, Any] = json.loads(json.dumps(request, default=str))
     generator = (fresh.get("ManifestGenerator") or {}).get("S3JobManifestGenerator") or {}
     generator.setdefault("Filter", {})["ObjectReplicationStatuses"] = list(FRESH_BACKFILL_STATUSES)
     fresh["ClientRequestToken"] = client_request_token(fresh, generation)

@@ -111,7 +111,7 @@ def rule_is_ours(existing: dict[str, Any], ours: dict[str, Any], fingerprints: C
 
 def describe_rule(rule: dict[str, Any]) -> str:
     """``to arn:aws:s3:::other, prefix logs/, storage class GLACIER, Enabled``."""
-    destination = rule.get("Destination") if isinstance(rule.get("Destination"), dict) else {}
+    destination: dict[str, Any] = rule["Destination"] if isinstance(rule.get("Destination"), dict) else {}
     filter_ = rule.get("Filter")
     if isinstance(filter_, dict) and set(filter_) - {"Prefix"}:
         scope = f"filter {json.dumps(filter_, sort_keys=True)}"

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import documents as docs
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
-from .models import Finding, Plan, PlanInputs, RoleFacts, Step
+from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
 from .preflight import preflight
@@ -69,7 +69,7 @@ class _Steps:
     def __init__(self) -> None:
         self.items: list[Step] = []
 
-    def add(self, account: str, call: str, action: str, summary: str, request: dict[str, Any], document: str | None = None) -> None:
+    def add(self, account: Side, call: str, action: StepAction, summary: str, request: dict[str, Any], document: str | None = None) -> None:
         step_id = f"{len(self.items) + 1:02d}-{call.split('.', 1)[1].replace('_', '-')}"
         self.items.append(
             Step(id=step_id, account=account, call=call, action=action, summary=summary, request=request, document=document)
@@ -77,13 +77,14 @@ class _Steps:
 
 
 def _versioning_steps(inputs: PlanInputs, steps: _Steps) -> None:
-    for side, facts, account in (
+    sides: tuple[tuple[Side, BucketFacts, str], ...] = (
         ("source", inputs.source, inputs.source_account.id),
         ("destination", inputs.destination, inputs.destination_account.id),
-    ):
+    )
+    for side, facts, account in sides:
         if not facts.exists:
             continue
-        action = "no-op" if facts.versioned else ("update" if facts.versioning == "Suspended" else "create")
+        action: StepAction = "no-op" if facts.versioned else ("update" if facts.versioning == "Suspended" else "create")
         steps.add(
             side,
             "s3.put_bucket_versioning",
@@ -129,6 +130,7 @@ def _role_steps(
                 trust_doc,
             )
         else:
+            assert facts is not None  # exists says so; for the type checker
             same = facts.trust_policy == trust
             # adopted (--adopt) and not tagged yet: apply journals the role, then tags it ours
             untagged = adopt and not tagged_ours(facts)
@@ -145,7 +147,7 @@ def _role_steps(
                 trust_doc,
             )
     current = facts.inline_policies.get(policy_name) if exists and facts else None
-    action = "create" if current is None else ("no-op" if current == policy else "update")
+    action: StepAction = "create" if current is None else ("no-op" if current == policy else "update")
     steps.add(
         "source",
         "iam.put_role_policy",

@@ -142,7 +142,7 @@ def replica_key_arn(inputs: PlanInputs) -> str | None:
 
 def _is_key_arn(value: str | None) -> bool:
     # an alias ARN in a policy Resource authorizes nothing: KMS matches the key ARN
-    return bool(value) and value.startswith("arn:") and ":key/" in value
+    return value is not None and value.startswith("arn:") and ":key/" in value
 
 
 def source_key_arn(inputs: PlanInputs) -> str | None:

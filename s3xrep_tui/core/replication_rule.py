@@ -1,4 +1,4 @@
-"""One V2 replication rule for ``put_bucket_replication`` (reference §4.1), and its explanation."""
+"""One V2 replication rule for ``put_bucket_replication`` (AWS: replication-add-config), and its explanation."""
 
 from __future__ import annotations
 

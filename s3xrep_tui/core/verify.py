@@ -1,4 +1,7 @@
-"""Verification: a streamed merge-join of two version listings (reference §7.1, §7.2).
+"""Verification: a streamed merge-join of two version listings.
+
+What replicates: https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html;
+when ETags may differ: https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html.
 
 Both inputs are iterables of :class:`VersionRecord` in the order S3's
 ``ListObjectVersions`` returns them: keys ascending in UTF-8 binary order (the
@@ -29,9 +32,10 @@ from typing import Any, Literal
 
 Side = Literal["source", "destination"]
 
-#: Storage classes S3 replication skips (reference §1.6, §7.1).
+#: Storage classes S3 replication skips (https://docs.aws.amazon.com/AmazonS3/latest/userguide/sc-howtoset.html).
 NOT_REPLICATED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-#: Server-side encryption whose ETag is not an MD5 of the data (reference §7.2).
+#: Server-side encryption whose ETag is not an MD5 of the data
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 SSE_C = "SSE-C"
 
@@ -309,7 +313,7 @@ def _kind(record: VersionRecord) -> str:
 
 
 def _etag_difference_explained(source: VersionRecord, destination: VersionRecord, facts: Expectations) -> str | None:
-    """Why different ETags are legitimate here (reference §7.2), or None when they are not."""
+    """Why different ETags are legitimate here (see KMS_ALGORITHMS), or None when they are not."""
     if source.multipart or destination.multipart:
         return "ETags differ: multipart ETags depend on the part layout, not the data"
     source_enc, destination_enc = source.encryption, destination.encryption

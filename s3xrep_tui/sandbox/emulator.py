@@ -21,6 +21,7 @@ from typing import Any, Literal
 from .. import locations
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
+from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine
@@ -45,11 +46,6 @@ SIMULATOR_NOTE = (
 
 _active_lock = threading.Lock()
 _active: Sandbox | None = None
-
-
-def canonical_user_id(account_id: str) -> str:
-    """The sandbox's stand-in for an account's S3 canonical user id (64 hex digits)."""
-    return hashlib.sha256(f"s3xrep-sandbox-canonical:{account_id}".encode()).hexdigest()
 
 
 def static_keys(account_id: str) -> tuple[str, str]:

@@ -49,6 +49,7 @@ from xml.sax.saxutils import escape, unescape
 
 from werkzeug.wrappers import Response
 
+from .canonical_ids import canonical_user_id
 from .moto_access import find_bucket
 from .server import Call, Forward, s3_error
 
@@ -517,8 +518,6 @@ def _url(text: str) -> str:
 
 @lru_cache(maxsize=64)
 def _canonical(account: str) -> str:
-    from .emulator import canonical_user_id
-
     return canonical_user_id(account)
 
 

@@ -11,6 +11,7 @@ from xml.sax.saxutils import unescape
 
 from werkzeug.wrappers import Response
 
+from .canonical_ids import canonical_user_id
 from .moto_access import find_bucket
 from .replication import ReplicationEngine
 from .replication_config import (
@@ -125,8 +126,6 @@ class ReplicationMiddleware:
 
         (ListObjectVersions' per-version owners are listing.py's: it answers that call.)
         """
-        from .emulator import canonical_user_id
-
         body = response.get_data(as_text=True).replace(_MOTO_LIST_BUCKETS_OWNER, _MOTO_OWNER)
         if _MOTO_OWNER in body:
             response.set_data(body.replace(_MOTO_OWNER, canonical_user_id(account)))

@@ -26,37 +26,25 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
-from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 from .. import __version__
 from ..core.models import MigrationOptions, Plan
 from ..core.text import safe
 from .demo import DemoEnvironment, StartSandbox
+from .flow import FLOW, flow_step  # FLOW re-exported: tests patch app.FLOW
 from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.home import HomeScreen, home_commands, list_migrations, open_stakeholder
 from .state import Choice
 from .theme import HIGH_CONTRAST, HIGH_CONTRAST_THEME
-from .widgets.context_bar import flow_step
 
 if TYPE_CHECKING:
     from ..aws.clients import Clients
-
-# The flow, in order: each step's screen (module, class), imported when first
-# needed so that a screen's dependencies cost nothing until the user gets there.
-FLOW: dict[str, tuple[str, str]] = {
-    "accounts": ("s3xrep_tui.tui.screens.accounts", "AccountsScreen"),
-    "buckets": ("s3xrep_tui.tui.screens.buckets", "BucketsScreen"),
-    "options": ("s3xrep_tui.tui.screens.options", "OptionsScreen"),
-    "preview": ("s3xrep_tui.tui.screens.preview", "PreviewScreen"),
-    "apply": ("s3xrep_tui.tui.screens.apply", "ApplyScreen"),
-    "monitor": ("s3xrep_tui.tui.screens.monitor", "MonitorScreen"),
-    "verify": ("s3xrep_tui.tui.screens.verify", "VerifyScreen"),
-}
 
 log = logging.getLogger(__name__)
 

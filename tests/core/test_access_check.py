@@ -8,7 +8,14 @@ from typing import Any
 from s3xrep_tui.core.access_check import checks
 from s3xrep_tui.core.models import KmsKeyFacts
 from s3xrep_tui.core.preflight import preflight
-from tests.core.conftest import DESTINATION_ACCOUNT, DESTINATION_BUCKET, SOURCE_ACCOUNT, SOURCE_BUCKET, make_facts, make_inputs
+from tests.core.conftest import (
+    DESTINATION_ACCOUNT,
+    DESTINATION_BUCKET,
+    SOURCE_ACCOUNT,
+    SOURCE_BUCKET,
+    make_facts,
+    make_inputs,
+)
 
 REPLICA_KEY = "arn:aws:kms:us-east-1:222222222222:key/0b1c2d3e-2222-4aaa-8bbb-000000000002"
 

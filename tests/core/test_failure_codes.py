@@ -18,7 +18,8 @@ from s3xrep_tui.core.failure_codes import (
     meaning_for,
 )
 
-# reference §6.3 (the failure-code vocabulary) and §5.6
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-failure-codes.html (the failure-code vocabulary) and
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshooting-batch-operations.html
 REFERENCE_CODES = ["AssumeRoleNotPermitted", "DstBucketNotFound", "DstBucketObjectLockConfigMissing", "DstBucketUnversioned", "DstDelObjNotPermitted", "DstKmsKeyInvalidState", "DstKmsKeyNotFound", "DstMultipartInitNotPermitted", "DstMultipartPartUploadNotPermitted", "DstMultipartCompleteNotPermitted", "DstObjectHardDeleted", "DstPutAclNotPermitted", "DstPutLegalHoldNotPermitted", "DstPutObjectNotPermitted", "DstPutTaggingNotPermitted", "DstVersionNotFound", "InitiateReplicationNotPermitted", "SrcBucketInvalidRegion", "DstBucketInvalidRegion", "SrcBucketNotFound", "SrcBucketReplicationConfigMissing", "SrcGetAclNotPermitted", "SrcGetObjectNotPermitted", "SrcGetTaggingNotPermitted", "SrcHeadObjectNotPermitted", "SrcKmsKeyInvalidState", "SrcObjectNotEligible", "SrcVersionNotFound"]
 
 

@@ -122,10 +122,9 @@ def test_an_aws_error_message_is_printed_escaped(
 async def test_the_browser_shows_a_hostile_key_literally(
     hostile: tuple[str, str], sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.tui.test_buckets import SIZE, open_buckets, settle, text_of
-
     from s3xrep_tui.tui.app import S3xrepApp
     from s3xrep_tui.tui.screens.browser import BrowserScreen
+    from tests.tui.test_buckets import SIZE, open_buckets, settle, text_of
 
     src, _ = hostile
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

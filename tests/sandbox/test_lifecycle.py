@@ -16,10 +16,17 @@ from pathlib import Path
 import pytest
 
 from s3xrep_tui.sandbox import seed
-from s3xrep_tui.sandbox.emulator import (DESTINATION_ACCOUNT, PROFILES, SIMULATOR_NOTE, SOURCE_ACCOUNT, Sandbox,
-                                         active_sandbox, is_sandbox_endpoint)
+from s3xrep_tui.sandbox.emulator import (
+    DESTINATION_ACCOUNT,
+    PROFILES,
+    SIMULATOR_NOTE,
+    SOURCE_ACCOUNT,
+    Sandbox,
+    active_sandbox,
+    is_sandbox_endpoint,
+)
 
-from .helpers import make_setup, wait_final, wait_for
+from .helpers import make_setup, wait_final
 
 
 def _port_open(url: str) -> bool:

@@ -6,13 +6,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
-
 from s3xrep_tui.sandbox.metrics import ReplicationMetrics
 from s3xrep_tui.sandbox.replication import ReplicationEvent
 
 from .helpers import wait_for
-from .test_batch import A, REGION, TERMINAL, Env, create_job, env, make_world  # noqa: F401 (env: fixture)
+from .test_batch import REGION, TERMINAL, A, Env, create_job, env, make_world  # noqa: F401 (env: fixture)
 
 
 def metric(env: Env, name: str, stat: str, source: str, destination: str, rule_id: str) -> list[float]:

@@ -9,7 +9,16 @@ import pytest
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, canonical_user_id
 from s3xrep_tui.sandbox.replication import ReplicationEvent
 
-from .helpers import DST_ACTIONS, SRC_ACTIONS, head_status, make_setup, policy, rule, wait_engine_final, wait_final, wait_for
+from .helpers import (
+    DST_ACTIONS,
+    SRC_ACTIONS,
+    head_status,
+    make_setup,
+    policy,
+    rule,
+    wait_engine_final,
+    wait_final,
+)
 
 
 def test_new_version_replicates_with_same_version_metadata_tags_and_replica_status(sandbox):

@@ -13,7 +13,6 @@ from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
 from s3xrep_tui.tui.screens.apply import ApplyScreen
 from s3xrep_tui.tui.screens.buckets import BucketsScreen
-from s3xrep_tui.tui.screens.options import OptionsScreen
 from s3xrep_tui.tui.screens.preview import STEPS_TAB, PreviewScreen
 from s3xrep_tui.tui.widgets.document_view import DocumentView
 from s3xrep_tui.tui.widgets.findings_list import FindingsList

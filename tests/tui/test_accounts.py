@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from textual.command import CommandPalette
 from textual.geometry import Region
 from textual.widgets import Input, Static

@@ -272,8 +272,8 @@ def render(plan: Any, *, source_profile: str | None = None, destination_profile:
         if step.call == "s3control.create_job":
             lines += S3CONTROL_NOTE.splitlines()
         lines.append(f"echo {_q(f'{step.id}: {step.summary}')}")
-        stem = by_step.get(step.id)
-        lines += command(step, f"{DOCS}/{stem}.json" if stem else "", as_side=side)
+        step_stem = by_step.get(step.id)
+        lines += command(step, f"{DOCS}/{step_stem}.json" if step_stem else "", as_side=side)
     lines += ["", f"echo {_q(f'Done: every step of plan {plan.id} ran.')}", ""]
     return "\n".join(lines)
 

@@ -162,9 +162,9 @@ def render_templates(
         elif step.call == "iam.put_role_policy":
             inline = {"PolicyName": r["PolicyName"], "PolicyDocument": json.loads(r["PolicyDocument"])}
             creator = created.get(r["RoleName"])
-            logical = _LOGICAL.get(creator.document or "", _logical_id(r["RoleName"])) if creator else None
-            if logical and logical in template.resources:
-                template.resources[logical]["Properties"]["Policies"].append(inline)
+            role = _LOGICAL.get(creator.document or "", _logical_id(r["RoleName"])) if creator else None
+            if role and role in template.resources:
+                template.resources[role]["Properties"]["Policies"].append(inline)
             else:  # the role exists already: our inline policy on it
                 template.resources[_logical_id(f"{r['RoleName']} {r['PolicyName']}")] = {
                     "Type": "AWS::IAM::RolePolicy",

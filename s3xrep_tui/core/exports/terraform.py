@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from .aws_cli import standalone_command, step_document
@@ -123,10 +124,39 @@ def _prevent_destroy(why: str) -> list[str]:
 
 def render(plan: Any, *, source_profile: str | None = None, destination_profile: str | None = None) -> dict[str, str]:
     """``{file name: text}``: ``main.tf`` (and ``batch_job.json`` when the plan has a job)."""
+    state = _Render(
+        accounts={"source": plan.source_account.id, "destination": plan.destination_account.id},
+        regions={"source": plan.source.region, "destination": plan.destination.region},
+        profiles={"source": source_profile, "destination": destination_profile},
+    )
+    out = _preamble(plan, state)
+    for step in plan.steps:
+        head = _comment(f"{step.id} ({step.account} account, {step.action}): {step.summary}")
+        if step.action == "no-op":
+            head.append("# (already holds: Terraform will find nothing to change)")
+        address, lines = _resource(step, state)
+        out += [*_adoption(step), "", *head, *lines]
+        if address:
+            state.refs[step.id] = address
+    return {FILE: "\n".join(out) + "\n", **state.job_files}
+
+
+@dataclass
+class _Render:
+    """What rendering the steps in order needs and remembers."""
+
+    accounts: dict[str, str]
+    regions: dict[str, str | None]
+    profiles: dict[str, str | None]
+    refs: dict[str, str] = field(default_factory=dict)  # step id -> resource address
+    role_refs: dict[str, str] = field(default_factory=dict)  # role name -> aws_iam_role address (roles managed here)
+    job_files: dict[str, str] = field(default_factory=dict)
+
+
+def _preamble(plan: Any, state: _Render) -> list[str]:
+    """The header comment, the terraform block, one profile variable and one provider per account."""
     src, dst = plan.source, plan.destination
-    accounts = {"source": plan.source_account.id, "destination": plan.destination_account.id}
-    regions = {"source": src.region, "destination": dst.region}
-    profiles = {"source": source_profile, "destination": destination_profile}
+    accounts, regions, profiles = state.accounts, state.regions, state.profiles
     out: list[str] = [
         f"# s3xrep plan {plan.id}",
         f"#   source       s3://{src.name}  account {accounts['source']}  region {src.region or '?'}",
@@ -158,95 +188,108 @@ def render(plan: Any, *, source_profile: str | None = None, destination_profile:
         if regions[side]:
             out.append(f"  region              = {hcl_string(regions[side])}")
         out += [f"  allowed_account_ids = [{hcl_string(accounts[side])}]", "}"]
+    return out
 
-    refs: dict[str, str] = {}  # step id -> resource address
-    role_refs: dict[str, str] = {}  # role name -> aws_iam_role address (roles this config manages)
-    job_files: dict[str, str] = {}
-    for step in plan.steps:
-        r = step.request
-        side = step.account
-        provider = f"  provider = aws.{side}"
-        head = _comment(f"{step.id} ({side} account, {step.action}): {step.summary}")
-        if step.action == "no-op":
-            head.append("# (already holds: Terraform will find nothing to change)")
-        if step.call == "s3.put_bucket_versioning":
-            address = f"aws_s3_bucket_versioning.{side}"
-            out += ["", *head, f'resource "aws_s3_bucket_versioning" "{side}" {{', provider,
-                    f"  bucket                = {hcl_string(r['Bucket'])}",
-                    f"  expected_bucket_owner = {hcl_string(r['ExpectedBucketOwner'])}",
-                    "  versioning_configuration {",
-                    f"    status = {hcl_string(r['VersioningConfiguration']['Status'])}",
-                    "  }",
-                    *_prevent_destroy("Destroying this resource would suspend versioning, which stops replication."),
-                    "}"]
-        elif step.call in ("iam.create_role", "iam.update_assume_role_policy"):
-            label = _ROLE_LABEL.get(step.document or "", _label(r["RoleName"]))
-            address = f"aws_iam_role.{label}"
-            trust = r["AssumeRolePolicyDocument" if step.call == "iam.create_role" else "PolicyDocument"]
-            if step.call == "iam.update_assume_role_policy":
-                out += ["", "# The role exists already: Terraform adopts it.", "import {",
-                        f"  provider = aws.{side}", f"  to       = {address}", f"  id       = {hcl_string(r['RoleName'])}", "}"]
-            out += ["", *head, f'resource "aws_iam_role" "{label}" {{', provider,
-                    f"  name        = {hcl_string(r['RoleName'])}"]
-            if r.get("Description"):
-                out.append(f"  description = {hcl_string(r['Description'])}")
-            out += [*_document_attribute("assume_role_policy", json.loads(trust), "  "), "}"]
-            role_refs[r["RoleName"]] = address
-        elif step.call == "iam.put_role_policy":
-            label = _label(f"{_ROLE_LABEL.get(step.document or '', r['RoleName'])}_{r['PolicyName']}")
-            address = f"aws_iam_role_policy.{label}"
-            depends = [role_refs[r["RoleName"]]] if r["RoleName"] in role_refs else []
-            out += ["", *head, f'resource "aws_iam_role_policy" "{label}" {{', provider,
-                    f"  name   = {hcl_string(r['PolicyName'])}",
-                    f"  role   = {hcl_string(r['RoleName'])}",
-                    *_document_attribute("policy", json.loads(r["PolicyDocument"]), "  "),
-                    *_depends(depends), "}"]
-        elif step.call == "kms.put_key_policy":
-            address = "aws_kms_key_policy.replica_key"
-            out += ["", *head, f'resource "aws_kms_key_policy" "replica_key" {{', provider,
-                    f"  key_id = {hcl_string(r['KeyId'])}",
-                    *_document_attribute("policy", json.loads(r["Policy"]), "  "),
-                    *_comment("The replication role must exist first (it is a principal here).", "  "),
-                    *_depends(list(role_refs.values())), "}"]
-        elif step.call == "s3.put_bucket_policy":
-            address = "aws_s3_bucket_policy.destination"
-            out += ["", *head,
-                    "# The WHOLE bucket policy: the statements the bucket had when the plan was made, plus ours.",
-                    'resource "aws_s3_bucket_policy" "destination" {', provider,
-                    f"  bucket = {hcl_string(r['Bucket'])}",
-                    *_document_attribute("policy", json.loads(r["Policy"]), "  "),
-                    *_comment("The replication role must exist first (it is a principal here).", "  "),
-                    *_depends(list(role_refs.values())),
-                    *_prevent_destroy("Destroying this resource would delete the whole bucket policy, others' statements included."),
-                    "}"]
-        elif step.call == "s3.put_bucket_replication":
-            address = "aws_s3_bucket_replication_configuration.source"
-            config = r["ReplicationConfiguration"]
-            before = [a for a in refs.values() if a != address]
-            out += ["", *head,
-                    "# The WHOLE replication configuration: every rule the bucket had when the plan was",
-                    "# made, plus ours (this resource replaces the configuration, like the API call).",
-                    'resource "aws_s3_bucket_replication_configuration" "source" {', provider,
-                    f"  bucket = {hcl_string(r['Bucket'])}",
-                    f"  role   = {hcl_string(config['Role'])}",
-                    *replication_rules(config),
-                    "",
-                    *_comment("Versioning on both buckets, the role's permissions and the destination's grants first.", "  "),
-                    *_depends(before),
-                    *_prevent_destroy("Destroying this resource would delete the whole replication configuration, others' rules included."),
-                    "}"]
-        elif step.call == "s3control.create_job":
-            address = ""
-            job_files[JOB_FILE] = json.dumps(step_document(step), indent=2) + "\n"
-            command = standalone_command(step, profile=profiles[side], region=regions[side], document_file=JOB_FILE)
-            out += ["", *head,
-                    "# No Terraform resource exists for S3 Batch Operations jobs. After `terraform apply`,",
-                    f"# start it with the AWS CLI ({JOB_FILE} is beside this file; the client request",
-                    "# token makes S3 refuse a duplicate job):",
-                    f"#   {command}"]
-        else:  # pragma: no cover - build_plan makes no other calls
-            address = ""
-            out += ["", *head, "# (no Terraform resource for this call)"]
-        if address:
-            refs[step.id] = address
-    return {FILE: "\n".join(out) + "\n", **job_files}
+
+def _resource(step: Any, state: _Render) -> tuple[str, list[str]]:
+    """(the resource's address, or "" for none; its lines after the step's comment)."""
+    r = step.request
+    side = step.account
+    provider = f"  provider = aws.{side}"
+    if step.call == "s3.put_bucket_versioning":
+        return f"aws_s3_bucket_versioning.{side}", [
+            f'resource "aws_s3_bucket_versioning" "{side}" {{', provider,
+            f"  bucket                = {hcl_string(r['Bucket'])}",
+            f"  expected_bucket_owner = {hcl_string(r['ExpectedBucketOwner'])}",
+            "  versioning_configuration {",
+            f"    status = {hcl_string(r['VersioningConfiguration']['Status'])}",
+            "  }",
+            *_prevent_destroy("Destroying this resource would suspend versioning, which stops replication."),
+            "}"]
+    if step.call in ("iam.create_role", "iam.update_assume_role_policy"):
+        return _role(step, state, provider)
+    if step.call == "iam.put_role_policy":
+        label = _label(f"{_ROLE_LABEL.get(step.document or '', r['RoleName'])}_{r['PolicyName']}")
+        depends = [state.role_refs[r["RoleName"]]] if r["RoleName"] in state.role_refs else []
+        return f"aws_iam_role_policy.{label}", [
+            f'resource "aws_iam_role_policy" "{label}" {{', provider,
+            f"  name   = {hcl_string(r['PolicyName'])}",
+            f"  role   = {hcl_string(r['RoleName'])}",
+            *_document_attribute("policy", json.loads(r["PolicyDocument"]), "  "),
+            *_depends(depends), "}"]
+    if step.call == "kms.put_key_policy":
+        return "aws_kms_key_policy.replica_key", [
+            'resource "aws_kms_key_policy" "replica_key" {', provider,
+            f"  key_id = {hcl_string(r['KeyId'])}",
+            *_document_attribute("policy", json.loads(r["Policy"]), "  "),
+            *_comment("The replication role must exist first (it is a principal here).", "  "),
+            *_depends(list(state.role_refs.values())), "}"]
+    if step.call == "s3.put_bucket_policy":
+        return "aws_s3_bucket_policy.destination", [
+            "# The WHOLE bucket policy: the statements the bucket had when the plan was made, plus ours.",
+            'resource "aws_s3_bucket_policy" "destination" {', provider,
+            f"  bucket = {hcl_string(r['Bucket'])}",
+            *_document_attribute("policy", json.loads(r["Policy"]), "  "),
+            *_comment("The replication role must exist first (it is a principal here).", "  "),
+            *_depends(list(state.role_refs.values())),
+            *_prevent_destroy("Destroying this resource would delete the whole bucket policy, others' statements included."),
+            "}"]
+    if step.call == "s3.put_bucket_replication":
+        return _replication(step, state, provider)
+    if step.call == "s3control.create_job":
+        state.job_files[JOB_FILE] = json.dumps(step_document(step), indent=2) + "\n"
+        command = standalone_command(step, profile=state.profiles[side], region=state.regions[side],
+                                     document_file=JOB_FILE)
+        return "", [
+            "# No Terraform resource exists for S3 Batch Operations jobs. After `terraform apply`,",
+            f"# start it with the AWS CLI ({JOB_FILE} is beside this file; the client request",
+            "# token makes S3 refuse a duplicate job):",
+            f"#   {command}"]
+    return "", ["# (no Terraform resource for this call)"]  # pragma: no cover - build_plan makes no other calls
+
+
+def _role_label(step: Any) -> str:
+    return _ROLE_LABEL.get(step.document or "", _label(step.request["RoleName"]))
+
+
+def _adoption(step: Any) -> list[str]:
+    """The import block that adopts a role that exists already (before the step's comment), else nothing."""
+    if step.call != "iam.update_assume_role_policy":
+        return []
+    return ["", "# The role exists already: Terraform adopts it.", "import {",
+            f"  provider = aws.{step.account}", f"  to       = aws_iam_role.{_role_label(step)}",
+            f"  id       = {hcl_string(step.request['RoleName'])}", "}"]
+
+
+def _role(step: Any, state: _Render, provider: str) -> tuple[str, list[str]]:
+    """A role this configuration creates or adopts (:func:`_adoption` writes the import block)."""
+    r = step.request
+    label = _role_label(step)
+    address = f"aws_iam_role.{label}"
+    trust = r["AssumeRolePolicyDocument" if step.call == "iam.create_role" else "PolicyDocument"]
+    out = [f'resource "aws_iam_role" "{label}" {{', provider, f"  name        = {hcl_string(r['RoleName'])}"]
+    if r.get("Description"):
+        out.append(f"  description = {hcl_string(r['Description'])}")
+    out += [*_document_attribute("assume_role_policy", json.loads(trust), "  "), "}"]
+    state.role_refs[r["RoleName"]] = address
+    return address, out
+
+
+def _replication(step: Any, state: _Render, provider: str) -> tuple[str, list[str]]:
+    """The whole replication configuration, after every resource before it."""
+    r = step.request
+    address = "aws_s3_bucket_replication_configuration.source"
+    config = r["ReplicationConfiguration"]
+    before = [a for a in state.refs.values() if a != address]
+    return address, [
+        "# The WHOLE replication configuration: every rule the bucket had when the plan was",
+        "# made, plus ours (this resource replaces the configuration, like the API call).",
+        'resource "aws_s3_bucket_replication_configuration" "source" {', provider,
+        f"  bucket = {hcl_string(r['Bucket'])}",
+        f"  role   = {hcl_string(config['Role'])}",
+        *replication_rules(config),
+        "",
+        *_comment("Versioning on both buckets, the role's permissions and the destination's grants first.", "  "),
+        *_depends(before),
+        *_prevent_destroy("Destroying this resource would delete the whole replication configuration, others' rules included."),
+        "}"]

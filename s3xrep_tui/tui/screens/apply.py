@@ -38,6 +38,7 @@ from textual.worker import get_current_worker
 from ...aws.apply import ApplyEvent, ApplyResult, Backoff, apply_plan
 from ...aws.errors import AwsError, explain
 from ...core.models import Plan
+from ..flow import FLOW
 from ..messages_apply import ApplyCrashed, ApplyFinished, ApplyProgress
 from ..widgets.apply_steps import ApplyStepsTable, RowState, StepDetail, advance
 from ..widgets.confirm_apply import ConfirmApply
@@ -538,8 +539,6 @@ class ApplyScreen(AppScreen):
     def action_monitor(self) -> None:
         if self.check_action("monitor", ()) is not True:
             return
-        from ..app import FLOW
-
         module = FLOW.get("monitor", (MONITOR_MODULE, ""))[0]
         try:
             missing = importlib.util.find_spec(module) is None

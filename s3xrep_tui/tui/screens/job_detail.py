@@ -14,7 +14,6 @@ import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -36,12 +35,10 @@ from ..messages_monitor import (
     PollStateChanged,
     ReportRead,
 )
+from ..monitor_backend import MonitorBackend
 from ..poller import Poller, PollState
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import progress_bar
-
-if TYPE_CHECKING:
-    from .monitor import MonitorBackend
 
 log = logging.getLogger(__name__)
 _generations = itertools.count(1)

@@ -27,18 +27,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ..flow import FLOW, flow_step
 from ..state import Choice
 
 DEMO_BADGE = "DEMO · simulated AWS"
 READ_ONLY_BADGE = "READ-ONLY"
 CRUMB_SEPARATOR = " › "
-
-
-def flow_step(screen: Screen, flow: dict[str, tuple[str, str]]) -> str | None:
-    """The flow step ``screen`` is (by its class's module and name), or None for a screen outside the flow."""
-    cls = type(screen)
-    return next((step for step, (module, name) in flow.items() if (cls.__module__, cls.__name__) == (module, name)),
-                None)
 
 
 def crumb_steps(stack: Sequence[Screen], screen: Screen, flow: dict[str, tuple[str, str]]) -> tuple[list[str], str | None]:
@@ -79,9 +73,6 @@ class Breadcrumb(Static):
         self.extra = extra
 
     def crumb(self, compact: bool = False) -> Text:
-        # the app imports this module: the flow is imported when drawing
-        from ..app import FLOW
-
         screen = self.screen
         opened, current = crumb_steps(self.app.screen_stack, screen, FLOW)
         extra = "" if flow_step(screen, FLOW) else self.extra

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..helpers import DST_ACTIONS, make_setup, policy, rule, wait_engine_final
 
+
 def _second_destination(s, name: str, *, granted: bool = True) -> None:
     """Another versioned bucket in the destination account; its policy lets the role replicate unless not granted."""
     s.s3b.create_bucket(Bucket=name)
