@@ -6,6 +6,8 @@ From verify's results: the versions a Batch Replication job can still bring over
 * out of the rule's scope, or a storage class replication skips (verify's own reasons);
 * a replica (ReplicationStatus REPLICA) when the plan's ``existing_statuses`` does not select REPLICA;
 * SSE-KMS-encrypted when no rule to the destination opts in (``SseKmsEncryptedObjects``);
+* replicated once, then deleted by version id on the destination (``DstObjectHardDeleted``:
+  Batch Replication never redoes it; reference §8's failure codes);
 * a destination version with the same id but other content (replication never overwrites it).
 
 The manifest is AWS's ``S3BatchOperations_CSV_20180820`` with ``Fields: [Bucket, Key, VersionId]``:
@@ -122,6 +124,14 @@ def triage(
                 result.key, result.version_id, outcome.value,
                 "a replica itself (ReplicationStatus REPLICA): the plan's existing statuses do not select REPLICA "
                 "(add REPLICA to --existing-statuses to replicate replicas)"))
+            continue
+        if (facts.replication_status or "").upper() in ("COMPLETED", "COMPLETE") and result.source is not None \
+                and not result.source.is_delete_marker:
+            skipped.append(NotRepairable(
+                result.key, result.version_id, outcome.value,
+                "replicated once (COMPLETED), then deleted by version id on the destination: Batch Replication "
+                "never re-replicates it (DstObjectHardDeleted); copy it in place on the source (a new version that "
+                "replicates), or restore the replica by hand"))
             continue
         if facts.encryption in KMS_ALGORITHMS and not kms_replicated:
             skipped.append(NotRepairable(

@@ -56,14 +56,16 @@ def test_a_key_is_url_encoded_in_the_csv() -> None:
 
 def test_replicas_and_excluded_kms_objects_are_listed_with_their_reason() -> None:
     results = [_result(Outcome.MISSING, "replica", "1"), _result(Outcome.MISSING, "kms", "2"),
+               _result(Outcome.MISSING, "hard-deleted", "5"),
                _result(Outcome.MISSING, "plain", "3"), _result(Outcome.OUT_OF_SCOPE, "elsewhere", "4")]
     facts = {"replica": SourceFacts("REPLICA", None), "kms": SourceFacts("FAILED", "aws:kms"),
-             "plain": SourceFacts("FAILED", "AES256")}
+             "plain": SourceFacts("FAILED", "AES256"), "hard-deleted": SourceFacts("COMPLETED", None)}
     rows, skipped = triage(results, "src", kms_replicated=False, facts_of=lambda r: facts[r.key])
     assert rows == [Row("src", "plain", "3")]
     reasons = {s.key: s.reason for s in skipped}
     assert "REPLICA" in reasons["replica"] and "SseKmsEncryptedObjects" in reasons["kms"]
     assert reasons["elsewhere"] == "why"
+    assert "DstObjectHardDeleted" in reasons["hard-deleted"]
     rows, skipped = triage(results, "src", statuses=("NONE", "FAILED", "REPLICA"), facts_of=lambda r: facts[r.key])
     assert [r.key for r in rows] == ["replica", "kms", "plain"]
     assert all(isinstance(s, NotRepairable) for s in skipped)
