@@ -141,11 +141,17 @@ def _source_facts(s3: Any, bucket: str, owner: str) -> Callable[[Result], Source
 def find_candidates(plan: Plan, clients: Mapping[str, Clients], options: MigrationOptions, *,
                     cancel: threading.Event | None = None) -> Candidates:
     """Verify the plan's pair (every difference kept) and sort what it found for repair."""
-    source, destination = plan.source, plan.destination
     report = verify_replication(
-        clients["source"], clients["destination"], source.name, destination.name, prefix=options.prefix or "",
-        limit=None, source_owner=plan.source_account.id, destination_owner=plan.destination_account.id,
-        cancel=cancel)
+        clients["source"], clients["destination"], plan.source.name, plan.destination.name,
+        prefix=options.prefix or "", limit=None, source_owner=plan.source_account.id,
+        destination_owner=plan.destination_account.id, cancel=cancel)
+    return candidates_from(report, plan, clients, options)
+
+
+def candidates_from(report: VerifyReport, plan: Plan, clients: Mapping[str, Clients],
+                    options: MigrationOptions) -> Candidates:
+    """Sort a verify's findings for repair (the app's last verify: its kept differences)."""
+    source, destination = plan.source, plan.destination
     s3 = clients["source"]("s3", source.region)
     try:
         configuration = s3.get_bucket_replication(Bucket=source.name, ExpectedBucketOwner=plan.source_account.id)
@@ -390,5 +396,5 @@ def repair(
     return result
 
 
-__all__ = ["Candidates", "Preview", "RepairResult", "Round", "find_candidates", "manifest_location", "preview",
+__all__ = ["Candidates", "Preview", "RepairResult", "Round", "candidates_from", "find_candidates", "manifest_location", "preview",
            "repair", "stamp_now"]
