@@ -80,3 +80,24 @@ def test_a_manifest_whose_etag_differs_or_that_the_role_cannot_read_fails_the_jo
     mismatch = _ended(s3c, _create_job(aws, role, {"ObjectArn": arn, "ETag": "0" * 32}))
     assert mismatch["Status"] == "Failed"
     assert mismatch["FailureReasons"][0]["FailureCode"] == "ManifestETagMismatch"
+
+
+def test_a_replica_deleted_by_version_id_is_never_re_replicated_not_even_by_a_second_job(aws, sandbox):
+    """Replication failure reasons (Troubleshooting replication, S3 User Guide,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-troubleshoot.html): ``DstObjectHardDeleted``,
+    Batch Replication does not re-replicate an object whose replica was deleted by version ID from the
+    destination. The FAILED status the first job leaves must not let a later job through."""
+    s = make_setup(sandbox, src="csv-src3", dst="csv-dst3")
+    version = s.s3a.put_object(Bucket=s.src, Key="gone.txt", Body=b"g")["VersionId"]
+    wait_for(lambda: s.s3b.list_object_versions(Bucket=s.dst, Prefix="gone.txt").get("Versions"), timeout=30,
+             what="the replica")
+    s.s3b.delete_object(Bucket=s.dst, Key="gone.txt", VersionId=version)
+    put = s.s3a.put_object(Bucket=s.src, Key="m.csv", Body=f"{s.src},gone.txt,{version}\n".encode())
+    arn = f"arn:aws:s3:::{s.src}/m.csv"
+    role = _role(s.iam, s.src, arn, read=True)
+    s3c = sandbox.clients(SOURCE_ACCOUNT)("s3control")
+    for _ in range(2):
+        job = _ended(s3c, _create_job(aws, role, {"ObjectArn": arn, "ObjectVersionId": put["VersionId"],
+                                                  "ETag": put["ETag"]}))
+        assert job["ProgressSummary"]["NumberOfTasksFailed"] == 1
+    assert not s.s3b.list_object_versions(Bucket=s.dst, Prefix="gone.txt").get("Versions")
