@@ -175,8 +175,18 @@ def test_dry_run_previews_the_manifest_and_request_and_sends_nothing(
     assert len(s3c.list_jobs(AccountId=A)["Jobs"]) == before
     assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/s3xrep/repair/").get(
         "Contents")
+    assert main(["repair", *repair_args, "--dry-run", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["manifest_rows"] == 1 and data["manifest_head"] == [f"{src},a.txt,{version}"]
+    assert data["job_request"]["Manifest"]["Spec"]["Fields"] == ["Bucket", "Key", "VersionId"]
     assert main(["repair", *repair_args]) == 2  # no terminal, no --yes
     assert "pass --yes" in capsys.readouterr().err
+    for read_only in (["--read-only", "repair", *repair_args, "--yes"], ["repair", *repair_args, "--yes", "--read-only"]):
+        assert main(read_only) == 1  # still missing: nothing was sent
+        assert "Read-only: nothing is sent" in capsys.readouterr().out
+    assert len(s3c.list_jobs(AccountId=A)["Jobs"]) == before
+    assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/s3xrep/repair/").get(
+        "Contents")
 
 
 def test_repair_of_a_plan_never_applied_is_blocked(env: Path, sandbox: Sandbox, capsys) -> None:
@@ -184,3 +194,7 @@ def test_repair_of_a_plan_never_applied_is_blocked(env: Path, sandbox: Sandbox, 
     code = main(["repair", *[a for a in _args(src, dst, rep) if a not in ("--iam-wait", "0.1")], "--yes"])
     assert code == 3
     assert "never applied" in capsys.readouterr().err
+    for bad in (["--max-rounds", "0"], ["--wait", "-1"]):
+        assert main(["repair", *[a for a in _args(src, dst, rep) if a not in ("--iam-wait", "0.1")], "--yes", *bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("s3xrep repair: --")
