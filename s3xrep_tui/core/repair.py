@@ -167,10 +167,9 @@ def read_manifest(data: bytes) -> list[Row]:
 
 
 def manifest_key(report_prefix: str | None, plan_id: str, stamp: str, round_no: int) -> str:
-    """Where a round's manifest goes: under our prefix, per plan, per run and round."""
-    base = (report_prefix or "").strip("/")
-    head = f"{base}/" if base else ""
-    return f"{head}s3xrep/repair/{plan_id}/{stamp}-round{round_no}.csv"
+    """Where a round's manifest goes: ``PREFIX/repair/PLAN/`` (the report prefix, else ``s3xrep``), per run and round."""
+    base = (report_prefix or "").strip("/") or "s3xrep"
+    return f"{base}/repair/{plan_id}/{stamp}-round{round_no}.csv"
 
 
 def manifest_read_policy(bucket: str, key: str, partition: Partition = "aws", *, by_version: bool = False) -> dict[str, Any]:

@@ -127,7 +127,7 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     job = s3c.describe_job(AccountId=A, JobId=jobs[0]["JobId"])["Job"]
     location = job["Manifest"]["Location"]
     bucket, key = location["ObjectArn"].split(":::", 1)[1].split("/", 1)
-    assert bucket == rep and key.startswith(f"s3xrep/batch-reports/s3xrep/repair/{plan_id}/")
+    assert bucket == rep and key.startswith(f"s3xrep/batch-reports/repair/{plan_id}/")
     body = s3a.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert sorted((r[0], unquote(r[1]), r[2]) for r in rows) == sorted((src, k, versions[k]) for k in BROKEN)
@@ -173,7 +173,7 @@ def test_dry_run_previews_the_manifest_and_request_and_sends_nothing(
     assert "Dry run, nothing is sent" in out and f"{src},a.txt,{version}" in out
     assert '"Format": "S3BatchOperations_CSV_20180820"' in out and '"s3:GetObject"' in out
     assert len(s3c.list_jobs(AccountId=A)["Jobs"]) == before
-    assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/s3xrep/repair/").get(
+    assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/repair/").get(
         "Contents")
     assert main(["repair", *repair_args, "--dry-run", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -185,7 +185,7 @@ def test_dry_run_previews_the_manifest_and_request_and_sends_nothing(
         assert main(read_only) == 1  # still missing: nothing was sent
         assert "Read-only: nothing is sent" in capsys.readouterr().out
     assert len(s3c.list_jobs(AccountId=A)["Jobs"]) == before
-    assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/s3xrep/repair/").get(
+    assert not sandbox.clients(A)("s3").list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/repair/").get(
         "Contents")
 
 

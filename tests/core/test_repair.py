@@ -11,6 +11,7 @@ from s3xrep_tui.core.repair import (
     SourceFacts,
     kms_opted_in,
     manifest_csv,
+    manifest_key,
     manifest_read_policy,
     read_manifest,
     repair_job_request,
@@ -92,3 +93,9 @@ def test_the_job_request_names_the_manifest_with_its_etag_and_the_role_may_read_
     assert statement["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert statement["Resource"] == "arn:aws:s3:::rep/s3xrep/repair/p/x.csv"
     assert manifest_read_policy("rep", "k")["Statement"][0]["Action"] == ["s3:GetObject"]
+
+
+def test_manifests_go_under_our_prefix_per_plan_run_and_round() -> None:
+    assert manifest_key("s3xrep/batch-reports/", "p-1", "20261203T150000Z", 2) == \
+        "s3xrep/batch-reports/repair/p-1/20261203T150000Z-round2.csv"
+    assert manifest_key(None, "p-1", "S", 1) == "s3xrep/repair/p-1/S-round1.csv"
