@@ -33,6 +33,7 @@ from ..sandbox.helpers import head_status, wait_for
 
 SRC_PROFILE, DST_PROFILE = PROFILES["source"], PROFILES["destination"]
 KEYS = ["a.txt", "dir/b, with \"comma\".txt", "é/ü space+plus%.txt", "d.txt", "e.txt"]
+HOSTILE = "untagged\x1b]0;pwned\x07\u202e.txt"  # a terminal escape, a bell and a bidi override
 BROKEN = KEYS[1:4]  # e.txt: its replica deleted by version id
 
 
@@ -108,6 +109,7 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     versions.update(_failed_versions(sandbox, src, dst, BROKEN))
     s3b.delete_object(Bucket=dst, Key="e.txt", VersionId=versions["e.txt"])  # a replica deleted by version id
     s3a.put_object(Bucket=src, Key="untagged.txt", Body=b"out of scope")  # no keep=yes: out of the rule's scope
+    s3a.put_object(Bucket=src, Key=HOSTILE, Body=b"out of scope too")
 
     verify = ["verify", "--source", f"{SRC_PROFILE}:{src}", "--dest", f"{DST_PROFILE}:{dst}"]
     assert main(verify) == 1
@@ -117,7 +119,8 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     code = main(["repair", *repair_args, "--yes", "--wait", "30"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    assert "verify found 4 version(s) missing or mismatched; 3 to replicate, 2 a job cannot replicate" in out
+    assert "verify found 4 version(s) missing or mismatched; 3 to replicate, 3 a job cannot replicate" in out
+    assert not any(c in out + err for c in "\x1b\x07\u202e"), "AWS text reached the terminal unescaped"
     assert "untagged.txt" in out and "outside the rule's scope" in out
     assert "e.txt" in out and "DstObjectHardDeleted" in out
     assert "Before: 4 missing or mismatched. After: 0 (3 of 3 replicated by 1 job(s))" in out
@@ -143,9 +146,12 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     assert main(verify) == 1  # only the hard-deleted replica still matters
     assert re.search(r"missing +1  \(matters\)", capsys.readouterr().out)
     assert main(["repair", *repair_args, "--yes"]) == 0  # only versions a job cannot replicate: no new job
-    assert "0 to replicate, 2 a job cannot replicate" in capsys.readouterr().out
+    assert "0 to replicate, 3 a job cannot replicate" in capsys.readouterr().out
     assert len([j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith("s3xrep repair:")]) == 1
 
+    assert main(["report", plan_id, "--format", "md"]) in (0, 1)  # the repair's writes are in the report's journal
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "s3.put_object" in out
     writes = [w["call"] for w in Journal(plan_id).read().writes()]
     assert writes[-3:] == ["s3.put_object", "iam.put_role_policy", "s3control.create_job"]
     assert main(["undo", plan_id, "--yes"]) == 0, capsys.readouterr().err
