@@ -24,12 +24,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.models import MigrationOptions, Plan, Step
+from ..core.names import Partition
 from ..core.repair import (
     POLICY_NAME,
     NotRepairable,
@@ -208,13 +209,13 @@ def preview(plan: Plan, options: MigrationOptions, rows: list[Row], *, stamp: st
                        "plan and apply with existing objects replicated (the default), then run repair", "NoBatchRole")
     bucket, prefix = manifest_location(plan, options)
     key = manifest_key(prefix, plan.id, stamp, round_no)
-    partition = str(job["RoleArn"]).split(":")[1]
+    partition = cast(Partition, str(job["RoleArn"]).split(":")[1])
     request = repair_job_request(job, manifest_bucket=bucket, manifest_key=key, etag=etag, version_id=version_id,
                                  description=repair_description(plan.source.name, plan.destination.name, stamp,
-                                                                round_no), partition=partition)  # type: ignore[arg-type]
+                                                                round_no), partition=partition)
     role = str(job["RoleArn"]).rsplit("/", 1)[-1]
     return Preview(bucket, key, manifest_csv(rows), request,
-                   manifest_read_policy(bucket, key, partition, by_version=bool(version_id)), role)  # type: ignore[arg-type]
+                   manifest_read_policy(bucket, key, partition, by_version=bool(version_id)), role)
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -396,5 +397,5 @@ def repair(
     return result
 
 
-__all__ = ["Candidates", "Preview", "RepairResult", "Round", "candidates_from", "find_candidates", "manifest_location", "preview",
-           "repair", "stamp_now"]
+__all__ = ["Candidates", "Preview", "RepairResult", "Round", "candidates_from", "find_candidates", "manifest_location",
+           "preview", "repair", "stamp_now"]

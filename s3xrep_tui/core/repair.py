@@ -167,12 +167,13 @@ def read_manifest(data: bytes) -> list[Row]:
 
 
 def manifest_key(report_prefix: str | None, plan_id: str, stamp: str, round_no: int) -> str:
-    """Where a round's manifest goes: ``PREFIX/repair/PLAN/`` (the report prefix, else ``s3xrep``), per run and round."""
+    """A round's manifest: ``PREFIX/repair/PLAN/`` (the report prefix, else ``s3xrep``), per run and round."""
     base = (report_prefix or "").strip("/") or "s3xrep"
     return f"{base}/repair/{plan_id}/{stamp}-round{round_no}.csv"
 
 
-def manifest_read_policy(bucket: str, key: str, partition: Partition = "aws", *, by_version: bool = False) -> dict[str, Any]:
+def manifest_read_policy(bucket: str, key: str, partition: Partition = "aws", *,
+                         by_version: bool = False) -> dict[str, Any]:
     """The Batch role's least privilege to read the manifest: exactly that object (and its version)."""
     actions = ["s3:GetObject"] + (["s3:GetObjectVersion"] if by_version else [])
     return policy([{"Sid": "S3xrepRepairReadManifest", "Effect": "Allow", "Action": actions,

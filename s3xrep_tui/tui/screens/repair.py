@@ -45,24 +45,31 @@ class RepairDone(Message):
         self.result = result
 
 
-def prepare(app: Any, report: VerifyReport) -> RepairPrepared:
-    """In a thread: the last verify's findings sorted for repair, and round 1's documents."""
+def targets(app: Any) -> tuple[Any, dict[str, Any], Any, bool]:
+    """On the UI thread: the plan, both accounts' clients, the options and read-only mode the repair runs with."""
     plan = app.plan
-    stamp = stamp_now()
-    if plan is None or not Journal(plan.id).exists():
-        raise ValueError("repair needs an applied plan: apply it first (its journal records the repair too)")
+    if plan is None:
+        raise ValueError("repair needs the applied plan: go back to Preview and Apply first")
     clients = {"source": app.clients("source"), "destination": app.clients("destination")}
-    candidates = candidates_from(report, plan, clients, app.options)
-    documents = preview(plan, app.options, candidates.rows, stamp=stamp) if candidates.rows else None
+    return plan, clients, app.options, bool(getattr(app, "read_only", False))
+
+
+def prepare(target: tuple[Any, dict[str, Any], Any, bool], report: VerifyReport) -> RepairPrepared:
+    """In a thread: the last verify's findings sorted for repair, and round 1's documents."""
+    plan, clients, options, _ = target
+    if not Journal(plan.id).exists():
+        raise ValueError(f"plan {plan.id} was never applied here (no journal): apply it first")
+    stamp = stamp_now()
+    candidates = candidates_from(report, plan, clients, options)
+    documents = preview(plan, options, candidates.rows, stamp=stamp) if candidates.rows else None
     return RepairPrepared(candidates, documents, stamp)
 
 
-def run(app: Any, candidates: Candidates, stamp: str, cancel: Any = None) -> RepairResult:
+def run(target: tuple[Any, dict[str, Any], Any, bool], candidates: Candidates, stamp: str,
+        cancel: Any = None) -> RepairResult:
     """In a thread: the repair rounds (journaled in the plan's journal; read-only refuses the writes)."""
-    plan = app.plan
-    clients = {"source": app.clients("source"), "destination": app.clients("destination")}
-    return repair(plan, clients, candidates, options=app.options, read_only=bool(getattr(app, "read_only", False)),
-                  cancel=cancel, stamp=stamp)
+    plan, clients, options, read_only = target
+    return repair(plan, clients, candidates, options=options, read_only=read_only, cancel=cancel, stamp=stamp)
 
 
 def result_text(result: RepairResult) -> Text:

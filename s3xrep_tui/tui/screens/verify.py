@@ -164,6 +164,7 @@ class VerifyScreen(AppScreen):
         self.exported: tuple[Path, Path] | None = None
         self.repairing = False
         self.repair_result: Any = None  # the last repair's RepairResult
+        self.repair_target: Any = None  # (plan, clients, options, read-only) taken on the UI thread
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
@@ -352,10 +353,15 @@ class VerifyScreen(AppScreen):
         report = self.report
         if report is None or report.ok or self.repairing:
             return
-        self.repairing = True
+        try:
+            target = repair_flow.targets(self.s3xrep)
+        except (ValueError, RuntimeError, AwsError) as exc:
+            self._show_problem(AwsError(getattr(exc, "message", None) or str(exc), "apply the plan first", "NoPlan"))
+            return
+        self.repairing, self.repair_target = True, target
         self.refresh_bindings()
         self.query_one("#verify-export", Static).update(Text("repair: sorting what verify found…", style="dim"))
-        self.run_worker(lambda: self._in_thread(lambda: repair_flow.prepare(self.s3xrep, report)), name="repair",
+        self.run_worker(lambda: self._in_thread(lambda: repair_flow.prepare(target, report)), name="repair",
                         group="repair", exclusive=True, thread=True, exit_on_error=False)
 
     def _in_thread(self, work: Callable[[], Any]) -> None:
@@ -380,13 +386,15 @@ class VerifyScreen(AppScreen):
         def decided(go: bool | None) -> None:
             if not go:
                 self.repairing = False
-                self.query_one("#verify-export", Static).update(Text("repair: not confirmed, nothing sent", style="dim"))
+                self.query_one("#verify-export", Static).update(
+                    Text("repair: not confirmed, nothing sent", style="dim"))
                 self.refresh_bindings()
                 return
             self.query_one("#verify-export", Static).update(Text("repair: running the Batch job…", style="yellow"))
+            target, cancel = self.repair_target, self.cancel
             self.run_worker(lambda: self._in_thread(lambda: repair_flow.RepairDone(
-                repair_flow.run(self.s3xrep, candidates, message.stamp, self.cancel))), name="repair", group="repair",
-                exclusive=True, thread=True, exit_on_error=False)
+                repair_flow.run(target, candidates, message.stamp, cancel))),
+                name="repair", group="repair", exclusive=True, thread=True, exit_on_error=False)
 
         source = self.report.source_bucket if self.report is not None else ""
         self.app.push_screen(repair_flow.RepairConfirm(candidates, message.documents, source), decided)
