@@ -204,3 +204,33 @@ def test_repair_of_a_plan_never_applied_is_blocked(env: Path, sandbox: Sandbox, 
         assert main(["repair", *[a for a in _args(src, dst, rep) if a not in ("--iam-wait", "0.1")], "--yes", *bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("s3xrep repair: --")
+
+
+def test_a_repair_job_still_running_after_wait_is_reported_and_undo_cancels_it(
+        env: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    src, dst, rep, _ = _world(sandbox, "slow")
+    s3a, s3c = sandbox.clients(A)("s3"), sandbox.clients(A)("s3control")
+    apply_args = _args(src, dst, rep)
+    assert main(["apply", *apply_args, "--yes"]) == 0
+    plan_id = next(line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()
+                   if line.startswith("Plan id: "))
+    wait_for(lambda: _jobs_done(s3c), timeout=30, what="the apply's Batch job to end")
+    _failed_versions(sandbox, src, dst, ["a.txt", "d.txt"])
+    repair_args = [a for a in apply_args if a not in ("--iam-wait", "0.1")]
+    rate = sandbox.batch.task_rate
+    sandbox.batch.task_rate = 0.001  # the first task at once, the second in 1,000 s
+    try:
+        code = main(["repair", *repair_args, "--yes", "--wait", "0", "--max-rounds", "3"])
+        out, err = capsys.readouterr()
+        assert code == 1, out + err
+        assert "follow it with s3xrep jobs" in out and "still missing" in err
+        jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith("s3xrep repair:")]
+        assert len(jobs) == 1  # no second round while the first job runs
+        assert main(["undo", plan_id, "--yes"]) in (0, 1)
+        out = capsys.readouterr().out
+        assert f"Batch Replication job {jobs[0]['JobId']} cancelled" in out
+        status = s3c.describe_job(AccountId=A, JobId=jobs[0]["JobId"])["Job"]["Status"]
+        assert status in ("Cancelling", "Cancelled")
+        assert not s3a.list_objects_v2(Bucket=rep, Prefix="s3xrep/batch-reports/repair/").get("Contents")
+    finally:
+        sandbox.batch.task_rate = rate
