@@ -311,42 +311,6 @@ class VerifyScreen(AppScreen):
         widget.update(Text.assemble(("✗ ", "red"), error.message, "\n  ", ("fix: ", "bold"), error.fix))
         widget.set_class(True, "-shown")
 
-    # --- keys -------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "export" and self.report is None:
-            return None
-        if action == "stop" and self.state != "running":
-            return None
-        if action == "run" and self.state == "running":
-            return None
-        if action == "repair" and (self.report is None or self.report.ok or self.state != "done" or self.repairing):
-            return False  # hidden, not greyed: there is nothing to repair
-        return True
-
-    def action_stop(self) -> None:
-        if self.cancel is not None:
-            self.cancel.set()
-
-    def action_back(self) -> None:
-        self.action_stop()
-        self.app.pop_screen()
-
-    def action_export(self) -> None:
-        if self.report is None:
-            return
-        try:
-            paths = export_report(self.report, self.export_dir, self.stamp() if self.stamp else None)
-        except OSError as exc:
-            self._show_problem(AwsError(f"the export could not be written: {exc}",
-                                        "check the disk and the permissions of the data directory", "ExportFailed"))
-            return
-        self.exported = paths
-        text = Text.assemble(("exported ", "bold green"), str(paths[0]), "\n         ", str(paths[1]),
-                             ("  (private: 0600)", "dim"))
-        self.query_one("#verify-export", Static).update(text)
-        self.app.notify(f"exported to {paths[0].parent}", timeout=6)
-
     # --- repair (screens/repair.py) ---------------------------------------------------------
 
     def action_repair(self) -> None:
@@ -404,3 +368,39 @@ class VerifyScreen(AppScreen):
         self.repairing, self.repair_result = False, message.result
         self.query_one("#verify-export", Static).update(repair_flow.result_text(message.result))
         self.refresh_bindings()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "repair" and (self.report is None or self.report.ok or self.state != "done" or self.repairing):
+            return False  # hidden, not greyed: there is nothing to repair
+        if action == "export" and self.report is None:
+            return None
+        if action == "stop" and self.state != "running":
+            return None
+        if action == "run" and self.state == "running":
+            return None
+        return True
+
+    def action_stop(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
+
+    def action_back(self) -> None:
+        self.action_stop()
+        self.app.pop_screen()
+
+    def action_export(self) -> None:
+        if self.report is None:
+            return
+        try:
+            paths = export_report(self.report, self.export_dir, self.stamp() if self.stamp else None)
+        except OSError as exc:
+            self._show_problem(AwsError(f"the export could not be written: {exc}",
+                                        "check the disk and the permissions of the data directory", "ExportFailed"))
+            return
+        self.exported = paths
+        text = Text.assemble(("exported ", "bold green"), str(paths[0]), "\n         ", str(paths[1]),
+                             ("  (private: 0600)", "dim"))
+        self.query_one("#verify-export", Static).update(text)
+        self.app.notify(f"exported to {paths[0].parent}", timeout=6)
