@@ -54,8 +54,8 @@ def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     return tmp_path / "data"
 
 
-def _jobs_done(s3c: Any) -> bool:
-    jobs = s3c.list_jobs(AccountId=A)["Jobs"]
+def _jobs_done(s3c: Any, src: str) -> bool:
+    jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if f" {src} -> " in j.get("Description", "")]
     return bool(jobs) and all(j["Status"] in ("Complete", "Failed", "Cancelled") for j in jobs)
 
 
@@ -102,7 +102,7 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     assert main(["apply", *apply_args, "--yes"]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
-    wait_for(lambda: _jobs_done(s3c), timeout=30, what="the apply's Batch job to end")
+    wait_for(lambda: _jobs_done(s3c, src), timeout=30, what="the apply's Batch job to end")
     versions = {k: s3a.head_object(Bucket=src, Key=k)["VersionId"] for k in KEYS}
     wait_for(lambda: all(s3b.list_object_versions(Bucket=dst, Prefix=k).get("Versions") for k in KEYS), timeout=30,
              what="every version on the destination")
@@ -125,7 +125,7 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     assert "e.txt" in out and "DstObjectHardDeleted" in out
     assert "Before: 4 missing or mismatched. After: 0 (3 of 3 replicated by 1 job(s))" in out
 
-    jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j.get("Description", "").startswith("s3xrep repair:")]
+    jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j.get("Description", "").startswith(f"s3xrep repair: {src} ")]
     assert len(jobs) == 1, out
     job = s3c.describe_job(AccountId=A, JobId=jobs[0]["JobId"])["Job"]
     location = job["Manifest"]["Location"]
@@ -147,7 +147,7 @@ def test_repair_replicates_exactly_the_missing_versions_and_lists_the_out_of_sco
     assert re.search(r"missing +1  \(matters\)", capsys.readouterr().out)
     assert main(["repair", *repair_args, "--yes"]) == 0  # only versions a job cannot replicate: no new job
     assert "0 to replicate, 3 a job cannot replicate" in capsys.readouterr().out
-    assert len([j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith("s3xrep repair:")]) == 1
+    assert len([j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith(f"s3xrep repair: {src} ")]) == 1
 
     assert main(["report", plan_id, "--format", "md"]) in (0, 1)  # the repair's writes are in the report's journal
     out, err = capsys.readouterr()
@@ -214,7 +214,7 @@ def test_a_repair_job_still_running_after_wait_is_reported_and_undo_cancels_it(
     assert main(["apply", *apply_args, "--yes"]) == 0
     plan_id = next(line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()
                    if line.startswith("Plan id: "))
-    wait_for(lambda: _jobs_done(s3c), timeout=30, what="the apply's Batch job to end")
+    wait_for(lambda: _jobs_done(s3c, src), timeout=30, what="the apply's Batch job to end")
     _failed_versions(sandbox, src, dst, ["a.txt", "d.txt"])
     repair_args = [a for a in apply_args if a not in ("--iam-wait", "0.1")]
     rate = sandbox.batch.task_rate
@@ -224,7 +224,7 @@ def test_a_repair_job_still_running_after_wait_is_reported_and_undo_cancels_it(
         out, err = capsys.readouterr()
         assert code == 1, out + err
         assert "follow it with s3xrep jobs" in out and "still missing" in err
-        jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith("s3xrep repair:")]
+        jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j["Description"].startswith(f"s3xrep repair: {src} ")]
         assert len(jobs) == 1  # no second round while the first job runs
         assert main(["undo", plan_id, "--yes"]) in (0, 1)
         out = capsys.readouterr().out
