@@ -352,8 +352,9 @@ class _Executor(JobStep):
         )
         response = self.call(side, f"{call} on {target}", send, retry)
         result: dict[str, Any] = {}
-        if isinstance(response, dict) and response.get("JobId"):
-            result["JobId"] = response["JobId"]
+        if isinstance(response, dict):
+            # the job made, or the object version uploaded (repair's manifest: undo deletes exactly it)
+            result.update({k: response[k] for k in ("JobId", "VersionId", "ETag") if response.get(k)})
         self.journal.record("done", ref=entry["id"], step=step.id, call=call, target=target, result=result)
         return response
 

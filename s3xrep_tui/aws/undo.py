@@ -193,6 +193,7 @@ class _Undoer:
             "s3.put_bucket_policy": self.bucket_policy,
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
+            "s3.put_object": self.uploaded_object,
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"
@@ -482,6 +483,30 @@ class _Undoer:
             f"Batch Replication job {job_id} cancelled (it was {status}); objects already replicated stay",
             "",
         )
+
+
+    def uploaded_object(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
+        """An object we uploaded (repair's manifest): delete exactly the version we wrote, if it is still ours."""
+        after = entry.get("after") or {}
+        bucket, key = after.get("Bucket"), after.get("Key")
+        result = (self.read.done().get(entry["id"]) or {}).get("result") or {}
+        version, etag = result.get("VersionId"), result.get("ETag")
+        what = f"object s3://{bucket}/{key}"
+        if not version and not etag:
+            return "unchanged", f"{what}: the upload never finished (nothing recorded as written)", ""
+        s3 = self.client(entry, "s3")
+        which = {"VersionId": version} if version and version != "null" else {}
+        head = self.call(entry, f"s3.head_object on {what}",
+                         lambda: s3.head_object(Bucket=bucket, Key=key, **which),
+                         absent=("404", "NoSuchKey", "NoSuchVersion", "NotFound"))
+        if head is None:
+            return "unchanged", f"{what} is already gone", ""
+        if etag and head.get("ETag") != etag:
+            raise self._changed(what)
+        if self.dry_run:
+            return "would-delete", f"would delete {what} (uploaded by s3xrep repair)", ""
+        self.call(entry, f"s3.delete_object on {what}", lambda: s3.delete_object(Bucket=bucket, Key=key, **which))
+        return "deleted", f"{what} deleted (uploaded by s3xrep repair)", ""
 
 
 def pending_writes(read: JournalRead) -> list[dict[str, Any]]:

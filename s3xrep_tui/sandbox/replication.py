@@ -140,6 +140,7 @@ class ReplicationEngine:
         self._configs: dict[str, dict[str, Any]] = {}
         self._book = StatusBook()
         self._owner: dict[Key, str] = {}
+        self._hard_deleted: set[tuple[Key, str]] = set()  # replicas deleted by version id: Batch never redoes them
         self._listeners: list[Callable[[ReplicationEvent], None]] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -278,11 +279,16 @@ class ReplicationEngine:
         """Replicated to that destination before, and the replica is gone (deleted by version id)."""
         name = rule_destination_bucket(rule)
         destination = find_bucket(name)
-        return (
+        if (ident, name) in self._hard_deleted:  # the FAILED it left must not make the next job succeed
+            return destination is not None and find_version(destination, ident[1], ident[2]) is None
+        gone = (
             self._book.destination_status(ident, name) == "COMPLETED"
             and destination is not None
             and find_version(destination, ident[1], ident[2]) is None
         )
+        if gone:
+            self._hard_deleted.add((ident, name))
+        return gone
 
     def _match(self, config: dict[str, Any], source: Any, version: Any, *, replicas: bool = False) -> list[dict[str, Any]]:
         """The rules a version replicates by: per destination bucket, the highest-priority covering rule.

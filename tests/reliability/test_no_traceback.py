@@ -48,12 +48,13 @@ def _commands(w: World) -> dict[str, list[str]]:
         "verify": ["verify", *both, "--plan", PLAN_ID],
         "canary": ["canary", *both, "--timeout", "1", "--plan", PLAN_ID],
         "report": ["report", PLAN_ID, "--format", "html"],
+        "repair": ["repair", *both, "--report-bucket", w.report, "--yes", "--wait", "1"],
         "sandbox": ["sandbox", "--seed", "empty"],
         "tui": [],
     }
 
 
-COMMANDS = ("plan", "apply", "undo", "jobs", "verify", "canary", "report", "sandbox", "tui")
+COMMANDS = ("plan", "apply", "undo", "jobs", "verify", "canary", "report", "repair", "sandbox", "tui")
 # Commands that cannot do their job without the data directory, and the codes they may end with: apply
 # journals first (1); undo and report read a plan's journal and find none (2: no such plan). verify and
 # canary record their result for a plan best-effort (it never fails them), plan and jobs need none of it.

@@ -42,6 +42,7 @@ from ..messages_monitor import VerifyFinished, VerifyProgressed
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
+from . import repair as repair_flow
 from .base import AppScreen
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class VerifyScreen(AppScreen):
         Binding("r", "run", "Run again"),
         Binding("s", "stop", "Stop"),
         Binding("e", "export", "Export CSV+JSON"),
+        Binding("p", "repair", "Repair"),  # only while versions are missing or mismatched
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -160,6 +162,9 @@ class VerifyScreen(AppScreen):
         self.error: AwsError | None = None
         self.state = "idle"  # running | done | stopped | failed
         self.exported: tuple[Path, Path] | None = None
+        self.repairing = False
+        self.repair_result: Any = None  # the last repair's RepairResult
+        self.repair_target: Any = None  # (plan, clients, options, read-only) taken on the UI thread
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=getattr(self.app, "demo", False), show_buckets=True)
@@ -306,9 +311,69 @@ class VerifyScreen(AppScreen):
         widget.update(Text.assemble(("✗ ", "red"), error.message, "\n  ", ("fix: ", "bold"), error.fix))
         widget.set_class(True, "-shown")
 
+    # --- repair (screens/repair.py) ---------------------------------------------------------
+
+    def action_repair(self) -> None:
+        report = self.report
+        if report is None or report.ok or self.repairing:
+            return
+        try:
+            target = repair_flow.targets(self.s3xrep)
+        except (ValueError, RuntimeError, AwsError) as exc:
+            self._show_problem(AwsError(getattr(exc, "message", None) or str(exc), "apply the plan first", "NoPlan"))
+            return
+        self.repairing, self.repair_target = True, target
+        self.refresh_bindings()
+        self.query_one("#verify-export", Static).update(Text("repair: sorting what verify found…", style="dim"))
+        self.run_worker(lambda: self._in_thread(lambda: repair_flow.prepare(target, report)), name="repair",
+                        group="repair", exclusive=True, thread=True, exit_on_error=False)
+
+    def _in_thread(self, work: Callable[[], Any]) -> None:
+        try:
+            self.post_message(work())
+        except Exception as exc:  # noqa: BLE001  AwsError, no plan, anything boto3 raises: shown, not raised
+            log.info("repair stopped: %s", exc)
+            message = getattr(exc, "message", None) or str(exc)
+            self.post_message(repair_flow.RepairPrepared(None, None, "", AwsError(
+                message, getattr(exc, "fix", "") or "see the log file", "RepairFailed")))
+
+    @on(repair_flow.RepairPrepared)
+    def _repair_prepared(self, message: repair_flow.RepairPrepared) -> None:
+        candidates = message.candidates
+        if candidates is None:
+            self.repairing = False
+            self._show_problem(message.error)
+            self.query_one("#verify-export", Static).update("")
+            self.refresh_bindings()
+            return
+
+        def decided(go: bool | None) -> None:
+            if not go:
+                self.repairing = False
+                self.query_one("#verify-export", Static).update(
+                    Text("repair: not confirmed, nothing sent", style="dim"))
+                self.refresh_bindings()
+                return
+            self.query_one("#verify-export", Static).update(Text("repair: running the Batch job…", style="yellow"))
+            target, cancel = self.repair_target, self.cancel
+            self.run_worker(lambda: self._in_thread(lambda: repair_flow.RepairDone(
+                repair_flow.run(target, candidates, message.stamp, cancel))),
+                name="repair", group="repair", exclusive=True, thread=True, exit_on_error=False)
+
+        source = self.report.source_bucket if self.report is not None else ""
+        self.app.push_screen(repair_flow.RepairConfirm(candidates, message.documents, source), decided)
+
+    @on(repair_flow.RepairDone)
+    def _repair_done(self, message: repair_flow.RepairDone) -> None:
+        self.repairing, self.repair_result = False, message.result
+        self.query_one("#verify-export", Static).update(repair_flow.result_text(message.result))
+        self.refresh_bindings()
+
     # --- keys -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "repair" and (self.report is None or self.report.ok or self.state != "done" or self.repairing):
+            return False  # hidden, not greyed: there is nothing to repair
         if action == "export" and self.report is None:
             return None
         if action == "stop" and self.state != "running":
