@@ -51,8 +51,12 @@ class UndoScreen(AppScreen):
 
     BINDINGS = [
         Binding("r", "reload", "Preview again"),
-        Binding("escape", "back", "Back", show=False),
+        Binding("escape", "back", "Back"),
+        # In the confirmation field letters type: these say (and do) what works there.
+        Binding("enter", "confirm_typed", "Undo", priority=True),
+        Binding("tab", "to_items", "To the list", priority=True),
     ]
+    FOOTER_FIRST = ("enter", "tab", "escape")
 
     DEFAULT_CSS = """
     UndoScreen #undo-summary { height: auto; padding: 0 1; }
@@ -97,6 +101,22 @@ class UndoScreen(AppScreen):
         self.query_one("#undo-detail").border_title = "why"
         self.confirm.freeze("Reading what undo would do (a dry run: nothing is changed)…")
         self.action_reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("confirm_typed", "to_items"):
+            return self.is_mounted and self.focused is self.confirm.input
+        if action == "reload":
+            return None if self.running else True
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # Enter and Tab act only in the confirmation field
+
+    async def action_confirm_typed(self) -> None:
+        await self.confirm.input.action_submit()
+
+    def action_to_items(self) -> None:
+        self.table.focus()
 
     # --- the runs ----------------------------------------------------------------------------------
 
