@@ -415,6 +415,8 @@ async def regenerate(out: Path, only: Iterable[str] | None = None) -> list[Path]
             for suffix, size in SIZES:
                 _taking[:] = [suffix, size]
                 for group in chosen:  # each demo group starts its own sandbox (one Sandbox per process at a time)
+                    # and its own data dir: a journal an earlier group's apply wrote would open the home screen
+                    os.environ["S3XREP_DATA_DIR"] = str(home / "data" / f"{group.name}{suffix}")
                     paths = await group.shoot(out, home)
                     if [p.name for p in paths] != [f"{name}{suffix}.svg" for name in group.pictures]:
                         raise RuntimeError(f"group {group.name} wrote {[p.name for p in paths]}, "

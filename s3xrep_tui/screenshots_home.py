@@ -179,10 +179,17 @@ def quiet_app() -> S3xrepApp:
 async def home_shots(out: Path, home_dir: Path, shoot: Callable[..., Awaitable[Path]]) -> list[Path]:
     """Every picture of :data:`PICTURES` at the size being taken, from journals in a data dir of their own under
     ``home_dir``; ``shoot(app, out, name, drive)`` is screenshots' one way of taking a picture."""
+    saved = os.environ.get("S3XREP_DATA_DIR")
     os.environ["S3XREP_DATA_DIR"] = str(home_dir / "home-screens-data")
-    write_migrations()
-    written = []
-    for name in PICTURES:
-        written.append(await shoot(quiet_app(), out, name, DRIVERS[name]))
-        await asyncio.sleep(0)
-    return written
+    try:
+        write_migrations()
+        written = []
+        for name in PICTURES:
+            written.append(await shoot(quiet_app(), out, name, DRIVERS[name]))
+            await asyncio.sleep(0)
+        return written
+    finally:  # the groups taken after these (the next size's) must not find these journals and open the home
+        if saved is None:
+            os.environ.pop("S3XREP_DATA_DIR", None)
+        else:
+            os.environ["S3XREP_DATA_DIR"] = saved
