@@ -1,0 +1,242 @@
+"""``s3xrep serve --demo`` in headless chromium, driven by keys through the whole flow.
+
+Not only the page loading: a browser session's app, on the embedded sandbox,
+walked as a user would with the keyboard of the page (the keys reach the app
+through xterm.js and textual-serve's WebSocket): the accounts confirmed; the
+source and destination buckets picked (found with the filter, so their order
+does not matter); the report bucket typed on the options; the preview's
+bucket-policy document; the apply confirmed by typing the source bucket's
+name; the monitor until the job this apply created is Complete; verify and
+its verdict. At each step the test reads what the terminal shows (xterm's own
+buffer, see test_serve) and waits on it with a bounded ``wait_for_function``.
+
+The server runs with a fresh, empty data directory (so the app opens on
+Accounts, no remembered migration) and the suite's S3XREP_SANDBOX_JOB_DWELL=0
+(tests/conftest.py), which textual-serve passes on to each session's app.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from .test_serve import CATCH_TERMINAL, CHROMIUM, CHROMIUM_FLAGS, SCREEN_TEXT, _start, _stop
+
+SOURCE_BUCKET, DESTINATION_BUCKET = "acme-legacy-media", "acme-platform-media"
+REPORT_BUCKET = "acme-legacy-batch-reports"
+SOURCE_ACCOUNT, DESTINATION_ACCOUNT = "111111111111", "222222222222"
+JOB_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # the sandbox's Batch job ids (uuid4)
+DOCUMENT_TITLE = r"╭─ [\w.-]+\.json"  # the preview's document panel, titled with its file name
+VERIFIED = "✓ every version the rule covers is on the destination"  # verify's verdict when nothing that matters differs
+STEP_TIMEOUT = 45.0  # seconds for any one screen to show what it should (a loaded 2-core machine)
+
+# true when every needle is on the terminal's screen (needles: a list of strings)
+SHOWS_ALL = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return needles.every(n => text.includes(n)); }"
+# true when any needle is on screen
+SHOWS_ANY = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return needles.some(n => text.includes(n)); }"
+
+# true when no needle is on screen
+HIDES_ALL = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return !needles.some(n => text.includes(n)); }"
+# true when the regular expression (needles[0]) matches the screen
+MATCHES = "(needles) => new RegExp(needles[0]).test((" + SCREEN_TEXT + ")())"
+
+CURSOR = """() => {
+  const term = window.__terminals[0], buffer = term.buffer.active, line = buffer.getLine(buffer.viewportY + buffer.cursorY);
+  return [buffer.cursorX, buffer.cursorY, line ? line.translateToString(true) : ''];
+}"""
+CURSOR_ON = "(needles) => new RegExp(needles[0]).test((" + CURSOR + ")()[2])"
+CURSOR_MOVED = "(needles) => { const c = (" + CURSOR + ")(); return String(c[0]) !== needles[0] || String(c[1]) !== needles[1]; }"
+
+
+class Terminal:
+    """The page's terminal: what it shows, keys into it, and bounded waits on its text."""
+
+    def __init__(self, page, trace: list[str]) -> None:
+        self.page = page
+        self.trace = trace
+
+    def text(self) -> str:
+        return self.page.evaluate(SCREEN_TEXT)
+
+    def _wait(self, script: str, needles: tuple[str, ...], timeout: float, what: str) -> str:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(script, arg=list(needles), timeout=timeout * 1000, polling=100)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{what}: {needles} not on screen after {timeout} s; the terminal shows:\n"
+                                 f"{self.text()}") from None
+        text = self.text()
+        self.trace.append(f"--- {what}\n{text}")
+        return text
+
+    def shows(self, *needles: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        return self._wait(SHOWS_ALL, needles, timeout, what or needles[0])
+
+    def shows_any(self, *needles: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        return self._wait(SHOWS_ANY, needles, timeout, what or needles[0])
+
+    def hides(self, *needles: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        return self._wait(HIDES_ALL, needles, timeout, what or f"not {needles[0]}")
+
+    def matches(self, pattern: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        return self._wait(MATCHES, (pattern,), timeout, what or pattern)
+
+    def cursor(self) -> tuple[int, int, str]:
+        """Where the terminal's cursor is (column, row) and that row's text: Textual puts it on the focused input."""
+        return tuple(self.page.evaluate(CURSOR))  # type: ignore[return-value]
+
+    def cursor_on(self, pattern: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        """Wait until the cursor's row matches ``pattern``: the input there has the focus, typing may start."""
+        return self._wait(CURSOR_ON, (pattern,), timeout, what or f"the cursor on {pattern}")
+
+    def cursor_moves(self, before: tuple[int, int, str], timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+        return self._wait(CURSOR_MOVED, (str(before[0]), str(before[1])), timeout, what or "the cursor to move")
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            self.page.keyboard.press(key)
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``s3xrep serve --demo`` with nothing remembered: a fresh data, state and cache directory."""
+    for name, sub in (("S3XREP_DATA_DIR", "data"), ("XDG_DATA_HOME", "xdg-data"), ("XDG_CONFIG_HOME", "xdg-config")):
+        monkeypatch.setenv(name, str(tmp_path / sub))
+    assert os.environ.get("S3XREP_SANDBOX_JOB_DWELL") == "0"  # set by tests/conftest.py; reaches each session
+    process, port = _start(tmp_path, "--demo")
+    info = {"url": f"http://127.0.0.1:{port}/", "tmp": tmp_path}
+    yield info
+    info["stderr"] = _stop(process)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+def test_in_a_browser_the_whole_flow_by_keys_applies_and_verifies(demo_server: dict, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    started = time.monotonic()
+    trace: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.add_init_script(CATCH_TERMINAL)
+            page.goto(demo_server["url"])
+            term = Terminal(page, trace)
+            try:
+                _walk(term, page)
+            finally:
+                page.screenshot(path=str(tmp_path / "last.png"))
+                (tmp_path / "screens.txt").write_text("\n".join(trace))
+        finally:
+            browser.close()
+    print(f"the flow through the browser took {time.monotonic() - started:.1f} s")
+
+
+def _tabs_to(field: str) -> int:
+    """Tab presses from the options' first field (focused on open) to ``field``, in the form's own order."""
+    from s3xrep_tui.tui.widgets.options_form import SECTIONS, STATUSES
+
+    order = [f.name for _, fields in SECTIONS for f in fields for _ in (STATUSES if f.kind == "statuses" else (0,))]
+    return order.index(field)
+
+
+def _rows_of(screen: str, pane: str, names: tuple[str, ...]) -> list[str]:
+    """The bucket names listed in the pane whose border title starts with ``pane``, top to bottom."""
+    lines = screen.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.lstrip("╭─ ").startswith(pane))
+    shown = []
+    for line in lines[top + 1:]:
+        if line.startswith("╰"):
+            break
+        shown += [name for name in line.split() if name in names]
+    return shown
+
+
+def _tab_through(term: Terminal, wanted: dict[str, str]) -> dict[str, str]:
+    """Press Tab (next document) until each of ``wanted``'s texts has been on screen; the screens that showed them."""
+    seen: dict[str, str] = {}
+    screen = term.shows_any("{", what="the preview's first document")
+    for _ in range(12):
+        seen |= {what: screen for what, needle in wanted.items() if needle in screen and what not in seen}
+        if len(seen) == len(wanted):
+            return seen
+        title = re.search(DOCUMENT_TITLE, screen)
+        term.press("Tab")
+        screen = term.hides(title.group(0), what="the next tab") if title else term.shows_any("{")
+    raise AssertionError(f"never shown in the preview's tabs: {sorted(set(wanted) - set(seen))}")
+
+
+def _walk(term: Terminal, page) -> None:
+    # 1. Accounts: the demo's two identities resolve (their account ids), under the DEMO badge
+    term.shows("DEMO", "s3xrep-demo-source", "s3xrep-demo-destination", SOURCE_ACCOUNT, DESTINATION_ACCOUNT,
+               what="accounts")
+    page.locator("#terminal").click()
+    term.press("Enter")
+
+    # 2. Buckets: both accounts' lists; the cursor moved down to each bucket (wherever it is listed), s and d.
+    # A key that moves the focus is waited on before the next: a key the app reads before the focus has
+    # moved goes to the widget that had it (Textual bubbles unhandled keys through the focused widget).
+    screen = term.shows(SOURCE_BUCKET, DESTINATION_BUCKET, "acme-legacy-archive", what="buckets")
+    sources = _rows_of(screen, "source", (SOURCE_BUCKET, "acme-legacy-archive", "acme-legacy-secure",
+                                          "acme-legacy-records", REPORT_BUCKET))
+    term.press(*["ArrowDown"] * sources.index(SOURCE_BUCKET))
+    term.shows(f"s3://{SOURCE_BUCKET}", what="the source bucket highlighted")
+    term.press("s")
+    term.matches(rf"SRC +{SOURCE_BUCKET}", what="the source chosen")
+    destinations = _rows_of(screen, "destination", (DESTINATION_BUCKET, "acme-platform-reports"))
+    term.press("Tab")
+    term.shows(f"s3://{destinations[0]}", what="the destination pane focused")
+    term.press(*["ArrowDown"] * destinations.index(DESTINATION_BUCKET))
+    term.press("d")
+    term.matches(rf"DST +{DESTINATION_BUCKET}", what="the destination chosen")
+    term.press("c")
+
+    # 3. Options: Tab to the report bucket's field, its name typed, Enter for the preview
+    before = term.cursor()
+    term.cursor_moves(before, what="the options' first field focused")
+    term.press(*["Tab"] * _tabs_to("report_bucket"))
+    term.cursor_on("Report bucket", what="the report bucket's field focused")
+    term.type(REPORT_BUCKET)
+    term.cursor_on(rf"Report bucket +{REPORT_BUCKET} ", what="the report bucket typed")
+    term.press("Enter")
+
+    # 4. Preview: the plan's documents, one tab each; Tab through them to the bucket policy, which keeps
+    # the destination's own statement, and the Batch job, which writes its report to the typed bucket
+    seen = _tab_through(term, {"the destination's own statement": '"Sid": "PlatformReadOnlyAudit"',
+                               "the report bucket": f"arn:aws:s3:::{REPORT_BUCKET}"})
+    assert "PlatformReadOnlyAudit" in seen["the destination's own statement"]
+    before = term.cursor()
+    term.press("a")
+
+    # 5. Apply: the source bucket's name typed into the confirmation, Enter; every step runs; a job id shown
+    term.cursor_moves(before, what="the confirmation focused")
+    term.type(SOURCE_BUCKET)
+    term.cursor_on(SOURCE_BUCKET, what="the source bucket's name typed")
+    term.press("Enter")
+    screen = term.matches(JOB_ID, timeout=90, what="the apply done, its Batch job created")
+    job_id = re.search(JOB_ID, screen).group(0)
+    term.press("m")
+
+    # 6. Monitor: our job (●) runs through the sandbox's Batch Operations to Complete, every task done
+    screen = term.matches(r"●.*\bComplete\b.*100%", timeout=90, what="the job Complete on the monitor")
+    row = next(line for line in screen.splitlines() if re.search(r"●.*\bComplete\b", line))
+    assert "Failed" not in row, row
+    term.press("Enter")  # its detail: the job the apply created, its report in the bucket typed on the options
+    detail = term.shows(job_id, f"s3://{REPORT_BUCKET}/", what="the job's detail")
+    assert re.search(r"\bComplete\b", detail) and re.search(r"\b0 failed\b", detail), detail
+    term.press("Escape")
+    term.hides(job_id, what="back on the monitor")
+
+    # 7. Verify: both buckets' versions compared, key by key: every one the rule covers is on the destination
+    term.press("v")
+    screen = term.shows_any(VERIFIED, "difference(s) that matter", timeout=60, what="the verify verdict")
+    assert VERIFIED in screen, screen
+    assert re.search(r"[\d,]+ versions compared", screen), screen
