@@ -3,16 +3,26 @@
 Not only the page loading: a browser session's app, on the embedded sandbox,
 walked as a user would with the keyboard of the page (the keys reach the app
 through xterm.js and textual-serve's WebSocket): the accounts confirmed; the
-source and destination buckets picked (found with the filter, so their order
-does not matter); the report bucket typed on the options; the preview's
-bucket-policy document; the apply confirmed by typing the source bucket's
-name; the monitor until the job this apply created is Complete; verify and
-its verdict. At each step the test reads what the terminal shows (xterm's own
-buffer, see test_serve) and waits on it with a bounded ``wait_for_function``.
+source and destination buckets picked with the arrows (wherever the lists put
+them), s, Tab and d; Tab to the report bucket's field on the options and its
+name typed; Tab through the preview's documents to the destination's kept
+statement and the job's report bucket; the apply confirmed by typing the
+source bucket's name; the monitor until the job this apply created is
+Complete, and its detail; v, and verify's verdict. At each step the test
+reads what the terminal shows (xterm's own buffer, see test_serve) and waits
+on it with a bounded ``wait_for_function``; nothing sleeps.
+
+Keys that move the focus are waited on before the next key: Textual hands a
+key to the widget focused when it reads it, so a name typed right after Tab
+(or after a screen opens) would lose its first letters, as it would in any
+terminal. Textual puts the terminal's cursor on the focused input, so the
+test waits for xterm's cursor to reach the field before typing into it.
 
 The server runs with a fresh, empty data directory (so the app opens on
-Accounts, no remembered migration) and the suite's S3XREP_SANDBOX_JOB_DWELL=0
-(tests/conftest.py), which textual-serve passes on to each session's app.
+Accounts, with no remembered migration) and the suite's
+S3XREP_SANDBOX_JOB_DWELL=0 (tests/conftest.py), which the test checks in the
+session's app process. On failure, ``screens.txt`` (every screen waited on)
+and ``last.png`` are left in the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -31,25 +41,28 @@ REPORT_BUCKET = "acme-legacy-batch-reports"
 SOURCE_ACCOUNT, DESTINATION_ACCOUNT = "111111111111", "222222222222"
 JOB_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # the sandbox's Batch job ids (uuid4)
 DOCUMENT_TITLE = r"╭─ [\w.-]+\.json"  # the preview's document panel, titled with its file name
-VERIFIED = "✓ every version the rule covers is on the destination"  # verify's verdict when nothing that matters differs
+VERIFIED = "✓ every version the rule covers is on the destination"  # verify's verdict: nothing that matters differs
+DWELL = "S3XREP_SANDBOX_JOB_DWELL"
 STEP_TIMEOUT = 45.0  # seconds for any one screen to show what it should (a loaded 2-core machine)
 
-# true when every needle is on the terminal's screen (needles: a list of strings)
-SHOWS_ALL = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return needles.every(n => text.includes(n)); }"
-# true when any needle is on screen
-SHOWS_ANY = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return needles.some(n => text.includes(n)); }"
-
-# true when no needle is on screen
-HIDES_ALL = "(needles) => { const text = (" + SCREEN_TEXT + ")(); return !needles.some(n => text.includes(n)); }"
-# true when the regular expression (needles[0]) matches the screen
-MATCHES = "(needles) => new RegExp(needles[0]).test((" + SCREEN_TEXT + ")())"
-
 CURSOR = """() => {
-  const term = window.__terminals[0], buffer = term.buffer.active, line = buffer.getLine(buffer.viewportY + buffer.cursorY);
+  const term = window.__terminals[0], buffer = term.buffer.active;
+  const line = buffer.getLine(buffer.viewportY + buffer.cursorY);
   return [buffer.cursorX, buffer.cursorY, line ? line.translateToString(true) : ''];
 }"""
-CURSOR_ON = "(needles) => new RegExp(needles[0]).test((" + CURSOR + ")()[2])"
-CURSOR_MOVED = "(needles) => { const c = (" + CURSOR + ")(); return String(c[0]) !== needles[0] || String(c[1]) !== needles[1]; }"
+
+
+def _on_screen(test: str) -> str:
+    """A page function of ``needles`` (a list of strings): ``test`` over ``text``, the terminal's screen."""
+    return f"(needles) => {{ const text = ({SCREEN_TEXT})(); return {test}; }}"
+
+
+SHOWS_ALL = _on_screen("needles.every(n => text.includes(n))")
+SHOWS_ANY = _on_screen("needles.some(n => text.includes(n))")
+HIDES_ALL = _on_screen("!needles.some(n => text.includes(n))")
+MATCHES = _on_screen("new RegExp(needles[0]).test(text)")
+CURSOR_ON = f"(needles) => new RegExp(needles[0]).test(({CURSOR})()[2])"  # the cursor's row matches
+CURSOR_MOVED = f"(needles) => {{ const c = ({CURSOR})(); return String(c[0]) + ',' + c[1] !== needles[0]; }}"
 
 
 class Terminal:
@@ -95,7 +108,7 @@ class Terminal:
         return self._wait(CURSOR_ON, (pattern,), timeout, what or f"the cursor on {pattern}")
 
     def cursor_moves(self, before: tuple[int, int, str], timeout: float = STEP_TIMEOUT, what: str = "") -> str:
-        return self._wait(CURSOR_MOVED, (str(before[0]), str(before[1])), timeout, what or "the cursor to move")
+        return self._wait(CURSOR_MOVED, (f"{before[0]},{before[1]}",), timeout, what or "the cursor to move")
 
     def press(self, *keys: str) -> None:
         for key in keys:
@@ -110,9 +123,9 @@ def demo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """``s3xrep serve --demo`` with nothing remembered: a fresh data, state and cache directory."""
     for name, sub in (("S3XREP_DATA_DIR", "data"), ("XDG_DATA_HOME", "xdg-data"), ("XDG_CONFIG_HOME", "xdg-config")):
         monkeypatch.setenv(name, str(tmp_path / sub))
-    assert os.environ.get("S3XREP_SANDBOX_JOB_DWELL") == "0"  # set by tests/conftest.py; reaches each session
+    assert os.environ.get(DWELL) == "0"  # tests/conftest.py: Batch jobs do not linger in each state
     process, port = _start(tmp_path, "--demo")
-    info = {"url": f"http://127.0.0.1:{port}/", "tmp": tmp_path}
+    info = {"url": f"http://127.0.0.1:{port}/", "pid": process.pid}
     yield info
     info["stderr"] = _stop(process)
 
@@ -131,7 +144,7 @@ def test_in_a_browser_the_whole_flow_by_keys_applies_and_verifies(demo_server: d
             page.goto(demo_server["url"])
             term = Terminal(page, trace)
             try:
-                _walk(term, page)
+                _walk(term, page, demo_server["pid"])
             finally:
                 page.screenshot(path=str(tmp_path / "last.png"))
                 (tmp_path / "screens.txt").write_text("\n".join(trace))
@@ -174,10 +187,36 @@ def _tab_through(term: Terminal, wanted: dict[str, str]) -> dict[str, str]:
     raise AssertionError(f"never shown in the preview's tabs: {sorted(set(wanted) - set(seen))}")
 
 
-def _walk(term: Terminal, page) -> None:
+def _session_environments(root: int) -> list[dict[str, str]]:
+    """The environment of each process under ``root`` that runs the app (``-m s3xrep_tui.cli --demo``, not serve)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, ppid = int(stat.parent.name), int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"s3xrep_tui.cli" in argv and b"--demo" in argv and b"serve" not in argv:
+            found.append(dict(item.decode().partition("=")[::2] for item in environ if b"=" in item))
+    return found
+
+
+def _walk(term: Terminal, page, serve_pid: int) -> None:
     # 1. Accounts: the demo's two identities resolve (their account ids), under the DEMO badge
     term.shows("DEMO", "s3xrep-demo-source", "s3xrep-demo-destination", SOURCE_ACCOUNT, DESTINATION_ACCOUNT,
-               what="accounts")
+               timeout=60, what="accounts (the session starts its sandbox)")
+    if Path("/proc/self/environ").exists():  # the session's app has the suite's dwell (textual-serve passes it on)
+        sessions = _session_environments(serve_pid)
+        assert len(sessions) == 1 and sessions[0].get(DWELL) == "0", sessions and sessions[0].get(DWELL)
     page.locator("#terminal").click()
     term.press("Enter")
 
@@ -197,10 +236,10 @@ def _walk(term: Terminal, page) -> None:
     term.press(*["ArrowDown"] * destinations.index(DESTINATION_BUCKET))
     term.press("d")
     term.matches(rf"DST +{DESTINATION_BUCKET}", what="the destination chosen")
+    before = term.cursor()
     term.press("c")
 
     # 3. Options: Tab to the report bucket's field, its name typed, Enter for the preview
-    before = term.cursor()
     term.cursor_moves(before, what="the options' first field focused")
     term.press(*["Tab"] * _tabs_to("report_bucket"))
     term.cursor_on("Report bucket", what="the report bucket's field focused")
@@ -221,7 +260,8 @@ def _walk(term: Terminal, page) -> None:
     term.type(SOURCE_BUCKET)
     term.cursor_on(SOURCE_BUCKET, what="the source bucket's name typed")
     term.press("Enter")
-    screen = term.matches(JOB_ID, timeout=90, what="the apply done, its Batch job created")
+    screen = term.matches(rf"{JOB_ID}|✗", timeout=90, what="the apply done, its Batch job created")
+    assert "✗" not in screen, screen  # no step failed
     job_id = re.search(JOB_ID, screen).group(0)
     term.press("m")
 
@@ -239,4 +279,4 @@ def _walk(term: Terminal, page) -> None:
     term.press("v")
     screen = term.shows_any(VERIFIED, "difference(s) that matter", timeout=60, what="the verify verdict")
     assert VERIFIED in screen, screen
-    assert re.search(r"[\d,]+ versions compared", screen), screen
+    assert re.search(r"[\d,]+ versions compared", screen) and "DEMO" in screen, screen
