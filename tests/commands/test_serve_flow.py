@@ -42,6 +42,7 @@ SOURCE_ACCOUNT, DESTINATION_ACCOUNT = "111111111111", "222222222222"
 JOB_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # the sandbox's Batch job ids (uuid4)
 DOCUMENT_TITLE = r"╭─ [\w.-]+\.json"  # the preview's document panel, titled with its file name
 VERIFIED = "✓ every version the rule covers is on the destination"  # verify's verdict: nothing that matters differs
+OUR_JOB_COMPLETE = r"●.*\bComplete\b.*100%"  # the monitor's row of a job this app created (●), done
 DWELL = "S3XREP_SANDBOX_JOB_DWELL"
 STEP_TIMEOUT = 45.0  # seconds for any one screen to show what it should (a loaded 2-core machine)
 
@@ -266,14 +267,14 @@ def _walk(term: Terminal, page, serve_pid: int) -> None:
     term.press("m")
 
     # 6. Monitor: our job (●) runs through the sandbox's Batch Operations to Complete, every task done
-    screen = term.matches(r"●.*\bComplete\b.*100%", timeout=90, what="the job Complete on the monitor")
+    screen = term.matches(OUR_JOB_COMPLETE, timeout=90, what="the job Complete on the monitor")
     row = next(line for line in screen.splitlines() if re.search(r"●.*\bComplete\b", line))
     assert "Failed" not in row, row
     term.press("Enter")  # its detail: the job the apply created, its report in the bucket typed on the options
     detail = term.shows(job_id, f"s3://{REPORT_BUCKET}/", what="the job's detail")
     assert re.search(r"\bComplete\b", detail) and re.search(r"\b0 failed\b", detail), detail
-    term.press("Escape")
-    term.hides(job_id, what="back on the monitor")
+    term.press("Escape")  # and wait: ESC with the next key close behind reads as Alt+key
+    term.matches(OUR_JOB_COMPLETE, what="back on the monitor")
 
     # 7. Verify: both buckets' versions compared, key by key: every one the rule covers is on the destination
     term.press("v")
