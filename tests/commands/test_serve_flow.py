@@ -76,13 +76,18 @@ class Terminal:
     def text(self) -> str:
         return self.page.evaluate(SCREEN_TEXT)
 
-    def _wait(self, script: str, needles: tuple[str, ...], timeout: float, what: str) -> str:
+    def _wait(self, script: str, needles: tuple[str, ...], timeout: float, what: str, must: bool = True) -> str:
+        """The screen once ``script`` holds; never within ``timeout``: AssertionError (or "" if not ``must``)."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
             self.page.wait_for_function(script, arg=list(needles), timeout=timeout * 1000, polling=100)
         except PlaywrightTimeout:
-            raise AssertionError(f"{what}: {needles} not on screen after {timeout} s; the terminal shows:\n"
+            if not must:
+                return ""
+            column, row, _ = self.cursor()
+            raise AssertionError(f"{what}: {needles} not on screen after {timeout} s (the cursor, where Textual "
+                                 f"puts the focused input's, at column {column} row {row}); the terminal shows:\n"
                                  f"{self.text()}") from None
         text = self.text()
         self.trace.append(f"--- {what}\n{text}")
@@ -104,9 +109,9 @@ class Terminal:
         """Where the terminal's cursor is (column, row) and that row's text: Textual puts it on the focused input."""
         return tuple(self.page.evaluate(CURSOR))  # type: ignore[return-value]
 
-    def cursor_on(self, pattern: str, timeout: float = STEP_TIMEOUT, what: str = "") -> str:
+    def cursor_on(self, pattern: str, timeout: float = STEP_TIMEOUT, what: str = "", must: bool = True) -> str:
         """Wait until the cursor's row matches ``pattern``: the input there has the focus, typing may start."""
-        return self._wait(CURSOR_ON, (pattern,), timeout, what or f"the cursor on {pattern}")
+        return self._wait(CURSOR_ON, (pattern,), timeout, what or f"the cursor on {pattern}", must)
 
     def cursor_moves(self, before: tuple[int, int, str], timeout: float = STEP_TIMEOUT, what: str = "") -> str:
         return self._wait(CURSOR_MOVED, (f"{before[0]},{before[1]}",), timeout, what or "the cursor to move")
@@ -237,12 +242,16 @@ def _walk(term: Terminal, page, serve_pid: int) -> None:
     term.press(*["ArrowDown"] * destinations.index(DESTINATION_BUCKET))
     term.press("d")
     term.matches(rf"DST +{DESTINATION_BUCKET}", what="the destination chosen")
-    before = term.cursor()
     term.press("c")
 
-    # 3. Options: Tab to the report bucket's field, its name typed, Enter for the preview
-    term.cursor_moves(before, what="the options' first field focused")
+    # 3. Options: Tab to the report bucket's field, its name typed, Enter for the preview. The form's own
+    # order says how many Tabs from its first field; one or two more if the screen opens focused before it.
+    term.shows("Report bucket", f"s3xrep-to-{DESTINATION_BUCKET}", what="options")
     term.press(*["Tab"] * _tabs_to("report_bucket"))
+    for _ in range(2):
+        if term.cursor_on("Report bucket", timeout=5, must=False):
+            break
+        term.press("Tab")
     term.cursor_on("Report bucket", what="the report bucket's field focused")
     term.type(REPORT_BUCKET)
     term.cursor_on(rf"Report bucket +{REPORT_BUCKET} ", what="the report bucket typed")
