@@ -167,15 +167,12 @@ def _tabs_to(field: str) -> int:
     return order.index(field)
 
 
-def _rows_of(screen: str, pane: str, names: tuple[str, ...]) -> list[str]:
-    """The bucket names listed in the pane whose border title starts with ``pane``, top to bottom."""
-    lines = screen.splitlines()
-    top = next(i for i, line in enumerate(lines) if line.lstrip("╭─ ").startswith(pane))
-    shown = []
-    for line in lines[top + 1:]:
-        if line.startswith("╰"):
-            break
-        shown += [name for name in line.split() if name in names]
+def _listed(screen: str, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` the screen lists (as a word of their own, not in s3://...), top to bottom."""
+    shown: list[str] = []
+    for word in screen.split():
+        if word in names and word not in shown:
+            shown.append(word)
     return shown
 
 
@@ -230,13 +227,13 @@ def _walk(term: Terminal, page, serve_pid: int) -> None:
     # A key that moves the focus is waited on before the next: a key the app reads before the focus has
     # moved goes to the widget that had it (Textual bubbles unhandled keys through the focused widget).
     screen = term.shows(SOURCE_BUCKET, DESTINATION_BUCKET, "acme-legacy-archive", what="buckets")
-    sources = _rows_of(screen, "source", (SOURCE_BUCKET, "acme-legacy-archive", "acme-legacy-secure",
-                                          "acme-legacy-records", REPORT_BUCKET))
+    sources = _listed(screen, (SOURCE_BUCKET, "acme-legacy-archive", "acme-legacy-secure", "acme-legacy-records",
+                               REPORT_BUCKET))
     term.press(*["ArrowDown"] * sources.index(SOURCE_BUCKET))
     term.shows(f"s3://{SOURCE_BUCKET}", what="the source bucket highlighted")
     term.press("s")
     term.matches(rf"SRC +{SOURCE_BUCKET}", what="the source chosen")
-    destinations = _rows_of(screen, "destination", (DESTINATION_BUCKET, "acme-platform-reports"))
+    destinations = _listed(screen, (DESTINATION_BUCKET, "acme-platform-reports"))
     term.press("Tab")
     term.shows(f"s3://{destinations[0]}", what="the destination pane focused")
     term.press(*["ArrowDown"] * destinations.index(DESTINATION_BUCKET))
@@ -270,9 +267,12 @@ def _walk(term: Terminal, page, serve_pid: int) -> None:
     term.type(SOURCE_BUCKET)
     term.cursor_on(SOURCE_BUCKET, what="the source bucket's name typed")
     term.press("Enter")
-    screen = term.matches(rf"{JOB_ID}|✗", timeout=90, what="the apply done, its Batch job created")
+    # the run's end, not the job id: that shows with the last step, before the run has ended (and m works)
+    screen = term.shows_any("✓ Applied", "✗", timeout=90, what="the apply done")
     assert "✗" not in screen, screen  # no step failed
-    job_id = re.search(JOB_ID, screen).group(0)
+    found = re.search(JOB_ID, screen)
+    assert found, screen  # the Batch Replication job it created
+    job_id = found.group(0)
     term.press("m")
 
     # 6. Monitor: our job (●) runs through the sandbox's Batch Operations to Complete, every task done
