@@ -99,6 +99,20 @@ async def test_options_opens_out_of_the_text_fields_and_p_previews(demo: Sandbox
         assert app.options.prefix == ""  # the p previewed; it typed nothing into Prefix
 
 
+async def test_options_tab_from_the_form_reaches_the_fields_by_keys_alone(demo: Sandbox) -> None:
+    """The screen's own tab binding (for text fields) must not take Tab away from the form: keys only."""
+    app = demo_app(demo)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_options(pilot, demo)
+        assert not isinstance(screen.focused, Input)
+        await pilot.press("tab")
+        await pilot.pause()
+        first = screen.focused
+        await pilot.press("tab")
+        await pilot.pause()
+        assert first is not None and screen.focused is not first, (first, screen.focused)
+
+
 async def test_options_in_a_text_field_the_footer_and_status_say_which_keys_work(demo: Sandbox) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SMALL) as pilot:

@@ -69,6 +69,8 @@ class OptionsScreen(AppScreen):
         # Shown (and working) only in a text field, where p and r type instead.
         Binding("enter", "preview_from_field", "Preview", priority=True),
         Binding("tab", "next_field", "Next field", priority=True),
+        # A screen's "tab" replaces Screen's (app.focus_next): keep it for the form and switches, unshown
+        Binding("tab", "app.focus_next", "Next field", show=False),
     ]
     FOOTER_FIRST = ("p", "enter")
 
