@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import uuid
 from typing import Any
 
 SOURCE = "111111111111"
@@ -81,10 +82,17 @@ def _make_bucket(account: str, name: str, region: str, *, versioned: bool = Fals
 
 
 def _kms_key(account: str, region: str, alias: str, description: str) -> Any:
-    from moto.kms.models import kms_backends
+    """A key whose id is the same on every start (moto draws a random one): the demo's screens and
+    pictures show its ARN, and two runs of the screenshots must draw the same bytes."""
+    from moto.kms import models
 
-    backend = kms_backends[account][region]
-    key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", description, None)
+    backend = models.kms_backends[account][region]
+    fixed = str(uuid.uuid5(uuid.NAMESPACE_URL, f"s3xrep-sandbox:kms:{account}:{region}:{alias}"))
+    drawn, models.generate_key_id = models.generate_key_id, lambda multi_region=False: fixed
+    try:
+        key = backend.create_key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", description, None)
+    finally:
+        models.generate_key_id = drawn
     backend.create_alias(key.id, alias)
     return key
 

@@ -1,4 +1,5 @@
-"""``python -m s3xrep_tui.screenshots``: every picture it names, the environment left alone, and the same bytes twice.
+"""``python -m s3xrep_tui.screenshots``: every picture it names, the environment left alone, the same bytes twice,
+and the same bytes as the pictures committed in screenshots/ (every screen at 160x48 and 80x24).
 
 The whole command takes minutes (four app runs, three sandbox starts), so it
 runs once; determinism is then checked by taking the monitor group again (the
@@ -31,6 +32,12 @@ def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> 
     assert "acme-legacy-batch-reports" in (first / "options.svg").read_text()
     assert "PlatformReadOnlyAudit" in (first / "preview.svg").read_text()
     assert "PlatformReadOnlyAudit" in (first / "preview-80x24.svg").read_text()  # every picture at 80x24 too
+
+    # The README's pictures are the snapshots of every screen at both sizes: what the command draws now is
+    # what is committed (after an intended change: python -m s3xrep_tui.screenshots, and look at them).
+    committed = Path(__file__).resolve().parents[2] / "screenshots"
+    stale = [name for name in PICTURES if (first / name).read_bytes() != (committed / name).read_bytes()]
+    assert not stale, f"screenshots/ differs from what the app draws now: {stale} (run python -m s3xrep_tui.screenshots)"
 
     again = next(group for group in GROUPS if group.name == "monitor")
     assert main(["--out", str(second), "--only", again.name]) == 0
