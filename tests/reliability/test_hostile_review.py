@@ -1,0 +1,100 @@
+"""A hostile review of issue 14's promises on the merged main, end to end through the CLI on the sandbox.
+
+Each test is a break found by trying the promise as a hostile user (or a hostile
+other user of the machine) would; see each docstring for what it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from s3xrep_tui.cli import main
+from s3xrep_tui.sandbox.emulator import Sandbox
+from tests.apply_world import World
+
+from .conftest import DST_PROFILE, SRC_PROFILE, state
+
+OTHER_UID = 4242  # another user of the machine (the tests run as root, who may chown a link to anyone)
+
+
+def _both(w: World) -> list[str]:
+    return ["--source", f"{SRC_PROFILE}:{w.src}", "--dest", f"{DST_PROFILE}:{w.dst}"]
+
+
+def _plant(link: Path, target: Path) -> None:
+    """A link at ``link`` to ``target``, made by another user."""
+    link.symlink_to(target, target_is_directory=True)
+    os.lchown(link, OTHER_UID, OTHER_UID)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's link needs root")
+def test_plan_out_below_a_link_another_user_planted_writes_nothing_there(
+    world: Callable[[str], World], cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``plan --out SHARED/reports/out``, where another user made ``SHARED/reports`` a link to a
+    victim's folder: only the last component was checked, so the documents replaced the victim's
+    files of the same names (a regular file at the name is replaced by the rename)."""
+    w = world("hostile-out-parent")
+    first = tmp_path / "first"
+    assert main(["plan", *_both(w), "--report-bucket", w.report, "--out", str(first)]) == 0
+    names = sorted(p.name for p in first.iterdir())
+    capsys.readouterr()
+    victim = tmp_path / "victim"
+    (victim / "out").mkdir(parents=True)
+    for name in names:
+        (victim / "out" / name).write_text("the victim's own file\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _plant(shared / "reports", victim)
+    for out in (shared / "reports" / "out", shared / "reports" / "new"):
+        code = main(["plan", *_both(w), "--report-bucket", w.report, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 1, (out, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "another user" in err and str(shared / "reports") in err, err
+    assert sorted(p.name for p in victim.iterdir()) == ["out"]
+    for name in names:
+        assert (victim / "out" / name).read_text() == "the victim's own file\n", name
+
+
+def test_every_command_with_a_directory_where_the_journal_is(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = world("hostile-journal-dir")
+    assert main(["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    journal = cli_env / "journal" / f"{plan_id}.jsonl"
+    assert journal.is_file()
+    journal.unlink()
+    journal.mkdir()
+    before = state(sandbox)
+    for argv in (["undo", plan_id, "--yes"], ["undo", plan_id, "--dry-run"],
+                 ["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1"],
+                 ["verify", *_both(w)], ["report", *_both(w)],
+                 ["repair", *_both(w), "--report-bucket", w.report, "--yes", "--wait", "5"]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        import sys; sys.__stderr__.write(f"@@ {argv[0]} {code} {out[-200:]!r} {err!r}\n")
+        assert "Traceback" not in out + err, argv
+    assert state(sandbox) == before
+
+
+def test_repair_read_only_writes_nothing(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = world("hostile-repair-ro")
+    assert w.apply().ok
+    w.s3a().put_object(Bucket=w.src, Key="late/new-object", Body=b"written after apply")
+    before = state(sandbox)
+    for argv in (["--read-only", "repair", *_both(w), "--report-bucket", w.report, "--yes", "--wait", "5"],
+                 ["repair", *_both(w), "--report-bucket", w.report, "--yes", "--wait", "5", "--read-only"]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        print(code, out[-500:], err)
+        assert "Traceback" not in out + err
+    assert state(sandbox) == before
