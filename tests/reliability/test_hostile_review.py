@@ -15,6 +15,7 @@ import pytest
 from s3xrep_tui.cli import main
 from s3xrep_tui.sandbox.emulator import Sandbox
 from tests.apply_world import World
+from tests.sandbox.helpers import wait_for
 
 from .conftest import DST_PROFILE, SRC_PROFILE, state
 
@@ -89,17 +90,20 @@ def test_every_command_with_a_directory_where_the_journal_is(
     assert state(sandbox) == before
 
 
-def test_repair_read_only_writes_nothing(
+def test_repair_read_only_writes_nothing_when_versions_are_missing(
     world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``repair`` (new) would put a manifest and create a Batch job: read-only, by either flag, it sends neither."""
     w = world("hostile-repair-ro")
-    assert w.apply().ok
-    w.s3a().put_object(Bucket=w.src, Key="late/new-object", Body=b"written after apply")
+    # no backfill: the objects already there stay NONE, missing on the destination
+    assert main(["apply", *_both(w), "--no-existing", "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
     before = state(sandbox)
-    for argv in (["--read-only", "repair", *_both(w), "--report-bucket", w.report, "--yes", "--wait", "5"],
-                 ["repair", *_both(w), "--report-bucket", w.report, "--yes", "--wait", "5", "--read-only"]):
+    for argv in (["--read-only", "repair", *_both(w), "--plan", plan_id, "--report-bucket", w.report, "--yes", "--wait", "5"],
+                 ["repair", *_both(w), "--plan", plan_id, "--report-bucket", w.report, "--yes", "--wait", "5", "--read-only"]):
         code = main(argv)
         out, err = capsys.readouterr()
-        print(code, out[-500:], err)
-        assert "Traceback" not in out + err
+        assert code != 0 and "Traceback" not in out + err, (argv, out, err)
+        assert "verify found 3 version(s) missing" in out, (argv, out, err)  # a preview: the job it would create
     assert state(sandbox) == before
