@@ -107,3 +107,25 @@ def test_repair_read_only_writes_nothing_when_versions_are_missing(
         assert code != 0 and "Traceback" not in out + err, (argv, out, err)
         assert "verify found 3 version(s) missing" in out, (argv, out, err)  # a preview: the job it would create
     assert state(sandbox) == before
+
+
+HOSTILE_KEY = "evil/\x1b]0;pwned\x07\x1b[2J[bold]x[/bold]\u202e.txt"
+
+
+@pytest.mark.parametrize("extra", [["--dry-run"], ["--json", "--dry-run"], ["--yes", "--wait", "30"]])
+def test_repair_with_a_hostile_key_prints_no_control_character(
+    extra: list[str], world: Callable[[str], World], sandbox: Sandbox, cli_env: Path,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key holding an OSC title sequence, a screen clear, Rich markup and a bidi override, missing
+    on the destination: whatever repair prints (its list, its preview, its manifest) escapes it."""
+    w = world(f"hostile-repair-key-{len(extra)}")
+    w.s3a().put_object(Bucket=w.src, Key=HOSTILE_KEY, Body=b"x")
+    assert main(["apply", *_both(w), "--no-existing", "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    code = main(["repair", *_both(w), "--plan", plan_id, "--report-bucket", w.report, *extra])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    for bad in ("\x1b", "\x07", "\u202e"):
+        assert bad not in out + err, (bad, out, err)
