@@ -129,3 +129,35 @@ def test_repair_with_a_hostile_key_prints_no_control_character(
     assert "Traceback" not in out + err
     for bad in ("\x1b", "\x07", "\u202e"):
         assert bad not in out + err, (bad, out, err)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's link needs root")
+def test_the_preview_screens_export_below_a_link_another_user_planted_writes_nothing_there(
+    world: Callable[[str], World], cli_env: Path, tmp_path: Path
+) -> None:
+    """The plan preview's ``e`` (export) resolved the folder the user typed before checking it, so
+    every link on the way, another user's included, was followed unseen: the documents replaced the
+    victim's files and the victim's folder was made 0700. The export is refused, naming the link."""
+    from s3xrep_tui.locations import UnsafeLocation
+    from s3xrep_tui.tui.screens.preview import export_documents
+
+    w = world("hostile-export-parent")
+    plan = w.plan()
+    victim = tmp_path / "victim"
+    (victim / "out").mkdir(parents=True)
+    (victim / "out").chmod(0o755)
+    (victim / "out" / "plan.json").write_text("the victim's own file\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _plant(shared / "reports", victim)
+    with pytest.raises(UnsafeLocation, match="another user"):
+        export_documents(plan, shared / "reports" / "out")
+    assert sorted(p.name for p in (victim / "out").iterdir()) == ["plan.json"]
+    assert (victim / "out" / "plan.json").read_text() == "the victim's own file\n"
+    assert (victim / "out").stat().st_mode & 0o777 == 0o755
+    # the user's own folder, reached through their own link, still works
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (tmp_path / "my-link").symlink_to(mine, target_is_directory=True)
+    written = export_documents(plan, tmp_path / "my-link" / "out")
+    assert written and all((mine / "out" / p.name).is_file() for p in written)
