@@ -161,3 +161,25 @@ def test_the_preview_screens_export_below_a_link_another_user_planted_writes_not
     (tmp_path / "my-link").symlink_to(mine, target_is_directory=True)
     written = export_documents(plan, tmp_path / "my-link" / "out")
     assert written and all((mine / "out" / p.name).is_file() for p in written)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting another user's link needs root")
+def test_report_out_below_a_link_another_user_planted_is_refused(
+    world: Callable[[str], World], cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``report --out SHARED/reports/notes/report.md``: the same planted link higher up, another writer."""
+    w = world("hostile-report-parent")
+    assert main(["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    victim = tmp_path / "victim"
+    (victim / "notes").mkdir(parents=True)
+    (victim / "notes" / "report.md").write_text("the victim's own file\n")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _plant(shared / "reports", victim)
+    code = main(["report", plan_id, "--out", str(shared / "reports" / "notes" / "report.md")])
+    out, err = capsys.readouterr()
+    assert code != 0 and "Traceback" not in out + err and "another user" in err, (code, out, err)
+    assert (victim / "notes" / "report.md").read_text() == "the victim's own file\n"
+    assert sorted(p.name for p in (victim / "notes").iterdir()) == ["report.md"]
