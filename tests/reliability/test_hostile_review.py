@@ -183,3 +183,35 @@ def test_report_out_below_a_link_another_user_planted_is_refused(
     assert code != 0 and "Traceback" not in out + err and "another user" in err, (code, out, err)
     assert (victim / "notes" / "report.md").read_text() == "the victim's own file\n"
     assert sorted(p.name for p in (victim / "notes").iterdir()) == ["report.md"]
+
+
+def test_a_foreign_deny_in_our_sid_family_naming_our_role_is_never_removed(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A co-admin guards a prefix with a Deny on our replication role, its Sid in our family (copied
+    from ours, say). A statement is ours when its Sid is in our family and its principal is our role,
+    so apply removed the Deny as one of ours "no longer wanted": the guarded keys would replicate.
+    Every statement we write is an Allow: a Deny there is proven foreign, and the plan refuses it."""
+    import json
+
+    from s3xrep_tui.core.names import sid_family
+    from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
+
+    w = world("hostile-deny-in-family")
+    family = sid_family(A, w.src, w.dst)
+    assert main(["plan", *_both(w), "--report-bucket", w.report, "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    ours = [s for s in plan["documents"]["destination_bucket_policy"]["Statement"] if s["Sid"].startswith(family)]
+    assert ours
+    guard = {"Sid": f"{family}GuardSecrets", "Effect": "Deny", "Principal": ours[0]["Principal"],
+             "Action": ["s3:ReplicateObject", "s3:ReplicateDelete"], "Resource": f"arn:aws:s3:::{w.dst}/secrets/*"}
+    policy = json.loads(w.original_policy)
+    policy["Statement"].append(guard)
+    w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(policy))
+    before = state(sandbox)
+    code = main(["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1"])
+    out, err = capsys.readouterr()
+    after = json.loads(w.s3b().get_bucket_policy(Bucket=w.dst)["Policy"])
+    assert guard in after["Statement"], (code, out, err)
+    assert code == 3 and state(sandbox) == before, (code, out, err)
+    assert "GuardSecrets" in out + err, (out, err)
