@@ -215,3 +215,30 @@ def test_a_foreign_deny_in_our_sid_family_naming_our_role_is_never_removed(
     assert guard in after["Statement"], (code, out, err)
     assert code == 3 and state(sandbox) == before, (code, out, err)
     assert "GuardSecrets" in out + err, (out, err)
+
+
+def test_a_foreign_role_with_our_name_and_hostile_text_is_named_escaped(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A role with our default name, trusted by a service whose name is an escape sequence (inside the
+    JSON of its trust policy), with a description and tag of markup and a bidi override: the plan's
+    finding names it, escaped."""
+    import json
+
+    w = world("hostile-role-text")
+    evil = "\x1b]0;pwned\x07\x1b[2J[red]x[/red]\u202e"
+    iam = w.iam()
+    name = f"s3xrep-repl-{w.src}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": f"ec2{evil}.amazonaws.com"}}]}
+    shown = "[red]x[/red]\u202e"  # XML carries no control character: IAM's answers cannot hold them
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Description=f"d{shown}",
+                    Tags=[{"Key": "owner", "Value": f"v{shown}"}])
+    for argv in (["plan", *_both(w), "--report-bucket", w.report],
+                 ["plan", *_both(w), "--report-bucket", w.report, "--json"],
+                 ["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1"]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 3 and name in out + err and "pwned" in out + err, (argv, code, out, err)
+        for bad in ("\x1b", "\x07", "\u202e"):
+            assert bad not in out + err, (argv, bad, out, err)
