@@ -242,3 +242,36 @@ def test_a_foreign_role_with_our_name_and_hostile_text_is_named_escaped(
         assert code == 3 and name in out + err and "pwned" in out + err, (argv, code, out, err)
         for bad in ("\x1b", "\x07", "\u202e"):
             assert bad not in out + err, (argv, bad, out, err)
+
+
+def test_undo_after_adopt_keeps_a_trust_policy_changed_since_apply(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--adopt`` journals the foreign role and rewrites its trust; someone edits the trust again
+    after apply. Undo must not put the old trust back over their edit, and must say so (exit 1)."""
+    import json
+
+    w = world("hostile-adopt-then-edit")
+    iam = w.iam()
+    name = f"s3xrep-repl-{w.src}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "ec2.amazonaws.com"}}]}
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    managed = iam.create_policy(PolicyName=f"team-{w.src}", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]
+    }))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=managed)
+    assert main(["apply", *_both(w), "--report-bucket", w.report, "--yes", "--iam-wait", "0.1", "--adopt"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    edited = json.loads(json.dumps(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]))
+    edited["Statement"].append({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                "Principal": {"Service": "lambda.amazonaws.com"}})
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(edited))
+    code = main(["undo", plan_id, "--yes"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err, (code, out, err)
+    now = iam.get_role(RoleName=name)["Role"]
+    assert now["AssumeRolePolicyDocument"] == edited, (out, err)
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [managed]
