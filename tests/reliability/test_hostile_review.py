@@ -301,3 +301,21 @@ def test_s3_limits_the_options_missed_are_refused_before_any_write(
     assert code == 2 and said in err and len(err.strip().splitlines()) == 1, (code, out, err)
     assert "\x1b" not in err
     assert state(sandbox) == before
+
+
+def test_read_only_dry_runs_read_and_succeed(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read-only refuses writes, not the dry runs that only read: undo's and repair's still work."""
+    w = world("hostile-ro-dry")
+    assert main(["apply", *_both(w), "--no-existing", "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    before = state(sandbox)
+    code = main(["--read-only", "undo", plan_id, "--dry-run"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "read-only" not in err, (code, out, err)
+    code = main(["--read-only", "repair", *_both(w), "--plan", plan_id, "--dry-run"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "missing" in out and not err, (code, out, err)  # a dry run that ran is a success
+    assert state(sandbox) == before
