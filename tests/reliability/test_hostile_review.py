@@ -319,3 +319,21 @@ def test_read_only_dry_runs_read_and_succeed(
     out, err = capsys.readouterr()
     assert code == 0 and "missing" in out and not err, (code, out, err)  # a dry run that ran is a success
     assert state(sandbox) == before
+
+
+def test_repair_after_apply_no_existing_writes_nothing_when_the_batch_role_is_missing(
+    world: Callable[[str], World], sandbox: Sandbox, cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``apply --no-existing`` creates no Batch role; ``repair`` put its manifest, then failed at
+    PutRolePolicy (NoSuchEntity), every run again: it can never converge. It stops before its first
+    write, naming the role and the fix."""
+    w = world("hostile-repair-no-role")
+    assert main(["apply", *_both(w), "--no-existing", "--yes", "--iam-wait", "0.1"]) == 0
+    out, _ = capsys.readouterr()
+    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
+    before = state(sandbox)
+    code = main(["repair", *_both(w), "--plan", plan_id, "--report-bucket", w.report, "--yes", "--wait", "5"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err, (code, out, err)
+    assert f"s3xrep-batch-{w.src}" in err and "does not exist" in err and "put_object" not in out, (out, err)
+    assert state(sandbox) == before
