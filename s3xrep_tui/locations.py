@@ -9,6 +9,8 @@ A file is never written through a symbolic link: whole files are written to
 a fresh temporary (``O_CREAT|O_EXCL|O_NOFOLLOW``) in the target's directory,
 fsynced and renamed over the name (a rename replaces a link, never its
 target); a name that is a link is refused first, so the user hears about it.
+No path is followed through a link another user made, at any of its components
+(a folder the user chose may be their own link, or root's).
 Appended files (journal, results, log) are opened ``O_NOFOLLOW|O_APPEND``.
 
 The log used to live under ``s3xrep`` rather than ``s3xrep-tui``; it is never
@@ -106,6 +108,42 @@ def _check_dir(path: Path) -> None:
         raise UnsafeLocation(f"{path} belongs to another user; remove it or choose another directory")
 
 
+def refuse_foreign_links(path: Path) -> None:
+    """``UnsafeLocation`` when reaching ``path`` follows a link another user made, at any component:
+    checking only the last one let a link planted higher up (``SHARED/reports`` -> a victim's
+    folder) choose where we write. Links are followed as the kernel would, so one inside a
+    link's target is checked too; the components that do not exist yet end the walk."""
+    me, hops = os.geteuid(), 0
+    parts = Path(os.path.abspath(path)).parts
+    current, pending = Path(parts[0]), list(parts[1:])
+    while pending:
+        name = pending.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            current = current.parent
+            continue
+        candidate = current / name
+        try:
+            found = os.lstat(candidate)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if not stat.S_ISLNK(found.st_mode):
+            current = candidate
+            continue
+        if found.st_uid not in (me, 0):
+            raise UnsafeLocation(f"{candidate} is a symbolic link another user made; remove it or choose another folder")
+        hops += 1
+        if hops > 40:
+            raise UnsafeLocation(f"{path}: too many levels of symbolic links")
+        target = Path(os.readlink(candidate))
+        if target.is_absolute():
+            current = Path(target.parts[0])
+            pending = list(target.parts[1:]) + pending
+        else:
+            pending = list(target.parts) + pending
+
+
 def _make_one(path: Path) -> None:
     try:
         os.mkdir(path, 0o700)
@@ -125,6 +163,7 @@ def private_dir(path: Path) -> Path:
     ``UnsafeLocation`` naming it.
     """
     path = Path(path)
+    refuse_foreign_links(path)
     root = next((r for r in _roots() if path == r or r in path.parents), None)
     for directory in [*reversed(path.parents), path]:
         ours = directory == path or (root is not None and (directory == root or root in directory.parents))
@@ -201,6 +240,7 @@ def write_private(path: Path, data: str | bytes, mode: int = 0o600, *, own_dir: 
 
 
 def _check_user_dir(directory: Path) -> None:
+    refuse_foreign_links(directory)
     try:
         link = os.lstat(directory)
     except FileNotFoundError:
@@ -216,6 +256,8 @@ def open_append(path: Path, *, own_dir: bool = True) -> int:
     path = Path(path)
     if own_dir:
         private_dir(path.parent)
+    else:
+        refuse_foreign_links(path.parent)
     try:
         # O_NONBLOCK: a FIFO planted at the name fails at once instead of hanging the app
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC | os.O_NONBLOCK, 0o600)

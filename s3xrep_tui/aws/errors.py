@@ -223,6 +223,10 @@ def explain(exc: BaseException, *, profile: str | None = None, what: str = "") -
         )
     if isinstance(exc, bce.BotoCoreError):
         return error(f"{type(exc).__name__}: {exc}", "check the AWS configuration and try again", type(exc).__name__)
+    if isinstance(exc, OSError):  # a local file in the way (a directory where the journal is), not a bug
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename and exc.strerror else ""
+        return error(safe(f"{where}{exc.strerror or exc}"),
+                     "move what is in the way (or fix its permissions) and retry", "LocalFileError")
     return error(f"{type(exc).__name__}: {exc}", "this looks like a bug in s3xrep; please report it", type(exc).__name__)
 
 

@@ -238,6 +238,20 @@ class _Repairer(_Executor):
                           send=lambda: s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv",
                                                      ExpectedBucketOwner=owner))
 
+    def require_role(self, role: str) -> None:
+        """The Batch role exists before the first write: ``apply --no-existing`` made none, and a repair
+        that puts its manifest and then fails at the role would fail so on every run."""
+        side = self.side("source")
+        iam = side.clients("iam")
+        found = self.call(side, f"iam.get_role {role!r}", lambda: iam.get_role(RoleName=role), absent=("NoSuchEntity",))
+        if found is ABSENT:
+            raise AwsError(
+                f"the Batch Replication role {role} does not exist (the plan was applied with --no-existing, "
+                "or the role was deleted): nothing written",
+                "run s3xrep apply again without --no-existing (it creates the role and backfills), then repair",
+                "NoSuchEntity",
+            )
+
     def allow_read(self, step: Step, role: str, document: dict[str, Any]) -> None:
         side = self.side("source")
         iam = side.clients("iam")
@@ -356,6 +370,8 @@ def repair(
             if not remaining:
                 break
             first = preview(plan, options, remaining, stamp=stamp, round_no=round_no)
+            if round_no == 1:
+                executor.require_role(first.role)
             upload, read, job = _steps(plan, first, round_no)
             executor.step_now(upload, 1, 3)
             answer = executor.upload(upload, first.bucket, first.key, first.manifest, owner)

@@ -207,6 +207,14 @@ def merge_policy(
                 fix=f"rename the Sid of that statement (or remove the statement) in {what}, then run the plan again",
                 finding_id="policy-sid-collision",
             )
+        if not _could_be_ours(statement):  # a Deny naming our role, say: removing it would lift a guard
+            raise MergeError(
+                f"{what} already has a statement with Sid {sid!r}, in the Sid family {family!r} this tool uses for "
+                f"its own statements, but it is {_shape(statement)}, which this tool never writes: refusing to "
+                "replace or remove a statement we did not write",
+                fix=f"rename the Sid of that statement (or remove the statement) in {what}, then run the plan again",
+                finding_id="policy-sid-collision",
+            )
         if sid in wanted and sid not in seen:
             seen.add(sid)
             statements.append(wanted[sid])
@@ -238,6 +246,20 @@ def merge_policy(
         changed=merged != original,
         size=size,
     )
+
+
+_OUR_KEYS = frozenset({"Sid", "Effect", "Principal", "Action", "Resource", "Condition"})
+
+
+def _could_be_ours(statement: dict[str, Any]) -> bool:
+    """Our statements are Allows of Action on Resource (``policy_parts.statement``); nothing else is ours."""
+    return statement.get("Effect") == "Allow" and set(statement) <= _OUR_KEYS
+
+
+def _shape(statement: dict[str, Any]) -> str:
+    if statement.get("Effect") != "Allow":
+        return f"a {json.dumps(statement.get('Effect'))} statement"
+    return "a statement with " + ", ".join(sorted(set(statement) - _OUR_KEYS))
 
 
 def merge_bucket_policy(existing: str | None, ours: list[dict[str, Any]], *, family: str, bucket: str) -> PolicyMerge:

@@ -7,6 +7,7 @@ without a network.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -154,6 +155,13 @@ class BucketFacts(_Model):
         return self.object_ownership == "BucketOwnerEnforced"
 
 
+# S3's object tagging limits (10 tags of keys up to 128 and values up to 256 characters); a Batch job
+# report's Prefix is at most 512 (botocore's s3control model); XML 1.0 has no other control characters.
+MAX_OBJECT_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH = 10, 128, 256
+MAX_REPORT_PREFIX_LENGTH = 512
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 class MigrationOptions(_Model):
     """What the user chose on the options screen or the ``plan`` command line."""
 
@@ -212,6 +220,41 @@ class MigrationOptions(_Model):
                 f"rule priority {value} is not allowed; S3 takes a priority from 0 to 2147483647 "
                 "(leave it out to use the lowest unused one)"
             )
+        return value
+
+    @field_validator("prefix", "rule_id", "report_prefix", "manifest_prefix")
+    @classmethod
+    def _xml_characters(cls, value: str | None) -> str | None:
+        # S3's XML bodies cannot carry these (S3 answers MalformedXML after the other writes were made)
+        if value is not None and (bad := _XML_FORBIDDEN.search(value)):
+            raise ValueError(f"{value!r} holds the control character {bad.group()!r}, which S3's XML requests "
+                             "cannot carry: remove it")
+        return value
+
+    @field_validator("report_prefix")
+    @classmethod
+    def _report_prefix_length(cls, value: str) -> str:
+        if len(value) > MAX_REPORT_PREFIX_LENGTH:
+            raise ValueError(f"report prefix is {len(value)} characters; S3 Batch Operations allows at most "
+                             f"{MAX_REPORT_PREFIX_LENGTH} for a job report's prefix")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_limits(cls, value: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        if len(value) > MAX_OBJECT_TAGS:
+            raise ValueError(f"{len(value)} tags given; an S3 object has at most {MAX_OBJECT_TAGS} tags, so a "
+                             "filter on more matches nothing: keep at most 10")
+        for key, tag_value in value:
+            if len(key) > MAX_TAG_KEY_LENGTH:
+                raise ValueError(f"tag key {key[:20]!r}... is {len(key)} characters; S3 allows at most "
+                                 f"{MAX_TAG_KEY_LENGTH} for a tag key")
+            if len(tag_value) > MAX_TAG_VALUE_LENGTH:
+                raise ValueError(f"the value of tag {key!r} is {len(tag_value)} characters; S3 allows at most "
+                                 f"{MAX_TAG_VALUE_LENGTH} for a tag value")
+            if bad := _XML_FORBIDDEN.search(key + tag_value):
+                raise ValueError(f"tag {key!r} holds the control character {bad.group()!r}, which S3's XML "
+                                 "requests cannot carry: remove it")
         return value
 
     @field_validator("tags")

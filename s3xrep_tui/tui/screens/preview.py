@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def export_documents(plan: Plan, folder: Path) -> list[Path]:
     The files are written by ``commands.plan.write_documents`` (the CLI's ``--out``: 0600,
     never through a link planted at a name), into a folder made private first.
     """
-    folder = private_dir(folder.expanduser().resolve())
+    # absolute but not resolved: resolving first would follow every link unchecked, another user's too
+    folder = private_dir(Path(os.path.abspath(folder.expanduser())))
     documents = present_documents(plan)
     documents["plan"] = plan_json(plan)
     write_documents(documents, folder)
