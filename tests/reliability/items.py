@@ -233,6 +233,29 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/core/test_kms_documents.py::test_the_destination_policy_grants_nothing_the_role_cannot_use",
         "tests/core/test_kms_documents.py::test_keep_other_rules_replicates_deletes_only_for_rules_that_replicate_delete_markers",
     ]),
+    # --- issue 14: a hostile review after the merge ------------------------------------------
+    ("security", "no path is followed through a link another user made, at any component: plan --out, report --out, the preview's export", [
+        f"{R}/test_hostile_review.py::test_plan_out_below_a_link_another_user_planted_writes_nothing_there",
+        f"{R}/test_hostile_review.py::test_report_out_below_a_link_another_user_planted_is_refused",
+        f"{R}/test_hostile_review.py::test_the_preview_screens_export_below_a_link_another_user_planted_writes_nothing_there",
+    ]),
+    ("ownership", "a Deny (or any non-Allow shape) in our Sid family naming our role is foreign: plan blocks, apply writes nothing; a foreign role of our name is named escaped; undo after --adopt keeps a trust policy edited since", [
+        f"{R}/test_hostile_review.py::test_a_foreign_deny_in_our_sid_family_naming_our_role_is_never_removed",
+        f"{R}/test_hostile_review.py::test_a_foreign_role_with_our_name_and_hostile_text_is_named_escaped",
+        f"{R}/test_hostile_review.py::test_undo_after_adopt_keeps_a_trust_policy_changed_since_apply",
+    ]),
+    ("bad input", "10 tags of 128/256 characters, a report prefix of 512, no XML control character: refused before any write", [
+        f"{R}/test_hostile_review.py::test_s3_limits_the_options_missed_are_refused_before_any_write",
+        f"{R}/test_hostile_review.py::test_repair_with_a_hostile_key_prints_no_control_character",
+    ]),
+    ("faults", "repair with no Batch role stops before its first write; a directory at the journal: every command names the path and the fix", [
+        f"{R}/test_hostile_review.py::test_repair_after_apply_no_existing_writes_nothing_when_the_batch_role_is_missing",
+        f"{R}/test_hostile_review.py::test_every_command_with_a_directory_where_the_journal_is",
+    ]),
+    ("security", "repair under --read-only writes nothing; read-only dry runs of undo and repair succeed", [
+        f"{R}/test_hostile_review.py::test_repair_read_only_writes_nothing_when_versions_are_missing",
+        f"{R}/test_hostile_review.py::test_read_only_dry_runs_read_and_succeed",
+    ]),
     # --- issue 17: the sandbox by AWS's documents ------------------------------------------
     ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [
         "tests/sandbox/conformance/test_multiple_destinations.py::test_every_destination_gets_a_copy_and_the_source_reads_completed_when_all_did",
