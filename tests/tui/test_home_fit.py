@@ -65,6 +65,7 @@ async def test_the_home_crumb_says_migrations_not_the_accounts_step(migrations: 
         crumb = squeeze(screen_text(app).splitlines()[0])
         assert crumb.startswith("s3xrep Migrations"), crumb
         assert "Accounts" not in crumb and "1/7" not in crumb, crumb
+        assert "not chosen" not in screen_text(app)  # no sides: each migration in the list names its own
 
 
 @pytest.mark.parametrize("name", ["undo", "stakeholder"])

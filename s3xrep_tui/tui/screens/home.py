@@ -134,7 +134,7 @@ class HomeScreen(AppScreen):
         self._pending: tuple[Migration, str, float] | None = None  # resuming: migration, step, deadline
 
     def compose(self) -> ComposeResult:
-        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=())
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=(), sides=False)
         yield Static(DEMO_NOTE, id="home-note")
         yield Static(EMPTY, id="home-empty")
         yield FixedTable(id="migrations", cursor_type="row", zebra_stripes=True)

@@ -20,7 +20,8 @@ classes): ``trail=("Migrations",)`` replaces the flow's crumb with that trail
 and the title (``trail=()``: the title alone, as on the home screen), and
 ``migration=`` names that journaled migration's buckets, profiles and accounts
 as the two sides instead of the app's choices (nothing is chosen yet when a
-migration is opened from the home screen).
+migration is opened from the home screen); ``sides=False`` draws no sides at
+all (the home screen lists many migrations, each with its own).
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class ContextBar(Widget):
     """
 
     def __init__(self, title: str, demo: bool, show_buckets: bool = False, *, trail: Sequence[str] | None = None,
-                 migration: Migration | None = None) -> None:
+                 migration: Migration | None = None, sides: bool = True) -> None:
         """``title``: shown after the breadcrumb by a screen outside the flow (a flow screen's step says it).
         ``trail``: the crumb before ``title`` instead of the flow's; ``migration``: the sides it names."""
         super().__init__()
@@ -190,6 +191,7 @@ class ContextBar(Widget):
         self._show_buckets = show_buckets
         self._trail = trail
         self._migration = migration
+        self._sides = sides
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -197,8 +199,9 @@ class ContextBar(Widget):
             if self._demo:
                 yield Static(DEMO_BADGE, id="demo")
             yield Static(READ_ONLY_BADGE, id="read-only")
-        yield Static(id="choices")
-        yield Static(id="buckets")
+        if self._sides:
+            yield Static(id="choices")
+            yield Static(id="buckets")
 
     def on_mount(self) -> None:
         for name in ("source", "destination", "source_bucket", "destination_bucket"):
@@ -215,6 +218,8 @@ class ContextBar(Widget):
         self.query_one("#read-only", Static).set_class(bool(getattr(self.app, "read_only", False)), "-shown")
 
     def _paint(self, _: object = None) -> None:
+        if not self._sides:
+            return
         if not self.is_attached or not self.children:  # a watcher firing while the screen is being removed
             return
         if self._migration is not None:
