@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from s3xrep_tui.screenshots_home import (DESTINATION_ACCOUNT, SOURCE_ACCOUNT, home, quiet_app, stakeholder, undo,
-                                         write_migrations)
+from s3xrep_tui.screenshots_home import (DESTINATION_ACCOUNT, SOURCE_ACCOUNT, FixedBackend, home, quiet_app,
+                                         stakeholder, undo, write_migrations)
+from s3xrep_tui.tui.screens.stakeholder import StakeholderScreen
 
 from .screen_fit import cramped_boxes, screen_text
 
@@ -85,3 +86,15 @@ async def test_a_migrations_screen_names_its_buckets_accounts_and_profiles(migra
             assert lines[1].endswith(f"· {SOURCE_ACCOUNT} · us-east-1"), lines[1]
             assert lines[2].endswith(f"· {DESTINATION_ACCOUNT}"), lines[2]
         assert "not chosen" not in "\n".join(lines)
+
+
+async def test_the_stakeholder_view_of_the_flow_keeps_the_flow_bar(migrations: None) -> None:
+    """Opened with no migration (``S`` on the monitor, the palette): the flow's crumb and the app's choices."""
+    app = quiet_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await home(pilot)
+        app.push_screen(StakeholderScreen(None, backend=FixedBackend(), interval=3600))  # type: ignore[arg-type]
+        await pilot.pause()
+        lines = [squeeze(line) for line in screen_text(app).splitlines()[:2]]
+        assert lines[0].startswith("s3xrep Accounts 1/7 · Stakeholder view"), lines
+        assert "source not chosen" in lines[1], lines
