@@ -16,8 +16,16 @@ from typing import Any
 
 import pytest
 
-from s3xrep_tui.screenshots_home import (DESTINATION_ACCOUNT, SOURCE_ACCOUNT, FixedBackend, home, quiet_app,
-                                         stakeholder, undo, write_migrations)
+from s3xrep_tui.screenshots_home import (
+    DESTINATION_ACCOUNT,
+    SOURCE_ACCOUNT,
+    FixedBackend,
+    home,
+    quiet_app,
+    stakeholder,
+    undo,
+    write_migrations,
+)
 from s3xrep_tui.tui.screens.stakeholder import StakeholderScreen
 
 from .screen_fit import cramped_boxes, screen_text
