@@ -60,6 +60,8 @@ async def test_undo_from_the_app_restores_the_destination_policy(world: dict[str
     app.animation_level = "none"
     async with app.run_test(size=size) as pilot:
         screen = await open_undo(pilot)
+        # the rows are drawn a refresh after the preview lands (seen late once on a loaded machine)
+        await until(pilot, lambda: "would-restore" in screen_text(app), "the preview's rows drawn")
         text = screen_text(app)
         assert "Preview (dry run, nothing changed)" in text, text
         assert "would-restore" in text and "s3.put_bucket_policy" in text

@@ -63,7 +63,7 @@ def row_cells(m: Migration, width: int) -> list[Text]:
     applied = short_time(m.applied_at) if wide else short_time(m.applied_at)[5:16]
     style = {"undone": "dim", "undo partial": "yellow", "damaged": "red"}.get(m.state, "")
     verify = m.verify_text if wide else compact_verify(m)
-    return [Text(name, style="bold"), Text(m.state, style=style), Text(applied), Text(str(len(m.job_ids))),
+    return [Text(name, style="bold", no_wrap=True, overflow="ellipsis"), Text(m.state, style=style), Text(applied), Text(str(len(m.job_ids))),
             Text(verify, style="green" if verify.startswith("OK") else "")]
 
 
@@ -105,14 +105,16 @@ class HomeScreen(AppScreen):
     TITLE = "Migrations"
 
     BINDINGS = [
-        Binding("enter", "resume('monitor')", "Resume (monitor)", priority=True),
+        Binding("enter", "resume('monitor')", "Resume", tooltip="Resume at the monitor", priority=True),
         Binding("v", "resume('verify')", "Verify"),
         Binding("u", "resume('undo')", "Undo"),
-        Binding("S", "resume('stakeholder')", "Stakeholder view"),
-        Binding("n", "new", "New migration"),
-        Binding("r", "reload", "Refresh"),
+        Binding("S", "resume('stakeholder')", "Stakeholder", tooltip="The stakeholder view"),
+        Binding("n", "new", "New", tooltip="A new migration (the Accounts screen)"),
+        Binding("r", "reload", "Refresh", show=False),  # in ? Help; the list reloads on return anyway
         Binding("escape", "new", "Accounts", show=False),
     ]
+    # Short labels so every key fits in 80 columns; n first after Enter (the one key with no migration yet).
+    FOOTER_FIRST = ("enter", "n", "v", "u", "S")
 
     DEFAULT_CSS = """
     HomeScreen #home-note { height: auto; padding: 0 1; color: $warning; display: none; }
@@ -132,13 +134,13 @@ class HomeScreen(AppScreen):
         self._pending: tuple[Migration, str, float] | None = None  # resuming: migration, step, deadline
 
     def compose(self) -> ComposeResult:
-        yield ContextBar(self.TITLE, demo=self.s3xrep.demo)
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=(), sides=False)
         yield Static(DEMO_NOTE, id="home-note")
         yield Static(EMPTY, id="home-empty")
         yield FixedTable(id="migrations", cursor_type="row", zebra_stripes=True)
         yield Static(id="home-detail")
         yield Static(id="home-status")
-        yield Footer()
+        yield Footer(compact=True)  # compact spacing: this screen's keys all fit at 60 columns
 
     @property
     def table(self) -> FixedTable:

@@ -137,7 +137,7 @@ class StakeholderScreen(AppScreen):
     TITLE = "Stakeholder view"
 
     BINDINGS = [
-        Binding("h", "app.high_contrast", "High contrast"),
+        Binding("h", "app.high_contrast", "Contrast", tooltip="The high-contrast projector theme"),
         Binding("r", "refresh", "Refresh"),
         Binding("escape", "back", "Back"),
     ]
@@ -185,7 +185,8 @@ class StakeholderScreen(AppScreen):
         return self._backend
 
     def compose(self) -> ComposeResult:
-        yield ContextBar(self.TITLE, demo=self.s3xrep.demo)
+        m = self.migration  # opened from the home screen: that migration; from the flow's palette: the app's choices
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=("Migrations",) if m else None, migration=m)
         yield Static(id="sh-title")
         with Horizontal(id="sh-top"):
             yield Digits("--%", id="sh-percent")
@@ -196,7 +197,7 @@ class StakeholderScreen(AppScreen):
         yield Static(id="sh-latency-label")
         yield Sparkline([], id="sh-latency")
         yield Static("No latency data yet: AWS publishes it once objects replicate live.", id="sh-latency-empty")
-        yield Footer()
+        yield Footer(compact=True)  # compact spacing: this screen's keys all fit at 60 columns
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= 120 and self.size.height >= 40, "-large")

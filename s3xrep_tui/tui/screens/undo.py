@@ -77,7 +77,7 @@ class UndoScreen(AppScreen):
         self.run = 0
 
     def compose(self) -> ComposeResult:
-        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, show_buckets=True)
+        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=("Migrations",), migration=self.migration)
         yield Static(id="undo-summary")
         yield FixedTable(id="undo-items", cursor_type="row")
         yield Static(id="undo-detail")
@@ -94,7 +94,7 @@ class UndoScreen(AppScreen):
 
     def on_mount(self) -> None:
         width = self.app.size.width
-        what = max(20, min(40, width - 60))
+        what = max(25, min(40, width - 60))  # s3.put_bucket_replication whole at 80 columns
         for key, label, size in (("status", "Would / did", 13), ("account", "Account", 11),
                                  ("what", "What", what), ("why", "Why", max(20, width - what - 36))):
             self.table.add_column(label, key=key, width=size)
@@ -209,7 +209,8 @@ class UndoScreen(AppScreen):
 
     def _show_item(self, item: UndoItem) -> None:
         key = item_key(item)
-        cells = [Text(item.status, style=STYLES.get(item.status, "")), Text(item.account), Text(item.call),
+        cells = [Text(item.status, style=STYLES.get(item.status, "")), Text(item.account),
+                 Text(item.call, overflow="ellipsis", no_wrap=True),
                  Text(item.message, overflow="ellipsis", no_wrap=True)]
         if key in self.items:
             for column, cell in zip(("status", "account", "what", "why"), cells, strict=True):

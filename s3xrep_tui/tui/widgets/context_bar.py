@@ -14,6 +14,14 @@ prefix browser, a job's detail) adds its own title after it. Beside it, the
 When the two sides do not fit side by side (80 columns), the bar takes its
 compact form: one line per side, its bucket first, so the destination is
 never the part that is cut.
+
+Screens outside the flow say so explicitly (the bar never looks at screen
+classes): ``trail=("Migrations",)`` replaces the flow's crumb with that trail
+and the title (``trail=()``: the title alone, as on the home screen), and
+``migration=`` names that journaled migration's buckets, profiles and accounts
+as the two sides instead of the app's choices (nothing is chosen yet when a
+migration is opened from the home screen); ``sides=False`` draws no sides at
+all (the home screen lists many migrations, each with its own).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...aws.migrations import Migration
 from ..flow import FLOW, flow_step
 from ..state import Choice
 
@@ -68,11 +77,19 @@ def describe_crumb(steps: Iterable[str], opened: Sequence[str], current: str | N
 class Breadcrumb(Static):
     """Where the bar's screen is in the flow, recomputed from the screen stack whenever it is drawn."""
 
-    def __init__(self, extra: str = "", **kwargs: object) -> None:
+    def __init__(self, extra: str = "", trail: Sequence[str] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.extra = extra
+        self.trail = None if trail is None else tuple(trail)
 
     def crumb(self, compact: bool = False) -> Text:
+        if self.trail is not None:
+            text = Text("s3xrep ", style="bold")
+            for step in self.trail:
+                text.append(step)
+                text.append(CRUMB_SEPARATOR, style="dim")
+            text.append(f" {self.extra} ", style="bold reverse")
+            return text
         screen = self.screen
         opened, current = crumb_steps(self.app.screen_stack, screen, FLOW)
         extra = "" if flow_step(screen, FLOW) else self.extra
@@ -120,6 +137,26 @@ def describe_side(role: str, choice: Choice | None, bucket: str | None) -> Text:
     return text
 
 
+def describe_recorded(role: str, bucket: str | None, profile: str | None, account: str | None,
+                      region: str | None = None, padded: bool = False) -> Text:
+    """``source s3://bucket · profile · account · region``: one side as a migration's journal records it."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{role:<11} " if padded else f"{role} ", style="bold")
+    text.append(f"s3://{bucket}" if bucket else "bucket unknown", style="" if bucket else "dim")
+    for part in (profile, account, region):  # as the flow's bar names a side: profile · account · region
+        if part:
+            text.append(" · ", style="dim")
+            text.append(part)
+    return text
+
+
+def recorded_sides(m: Migration, padded: bool = False) -> tuple[Text, Text]:
+    profiles = m.profiles
+    return (describe_recorded("source", m.source_bucket, profiles.get("source"), m.source_account, m.region, padded),
+            describe_recorded("destination", m.destination_bucket, profiles.get("destination"),
+                              m.destination_account, padded=padded))
+
+
 def describe_buckets(source: str | None, destination: str | None) -> Text:
     text = Text()
     for role, name in (("source bucket", source), ("destination bucket", destination)):
@@ -144,21 +181,27 @@ class ContextBar(Widget):
     ContextBar #buckets.-shown { display: block; }
     """
 
-    def __init__(self, title: str, demo: bool, show_buckets: bool = False) -> None:
-        """``title``: shown after the breadcrumb by a screen outside the flow (a flow screen's step says it)."""
+    def __init__(self, title: str, demo: bool, show_buckets: bool = False, *, trail: Sequence[str] | None = None,
+                 migration: Migration | None = None, sides: bool = True) -> None:
+        """``title``: shown after the breadcrumb by a screen outside the flow (a flow screen's step says it).
+        ``trail``: the crumb before ``title`` instead of the flow's; ``migration``: the sides it names."""
         super().__init__()
         self._title = title
         self._demo = demo
         self._show_buckets = show_buckets
+        self._trail = trail
+        self._migration = migration
+        self._sides = sides
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Breadcrumb(self._title, id="title")
+            yield Breadcrumb(self._title, trail=self._trail, id="title")
             if self._demo:
                 yield Static(DEMO_BADGE, id="demo")
             yield Static(READ_ONLY_BADGE, id="read-only")
-        yield Static(id="choices")
-        yield Static(id="buckets")
+        if self._sides:
+            yield Static(id="choices")
+            yield Static(id="buckets")
 
     def on_mount(self) -> None:
         for name in ("source", "destination", "source_bucket", "destination_bucket"):
@@ -175,7 +218,12 @@ class ContextBar(Widget):
         self.query_one("#read-only", Static).set_class(bool(getattr(self.app, "read_only", False)), "-shown")
 
     def _paint(self, _: object = None) -> None:
+        if not self._sides:
+            return
         if not self.is_attached or not self.children:  # a watcher firing while the screen is being removed
+            return
+        if self._migration is not None:
+            self._paint_migration(self._migration)
             return
         app = self.app
         text = describe_choice("source", getattr(app, "source", None))
@@ -195,6 +243,23 @@ class ContextBar(Widget):
             return
         buckets.set_class(shown, "-shown")
         buckets.update(describe_buckets(source_bucket, destination_bucket))
+
+    def _paint_migration(self, m: Migration) -> None:
+        """Both sides on one line when they fit, else one line each (the destination never cut first)."""
+        source, destination = recorded_sides(m)
+        line = source.copy()
+        line.append("    ")
+        line.append_text(destination)
+        width = self.content_region.width
+        buckets = self.query_one("#buckets", Static)
+        if not width or line.cell_len <= width:
+            self.query_one("#choices", Static).update(line)
+            buckets.set_class(False, "-shown")
+            return
+        source, destination = recorded_sides(m, padded=True)
+        self.query_one("#choices", Static).update(source)
+        buckets.set_class(True, "-shown")
+        buckets.update(destination)
 
     def on_resize(self) -> None:
         self._paint()
