@@ -45,7 +45,8 @@ from botocore.exceptions import ClientError
 from ..core.merge import merge_bucket_policy, merge_key_policy, merge_replication
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.ownership import describe_rule, rule_fingerprint, rule_is_ours
-from .apply_executor import Side, _dumps, _message, _parse, _role_name, _roles_in
+from ..core.policy_json import dump_policy, load_policy
+from .apply_executor import Side, _message, _role_name, _roles_in
 from .apply_job import JobStep
 from .apply_result import (
     ApplyCancelled,
@@ -137,11 +138,11 @@ class _Executor(RoleSteps, JobStep):
         side = self.side(step.account)
         planned = self.plan.documents.get(step.document or "") if step.document else None
         if planned is None:
-            planned = _parse(step.request.get("Policy"))
+            planned = load_policy(step.request.get("Policy"))
         ours = self._ours(planned)
         answer = self.call(side, read_what, read, absent=("NoSuchBucketPolicy",))
         current_text = None if answer is ABSENT else answer.get("Policy")
-        current = _parse(current_text) if current_text is not None else None
+        current = load_policy(current_text) if current_text is not None else None
         merged = merge(current_text, ours)  # MergeError: a collision appeared since the plan
         target_policy = merged.policy
         remerged = target_policy != planned
@@ -155,7 +156,7 @@ class _Executor(RoleSteps, JobStep):
             )
         self.write(
             side, step, call=step.call, target=target, region=region, before=current, after=target_policy,
-            send=lambda: send(_dumps(target_policy)),
+            send=lambda: send(dump_policy(target_policy)),
             retry=self._principal_retry(_roles_in(ours)),
         )
         note = " (re-merged with a change made since the plan)" if remerged else ""

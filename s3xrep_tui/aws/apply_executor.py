@@ -6,7 +6,6 @@ The step handlers live in the subclasses (:mod:`.apply_roles`, :mod:`.apply_job`
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,23 +31,6 @@ class Side:
     clients: Clients
     profile: str | None
     account_id: str
-
-
-def _parse(document: Any) -> Any:
-    """A policy document as returned by AWS (dict, JSON text or URL-encoded JSON) -> dict."""
-    if document is None or isinstance(document, dict):
-        return document
-    text = str(document)
-    try:
-        return json.loads(text)
-    except ValueError:
-        from urllib.parse import unquote
-
-        return json.loads(unquote(text))
-
-
-def _dumps(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"))
 
 
 def _role_name(arn: str) -> str:

@@ -13,7 +13,8 @@ from botocore.exceptions import ClientError
 
 from ..core.models import Step
 from ..core.ownership import MANAGED_TAG, MANAGED_VALUE, role_tags
-from .apply_executor import ExecutorBase, Side, _dumps, _parse
+from ..core.policy_json import dump_policy, load_policy
+from .apply_executor import ExecutorBase, Side
 from .apply_result import Outcome
 from .backoff import ABSENT
 from .errors import AwsError, error_code
@@ -31,7 +32,7 @@ class RoleSteps(ExecutorBase):
         iam = side.clients("iam")
         self.write(
             side, step, call="iam.create_role", target=f"role {name}", region=None, before=None, after=trust,
-            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=_dumps(trust), Description=description,
+            send=lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=dump_policy(trust), Description=description,
                                          Tags=role_tags(self.plan.id)),
         )
         self.created_roles.add(name)
@@ -41,14 +42,14 @@ class RoleSteps(ExecutorBase):
         self.write(
             side, step, call="iam.update_assume_role_policy", target=f"role {name}", region=None,
             before=current, after=trust,
-            send=lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=_dumps(trust)),
+            send=lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=dump_policy(trust)),
             retry=self._role_not_visible(name),
         )
 
     def create_role(self, step: Step) -> Outcome:
         side = self.side(step.account)
         name = step.request["RoleName"]
-        trust = _parse(step.request["AssumeRolePolicyDocument"])
+        trust = load_policy(step.request["AssumeRolePolicyDocument"])
         role = self._get_role(side, name)
         if role is None:
             self._create_role(side, step, name, trust, step.request.get("Description", "s3xrep"))
@@ -60,7 +61,7 @@ class RoleSteps(ExecutorBase):
                 "plan again: the plan then says whose role it is and offers --role-name or --adopt",
                 "RoleNotOurs",
             )
-        current = _parse(role.get("AssumeRolePolicyDocument"))
+        current = load_policy(role.get("AssumeRolePolicyDocument"))
         if current == trust:
             return Outcome("no-op", f"role {name} already exists with this trust policy")
         self._set_trust(side, step, name, current, trust)
@@ -69,12 +70,12 @@ class RoleSteps(ExecutorBase):
     def update_trust(self, step: Step) -> Outcome:
         side = self.side(step.account)
         name = step.request["RoleName"]
-        trust = _parse(step.request["PolicyDocument"])
+        trust = load_policy(step.request["PolicyDocument"])
         role = self._get_role(side, name)
         if role is None:
             self._create_role(side, step, name, trust, "s3xrep: replication")
             return Outcome("done", f"role {name} no longer existed: created it")
-        current = _parse(role.get("AssumeRolePolicyDocument"))
+        current = load_policy(role.get("AssumeRolePolicyDocument"))
         adopted = self.options.adopt and self._adopt(side, step, name, current)
         if current == trust:
             return Outcome("done" if adopted else "no-op", f"role {name} " + (
@@ -98,7 +99,7 @@ class RoleSteps(ExecutorBase):
         iam = side.clients("iam")
         inline = self.call(side, f"iam.list_role_policies {name!r}", lambda: iam.list_role_policies(RoleName=name))
         policies = {
-            policy: _parse(self.call(side, f"iam.get_role_policy {policy!r} of role {name!r}",
+            policy: load_policy(self.call(side, f"iam.get_role_policy {policy!r} of role {name!r}",
                                      lambda policy=policy: iam.get_role_policy(RoleName=name, PolicyName=policy))
                            .get("PolicyDocument"))
             for policy in inline.get("PolicyNames") or []
@@ -127,14 +128,14 @@ class RoleSteps(ExecutorBase):
         side = self.side(step.account)
         request = step.request
         name, policy_name = request["RoleName"], request["PolicyName"]
-        wanted = _parse(request["PolicyDocument"])
+        wanted = load_policy(request["PolicyDocument"])
         iam = side.clients("iam")
         answer = self.call(
             side, f"iam.get_role_policy {policy_name!r} of role {name!r}",
             lambda: iam.get_role_policy(RoleName=name, PolicyName=policy_name),
             absent=("NoSuchEntity",),
         )
-        current = None if answer is ABSENT else _parse(answer.get("PolicyDocument"))
+        current = None if answer is ABSENT else load_policy(answer.get("PolicyDocument"))
         if current == wanted:
             return Outcome("no-op", f"role {name} already has inline policy {policy_name} as planned")
         self.write(

@@ -10,7 +10,6 @@ differs, ``no-op`` when it already holds, so a re-run converges.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -19,6 +18,7 @@ from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_polic
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
+from .policy_json import dump_policy
 from .preflight import preflight
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
@@ -57,10 +57,6 @@ def _ordered(findings: list[Finding]) -> tuple[Finding, ...]:
     """Blocking first; one finding per id (preflight and the merges can both see a problem)."""
     unique = {f.id: f for f in reversed(findings)}
     return tuple(sorted(reversed(unique.values()), key=lambda f: ("blocking", "warning", "info").index(f.severity)))
-
-
-def _dumps(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"))
 
 
 class _Steps:
@@ -124,7 +120,7 @@ def _role_steps(
                 f"Create role {name} for {purpose}",
                 {
                     "RoleName": name,
-                    "AssumeRolePolicyDocument": _dumps(trust),
+                    "AssumeRolePolicyDocument": dump_policy(trust),
                     "Description": f"s3xrep: {purpose}",
                 },
                 trust_doc,
@@ -143,7 +139,7 @@ def _role_steps(
                 "iam.update_assume_role_policy",
                 "no-op" if same and not untagged else "update",
                 summary,
-                {"RoleName": name, "PolicyDocument": _dumps(trust)},
+                {"RoleName": name, "PolicyDocument": dump_policy(trust)},
                 trust_doc,
             )
     current = facts.inline_policies.get(policy_name) if exists and facts else None
@@ -153,7 +149,7 @@ def _role_steps(
         "iam.put_role_policy",
         action,
         f"Grant role {name} the {purpose} permissions (inline policy {policy_name})",
-        {"RoleName": name, "PolicyName": policy_name, "PolicyDocument": _dumps(policy)},
+        {"RoleName": name, "PolicyName": policy_name, "PolicyDocument": dump_policy(policy)},
         policy_doc,
     )
 
@@ -218,7 +214,7 @@ def _write_steps(
             "kms.put_key_policy",
             "update" if key_policy.changed else "no-op",
             f"Let {_role_name(role_arn)} encrypt replicas with the destination key (merged by Sid)",
-            {"KeyId": o.replica_kms_key, "PolicyName": "default", "Policy": _dumps(key_policy.policy)},
+            {"KeyId": o.replica_kms_key, "PolicyName": "default", "Policy": dump_policy(key_policy.policy)},
             "destination_kms_key_policy",
         )
     if bucket_policy is not None:
@@ -228,7 +224,7 @@ def _write_steps(
             ("create" if dst.policy is None else "update") if bucket_policy.changed else "no-op",
             f"Let {_role_name(role_arn)} write replicas into {dst.bucket.name} "
             f"({bucket_policy.foreign} existing statement(s) kept)",
-            {"Bucket": dst.bucket.name, "Policy": _dumps(bucket_policy.policy), "ExpectedBucketOwner": dst_account},
+            {"Bucket": dst.bucket.name, "Policy": dump_policy(bucket_policy.policy), "ExpectedBucketOwner": dst_account},
             "destination_bucket_policy",
         )
     if replication is not None:
