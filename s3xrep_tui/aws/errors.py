@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore import exceptions as bce
 
+from ..core.errors import S3xrepError
 from ..core.text import safe
 
 # The IAM permission behind each API operation we call (ClientError.operation_name).
@@ -56,7 +57,7 @@ _ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 _LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=]{60,}")
 
 
-class AwsError(Exception):
+class AwsError(S3xrepError):
     """A failure talking to AWS: ``message`` (what failed and where), ``fix``, ``code``."""
 
     def __init__(self, message: str, fix: str, code: str) -> None:

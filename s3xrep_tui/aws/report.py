@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import storage
+from ..core.errors import S3xrepError
 from ..core.report import MigrationReport, build_report, render_html, render_markdown
 from . import job_memory, results
 from .clients import Clients
@@ -35,7 +36,7 @@ REPORTS_DIR = "reports"
 FORMATS = ("md", "html")
 
 
-class UnknownPlan(ValueError):
+class UnknownPlan(S3xrepError, ValueError):
     """No journal for this plan id (or the id is not one)."""
 
 

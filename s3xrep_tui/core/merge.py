@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import S3xrepError
 from .names import MAX_RULE_ID_LENGTH, bucket_from_arn
 
 POLICY_VERSION = "2012-10-17"
@@ -32,7 +33,7 @@ MAX_REPLICATION_RULES = 1000
 RTC_MINUTES = 15  # the only value of ReplicationTime.Time.Minutes and Metrics.EventThreshold.Minutes
 
 
-class MergeError(ValueError):
+class MergeError(S3xrepError, ValueError):
     """A document cannot be merged safely.
 
     ``message`` names the problem and the document, ``fix`` says what the user
