@@ -39,12 +39,12 @@ from ..messages import (
     ProfilesLoaded,
 )
 from ..state import Choice, Identity
-from ..widgets.add_keys import AddKeysScreen, ConfirmDeleteKeys
 from ..widgets.context_bar import ContextBar
-from ..widgets.mfa_prompt import MfaPromptScreen, needs_mfa_code
 from ..widgets.profile_table import ProfileRow, ProfileTable
 from ..widgets.selection_summary import SelectionSummary
+from .add_keys import AddKeysScreen, ConfirmDeleteKeys
 from .base import AppScreen
+from .mfa_prompt import MfaPromptScreen, needs_mfa_code
 
 log = logging.getLogger(__name__)
 
