@@ -117,7 +117,7 @@ def _run_app(args: argparse.Namespace) -> int:
 
     starter = None
     if args.demo:
-        from .demo import start_embedded_sandbox as starter
+        from .demo_sandbox import start_embedded_sandbox as starter
     return run_app(demo=args.demo, log_file=args.log_file, start_sandbox=starter, read_only=args.read_only)
 
 
