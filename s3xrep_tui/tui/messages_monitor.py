@@ -10,10 +10,10 @@ from __future__ import annotations
 from textual.message import Message
 
 from ..aws.canary import CanaryProgress, CanaryResult
+from ..aws.completion_reports import ReportSummary
 from ..aws.errors import AwsError
 from ..aws.jobs import JobDetail, JobSummary
 from ..aws.replication_status import ReplicationHealth
-from ..aws.reports import ReportSummary
 from ..aws.verify import VerifyProgress, VerifyReport
 from .poller import PollState
 

@@ -24,9 +24,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from ...aws.completion_reports import ReportSummary
 from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
-from ...aws.reports import ReportSummary
 from ...core.humanize import duration, rate_text
 from ...core.text import safe
 from ..messages_monitor import (

@@ -45,8 +45,8 @@ def _one_line(error: AwsError) -> str:
 
 
 def _jobs(plan_id: str, clients: Callable[[], Clients], examples: int) -> list[dict[str, Any]]:
+    from .completion_reports import read_report_summary
     from .jobs import describe_job
-    from .reports import read_report_summary
 
     found: dict[str, job_memory.RememberedJob] = {}
     for job in [*job_memory.journal_jobs(plan_id), *job_memory.remembered(plan_id)]:
