@@ -68,25 +68,6 @@ class KeyStoreProbed(Message):
         self.backend = backend
 
 
-class KeysSaved(Message):
-    """Keys were stored as ``profile`` (``keyring:NAME``); ``persistent`` False: in memory for this run."""
-
-    def __init__(self, profile: str, persistent: bool, why: str) -> None:
-        super().__init__()
-        self.profile = profile
-        self.persistent = persistent
-        self.why = why
-
-
-class KeysSaveFailed(Message):
-    """Saving was refused: ``field`` names the form field to fix (None: not a field's fault). No secret inside."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__()
-        self.field = field
-        self.message = message
-
-
 class KeysDeleted(Message):
     """The keys named ``name`` were forgotten (``removed`` False: there was nothing to remove)."""
 

@@ -34,24 +34,6 @@ class BucketFactsLoaded(Message):
         self.summary = summary
 
 
-class BucketCreated(Message):
-    def __init__(self, summary: BucketSummary) -> None:
-        super().__init__()
-        self.summary = summary
-
-
-class BucketCreateFailed(Message):
-    def __init__(self, error: AwsError | ValueError) -> None:
-        super().__init__()
-        self.error = error
-
-
-class RegionsLoaded(Message):
-    def __init__(self, regions: list[str]) -> None:
-        super().__init__()
-        self.regions = regions
-
-
 class LevelLoaded(Message):
     """A page of a prefix (``level``) or the reason it could not be listed (``error``)."""
 
