@@ -14,7 +14,6 @@ from ..aws.completion_reports import ReportSummary
 from ..aws.errors import AwsError
 from ..aws.jobs import JobDetail, JobSummary
 from ..aws.replication_status import ReplicationHealth
-from ..aws.verify import VerifyProgress, VerifyReport
 from .poller import PollState
 
 
@@ -87,22 +86,3 @@ class JobActionDone(Message):
         self.action = action
         self.message = message
         self.error = error
-
-
-class VerifyProgressed(Message):
-    def __init__(self, run: int, progress: VerifyProgress) -> None:
-        super().__init__()
-        self.run = run
-        self.progress = progress
-
-
-class VerifyFinished(Message):
-    """The verification ended: a ``report``, an ``error``, or ``cancelled``."""
-
-    def __init__(self, run: int, report: VerifyReport | None, error: AwsError | None = None,
-                 cancelled: bool = False) -> None:
-        super().__init__()
-        self.run = run
-        self.report = report
-        self.error = error
-        self.cancelled = cancelled
