@@ -10,9 +10,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from ..aws.canary import CanaryProgress, CanaryResult
-from ..aws.completion_reports import ReportSummary
 from ..aws.errors import AwsError
-from ..aws.jobs import JobDetail, JobSummary
+from ..aws.jobs import JobSummary
 from ..aws.replication_status import ReplicationHealth
 from .poller import PollState
 
@@ -57,32 +56,4 @@ class CanaryFinished(Message):
         super().__init__()
         self.run = run
         self.result = result
-        self.error = error
-
-
-class JobDetailPolled(Message):
-    def __init__(self, generation: int, job: JobDetail) -> None:
-        super().__init__()
-        self.generation = generation
-        self.job = job
-
-
-class ReportRead(Message):
-    """The job's completion report summarised by failure code (``summary`` None: no report yet / none)."""
-
-    def __init__(self, job_id: str, summary: ReportSummary | None, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.summary = summary
-        self.error = error
-
-
-class JobActionDone(Message):
-    """confirm / cancel / priority answered (``error`` when AWS refused)."""
-
-    def __init__(self, job_id: str, action: str, message: str, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.action = action
-        self.message = message
         self.error = error
