@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..aws.canary import CanaryProgress, CanaryResult
-from ..aws.errors import AwsError
-from ..aws.jobs import JobSummary
-from ..aws.replication_status import ReplicationHealth
 from .poller import PollState
 
 
@@ -24,36 +20,3 @@ class PollStateChanged(Message):
         self.loop = loop
         self.generation = generation
         self.state = state
-
-
-class JobsPolled(Message):
-    """The jobs of the source account and region as of this poll (``changed``: not the same as last time)."""
-
-    def __init__(self, generation: int, jobs: tuple[JobSummary, ...], changed: bool, mine: frozenset[str]) -> None:
-        super().__init__()
-        self.generation = generation
-        self.jobs = jobs
-        self.changed = changed
-        self.mine = mine
-
-
-class ReplicationPolled(Message):
-    def __init__(self, generation: int, health: ReplicationHealth) -> None:
-        super().__init__()
-        self.generation = generation
-        self.health = health
-
-
-class CanaryProgressed(Message):
-    def __init__(self, run: int, progress: CanaryProgress) -> None:
-        super().__init__()
-        self.run = run
-        self.progress = progress
-
-
-class CanaryFinished(Message):
-    def __init__(self, run: int, result: CanaryResult | None, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.run = run
-        self.result = result
-        self.error = error
