@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from . import __version__
+from .core.errors import S3xrepError
 
 # Exit codes scripts can trust.
 EXIT_OK = 0
@@ -19,7 +20,7 @@ EXIT_USAGE = 2
 EXIT_BLOCKED = 3
 
 
-class UsageError(Exception):
+class UsageError(S3xrepError):
     """Bad arguments: one line to the user, exit code 2."""
 
 
@@ -116,7 +117,7 @@ def _run_app(args: argparse.Namespace) -> int:
 
     starter = None
     if args.demo:
-        from .demo import start_embedded_sandbox as starter
+        from .demo_sandbox import start_embedded_sandbox as starter
     return run_app(demo=args.demo, log_file=args.log_file, start_sandbox=starter, read_only=args.read_only)
 
 

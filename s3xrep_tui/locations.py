@@ -25,13 +25,15 @@ import secrets
 import stat
 from pathlib import Path
 
+from .core.errors import S3xrepError
+
 APP_NAME = "s3xrep-tui"
 LOG_NAME = "s3xrep.log"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-class UnsafeLocation(OSError):
+class UnsafeLocation(S3xrepError, OSError):
     """A path the app will not write through (a planted link, not a directory, someone else's)."""
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import screenshots_home
-from .demo import start_embedded_sandbox
+from .demo_sandbox import start_embedded_sandbox
 from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
 

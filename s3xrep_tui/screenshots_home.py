@@ -23,11 +23,11 @@ from typing import Any
 
 from . import storage
 from .aws import results
+from .aws.completion_reports import FailureGroup, ReportSummary
 from .aws.jobs import JobSummary, Progress
 from .aws.journal import CHECKSUM, journal_path, record_checksum
 from .aws.migrations import Migration, migration
 from .aws.replication_status import ReplicationHealth
-from .aws.reports import FailureGroup, ReportSummary
 from .aws.undo import UndoItem, UndoResult
 from .tui.app import S3xrepApp
 from .tui.messages_home import UndoAnswered

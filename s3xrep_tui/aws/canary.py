@@ -192,22 +192,8 @@ def run_canary(
         if progress is not None:
             progress(CanaryProgress(phase, time.monotonic() - started, status))
 
-    try:
-        configuration = src.call("get_bucket_replication").get("ReplicationConfiguration")
-    except AwsError as exc:
-        if exc.code != "ReplicationConfigurationNotFoundError":
-            raise
-        configuration = None
-    rules = rules_to(configuration, destination_bucket)
-    rule = _pick_rule(rules, prefix)
+    rule = _canary_rule(result, src, prefix)
     if rule is None:
-        result.message = (
-            f"the source bucket {source_bucket!r} has no enabled replication rule to {destination_bucket!r}"
-            if not rules else
-            f"no enabled replication rule to {destination_bucket!r} covers keys under {prefix!r} "
-            f"(rule prefixes: {', '.join(repr(rule_prefix(r)) for r in rules)})"
-        )
-        result.fix = "apply the plan (s3xrep apply), or pass a --prefix the rule covers"
         result.seconds = time.monotonic() - started
         return result
     result.rule_id = str(rule.get("ID") or "") or None
@@ -242,6 +228,28 @@ def run_canary(
         result.seconds = time.monotonic() - started
         report("done", result.replication_status)
     return result
+
+
+def _canary_rule(result: CanaryResult, src: BucketAccess, prefix: str | None) -> dict[str, Any] | None:
+    """The enabled rule to the destination that covers ``prefix``; None with the result's message and fix."""
+    try:
+        configuration = src.call("get_bucket_replication").get("ReplicationConfiguration")
+    except AwsError as exc:
+        if exc.code != "ReplicationConfigurationNotFoundError":
+            raise
+        configuration = None
+    rules = rules_to(configuration, result.destination_bucket)
+    rule = _pick_rule(rules, prefix)
+    if rule is None:
+        result.message = (
+            f"the source bucket {result.source_bucket!r} has no enabled replication rule to "
+            f"{result.destination_bucket!r}"
+            if not rules else
+            f"no enabled replication rule to {result.destination_bucket!r} covers keys under {prefix!r} "
+            f"(rule prefixes: {', '.join(repr(rule_prefix(r)) for r in rules)})"
+        )
+        result.fix = "apply the plan (s3xrep apply), or pass a --prefix the rule covers"
+    return rule
 
 
 def _wait(result: CanaryResult, src: BucketAccess, key: str, version_id: str, put_at: float, timeout: float,

@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore import exceptions as bce
 
+from ..core.errors import S3xrepError
 from ..core.text import safe
 
 # The IAM permission behind each API operation we call (ClientError.operation_name).
@@ -56,7 +57,7 @@ _ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 _LONG_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=]{60,}")
 
 
-class AwsError(Exception):
+class AwsError(S3xrepError):
     """A failure talking to AWS: ``message`` (what failed and where), ``fix``, ``code``."""
 
     def __init__(self, message: str, fix: str, code: str) -> None:
@@ -119,6 +120,102 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+_Problem = tuple[str, str, str]  # (reason, fix, code)
+
+
+def _credential_problem(exc: BaseException, profile: str | None, creds: str) -> _Problem | None:
+    """botocore's configuration and credential errors, and an endpoint that does not answer."""
+    if isinstance(exc, bce.ProfileNotFound):
+        name = exc.kwargs.get("profile") or profile or "?"
+        return (
+            f"profile {name!r} is not in {_config_file()}",
+            f"create it with 'aws configure --profile {name}' (or 'aws configure sso'), "
+            "or pick one from 'aws configure list-profiles'",
+            "ProfileNotFound",
+        )
+    if isinstance(exc, (bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError)):
+        return (
+            f"the SSO session of {creds} has expired or was never started",
+            f"run 'aws sso login{_profile_flag(profile)}' and try again",
+            "SSOTokenExpired",
+        )
+    if isinstance(exc, bce.NoCredentialsError):
+        return (
+            f"no AWS credentials found for {creds}",
+            f"configure credentials ('aws configure{_profile_flag(profile)}' or 'aws sso login{_profile_flag(profile)}') "
+            "or choose another profile",
+            "NoCredentials",
+        )
+    if isinstance(exc, bce.PartialCredentialsError):
+        return (
+            f"the credentials of {creds} are incomplete (missing {exc.kwargs.get('cred_var', 'a value')})",
+            f"complete them in ~/.aws/credentials or run 'aws configure{_profile_flag(profile)}'",
+            "PartialCredentials",
+        )
+    if isinstance(exc, bce.CredentialRetrievalError):
+        return (
+            f"could not obtain credentials for {creds} ({exc.kwargs.get('provider', 'provider')} failed)",
+            f"check the profile's credential_process / role settings in {_config_file()}",
+            "CredentialRetrievalError",
+        )
+    if isinstance(exc, bce.NoRegionError):
+        return (
+            f"no region is configured for {creds}",
+            f"set one: 'aws configure set region us-east-1{_profile_flag(profile)}' or AWS_DEFAULT_REGION",
+            "NoRegion",
+        )
+    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError,
+                        bce.ConnectionClosedError)):
+        url = exc.kwargs.get("endpoint_url", "the endpoint")
+        return (
+            f"the endpoint {url} does not answer ({type(exc).__name__})",
+            "check the network, proxy and any endpoint_url in the profile (is the sandbox running?)",
+            "EndpointUnreachable",
+        )
+    return None
+
+
+def _client_problem(exc: bce.ClientError, profile: str | None, creds: str) -> _Problem:
+    """An error AWS answered with: expired or invalid credentials, access denied, no such bucket, or any other."""
+    code, message, status, fields = _client_error_fields(exc)
+    operation = getattr(exc, "operation_name", "") or "the call"
+    if code in EXPIRED_CODES:
+        return (
+            f"the credentials of {creds} have expired ({code})",
+            f"refresh them ('aws sso login{_profile_flag(profile)}', a new session token, or your credential process)",
+            code,
+        )
+    if code in INVALID_KEY_CODES:
+        return (
+            f"AWS rejected the credentials of {creds}: invalid or expired keys ({code})",
+            f"check the access key and secret of {creds} ('aws configure{_profile_flag(profile)}') "
+            "or refresh temporary credentials",
+            code,
+        )
+    if code in ACCESS_DENIED_CODES:
+        permission = PERMISSIONS.get(operation)
+        needs = f" (needs {permission})" if permission else ""
+        return (
+            f"access denied to {operation}{needs} for {creds}",
+            f"grant {permission or 'the permission'} to the identity of {creds}, or use a profile that has it",
+            "AccessDenied",
+        )
+    if code == "NoSuchBucket":
+        bucket = fields.get("BucketName")
+        name = f"bucket {bucket!r}" if bucket else "the bucket"
+        return (
+            f"{name} does not exist ({operation})",
+            "check the bucket name (and that the profile belongs to the account that owns it)",
+            "NoSuchBucket",
+        )
+    detail = f": {message}" if message else ""
+    return (
+        f"{operation} failed with {code or status or 'an error'}{detail}",
+        "see the AWS error above; retry, or check the request and the identity's permissions",
+        code or str(status or "ClientError"),
+    )
+
+
 def explain(exc: BaseException, *, profile: str | None = None, what: str = "") -> AwsError:
     """Turn an exception from boto3/botocore into an :class:`AwsError`.
 
@@ -136,91 +233,11 @@ def explain(exc: BaseException, *, profile: str | None = None, what: str = "") -
         result.__cause__ = exc
         return result
 
-    if isinstance(exc, bce.ProfileNotFound):
-        name = exc.kwargs.get("profile") or profile or "?"
-        return error(
-            f"profile {name!r} is not in {_config_file()}",
-            f"create it with 'aws configure --profile {name}' (or 'aws configure sso'), "
-            "or pick one from 'aws configure list-profiles'",
-            "ProfileNotFound",
-        )
-    if isinstance(exc, (bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError)):
-        return error(
-            f"the SSO session of {creds} has expired or was never started",
-            f"run 'aws sso login{_profile_flag(profile)}' and try again",
-            "SSOTokenExpired",
-        )
-    if isinstance(exc, bce.NoCredentialsError):
-        return error(
-            f"no AWS credentials found for {creds}",
-            f"configure credentials ('aws configure{_profile_flag(profile)}' or 'aws sso login{_profile_flag(profile)}') "
-            "or choose another profile",
-            "NoCredentials",
-        )
-    if isinstance(exc, bce.PartialCredentialsError):
-        return error(
-            f"the credentials of {creds} are incomplete (missing {exc.kwargs.get('cred_var', 'a value')})",
-            f"complete them in ~/.aws/credentials or run 'aws configure{_profile_flag(profile)}'",
-            "PartialCredentials",
-        )
-    if isinstance(exc, bce.CredentialRetrievalError):
-        return error(
-            f"could not obtain credentials for {creds} ({exc.kwargs.get('provider', 'provider')} failed)",
-            f"check the profile's credential_process / role settings in {_config_file()}",
-            "CredentialRetrievalError",
-        )
-    if isinstance(exc, bce.NoRegionError):
-        return error(
-            f"no region is configured for {creds}",
-            f"set one: 'aws configure set region us-east-1{_profile_flag(profile)}' or AWS_DEFAULT_REGION",
-            "NoRegion",
-        )
-    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError,
-                        bce.ConnectionClosedError)):
-        url = exc.kwargs.get("endpoint_url", "the endpoint")
-        return error(
-            f"the endpoint {url} does not answer ({type(exc).__name__})",
-            "check the network, proxy and any endpoint_url in the profile (is the sandbox running?)",
-            "EndpointUnreachable",
-        )
-    if isinstance(exc, bce.ClientError):
-        code, message, status, fields = _client_error_fields(exc)
-        operation = getattr(exc, "operation_name", "") or "the call"
-        if code in EXPIRED_CODES:
-            return error(
-                f"the credentials of {creds} have expired ({code})",
-                f"refresh them ('aws sso login{_profile_flag(profile)}', a new session token, or your credential process)",
-                code,
-            )
-        if code in INVALID_KEY_CODES:
-            return error(
-                f"AWS rejected the credentials of {creds}: invalid or expired keys ({code})",
-                f"check the access key and secret of {creds} ('aws configure{_profile_flag(profile)}') "
-                "or refresh temporary credentials",
-                code,
-            )
-        if code in ACCESS_DENIED_CODES:
-            permission = PERMISSIONS.get(operation)
-            needs = f" (needs {permission})" if permission else ""
-            return error(
-                f"access denied to {operation}{needs} for {creds}",
-                f"grant {permission or 'the permission'} to the identity of {creds}, or use a profile that has it",
-                "AccessDenied",
-            )
-        if code == "NoSuchBucket":
-            bucket = fields.get("BucketName")
-            name = f"bucket {bucket!r}" if bucket else "the bucket"
-            return error(
-                f"{name} does not exist ({operation})",
-                "check the bucket name (and that the profile belongs to the account that owns it)",
-                "NoSuchBucket",
-            )
-        detail = f": {message}" if message else ""
-        return error(
-            f"{operation} failed with {code or status or 'an error'}{detail}",
-            "see the AWS error above; retry, or check the request and the identity's permissions",
-            code or str(status or "ClientError"),
-        )
+    problem = _credential_problem(exc, profile, creds)
+    if problem is None and isinstance(exc, bce.ClientError):
+        problem = _client_problem(exc, profile, creds)
+    if problem is not None:
+        return error(*problem)
     if isinstance(exc, bce.BotoCoreError):
         return error(f"{type(exc).__name__}: {exc}", "check the AWS configuration and try again", type(exc).__name__)
     if isinstance(exc, OSError):  # a local file in the way (a directory where the journal is), not a bug

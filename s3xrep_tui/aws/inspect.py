@@ -8,11 +8,9 @@ configured" become facts; anything that prevents planning becomes an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +27,7 @@ from ..core.models import (
 )
 from ..core.names import check_bucket_name, partition_for_region
 from ..core.plan import plan_id
+from ..core.policy_json import load_policy
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
@@ -281,13 +280,7 @@ def inspect_bucket(clients: Clients, bucket: str, expected_owner: str) -> Bucket
 
 def _policy_document(document: Any) -> dict[str, Any]:
     """IAM policy documents come URL-encoded; botocore already decodes them to dicts."""
-    if isinstance(document, dict):
-        return document
-    text = str(document or "{}")
-    try:
-        return json.loads(text)
-    except ValueError:
-        return json.loads(unquote(text))
+    return load_policy(document or "{}")
 
 
 def inspect_role(clients: Clients, name: str) -> RoleFacts:

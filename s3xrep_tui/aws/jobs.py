@@ -22,8 +22,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..core.failure_codes import TERMINAL, job_failure_fix, job_failure_meaning
 from ..core.names import bucket_from_arn
+from .backoff import Backoff, GaveUp, send_with_backoff
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain
 from .identity import caller_identity, profile_of
@@ -444,7 +447,7 @@ def list_jobs(
             if not token or token == kwargs.get("NextToken"):
                 break
             kwargs["NextToken"] = token
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise _error(exc, clients, "ListJobs", account_id, region) from exc
     jobs.sort(key=lambda j: (j.created or datetime.min.replace(tzinfo=UTC), j.job_id), reverse=True)
     return jobs
@@ -462,18 +465,19 @@ def describe_job(
     created moments ago may not be registered yet, AWS: batch-ops-job-status); 0 answers at once."""
     region = _region(clients, region)
     s3control = clients("s3control", region)
-    deadline = time.monotonic() + max(0.0, not_found_grace)
-    delay = 0.05
-    while True:
-        try:
-            answer = s3control.describe_job(AccountId=account_id, JobId=job_id)
-            break
-        except Exception as exc:
-            if error_code(exc) in NOT_FOUND_CODES and time.monotonic() + delay <= deadline:
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-                continue
-            raise _error(exc, clients, "DescribeJob", account_id, region, job_id) from exc
+    # the one bounded backoff (aws.backoff): waits of 0.05 s doubling to 1 s, for at most the grace
+    backoff = Backoff(total=max(0.0, not_found_grace), first=0.05, max_delay=1.0)
+
+    def not_registered(exc: ClientError) -> str | None:
+        return "the job is not registered yet" if error_code(exc) in NOT_FOUND_CODES else None
+
+    try:
+        answer = send_with_backoff(lambda: s3control.describe_job(AccountId=account_id, JobId=job_id), backoff,
+                                   reason=not_registered, on_wait=lambda *_: None, sleep=time.sleep)
+    except GaveUp as gave_up:
+        raise _error(gave_up.error, clients, "DescribeJob", account_id, region, job_id) from gave_up.error
+    except (ClientError, BotoCoreError) as exc:
+        raise _error(exc, clients, "DescribeJob", account_id, region, job_id) from exc
     return JobDetail.from_api(answer.get("Job") or {}, account_id, region)
 
 
@@ -493,7 +497,7 @@ def _update_status(clients: Clients, account_id: str, region: str | None, job_id
         kwargs["StatusUpdateReason"] = reason[:256]
     try:
         answer = clients("s3control", region).update_job_status(**kwargs)
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise _error(exc, clients, "UpdateJobStatus", account_id, region, job_id, action) from exc
     return StatusChange(str(answer.get("JobId") or job_id), str(answer.get("Status") or ""),
                         str(answer.get("StatusUpdateReason") or ""))
@@ -525,6 +529,6 @@ def set_priority(clients: Clients, account_id: str, region: str | None, job_id: 
     try:
         answer = clients("s3control", region).update_job_priority(
             AccountId=account_id, JobId=job_id, Priority=int(priority))
-    except Exception as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise _error(exc, clients, "UpdateJobPriority", account_id, region, job_id, "re-prioritise") from exc
     return int(answer.get("Priority", priority))

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import storage
+from ..core.errors import S3xrepError
 
 JOURNAL_DIR = "journal"
 _PLAN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
@@ -90,7 +91,7 @@ class Damage:
     reason: str
 
 
-class JournalDamaged(Exception):
+class JournalDamaged(S3xrepError):
     """The journal has damaged lines that were not named to be skipped."""
 
     def __init__(self, path: Path, damaged: list[Damage]) -> None:

@@ -29,6 +29,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import S3xrepError
 from .secret_mask import remember_secret
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ _KEY_ID_RE = re.compile(r"^[A-Z0-9]{16,128}$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
-class InvalidEntry(ValueError):
+class InvalidEntry(S3xrepError, ValueError):
     """A value the form must correct: ``field`` names it, ``message`` says why (no secret in it)."""
 
     def __init__(self, field: str, message: str) -> None:

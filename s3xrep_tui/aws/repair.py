@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import Partition
+from ..core.policy_json import dump_policy, load_policy
 from ..core.repair import (
     POLICY_NAME,
     NotRepairable,
@@ -258,13 +257,13 @@ class _Repairer(_Executor):
         current = self.call(side, f"iam.get_role_policy {POLICY_NAME!r} of role {role!r}",
                             lambda: iam.get_role_policy(RoleName=role, PolicyName=POLICY_NAME),
                             absent=("NoSuchEntity",))
-        before = None if current is ABSENT else _parse_policy(current.get("PolicyDocument"))
+        before = None if current is ABSENT else load_policy(current.get("PolicyDocument"))
         if before == document:
             return
         self.write(side, step, call="iam.put_role_policy", target=f"role {role} policy {POLICY_NAME}", region=None,
                    before=before, after=document,
                    send=lambda: iam.put_role_policy(RoleName=role, PolicyName=POLICY_NAME,
-                                                    PolicyDocument=json.dumps(document, separators=(",", ":"))))
+                                                    PolicyDocument=dump_policy(document)))
 
     def start_job(self, step: Step, request: dict[str, Any]) -> str:
         side = self.side("source")
@@ -313,15 +312,6 @@ class _Repairer(_Executor):
             except BotoCoreError as exc:
                 raise explain(exc, profile=side.profile, what=f"s3.head_object on bucket {bucket!r}") from exc
         return found
-
-
-def _parse_policy(document: Any) -> Any:
-    if document is None or isinstance(document, dict):
-        return document
-    try:
-        return json.loads(str(document))
-    except ValueError:
-        return json.loads(unquote(str(document)))
 
 
 def _steps(plan: Plan, preview_: Preview, round_no: int) -> tuple[Step, Step, Step]:

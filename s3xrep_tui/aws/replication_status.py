@@ -156,6 +156,24 @@ def _versions(s3: Any, bucket: str, prefix: str, expected_owner: str | None,
         yield versions, len(page.get("DeleteMarkers") or ()), bool(page.get("IsTruncated"))
 
 
+def _tally(counts: dict[str, int], keys: dict[str, list[str]], key: str, version_id: str, status: str,
+           examples: int) -> None:
+    """Count one version's status; keep up to ``examples`` keys of each failed, pending and absent."""
+    label = key + (f"?versionId={version_id}" if version_id != "null" else "")
+    if status in COMPLETED_VALUES:
+        counts["completed"] += 1
+    elif status == "gone":
+        counts["gone"] += 1
+    elif status in ("PENDING", "FAILED", "REPLICA"):
+        counts[status.lower()] += 1
+    else:
+        counts["absent"] += 1
+        status = "ABSENT"
+    bucket_keys = keys.get(status.lower())
+    if bucket_keys is not None and len(bucket_keys) < examples:
+        bucket_keys.append(label)
+
+
 def sample_status(
     clients: Clients,
     bucket: str,
@@ -216,19 +234,7 @@ def sample_status(
                     if settled is not None and item not in known:
                         settled.remember(bucket, key, version_id, status)
                     sampled += 1
-                    label = key + (f"?versionId={version_id}" if version_id != "null" else "")
-                    if status in COMPLETED_VALUES:
-                        counts["completed"] += 1
-                    elif status == "gone":
-                        counts["gone"] += 1
-                    elif status in ("PENDING", "FAILED", "REPLICA"):
-                        counts[status.lower()] += 1
-                    else:
-                        counts["absent"] += 1
-                        status = "ABSENT"
-                    bucket_keys = keys.get(status.lower())
-                    if bucket_keys is not None and len(bucket_keys) < examples:
-                        bucket_keys.append(label)
+                    _tally(counts, keys, key, version_id, status, examples)
                 if sampled >= limit:
                     truncated = truncated or more
                     break

@@ -20,7 +20,6 @@ undo does not repeat the first.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..core.policy_json import dump_policy, load_policy
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -92,22 +92,6 @@ class _Skip(Exception):
         self.status = status
         self.message = message
         self.fix = fix
-
-
-def _parse(document: Any) -> Any:
-    if document is None or isinstance(document, dict):
-        return document
-    text = str(document)
-    try:
-        return json.loads(text)
-    except ValueError:
-        from urllib.parse import unquote
-
-        return json.loads(unquote(text))
-
-
-def _dumps(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"))
 
 
 def _name(target: str) -> str:
@@ -223,7 +207,7 @@ class _Undoer:
             answer = self.call(entry, f"s3.get_bucket_policy on bucket {bucket!r}",
                                lambda: s3.get_bucket_policy(Bucket=bucket, **owner_kw),
                                absent=("NoSuchBucketPolicy", "NoSuchBucket"))
-            return _parse(answer.get("Policy")) if answer else None
+            return load_policy(answer.get("Policy")) if answer else None
         answer = self.call(entry, f"s3.get_bucket_replication on bucket {bucket!r}",
                            lambda: s3.get_bucket_replication(Bucket=bucket, **owner_kw),
                            absent=("ReplicationConfigurationNotFoundError", "NoSuchBucket"))
@@ -298,11 +282,11 @@ class _Undoer:
         owner_kw = {"ExpectedBucketOwner": owner} if owner else {}
         answer = self.call(entry, f"s3.get_bucket_policy on bucket {bucket!r}",
                            lambda: s3.get_bucket_policy(Bucket=bucket, **owner_kw), absent=("NoSuchBucketPolicy",))
-        current = _parse(answer.get("Policy")) if answer else None
+        current = load_policy(answer.get("Policy")) if answer else None
         return self._restore(
             entry, f"bucket policy of {bucket}", current,
             put=lambda doc: self.call(entry, f"s3.put_bucket_policy on bucket {bucket!r}",
-                                      lambda: s3.put_bucket_policy(Bucket=bucket, Policy=_dumps(doc), **owner_kw)),
+                                      lambda: s3.put_bucket_policy(Bucket=bucket, Policy=dump_policy(doc), **owner_kw)),
             delete=lambda: self.call(entry, f"s3.delete_bucket_policy on bucket {bucket!r}",
                                      lambda: s3.delete_bucket_policy(Bucket=bucket, **owner_kw)),
         )
@@ -330,9 +314,9 @@ class _Undoer:
         kms = self.client(entry, "kms")
         answer = self.call(entry, f"kms.get_key_policy {key!r}", lambda: kms.get_key_policy(KeyId=key, PolicyName="default"))
         return self._restore(
-            entry, f"key policy of {key}", _parse(answer.get("Policy")),
+            entry, f"key policy of {key}", load_policy(answer.get("Policy")),
             put=lambda doc: self.call(entry, f"kms.put_key_policy {key!r}",
-                                      lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=_dumps(doc))),
+                                      lambda: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=dump_policy(doc))),
             delete=None,
         )
 
@@ -342,20 +326,20 @@ class _Undoer:
         iam = self.client(entry, "iam")
         answer = self.call(entry, f"iam.get_role_policy {policy!r} of role {role!r}",
                            lambda: iam.get_role_policy(RoleName=role, PolicyName=policy), absent=("NoSuchEntity",))
-        current = _parse(answer.get("PolicyDocument")) if answer else None
+        current = load_policy(answer.get("PolicyDocument")) if answer else None
         if self.dry_run and current == entry.get("after") and entry.get("before") is None:
             self._dry_deleted.add((role, policy))
         return self._restore(
             entry, f"inline policy {policy} of role {role}", current,
             put=lambda doc: self.call(entry, f"iam.put_role_policy {policy!r} on role {role!r}",
-                                      lambda: iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=_dumps(doc))),
+                                      lambda: iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=dump_policy(doc))),
             delete=lambda: self.call(entry, f"iam.delete_role_policy {policy!r} of role {role!r}",
                                      lambda: iam.delete_role_policy(RoleName=role, PolicyName=policy)),
         )
 
     def _current_trust(self, entry: dict[str, Any], iam: Any, role: str) -> Any:
         answer = self.call(entry, f"iam.get_role {role!r}", lambda: iam.get_role(RoleName=role), absent=("NoSuchEntity",))
-        return _parse(answer["Role"].get("AssumeRolePolicyDocument")) if answer else None
+        return load_policy(answer["Role"].get("AssumeRolePolicyDocument")) if answer else None
 
     def trust(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
         role = _name(entry["target"])
@@ -366,7 +350,7 @@ class _Undoer:
         return self._restore(
             entry, f"trust policy of role {role}", current,
             put=lambda doc: self.call(entry, f"iam.update_assume_role_policy {role!r}",
-                                      lambda: iam.update_assume_role_policy(RoleName=role, PolicyDocument=_dumps(doc))),
+                                      lambda: iam.update_assume_role_policy(RoleName=role, PolicyDocument=dump_policy(doc))),
             delete=None,
         )
 

@@ -382,6 +382,34 @@ def read_expectations(source: _Bucket, destination: _Bucket) -> tuple[Expectatio
 # -- the verification -------------------------------------------------------------------------------
 
 
+def _side_pages(side: _Bucket, *, prefix: str, page_size: int, cancel: Cancel, prefetch: bool,
+                partitions: int) -> Iterator[list[VersionRecord]]:
+    """One side's pages of versions: partitions listed concurrently (``prefetch``), or one paginator."""
+    if prefetch:
+        return partitioned_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix,
+                                 page_size=page_size, cancel=cancel, profile=side.profile,
+                                 partitions=partitions, name=f"s3xrep-verify-{side.side}")
+    return iter_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix, page_size=page_size,
+                      cancel=cancel, profile=side.profile)
+
+
+def _side_records(side: _Bucket, pages: Iterator[list[VersionRecord]], cancel: Cancel,
+                  count: Callable[[int], None]) -> Iterator[VersionRecord]:
+    """The records of ``pages``, counted page by page; an AwsError names the side; the pages are closed."""
+    try:
+        for records in pages:
+            if _is_cancelled(cancel):
+                raise Cancelled()
+            count(len(records))
+            yield from records
+    except AwsError as exc:
+        raise exc.within(side.where) from exc.__cause__
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
+
+
 def verify_replication(
     source: Clients,
     destination: Clients,
@@ -433,27 +461,13 @@ def verify_replication(
                                     time.monotonic() - started, done))
 
     def side_records(side: _Bucket) -> Iterator[VersionRecord]:
-        if prefetch:
-            pages = partitioned_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix,
-                                      page_size=page_size, cancel=cancel, profile=side.profile,
-                                      partitions=PARTITIONS if partitions is None else partitions,
-                                      name=f"s3xrep-verify-{side.side}")
-        else:
-            pages = iter_pages(side.s3, side.bucket, expected_owner=side.owner, prefix=prefix, page_size=page_size,
-                               cancel=cancel, profile=side.profile)
-        try:
-            for records in pages:
-                if _is_cancelled(cancel):
-                    raise Cancelled()
-                listed[side.side] += len(records)
-                report()
-                yield from records
-        except AwsError as exc:
-            raise exc.within(side.where) from exc.__cause__
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
+        def count(listed_now: int) -> None:
+            listed[side.side] += listed_now
+            report()
+
+        pages = _side_pages(side, prefix=prefix, page_size=page_size, cancel=cancel, prefetch=prefetch,
+                            partitions=PARTITIONS if partitions is None else partitions)
+        return _side_records(side, pages, cancel, count)
 
     results = join_versions(side_records(src), side_records(dst), expectations)
     try:

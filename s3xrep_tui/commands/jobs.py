@@ -215,9 +215,9 @@ def _watch(args: argparse.Namespace, statuses: list[str], clients: Any, account_
 
 
 def _show(args: argparse.Namespace, clients: Any, account_id: str, region: str) -> int:
+    from ..aws.completion_reports import read_report_summary
     from ..aws.errors import AwsError
     from ..aws.jobs import describe_job
-    from ..aws.reports import read_report_summary
 
     job = describe_job(clients, account_id, region, args.job_id)
     summary = None

@@ -89,6 +89,41 @@ def _confirm(source_bucket: str, rows: int) -> bool:
         return False
 
 
+def _show_only(args: argparse.Namespace, plan_id: str, candidates: Any, docs: Any) -> int:
+    """Dry run, read-only, or nothing to replicate: what round 1 would write, nothing sent."""
+    rows, skipped = candidates.rows, candidates.not_repairable
+    if docs is not None and not args.json:
+        print(("Dry run, nothing is sent. " if args.dry_run else "Read-only: nothing is sent. ")
+              + "Round 1 would write:")
+        _print_preview(docs, len(rows))
+    if args.json:
+        data: dict[str, Any] = {"plan_id": plan_id, "before": candidates.missing, "manifest_rows": len(rows),
+                                "not_repairable": [n.as_dict() for n in skipped], "dry_run": True}
+        if docs is not None:
+            data.update(manifest=f"s3://{docs.bucket}/{docs.key}", manifest_head=docs.head(),
+                        job_request=docs.job_request, role_policy=docs.role_policy)
+        print(json.dumps(data, indent=2, default=str))
+    clean = not rows and all(n.by_design for n in skipped)
+    return EXIT_OK if clean or args.dry_run else EXIT_FAILURE
+
+
+def _outcome(args: argparse.Namespace, plan_id: str, result: Any) -> int:
+    """Before and after, the undo command; the exit code."""
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        print(f"Before: {result.before} missing or mismatched. After: {result.after} "
+              f"({result.repaired} of {len(result.rows)} replicated by {len(result.rounds)} job(s)).")
+        print(f"Undo with: s3xrep undo {plan_id}")
+    if result.error is not None:
+        return _fail(result.error.message + (f" (fix: {result.error.fix})" if result.error.fix else ""), EXIT_FAILURE)
+    if result.cancelled:
+        return _fail("cancelled", EXIT_FAILURE)
+    if not result.clean:
+        return _fail(f"{result.after} version(s) still missing or mismatched on the destination", EXIT_FAILURE)
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:  # noqa: C901  (one command's flow, step by step)
     from ..core.names import check_bucket_name
 
@@ -148,19 +183,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901  (one command's flow, st
     if not args.json:
         print(safe("\n".join(text + _not_repairable_lines(skipped)), newlines=True))
     if docs is None or args.dry_run or read_only:
-        if docs is not None and not args.json:
-            print(("Dry run, nothing is sent. " if args.dry_run else "Read-only: nothing is sent. ")
-                  + "Round 1 would write:")
-            _print_preview(docs, len(rows))
-        if args.json:
-            data: dict[str, Any] = {"plan_id": plan.id, "before": candidates.missing, "manifest_rows": len(rows),
-                                    "not_repairable": [n.as_dict() for n in skipped], "dry_run": True}
-            if docs is not None:
-                data.update(manifest=f"s3://{docs.bucket}/{docs.key}", manifest_head=docs.head(),
-                            job_request=docs.job_request, role_policy=docs.role_policy)
-            print(json.dumps(data, indent=2, default=str))
-        clean = not rows and all(n.by_design for n in skipped)
-        return EXIT_OK if clean or args.dry_run else EXIT_FAILURE
+        return _show_only(args, plan.id, candidates, docs)
     if not args.yes:
         _print_preview(docs, len(rows))
         if not _confirm(source_bucket, len(rows)):
@@ -179,16 +202,4 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901  (one command's flow, st
 
     result = repair(plan, clients, candidates, options=options, progress=show, journal=journal, wait=args.wait,
                     max_rounds=args.max_rounds, stamp=stamp, on_round=shown)
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=2, default=str))
-    else:
-        print(f"Before: {result.before} missing or mismatched. After: {result.after} "
-              f"({result.repaired} of {len(result.rows)} replicated by {len(result.rounds)} job(s)).")
-        print(f"Undo with: s3xrep undo {plan.id}")
-    if result.error is not None:
-        return _fail(result.error.message + (f" (fix: {result.error.fix})" if result.error.fix else ""), EXIT_FAILURE)
-    if result.cancelled:
-        return _fail("cancelled", EXIT_FAILURE)
-    if not result.clean:
-        return _fail(f"{result.after} version(s) still missing or mismatched on the destination", EXIT_FAILURE)
-    return EXIT_OK
+    return _outcome(args, plan.id, result)

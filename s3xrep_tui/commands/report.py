@@ -59,7 +59,7 @@ def _usage(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..aws.report import (
+    from ..aws.migration_report import (
         UnknownPlan,
         default_report_path,
         gather_report,

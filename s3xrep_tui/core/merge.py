@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import S3xrepError
 from .names import MAX_RULE_ID_LENGTH, bucket_from_arn
 
 POLICY_VERSION = "2012-10-17"
@@ -32,7 +33,7 @@ MAX_REPLICATION_RULES = 1000
 RTC_MINUTES = 15  # the only value of ReplicationTime.Time.Minutes and Metrics.EventThreshold.Minutes
 
 
-class MergeError(ValueError):
+class MergeError(S3xrepError, ValueError):
     """A document cannot be merged safely.
 
     ``message`` names the problem and the document, ``fix`` says what the user
@@ -345,6 +346,35 @@ def next_priority(existing_rules: Any, wanted: int | None) -> int:
     return candidate
 
 
+def _refuse_v1_rules(rules: list[dict[str, Any]]) -> None:
+    """V1 rules cannot be mixed with ours (V2), and converting them is the user's decision."""
+    v1 = [str(r.get("ID", f"#{index + 1}")) for index, r in enumerate(rules) if is_v1_rule(r)]
+    if v1:
+        raise MergeError(
+            f"the source bucket's replication configuration has V1 rules (a top-level Prefix, no Filter): "
+            f"{', '.join(v1)}. S3 does not allow mixing V1 and V2 rules, and converting them would silently change "
+            "their delete-marker behaviour (V1 replicates delete markers, V2 does not unless told to)",
+            fix=f"convert rule(s) {', '.join(v1)} to V2 deliberately (Filter, Priority and an explicit "
+            "DeleteMarkerReplication) with aws s3api put-bucket-replication, then run the plan again",
+            finding_id="replication-v1-rules",
+        )
+
+
+def _rule_priority(
+    others: list[dict[str, Any]], rule: dict[str, Any], replaced_priority: Any, priority: int | None
+) -> int:
+    """The user's priority, else the replaced rule's, else our rule's hint when unused, else the lowest unused."""
+    if priority is not None:
+        return next_priority(others, priority)
+    if isinstance(replaced_priority, int) and not isinstance(replaced_priority, bool):
+        return replaced_priority
+    hint = rule.get("Priority")
+    used = {r.get("Priority") for r in others}
+    if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 1 and hint not in used:
+        return hint
+    return next_priority(others, None)
+
+
 def merge_replication(
     existing: dict[str, Any] | None,
     rule: dict[str, Any],
@@ -372,32 +402,13 @@ def merge_replication(
     existing = existing or {}
     rules = existing.get("Rules") or []
 
-    v1 = [str(r.get("ID", f"#{index + 1}")) for index, r in enumerate(rules) if is_v1_rule(r)]
-    if v1:
-        raise MergeError(
-            f"the source bucket's replication configuration has V1 rules (a top-level Prefix, no Filter): "
-            f"{', '.join(v1)}. S3 does not allow mixing V1 and V2 rules, and converting them would silently change "
-            "their delete-marker behaviour (V1 replicates delete markers, V2 does not unless told to)",
-            fix=f"convert rule(s) {', '.join(v1)} to V2 deliberately (Filter, Priority and an explicit "
-            "DeleteMarkerReplication) with aws s3api put-bucket-replication, then run the plan again",
-            finding_id="replication-v1-rules",
-        )
+    _refuse_v1_rules(rules)
 
     position = next((index for index, r in enumerate(rules) if r.get("ID") == rule_id), None)
     others = [r for index, r in enumerate(rules) if index != position]
     replaced_priority = rules[position].get("Priority") if position is not None else None
 
-    if priority is not None:
-        chosen = next_priority(others, priority)
-    elif isinstance(replaced_priority, int) and not isinstance(replaced_priority, bool):
-        chosen = replaced_priority
-    else:
-        hint = rule.get("Priority")
-        used = {r.get("Priority") for r in others}
-        if isinstance(hint, int) and not isinstance(hint, bool) and hint >= 1 and hint not in used:
-            chosen = hint
-        else:
-            chosen = next_priority(others, None)
+    chosen = _rule_priority(others, rule, replaced_priority, priority)
 
     ours = {**copy.deepcopy(rule), "Priority": chosen}
     merged_rules = [copy.deepcopy(r) for r in rules]

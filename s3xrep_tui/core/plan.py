@@ -10,7 +10,6 @@ differs, ``no-op`` when it already holds, so a re-run converges.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -19,6 +18,7 @@ from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_polic
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
+from .policy_json import dump_policy
 from .preflight import preflight
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
@@ -57,10 +57,6 @@ def _ordered(findings: list[Finding]) -> tuple[Finding, ...]:
     """Blocking first; one finding per id (preflight and the merges can both see a problem)."""
     unique = {f.id: f for f in reversed(findings)}
     return tuple(sorted(reversed(unique.values()), key=lambda f: ("blocking", "warning", "info").index(f.severity)))
-
-
-def _dumps(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"))
 
 
 class _Steps:
@@ -124,7 +120,7 @@ def _role_steps(
                 f"Create role {name} for {purpose}",
                 {
                     "RoleName": name,
-                    "AssumeRolePolicyDocument": _dumps(trust),
+                    "AssumeRolePolicyDocument": dump_policy(trust),
                     "Description": f"s3xrep: {purpose}",
                 },
                 trust_doc,
@@ -143,7 +139,7 @@ def _role_steps(
                 "iam.update_assume_role_policy",
                 "no-op" if same and not untagged else "update",
                 summary,
-                {"RoleName": name, "PolicyDocument": _dumps(trust)},
+                {"RoleName": name, "PolicyDocument": dump_policy(trust)},
                 trust_doc,
             )
     current = facts.inline_policies.get(policy_name) if exists and facts else None
@@ -153,15 +149,113 @@ def _role_steps(
         "iam.put_role_policy",
         action,
         f"Grant role {name} the {purpose} permissions (inline policy {policy_name})",
-        {"RoleName": name, "PolicyName": policy_name, "PolicyDocument": _dumps(policy)},
+        {"RoleName": name, "PolicyName": policy_name, "PolicyDocument": dump_policy(policy)},
         policy_doc,
     )
+
+
+def _all_role_steps(
+    inputs: PlanInputs, steps: _Steps, documents: dict[str, Any], *, reusing: bool, role_arn: str, our_role: str,
+    batch_role: str,
+) -> None:
+    """The replication role (ours, or the one the source already uses) and, unless one role does both, Batch's."""
+    o = inputs.options
+    if reusing:
+        _role_steps(
+            steps,
+            facts=None if o.single_role else _existing_role_facts(inputs, role_arn),
+            name=_role_name(role_arn),
+            trust=None,
+            trust_doc=None,
+            policy=documents["replication_role_policy"],
+            policy_doc="replication_role_policy",
+            policy_name=inline_policy_name(inputs, "replication"),
+            purpose="replication (the role the source already replicates with)",
+        )
+    else:
+        _role_steps(
+            steps,
+            facts=inputs.replication_role,
+            name=_role_name(our_role),
+            trust=documents["replication_role_trust_policy"],
+            trust_doc="replication_role_trust_policy",
+            policy=documents["replication_role_policy"],
+            policy_doc="replication_role_policy",
+            policy_name=inline_policy_name(inputs, "replication"),
+            purpose="replication and Batch Replication" if o.single_role else "replication",
+            adopt=o.adopt,
+        )
+    if not o.single_role and o.replicate_existing:
+        _role_steps(
+            steps,
+            facts=inputs.batch_role,
+            name=_role_name(batch_role),
+            trust=documents["batch_role_trust_policy"],
+            trust_doc="batch_role_trust_policy",
+            policy=documents["batch_role_policy"],
+            policy_doc="batch_role_policy",
+            policy_name=inline_policy_name(inputs, "batch"),
+            purpose="Batch Replication",
+            adopt=o.adopt,
+        )
+
+
+def _write_steps(
+    inputs: PlanInputs, steps: _Steps, documents: dict[str, Any], *, key_policy: PolicyMerge | None,
+    bucket_policy: PolicyMerge | None, replication: ReplicationMerge | None, role_arn: str, rule: dict[str, Any],
+) -> None:
+    """The key policy, the destination bucket policy, the replication configuration, the Batch job."""
+    o = inputs.options
+    src, dst = inputs.source, inputs.destination
+    src_account, dst_account = inputs.source_account.id, inputs.destination_account.id
+    if key_policy is not None and o.replica_kms_key:
+        steps.add(
+            "destination",
+            "kms.put_key_policy",
+            "update" if key_policy.changed else "no-op",
+            f"Let {_role_name(role_arn)} encrypt replicas with the destination key (merged by Sid)",
+            {"KeyId": o.replica_kms_key, "PolicyName": "default", "Policy": dump_policy(key_policy.policy)},
+            "destination_kms_key_policy",
+        )
+    if bucket_policy is not None:
+        steps.add(
+            "destination",
+            "s3.put_bucket_policy",
+            ("create" if dst.policy is None else "update") if bucket_policy.changed else "no-op",
+            f"Let {_role_name(role_arn)} write replicas into {dst.bucket.name} "
+            f"({bucket_policy.foreign} existing statement(s) kept)",
+            {"Bucket": dst.bucket.name, "Policy": dump_policy(bucket_policy.policy), "ExpectedBucketOwner": dst_account},
+            "destination_bucket_policy",
+        )
+    if replication is not None:
+        steps.add(
+            "source",
+            "s3.put_bucket_replication",
+            ("create" if not src.replication else "update") if replication.changed else "no-op",
+            f"Replicate {src.bucket.name} to {dst.bucket.name} with rule {rule['ID']} "
+            f"({len(replication.other_rules)} other rule(s) kept)",
+            {
+                "Bucket": src.bucket.name,
+                "ReplicationConfiguration": replication.configuration,
+                "ExpectedBucketOwner": src_account,
+            },
+            "replication_configuration",
+        )
+    if documents["batch_job"] is not None:
+        steps.add(
+            "source",
+            "s3control.create_job",
+            "create",
+            f"Start a Batch Replication job for existing objects ({', '.join(o.existing_statuses)})",
+            documents["batch_job"],
+            "batch_job",
+        )
 
 
 def build_plan(inputs: PlanInputs) -> Plan:
     o = inputs.options
     src, dst = inputs.source, inputs.destination
-    src_account, dst_account = inputs.source_account.id, inputs.destination_account.id
+    src_account = inputs.source_account.id
     family = sid_family(src_account, src.bucket.name, dst.bucket.name)
     findings: list[Finding] = list(preflight(inputs))
     documents: dict[str, Any] = {}
@@ -221,86 +315,10 @@ def build_plan(inputs: PlanInputs) -> Plan:
 
     # The steps, in the order apply runs them.
     _versioning_steps(inputs, steps)
-    if reusing:
-        _role_steps(
-            steps,
-            facts=None if o.single_role else _existing_role_facts(inputs, role_arn),
-            name=_role_name(role_arn),
-            trust=None,
-            trust_doc=None,
-            policy=repl_policy,
-            policy_doc="replication_role_policy",
-            policy_name=inline_policy_name(inputs, "replication"),
-            purpose="replication (the role the source already replicates with)",
-        )
-    else:
-        _role_steps(
-            steps,
-            facts=inputs.replication_role,
-            name=_role_name(our_role),
-            trust=documents["replication_role_trust_policy"],
-            trust_doc="replication_role_trust_policy",
-            policy=repl_policy,
-            policy_doc="replication_role_policy",
-            policy_name=inline_policy_name(inputs, "replication"),
-            purpose="replication and Batch Replication" if o.single_role else "replication",
-            adopt=o.adopt,
-        )
-    if not o.single_role and o.replicate_existing:
-        _role_steps(
-            steps,
-            facts=inputs.batch_role,
-            name=_role_name(batch_role),
-            trust=documents["batch_role_trust_policy"],
-            trust_doc="batch_role_trust_policy",
-            policy=documents["batch_role_policy"],
-            policy_doc="batch_role_policy",
-            policy_name=inline_policy_name(inputs, "batch"),
-            purpose="Batch Replication",
-            adopt=o.adopt,
-        )
-    if key_policy is not None and o.replica_kms_key:
-        steps.add(
-            "destination",
-            "kms.put_key_policy",
-            "update" if key_policy.changed else "no-op",
-            f"Let {_role_name(role_arn)} encrypt replicas with the destination key (merged by Sid)",
-            {"KeyId": o.replica_kms_key, "PolicyName": "default", "Policy": _dumps(key_policy.policy)},
-            "destination_kms_key_policy",
-        )
-    if bucket_policy is not None:
-        steps.add(
-            "destination",
-            "s3.put_bucket_policy",
-            ("create" if dst.policy is None else "update") if bucket_policy.changed else "no-op",
-            f"Let {_role_name(role_arn)} write replicas into {dst.bucket.name} "
-            f"({bucket_policy.foreign} existing statement(s) kept)",
-            {"Bucket": dst.bucket.name, "Policy": _dumps(bucket_policy.policy), "ExpectedBucketOwner": dst_account},
-            "destination_bucket_policy",
-        )
-    if replication is not None:
-        steps.add(
-            "source",
-            "s3.put_bucket_replication",
-            ("create" if not src.replication else "update") if replication.changed else "no-op",
-            f"Replicate {src.bucket.name} to {dst.bucket.name} with rule {rule['ID']} "
-            f"({len(replication.other_rules)} other rule(s) kept)",
-            {
-                "Bucket": src.bucket.name,
-                "ReplicationConfiguration": replication.configuration,
-                "ExpectedBucketOwner": src_account,
-            },
-            "replication_configuration",
-        )
-    if documents["batch_job"] is not None:
-        steps.add(
-            "source",
-            "s3control.create_job",
-            "create",
-            f"Start a Batch Replication job for existing objects ({', '.join(o.existing_statuses)})",
-            documents["batch_job"],
-            "batch_job",
-        )
+    _all_role_steps(inputs, steps, documents, reusing=reusing, role_arn=role_arn, our_role=our_role,
+                    batch_role=batch_role)
+    _write_steps(inputs, steps, documents, key_policy=key_policy, bucket_policy=bucket_policy,
+                 replication=replication, role_arn=role_arn, rule=rule)
 
     return Plan(
         id=plan_id(inputs),

@@ -226,6 +226,66 @@ def _aws_managed(key_text: str | None) -> bool:
     return bool(key_text) and "alias/aws/s3" in key_text  # type: ignore[operator]
 
 
+def _replica_key(inputs: PlanInputs, found: _Findings) -> None:
+    """The replica KMS key given: customer-managed, in the destination's region, enabled, described, a valid policy."""
+    dst = inputs.destination
+    dst_region = dst.bucket.region
+    key_arn = inputs.options.replica_kms_key
+    key = inputs.replica_key
+    if not key_arn:
+        return
+    if (key is not None and key.manager == "AWS") or _aws_managed(key_arn) or (key and _aws_managed(key.arn)):
+        found.add(
+            "replica-key-aws-managed",
+            "blocking",
+            f"The replica KMS key {key_arn} for destination {dst.bucket.name} is AWS-managed (aws/s3): "
+            "its key policy cannot be changed, so the source account's replication role cannot use it "
+            "across accounts.",
+            f"Create a customer-managed key in {dst_region or 'the destination region'} in account "
+            f"{inputs.destination_account.id} (aws kms create-key) and pass its ARN with --replica-kms-key.",
+        )
+    key_region = (key.region if key is not None else None) or _kms_region(key_arn)
+    if key_region and dst_region and key_region != dst_region:
+        found.add(
+            "replica-key-wrong-region",
+            "blocking",
+            f"The replica KMS key {key_arn} is in {key_region}, but the destination bucket {dst.bucket.name} "
+            f"is in {dst_region}: S3 encrypts replicas with a key in the destination's region.",
+            f"Pass a key from {dst_region} with --replica-kms-key (create one there, or a multi-Region replica "
+            f"key in {dst_region}).",
+        )
+    if key is not None and key.state is not None and key.state != "Enabled":
+        found.add(
+            "replica-key-not-enabled",
+            "blocking",
+            f"The replica KMS key {key_arn} for destination {dst.bucket.name} is {key.state}, not Enabled: "
+            "replication of KMS-encrypted objects would fail (DstKmsKeyInvalidState).",
+            f"Enable it (aws kms enable-key --key-id {key_arn}"
+            + ("; cancel-key-deletion first" if key.state == "PendingDeletion" else "")
+            + ") with the destination account's profile, or pass another key.",
+        )
+    if key is None or key.manager is None:
+        found.add(
+            "replica-key-unverified",
+            "warning",
+            f"The replica KMS key {key_arn} for destination {dst.bucket.name} could not be described, so its "
+            "region, state and owner were not checked (PutBucketReplication does not validate it either).",
+            f"Check it with aws kms describe-key --key-id {key_arn} using the destination account's profile "
+            "(which needs kms:DescribeKey and kms:GetKeyPolicy on it).",
+        )
+    if key is not None and key.policy is not None:
+        try:
+            parse_policy(key.policy, what=f"the key policy of {key_arn}")
+        except MergeError as error:
+            found.add(
+                "replica-key-policy-invalid",
+                "blocking",
+                f"{error.message} (the replica key for destination {dst.bucket.name}, whose policy the plan "
+                "must extend).",
+                error.fix,
+            )
+
+
 def _encryption(inputs: PlanInputs, found: _Findings) -> None:
     src, dst, options = inputs.source, inputs.destination, inputs.options
     dst_region = dst.bucket.region
@@ -241,59 +301,7 @@ def _encryption(inputs: PlanInputs, found: _Findings) -> None:
             f"(arn:{inputs.partition}:kms:{dst_region or 'REGION'}:{inputs.destination_account.id}:key/KEY_ID).",
         )
 
-    key_arn = options.replica_kms_key
-    key = inputs.replica_key
-    if key_arn:
-        if (key is not None and key.manager == "AWS") or _aws_managed(key_arn) or (key and _aws_managed(key.arn)):
-            found.add(
-                "replica-key-aws-managed",
-                "blocking",
-                f"The replica KMS key {key_arn} for destination {dst.bucket.name} is AWS-managed (aws/s3): "
-                "its key policy cannot be changed, so the source account's replication role cannot use it "
-                "across accounts.",
-                f"Create a customer-managed key in {dst_region or 'the destination region'} in account "
-                f"{inputs.destination_account.id} (aws kms create-key) and pass its ARN with --replica-kms-key.",
-            )
-        key_region = (key.region if key is not None else None) or _kms_region(key_arn)
-        if key_region and dst_region and key_region != dst_region:
-            found.add(
-                "replica-key-wrong-region",
-                "blocking",
-                f"The replica KMS key {key_arn} is in {key_region}, but the destination bucket {dst.bucket.name} "
-                f"is in {dst_region}: S3 encrypts replicas with a key in the destination's region.",
-                f"Pass a key from {dst_region} with --replica-kms-key (create one there, or a multi-Region replica "
-                f"key in {dst_region}).",
-            )
-        if key is not None and key.state is not None and key.state != "Enabled":
-            found.add(
-                "replica-key-not-enabled",
-                "blocking",
-                f"The replica KMS key {key_arn} for destination {dst.bucket.name} is {key.state}, not Enabled: "
-                "replication of KMS-encrypted objects would fail (DstKmsKeyInvalidState).",
-                f"Enable it (aws kms enable-key --key-id {key_arn}"
-                + ("; cancel-key-deletion first" if key.state == "PendingDeletion" else "")
-                + ") with the destination account's profile, or pass another key.",
-            )
-        if key is None or key.manager is None:
-            found.add(
-                "replica-key-unverified",
-                "warning",
-                f"The replica KMS key {key_arn} for destination {dst.bucket.name} could not be described, so its "
-                "region, state and owner were not checked (PutBucketReplication does not validate it either).",
-                f"Check it with aws kms describe-key --key-id {key_arn} using the destination account's profile "
-                "(which needs kms:DescribeKey and kms:GetKeyPolicy on it).",
-            )
-        if key is not None and key.policy is not None:
-            try:
-                parse_policy(key.policy, what=f"the key policy of {key_arn}")
-            except MergeError as error:
-                found.add(
-                    "replica-key-policy-invalid",
-                    "blocking",
-                    f"{error.message} (the replica key for destination {dst.bucket.name}, whose policy the plan "
-                    "must extend).",
-                    error.fix,
-                )
+    _replica_key(inputs, found)
 
     if inputs.cross_account and _usable(dst, inputs.destination_account.id) and dst.encryption.uses_kms:
         default_key = dst.default_kms_key

@@ -30,6 +30,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+from .errors import S3xrepError
+
 Side = Literal["source", "destination"]
 
 #: Storage classes S3 replication skips (https://docs.aws.amazon.com/AmazonS3/latest/userguide/sc-howtoset.html).
@@ -40,7 +42,7 @@ KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 SSE_C = "SSE-C"
 
 
-class ListingOrderError(ValueError):
+class ListingOrderError(S3xrepError, ValueError):
     """A listing was not in key order (or repeated a version): the join would be wrong, so it stops."""
 
 

@@ -15,14 +15,13 @@ permission boundaries and SCPs are not evaluated.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import unquote
 
 from s3xrep_tui.core import policy_eval
 from s3xrep_tui.core.policy_eval import ContextValue, Request, account_of, glob_match
+from s3xrep_tui.core.policy_json import load_policy
 
 __all__ = ["account_of", "glob_match", "role_allows", "role_trusts", "resource_policy_decision", "find_role"]
 
@@ -34,17 +33,9 @@ _DECISIONS: dict[str, Decision] = {"allow": "allow", "deny": "deny", "implicit":
 
 
 def _load(document: str | bytes | dict[str, Any] | None) -> dict[str, Any]:
-    if document is None:
-        return {}
-    if isinstance(document, dict):
-        return document
-    if isinstance(document, bytes):
-        document = document.decode("utf-8", "replace")
-    text = document.strip()
-    if text.startswith("%7B") or text.startswith("%7b"):
-        text = unquote(text)
+    """A policy as the emulator holds it (dict, JSON, URL-encoded JSON); {} when it is not a JSON object."""
     try:
-        loaded = json.loads(text)
+        loaded = load_policy(document)
     except (ValueError, TypeError):
         return {}
     return loaded if isinstance(loaded, dict) else {}

@@ -221,6 +221,24 @@ class _Unhandled(Exception):
     """The request is left to moto."""
 
 
+def _resume_at(names: list[str], store: Any, index: int, key_marker: str | None,
+               version_id_marker: str | None) -> tuple[int, int]:
+    """Where a page starts after the markers: the name's index, and how many of its versions were listed."""
+    if key_marker is None:
+        return index, 0
+    resume = bisect_right(names, key_marker)  # the first key after the marker
+    offset = 0
+    if version_id_marker is not None and resume > 0 and names[resume - 1] == key_marker:
+        ids = [str(version.version_id) for version in newest_first(_versions(store, key_marker))]
+        # resume inside the marker's key, after that version; a version id that is gone
+        # (deleted since the last page) resumes at the next key
+        if version_id_marker in ids and ids.index(version_id_marker) + 1 < len(ids):
+            resume, offset = resume - 1, ids.index(version_id_marker) + 1
+    if resume >= index:
+        return resume, offset
+    return index, 0
+
+
 class ListingMiddleware:
     """Answers ListObjectVersions and ListObjectsV2 for existing buckets from moto's data, page-proportionally."""
 
@@ -290,26 +308,14 @@ class ListingMiddleware:
         names = sorted_names(store)
         total = len(names)
         index = bisect_left(names, prefix)
-        first_offset = 0  # versions of names[index] already listed (resuming inside a key)
-        if key_marker is not None:
-            resume = bisect_right(names, key_marker)  # the first key after the marker
-            offset = 0
-            if version_id_marker is not None and resume > 0 and names[resume - 1] == key_marker:
-                ids = [str(version.version_id) for version in newest_first(_versions(store, key_marker))]
-                # resume inside the marker's key, after that version; a version id that is gone
-                # (deleted since the last page) resumes at the next key
-                if version_id_marker in ids and ids.index(version_id_marker) + 1 < len(ids):
-                    resume, offset = resume - 1, ids.index(version_id_marker) + 1
-            if resume >= index:
-                index, first_offset = resume, offset
+        # first_offset: versions of names[index] already listed (resuming inside a key)
+        index, first_offset = _resume_at(names, store, index, key_marker, version_id_marker)
         parts: list[str] = []
         prefixes: list[str] = []
         count = 0
         truncated = False
         next_key: str | None = None
         next_version: str | None = None
-        from moto.s3.models import FakeKey
-
         while index < total and count <= max_keys:
             name = names[index]
             if not name.startswith(prefix):
@@ -336,25 +342,7 @@ class ListingMiddleware:
                     break
                 version = ordered[position]
                 version_id = str(version.version_id)
-                latest = "true" if position == 0 else "false"
-                modified = _iso(version.last_modified)
-                owner = self._owner_xml(bucket, name, version_id)
-                key_xml = escape(encode(name))
-                if isinstance(version, FakeKey):
-                    checksum = version.checksum_algorithm
-                    parts.append(
-                        f"<Version><Key>{key_xml}</Key><VersionId>{escape(version_id)}</VersionId>"
-                        f"<IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified>"
-                        f"<ETag>{escape(version.etag)}</ETag>"
-                        + (f"<ChecksumAlgorithm>{escape(checksum)}</ChecksumAlgorithm>" if checksum else "")
-                        + f"<Size>{version.size}</Size>"
-                        f"<StorageClass>{escape(version.storage_class or 'STANDARD')}</StorageClass>{owner}</Version>"
-                    )
-                else:
-                    parts.append(
-                        f"<DeleteMarker><Key>{key_xml}</Key><VersionId>{escape(version_id)}</VersionId>"
-                        f"<IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified>{owner}</DeleteMarker>"
-                    )
+                parts.append(self._version_xml(bucket, name, version, position == 0, encode))
                 count += 1
                 next_key, next_version = name, version_id
             if truncated:
@@ -380,6 +368,30 @@ class ListingMiddleware:
             head.append("<EncodingType>url</EncodingType>")
         tail = [f"<CommonPrefixes><Prefix>{escape(encode(p))}</Prefix></CommonPrefixes>" for p in prefixes]
         return _xml("".join(head + parts + tail) + "</ListVersionsResult>")
+
+    def _version_xml(self, bucket: Any, name: str, version: Any, is_latest: bool, encode: Any) -> str:
+        """One <Version> (an object version) or <DeleteMarker> of a ListVersionsResult."""
+        from moto.s3.models import FakeKey
+
+        version_id = str(version.version_id)
+        latest = "true" if is_latest else "false"
+        modified = _iso(version.last_modified)
+        owner = self._owner_xml(bucket, name, version_id)
+        key_xml = escape(encode(name))
+        if isinstance(version, FakeKey):
+            checksum = version.checksum_algorithm
+            return (
+                f"<Version><Key>{key_xml}</Key><VersionId>{escape(version_id)}</VersionId>"
+                f"<IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified>"
+                f"<ETag>{escape(version.etag)}</ETag>"
+                + (f"<ChecksumAlgorithm>{escape(checksum)}</ChecksumAlgorithm>" if checksum else "")
+                + f"<Size>{version.size}</Size>"
+                f"<StorageClass>{escape(version.storage_class or 'STANDARD')}</StorageClass>{owner}</Version>"
+            )
+        return (
+            f"<DeleteMarker><Key>{key_xml}</Key><VersionId>{escape(version_id)}</VersionId>"
+            f"<IsLatest>{latest}</IsLatest><LastModified>{modified}</LastModified>{owner}</DeleteMarker>"
+        )
 
     # -- ListObjectsV2
 
@@ -444,39 +456,53 @@ class ListingMiddleware:
             if len(contents) + len(prefixes) >= max_keys:
                 truncated = True
                 break
-            checksum = obj.checksum_algorithm
             owner = self._owner_xml(bucket, name, str(obj.version_id)) if fetch_owner else ""
-            contents.append(
-                f"<Contents><Key>{escape(encode(name))}</Key><LastModified>{_iso(obj.last_modified)}</LastModified>"
-                f"<ETag>{escape(obj.etag)}</ETag>"
-                + (f"<ChecksumAlgorithm>{escape(checksum)}</ChecksumAlgorithm>" if checksum else "")
-                + f"<Size>{obj.size}</Size><StorageClass>{escape(obj.storage_class or 'STANDARD')}</StorageClass>"
-                f"{owner}</Contents>"
-            )
+            contents.append(_contents_xml(name, obj, owner, encode))
             last = name
 
-        head = [
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{_NS}">',
-            f"<Name>{escape(bucket.name)}</Name>",
-            f"<Prefix>{escape(encode(prefix))}</Prefix>",
-        ]
-        if token is not None:
-            head.append(f"<ContinuationToken>{escape(token)}</ContinuationToken>")
-        elif start_after:
-            head.append(f"<StartAfter>{escape(encode(start_after))}</StartAfter>")
-        head.append(f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>")
-        if delimiter:
-            head.append(f"<Delimiter>{escape(encode(delimiter))}</Delimiter>")
-        head.append(f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>")
-        if truncated and last is not None:
-            head.append(f"<NextContinuationToken>{_encode_token(last)}</NextContinuationToken>")
-        if args.get("encoding-type") == "url":
-            head.append("<EncodingType>url</EncodingType>")
+        head = _list_bucket_head(bucket, args, prefix, delimiter, max_keys, token, start_after,
+                                 len(contents) + len(prefixes), truncated, last, encode)
         tail = [f"<CommonPrefixes><Prefix>{escape(encode(p))}</Prefix></CommonPrefixes>" for p in prefixes]
         return _xml("".join(head + contents + tail) + "</ListBucketResult>")
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _contents_xml(name: str, obj: Any, owner: str, encode: Any) -> str:
+    """One <Contents> of a ListBucketResult (V2)."""
+    checksum = obj.checksum_algorithm
+    return (
+        f"<Contents><Key>{escape(encode(name))}</Key><LastModified>{_iso(obj.last_modified)}</LastModified>"
+        f"<ETag>{escape(obj.etag)}</ETag>"
+        + (f"<ChecksumAlgorithm>{escape(checksum)}</ChecksumAlgorithm>" if checksum else "")
+        + f"<Size>{obj.size}</Size><StorageClass>{escape(obj.storage_class or 'STANDARD')}</StorageClass>"
+        f"{owner}</Contents>"
+    )
+
+
+def _list_bucket_head(bucket: Any, args: Any, prefix: str, delimiter: str | None, max_keys: int, token: str | None,
+                      start_after: str | None, key_count: int, truncated: bool, last: str | None,
+                      encode: Any) -> list[str]:
+    """A ListBucketResult's (V2) elements before its contents."""
+    head = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="{_NS}">',
+        f"<Name>{escape(bucket.name)}</Name>",
+        f"<Prefix>{escape(encode(prefix))}</Prefix>",
+    ]
+    if token is not None:
+        head.append(f"<ContinuationToken>{escape(token)}</ContinuationToken>")
+    elif start_after:
+        head.append(f"<StartAfter>{escape(encode(start_after))}</StartAfter>")
+    head.append(f"<KeyCount>{key_count}</KeyCount><MaxKeys>{max_keys}</MaxKeys>")
+    if delimiter:
+        head.append(f"<Delimiter>{escape(encode(delimiter))}</Delimiter>")
+    head.append(f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>")
+    if truncated and last is not None:
+        head.append(f"<NextContinuationToken>{_encode_token(last)}</NextContinuationToken>")
+    if args.get("encoding-type") == "url":
+        head.append("<EncodingType>url</EncodingType>")
+    return head
 
 
 def _moto_would_allow(bucket: Any, account_id: str) -> bool:

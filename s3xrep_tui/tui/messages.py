@@ -6,29 +6,11 @@ event loop) decides whether the result is still wanted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from textual.message import Message
 
 from ..aws.errors import AwsError
-from ..aws.profiles import ProfileInfo
 from ..core.models import Account
 from .demo import DemoEnvironment
-
-
-class ProfilesLoaded(Message):
-    """The config files were read; ``preselect`` maps source/destination to profile names."""
-
-    def __init__(self, profiles: list[ProfileInfo], preselect: Mapping[str, str] | None = None) -> None:
-        super().__init__()
-        self.profiles = profiles
-        self.preselect = preselect
-
-
-class ProfilesFailed(Message):
-    def __init__(self, error: AwsError) -> None:
-        super().__init__()
-        self.error = error
 
 
 class IdentityResolved(Message):
@@ -66,32 +48,3 @@ class KeyStoreProbed(Message):
         self.persistent = persistent
         self.why = why
         self.backend = backend
-
-
-class KeysSaved(Message):
-    """Keys were stored as ``profile`` (``keyring:NAME``); ``persistent`` False: in memory for this run."""
-
-    def __init__(self, profile: str, persistent: bool, why: str) -> None:
-        super().__init__()
-        self.profile = profile
-        self.persistent = persistent
-        self.why = why
-
-
-class KeysSaveFailed(Message):
-    """Saving was refused: ``field`` names the form field to fix (None: not a field's fault). No secret inside."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__()
-        self.field = field
-        self.message = message
-
-
-class KeysDeleted(Message):
-    """The keys named ``name`` were forgotten (``removed`` False: there was nothing to remove)."""
-
-    def __init__(self, name: str, removed: bool, error: str = "") -> None:
-        super().__init__()
-        self.name = name
-        self.removed = removed
-        self.error = error

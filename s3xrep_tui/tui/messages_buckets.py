@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..aws.browse import BucketEntry, BucketSummary, Level, ObjectHead, VersionsPage
+from ..aws.browse import BucketEntry, BucketSummary
 from ..aws.errors import AwsError
 
 
@@ -32,54 +32,3 @@ class BucketFactsLoaded(Message):
         self.side = side
         self.generation = generation
         self.summary = summary
-
-
-class BucketCreated(Message):
-    def __init__(self, summary: BucketSummary) -> None:
-        super().__init__()
-        self.summary = summary
-
-
-class BucketCreateFailed(Message):
-    def __init__(self, error: AwsError | ValueError) -> None:
-        super().__init__()
-        self.error = error
-
-
-class RegionsLoaded(Message):
-    def __init__(self, regions: list[str]) -> None:
-        super().__init__()
-        self.regions = regions
-
-
-class LevelLoaded(Message):
-    """A page of a prefix (``level``) or the reason it could not be listed (``error``)."""
-
-    def __init__(self, generation: int, level: Level | None, error: AwsError | None = None,
-                 region: str | None = None, page: int = 0) -> None:
-        super().__init__()
-        self.page = page
-        self.generation = generation
-        self.level = level
-        self.error = error
-        self.region = region
-
-
-class VersionsLoaded(Message):
-    def __init__(self, generation: int, page: VersionsPage | None, error: AwsError | None = None,
-                 region: str | None = None, page_number: int = 0) -> None:
-        super().__init__()
-        self.page_number = page_number
-        self.generation = generation
-        self.page = page
-        self.error = error
-        self.region = region
-
-
-class HeadLoaded(Message):
-    def __init__(self, generation: int, version_id: str, head: ObjectHead | None, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.generation = generation
-        self.version_id = version_id
-        self.head = head
-        self.error = error

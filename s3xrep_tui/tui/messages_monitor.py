@@ -9,12 +9,6 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ..aws.canary import CanaryProgress, CanaryResult
-from ..aws.errors import AwsError
-from ..aws.jobs import JobDetail, JobSummary
-from ..aws.replication_status import ReplicationHealth
-from ..aws.reports import ReportSummary
-from ..aws.verify import VerifyProgress, VerifyReport
 from .poller import PollState
 
 
@@ -26,83 +20,3 @@ class PollStateChanged(Message):
         self.loop = loop
         self.generation = generation
         self.state = state
-
-
-class JobsPolled(Message):
-    """The jobs of the source account and region as of this poll (``changed``: not the same as last time)."""
-
-    def __init__(self, generation: int, jobs: tuple[JobSummary, ...], changed: bool, mine: frozenset[str]) -> None:
-        super().__init__()
-        self.generation = generation
-        self.jobs = jobs
-        self.changed = changed
-        self.mine = mine
-
-
-class ReplicationPolled(Message):
-    def __init__(self, generation: int, health: ReplicationHealth) -> None:
-        super().__init__()
-        self.generation = generation
-        self.health = health
-
-
-class CanaryProgressed(Message):
-    def __init__(self, run: int, progress: CanaryProgress) -> None:
-        super().__init__()
-        self.run = run
-        self.progress = progress
-
-
-class CanaryFinished(Message):
-    def __init__(self, run: int, result: CanaryResult | None, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.run = run
-        self.result = result
-        self.error = error
-
-
-class JobDetailPolled(Message):
-    def __init__(self, generation: int, job: JobDetail) -> None:
-        super().__init__()
-        self.generation = generation
-        self.job = job
-
-
-class ReportRead(Message):
-    """The job's completion report summarised by failure code (``summary`` None: no report yet / none)."""
-
-    def __init__(self, job_id: str, summary: ReportSummary | None, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.summary = summary
-        self.error = error
-
-
-class JobActionDone(Message):
-    """confirm / cancel / priority answered (``error`` when AWS refused)."""
-
-    def __init__(self, job_id: str, action: str, message: str, error: AwsError | None = None) -> None:
-        super().__init__()
-        self.job_id = job_id
-        self.action = action
-        self.message = message
-        self.error = error
-
-
-class VerifyProgressed(Message):
-    def __init__(self, run: int, progress: VerifyProgress) -> None:
-        super().__init__()
-        self.run = run
-        self.progress = progress
-
-
-class VerifyFinished(Message):
-    """The verification ended: a ``report``, an ``error``, or ``cancelled``."""
-
-    def __init__(self, run: int, report: VerifyReport | None, error: AwsError | None = None,
-                 cancelled: bool = False) -> None:
-        super().__init__()
-        self.run = run
-        self.report = report
-        self.error = error
-        self.cancelled = cancelled

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..aws import job_memory, results
 from ..aws.canary import CanaryProgress, CanaryResult, run_canary
+from ..aws.completion_reports import ReportSummary, read_report_summary
 from ..aws.errors import AwsError
 from ..aws.jobs import (
     REPLICATE_OPERATION,
@@ -31,7 +32,6 @@ from ..aws.replication_status import (
     SettledStatuses,
     replication_status,
 )
-from ..aws.reports import ReportSummary, read_report_summary
 
 if TYPE_CHECKING:
     from .app import S3xrepApp
@@ -128,7 +128,7 @@ class MonitorBackend:
 
     def write_report(self, context: MonitorContext) -> tuple[Path, str]:
         """The migration report of the context's plan as HTML in ``data_dir()/reports``: (path, status)."""
-        from ..aws.report import (
+        from ..aws.migration_report import (
             default_report_path,
             gather_report,
             render,

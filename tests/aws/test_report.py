@@ -1,4 +1,4 @@
-"""aws.report: gathering a migration report (journal, jobs asked of AWS, recorded results) and writing it."""
+"""aws.migration_report: gathering a migration report (journal, jobs asked of AWS, recorded results) and writing it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from s3xrep_tui.aws import report as gather
+from s3xrep_tui.aws import migration_report as gather
 from s3xrep_tui.aws import results
 from s3xrep_tui.aws.journal import Journal
 from s3xrep_tui.core.report import render_markdown

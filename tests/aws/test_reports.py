@@ -1,4 +1,4 @@
-"""aws.reports: the header-less report CSV in every layout, the streamed summary, and real reports."""
+"""aws.completion_reports: the header-less report CSV in every layout, the streamed summary, and real reports."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from s3xrep_tui.aws.jobs import describe_job
-from s3xrep_tui.aws.reports import (
+from s3xrep_tui.aws.completion_reports import (
     ReportRow,
     _lines,
     find_report,
@@ -18,6 +17,7 @@ from s3xrep_tui.aws.reports import (
     read_report_summary,
     summarize,
 )
+from s3xrep_tui.aws.jobs import describe_job
 from s3xrep_tui.core.failure_codes import fix_for
 
 from . import test_jobs_support as support
@@ -119,7 +119,7 @@ def test_summary_streams_and_keeps_only_a_few_examples() -> None:
 
 
 def test_lines_split_on_newline_only_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
-    from s3xrep_tui.aws import reports
+    from s3xrep_tui.aws import completion_reports as reports
 
     monkeypatch.setattr(reports, "_CHUNK", 7)
     text = 'b,"key\u2028with sep",v,failed,400,X,"multi\nline"\nb,k2,v,succeeded,200,,ok'

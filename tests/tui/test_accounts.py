@@ -308,7 +308,7 @@ async def test_demo_reports_a_sandbox_that_does_not_start(aws_env: Path) -> None
 
 
 async def test_demo_on_the_real_sandbox_resolves_both_accounts(aws_env: Path, tmp_path: Path) -> None:
-    from s3xrep_tui.demo import start_embedded_sandbox
+    from s3xrep_tui.demo_sandbox import start_embedded_sandbox
 
     app = S3xrepApp(demo=True, start_sandbox=start_embedded_sandbox)
     async with app.run_test(size=SIZE) as pilot:

@@ -28,7 +28,7 @@ from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, Sandbox
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.logs import configure_logging
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
-from s3xrep_tui.tui.widgets.add_keys import (
+from s3xrep_tui.tui.screens.add_keys import (
     AddKeysScreen,
     ConfirmDeleteKeys,
     field_problem,

@@ -18,10 +18,10 @@ from s3xrep_tui.tui import app as app_module
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.messages_buckets import BucketFactsLoaded, BucketsListed
 from s3xrep_tui.tui.screens.buckets import BucketsScreen, Pane
+from s3xrep_tui.tui.screens.create_bucket import CreateBucketScreen
 from s3xrep_tui.tui.state import Choice, Identity
 from s3xrep_tui.tui.widgets.bucket_table import BucketTable
 from s3xrep_tui.tui.widgets.context_bar import ContextBar
-from s3xrep_tui.tui.widgets.create_bucket import CreateBucketScreen
 from s3xrep_tui.tui.widgets.profile_table import ProfileTable
 
 SIZE = (120, 40)

@@ -26,7 +26,7 @@ from s3xrep_tui.aws.errors import AwsError
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.logs import configure_logging
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
-from s3xrep_tui.tui.widgets.mfa_prompt import MfaPromptScreen, needs_mfa_code
+from s3xrep_tui.tui.screens.mfa_prompt import MfaPromptScreen, needs_mfa_code
 from s3xrep_tui.tui.widgets.profile_table import ProfileTable
 
 from .test_accounts import row, text_of

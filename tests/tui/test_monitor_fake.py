@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from s3xrep_tui.aws.canary import CanaryCheck, CanaryProgress, CanaryResult
+from s3xrep_tui.aws.completion_reports import FailureGroup, ReportSummary
 from s3xrep_tui.aws.errors import AwsError
 from s3xrep_tui.aws.jobs import (
     FailureReason,
@@ -28,7 +29,6 @@ from s3xrep_tui.aws.replication_status import (
     StatusSample,
     summarize,
 )
-from s3xrep_tui.aws.reports import FailureGroup, ReportSummary
 from s3xrep_tui.core.failure_codes import fix_for, meaning_for
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.screens.job_detail import JobDetailScreen

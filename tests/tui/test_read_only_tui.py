@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, Sandbox
 from s3xrep_tui.tui.app import S3xrepApp
-from s3xrep_tui.tui.widgets.create_bucket import CreateBucketScreen
+from s3xrep_tui.tui.screens.create_bucket import CreateBucketScreen
 
 from .test_buckets import SIZE, demo_config, open_buckets, sandbox, settle, shown, text_of  # noqa: F401  (fixtures)
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import S3xrepError
+
 FORMATS = ("aws-cli", "cloudformation", "terraform")
 
 
-class ExportError(ValueError):
+class ExportError(S3xrepError, ValueError):
     """The plan cannot be exported (blocked, or an unknown format)."""
 
 

@@ -109,6 +109,60 @@ def _heading(plan: Any, side: str) -> list[str]:
     ]
 
 
+_BY_CLI = {  # why each of these steps is an AWS CLI command, not a resource
+    "iam.update_assume_role_policy":
+        "the role exists outside this stack: CloudFormation cannot change its trust policy",
+    "s3.put_bucket_versioning": "versioning is a property of AWS::S3::Bucket: only for a bucket the stack owns",
+    "s3.put_bucket_replication":
+        "the replication configuration is a property of AWS::S3::Bucket: only for a bucket "
+        "the stack owns. This is the whole (merged) configuration: every existing rule plus ours",
+    "kms.put_key_policy": "a key policy is a property of AWS::KMS::Key: only for a key the stack owns",
+    "s3control.create_job": "CloudFormation has no resource for S3 Batch Operations jobs",
+}
+
+
+def _as_resource(template: _Template, step: Any, created: dict[str, Any]) -> bool:
+    """A role (with the inline policies of roles it creates), a role policy or the bucket policy; else False."""
+    r = step.request
+    if step.call == "iam.create_role":
+        logical = _LOGICAL.get(step.document or "", _logical_id(r["RoleName"]))
+        template.resources[logical] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": r["RoleName"],
+                "Description": r.get("Description", ""),
+                "AssumeRolePolicyDocument": json.loads(r["AssumeRolePolicyDocument"]),
+                "Policies": [],
+            },
+        }
+        template.outputs[f"{logical}Arn"] = {
+            "Description": f"ARN of {r['RoleName']}",
+            "Value": {"Fn::GetAtt": [logical, "Arn"]},
+        }
+        return True
+    if step.call == "iam.put_role_policy":
+        inline = {"PolicyName": r["PolicyName"], "PolicyDocument": json.loads(r["PolicyDocument"])}
+        creator = created.get(r["RoleName"])
+        role = _LOGICAL.get(creator.document or "", _logical_id(r["RoleName"])) if creator else None
+        if role and role in template.resources:
+            template.resources[role]["Properties"]["Policies"].append(inline)
+        else:  # the role exists already: our inline policy on it
+            template.resources[_logical_id(f"{r['RoleName']} {r['PolicyName']}")] = {
+                "Type": "AWS::IAM::RolePolicy",
+                "Properties": {"RoleName": r["RoleName"], **inline},
+            }
+        return True
+    if step.call == "s3.put_bucket_policy":
+        template.resources["DestinationBucketPolicy"] = {
+            "Type": "AWS::S3::BucketPolicy",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"Bucket": r["Bucket"], "PolicyDocument": json.loads(r["Policy"])},
+        }
+        return True
+    return False
+
+
 def render_templates(
     plan: Any, *, source_profile: str | None = None, destination_profile: str | None = None
 ) -> dict[str, str]:
@@ -138,63 +192,14 @@ def render_templates(
     for step in plan.steps:
         side = step.account
         template = templates[side]
-        r = step.request
         if step.action == "no-op" and step.call != "s3.put_bucket_policy":
             # (the bucket policy stays a resource even when it holds: the stack declares it, and
             # creating it puts the same document; an inline policy that exists would clash)
             template.holds.append(f"{step.id}: {step.summary}")
             continue
-        if step.call == "iam.create_role":
-            logical = _LOGICAL.get(step.document or "", _logical_id(r["RoleName"]))
-            template.resources[logical] = {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": r["RoleName"],
-                    "Description": r.get("Description", ""),
-                    "AssumeRolePolicyDocument": json.loads(r["AssumeRolePolicyDocument"]),
-                    "Policies": [],
-                },
-            }
-            template.outputs[f"{logical}Arn"] = {
-                "Description": f"ARN of {r['RoleName']}",
-                "Value": {"Fn::GetAtt": [logical, "Arn"]},
-            }
-        elif step.call == "iam.put_role_policy":
-            inline = {"PolicyName": r["PolicyName"], "PolicyDocument": json.loads(r["PolicyDocument"])}
-            creator = created.get(r["RoleName"])
-            role = _LOGICAL.get(creator.document or "", _logical_id(r["RoleName"])) if creator else None
-            if role and role in template.resources:
-                template.resources[role]["Properties"]["Policies"].append(inline)
-            else:  # the role exists already: our inline policy on it
-                template.resources[_logical_id(f"{r['RoleName']} {r['PolicyName']}")] = {
-                    "Type": "AWS::IAM::RolePolicy",
-                    "Properties": {"RoleName": r["RoleName"], **inline},
-                }
-        elif step.call == "s3.put_bucket_policy":
-            template.resources["DestinationBucketPolicy"] = {
-                "Type": "AWS::S3::BucketPolicy",
-                "DeletionPolicy": "Retain",
-                "UpdateReplacePolicy": "Retain",
-                "Properties": {"Bucket": r["Bucket"], "PolicyDocument": json.loads(r["Policy"])},
-            }
-        elif step.call == "iam.update_assume_role_policy":
+        if not _as_resource(template, step, created):
             template.by_cli(step, profiles[side], regions[side],
-                            "the role exists outside this stack: CloudFormation cannot change its trust policy")
-        elif step.call == "s3.put_bucket_versioning":
-            template.by_cli(step, profiles[side], regions[side],
-                            "versioning is a property of AWS::S3::Bucket: only for a bucket the stack owns")
-        elif step.call == "s3.put_bucket_replication":
-            template.by_cli(step, profiles[side], regions[side],
-                            "the replication configuration is a property of AWS::S3::Bucket: only for a bucket "
-                            "the stack owns. This is the whole (merged) configuration: every existing rule plus ours")
-        elif step.call == "kms.put_key_policy":
-            template.by_cli(step, profiles[side], regions[side],
-                            "a key policy is a property of AWS::KMS::Key: only for a key the stack owns")
-        elif step.call == "s3control.create_job":
-            template.by_cli(step, profiles[side], regions[side],
-                            "CloudFormation has no resource for S3 Batch Operations jobs")
-        else:  # pragma: no cover - build_plan makes no other calls
-            template.by_cli(step, profiles[side], regions[side], "no CloudFormation resource")
+                            _BY_CLI.get(step.call, "no CloudFormation resource"))
 
     # Run order: the destination's CLI steps come before the source's replication
     # configuration in the plan; keep the plan's order in one list on the source.

@@ -25,26 +25,21 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError
 from ...aws.keyring_store import default_store, keyring_name
-from ...aws.profiles import DEFAULT_REGION, list_profiles, resolve_identity
-from ..messages import (
-    IdentityResolved,
-    KeysDeleted,
-    KeyStoreProbed,
-    ProfilesFailed,
-    ProfilesLoaded,
-)
+from ...aws.profiles import DEFAULT_REGION, ProfileInfo, list_profiles, resolve_identity
+from ..messages import IdentityResolved, KeyStoreProbed
 from ..state import Choice, Identity
-from ..widgets.add_keys import AddKeysScreen, ConfirmDeleteKeys
 from ..widgets.context_bar import ContextBar
-from ..widgets.mfa_prompt import MfaPromptScreen, needs_mfa_code
 from ..widgets.profile_table import ProfileRow, ProfileTable
 from ..widgets.selection_summary import SelectionSummary
+from .add_keys import AddKeysScreen, ConfirmDeleteKeys
 from .base import AppScreen
+from .mfa_prompt import MfaPromptScreen, needs_mfa_code
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +48,28 @@ _generations = itertools.count(1)  # process-wide, so a recreated row never matc
 
 
 class AccountsScreen(AppScreen):
+    class ProfilesLoaded(Message):
+        """The config files were read; ``preselect`` maps source/destination to profile names."""
+
+        def __init__(self, profiles: list[ProfileInfo], preselect: Mapping[str, str] | None = None) -> None:
+            super().__init__()
+            self.profiles = profiles
+            self.preselect = preselect
+
+    class ProfilesFailed(Message):
+        def __init__(self, error: AwsError) -> None:
+            super().__init__()
+            self.error = error
+
+    class KeysDeleted(Message):
+        """The keys named ``name`` were forgotten (``removed`` False: there was nothing to remove)."""
+
+        def __init__(self, name: str, removed: bool, error: str = "") -> None:
+            super().__init__()
+            self.name = name
+            self.removed = removed
+            self.error = error
+
     TITLE = "Accounts"
 
     BINDINGS = [
@@ -118,13 +135,13 @@ class AccountsScreen(AppScreen):
             profiles = list_profiles(include_ambient=not demo)
         except AwsError as error:
             if not worker.is_cancelled:
-                self.post_message(ProfilesFailed(error))
+                self.post_message(self.ProfilesFailed(error))
             return
         if not worker.is_cancelled:
-            self.post_message(ProfilesLoaded(profiles, preselect))
+            self.post_message(self.ProfilesLoaded(profiles, preselect))
 
     @on(ProfilesLoaded)
-    def _profiles_loaded(self, message: ProfilesLoaded) -> None:
+    def _profiles_loaded(self, message: AccountsScreen.ProfilesLoaded) -> None:
         self.problem = None
         self.rows = {p.key: ProfileRow(p, Identity()) for p in message.profiles}
         named = {p.name: p.key for p in message.profiles if p.name is not None}
@@ -145,7 +162,7 @@ class AccountsScreen(AppScreen):
         self._update_detail()
 
     @on(ProfilesFailed)
-    def _profiles_failed(self, message: ProfilesFailed) -> None:
+    def _profiles_failed(self, message: AccountsScreen.ProfilesFailed) -> None:
         self.show_problem(message.error.message, message.error.fix)
 
     def resolve_all(self) -> None:
@@ -302,10 +319,10 @@ class AccountsScreen(AppScreen):
             log.error("deleting keys %s failed (%s)", name, type(exc).__name__)
             removed, error = False, f"deleting keys {name} failed ({type(exc).__name__}); see the log file"
         if not worker.is_cancelled:
-            self.post_message(KeysDeleted(name, removed, error))
+            self.post_message(self.KeysDeleted(name, removed, error))
 
     @on(KeysDeleted)
-    def _keys_deleted(self, message: KeysDeleted) -> None:
+    def _keys_deleted(self, message: AccountsScreen.KeysDeleted) -> None:
         if message.error:
             self.notify(message.error, title="Delete keys", severity="error")
         else:

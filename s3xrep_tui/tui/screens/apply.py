@@ -32,6 +32,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -39,7 +40,6 @@ from ...aws.apply import ApplyEvent, ApplyResult, Backoff, apply_plan
 from ...aws.errors import AwsError, explain
 from ...core.models import Plan
 from ..flow import FLOW
-from ..messages_apply import ApplyCrashed, ApplyFinished, ApplyProgress
 from ..widgets.apply_steps import ApplyStepsTable, RowState, StepDetail, advance
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
@@ -93,6 +93,35 @@ def remember_job(plan: Plan, result: ApplyResult) -> str:
 
 
 class ApplyScreen(AppScreen):
+    # the worker's messages (it never touches a widget); each carries the run it was started for, so
+    # what a previous run says after a new one began is dropped
+    class ApplyProgress(Message):
+        """One event of the executor (start, waiting, info, done, no-op, failed, dry-run, cancelled)."""
+
+        def __init__(self, run: int, event: ApplyEvent) -> None:
+            super().__init__()
+            self.run = run
+            self.event = event
+
+
+    class ApplyFinished(Message):
+        """The run ended; ``note`` says what became of the job memory (empty when nothing to say)."""
+
+        def __init__(self, run: int, result: ApplyResult, note: str = "") -> None:
+            super().__init__()
+            self.run = run
+            self.result = result
+            self.note = note
+
+
+    class ApplyCrashed(Message):
+        """The run did not get to its steps: ``error`` says why and how to fix it."""
+
+        def __init__(self, run: int, error: AwsError) -> None:
+            super().__init__()
+            self.run = run
+            self.error = error
+
     TITLE = "Accounts › Buckets › Options › Preview › Apply"
 
     BINDINGS = [
@@ -397,7 +426,7 @@ class ApplyScreen(AppScreen):
                 if cancel is not None:
                     cancel.set()
                 return
-            self.post_message(ApplyProgress(run, event))
+            self.post_message(self.ApplyProgress(run, event))
 
         try:
             clients = {} if dry_run else {"source": self.s3xrep.clients("source"),
@@ -411,12 +440,12 @@ class ApplyScreen(AppScreen):
             error = explain(exc) if not isinstance(exc, (ValueError, RuntimeError)) else AwsError(
                 str(exc), "go back and check the accounts and the plan", type(exc).__name__)
             if not worker.is_cancelled:
-                self.post_message(ApplyCrashed(run, error))
+                self.post_message(self.ApplyCrashed(run, error))
             return
         note = "" if dry_run or not result.ok else remember_job(plan, result)
         log.info("apply of plan %s: %s", plan.id, result.summary())
         if not worker.is_cancelled:
-            self.post_message(ApplyFinished(run, result, note))
+            self.post_message(self.ApplyFinished(run, result, note))
 
     # --- what the worker says ------------------------------------------------------------------
 
@@ -427,7 +456,7 @@ class ApplyScreen(AppScreen):
         return self._run_state
 
     @on(ApplyProgress)
-    def _progress(self, message: ApplyProgress) -> None:
+    def _progress(self, message: ApplyScreen.ApplyProgress) -> None:
         message.stop()
         state = self._state_of_run(message.run)
         if state is None:
@@ -447,7 +476,7 @@ class ApplyScreen(AppScreen):
             self._paint_status()
 
     @on(ApplyFinished)
-    def _finished(self, message: ApplyFinished) -> None:
+    def _finished(self, message: ApplyScreen.ApplyFinished) -> None:
         message.stop()
         state = self._state_of_run(message.run)
         if state is None:
@@ -470,7 +499,7 @@ class ApplyScreen(AppScreen):
         self._paint_status()
 
     @on(ApplyCrashed)
-    def _crashed(self, message: ApplyCrashed) -> None:
+    def _crashed(self, message: ApplyScreen.ApplyCrashed) -> None:
         message.stop()
         state = self._state_of_run(message.run)
         if state is None:

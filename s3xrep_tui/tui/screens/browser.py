@@ -30,6 +30,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
@@ -47,7 +48,6 @@ from ...aws.browse import (
 from ...aws.errors import AwsError
 from ...core.text import safe
 from .. import frozen_heap
-from ..messages_buckets import HeadLoaded, LevelLoaded, VersionsLoaded
 from ..widgets.context_bar import ContextBar
 from ..widgets.object_table import (
     EARLIER,
@@ -86,6 +86,36 @@ class Window:
 
 
 class BrowserScreen(AppScreen):
+    class LevelLoaded(Message):
+        """A page of a prefix (``level``) or the reason it could not be listed (``error``)."""
+
+        def __init__(self, generation: int, level: Level | None, error: AwsError | None = None,
+                     region: str | None = None, page: int = 0) -> None:
+            super().__init__()
+            self.page = page
+            self.generation = generation
+            self.level = level
+            self.error = error
+            self.region = region
+
+    class VersionsLoaded(Message):
+        def __init__(self, generation: int, page: VersionsPage | None, error: AwsError | None = None,
+                     region: str | None = None, page_number: int = 0) -> None:
+            super().__init__()
+            self.page_number = page_number
+            self.generation = generation
+            self.page = page
+            self.error = error
+            self.region = region
+
+    class HeadLoaded(Message):
+        def __init__(self, generation: int, version_id: str, head: ObjectHead | None, error: AwsError | None = None) -> None:
+            super().__init__()
+            self.generation = generation
+            self.version_id = version_id
+            self.head = head
+            self.error = error
+
     TITLE = "Browse"
 
     BINDINGS = [
@@ -196,16 +226,16 @@ class BrowserScreen(AppScreen):
                            owner=self.owner)
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(LevelLoaded(generation, None, exc))
+                self.post_message(self.LevelLoaded(generation, None, exc))
             return
         except Exception as exc:
             log.exception("listing s3://%s/%s crashed", self.bucket, prefix)
             if not worker.is_cancelled:
-                self.post_message(LevelLoaded(generation, None, AwsError(f"{type(exc).__name__}: {exc}",
+                self.post_message(self.LevelLoaded(generation, None, AwsError(f"{type(exc).__name__}: {exc}",
                                                                           "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
-            self.post_message(LevelLoaded(generation, level, region=region, page=page))
+            self.post_message(self.LevelLoaded(generation, level, region=region, page=page))
 
     def _versions_in_thread(self, key: str, marker: tuple[str, str] | None, page: int, generation: int) -> None:
         worker = get_current_worker()
@@ -215,26 +245,26 @@ class BrowserScreen(AppScreen):
                                      self.page_size, owner=self.owner)
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(VersionsLoaded(generation, None, exc))
+                self.post_message(self.VersionsLoaded(generation, None, exc))
             return
         except Exception as exc:
             log.exception("listing the versions of s3://%s/%s crashed", self.bucket, key)
             if not worker.is_cancelled:
-                self.post_message(VersionsLoaded(generation, None, AwsError(f"{type(exc).__name__}: {exc}",
+                self.post_message(self.VersionsLoaded(generation, None, AwsError(f"{type(exc).__name__}: {exc}",
                                                                              "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
-            self.post_message(VersionsLoaded(generation, versions, region=region, page_number=page))
+            self.post_message(self.VersionsLoaded(generation, versions, region=region, page_number=page))
 
     @on(LevelLoaded)
-    def _level_loaded(self, message: LevelLoaded) -> None:
+    def _level_loaded(self, message: BrowserScreen.LevelLoaded) -> None:
         if message.generation != self.generation:
             return
         self._page_arrived(message.level, message.error, message.page,
                            message.level.next_token if message.level else None)
 
     @on(VersionsLoaded)
-    def _versions_loaded(self, message: VersionsLoaded) -> None:
+    def _versions_loaded(self, message: BrowserScreen.VersionsLoaded) -> None:
         if message.generation != self.generation:
             return
         self._page_arrived(message.page, message.error, message.page_number,
@@ -479,19 +509,19 @@ class BrowserScreen(AppScreen):
                           owner=self.owner)
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(HeadLoaded(generation, version_id, None, exc))
+                self.post_message(self.HeadLoaded(generation, version_id, None, exc))
             return
         except Exception as exc:
             log.exception("head_object s3://%s/%s crashed", self.bucket, key)
             if not worker.is_cancelled:
-                self.post_message(HeadLoaded(generation, version_id, None,
+                self.post_message(self.HeadLoaded(generation, version_id, None,
                                              AwsError(f"{type(exc).__name__}: {exc}", "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
-            self.post_message(HeadLoaded(generation, version_id, answer))
+            self.post_message(self.HeadLoaded(generation, version_id, answer))
 
     @on(HeadLoaded)
-    def _head_loaded(self, message: HeadLoaded) -> None:
+    def _head_loaded(self, message: BrowserScreen.HeadLoaded) -> None:
         if message.generation != self.generation:
             return
         if message.head is not None:

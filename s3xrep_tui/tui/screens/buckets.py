@@ -41,8 +41,8 @@ from ..widgets.bucket_table import (
     replication_label,
 )
 from ..widgets.context_bar import ContextBar
-from ..widgets.create_bucket import CREATED_WITH, CreateBucketScreen
 from .base import AppScreen
+from .create_bucket import CREATED_WITH, CreateBucketScreen
 
 log = logging.getLogger(__name__)
 

@@ -20,21 +20,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from ...aws.completion_reports import ReportSummary
 from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
-from ...aws.reports import ReportSummary
 from ...core.humanize import duration, rate_text
 from ...core.text import safe
-from ..messages_monitor import (
-    JobActionDone,
-    JobDetailPolled,
-    PollStateChanged,
-    ReportRead,
-)
+from ..messages_monitor import PollStateChanged
 from ..monitor_backend import MonitorBackend
 from ..poller import Poller, PollState
 from ..widgets.context_bar import ContextBar
@@ -188,6 +184,31 @@ def report_text(summary: ReportSummary | None, error: AwsError | None, job: JobD
 
 
 class JobDetailScreen(Screen):
+    class JobDetailPolled(Message):
+        def __init__(self, generation: int, job: JobDetail) -> None:
+            super().__init__()
+            self.generation = generation
+            self.job = job
+
+    class ReportRead(Message):
+        """The job's completion report summarised by failure code (``summary`` None: no report yet / none)."""
+
+        def __init__(self, job_id: str, summary: ReportSummary | None, error: AwsError | None = None) -> None:
+            super().__init__()
+            self.job_id = job_id
+            self.summary = summary
+            self.error = error
+
+    class JobActionDone(Message):
+        """confirm / cancel / priority answered (``error`` when AWS refused)."""
+
+        def __init__(self, job_id: str, action: str, message: str, error: AwsError | None = None) -> None:
+            super().__init__()
+            self.job_id = job_id
+            self.action = action
+            self.message = message
+            self.error = error
+
     TITLE = "Job"
 
     BINDINGS = [
@@ -262,7 +283,7 @@ class JobDetailScreen(Screen):
 
     def _poll_in_thread(self, generation: int, poller: Poller[JobDetail]) -> None:
         worker = get_current_worker()
-        poller.run(lambda detail, _changed: self.post_message(JobDetailPolled(generation, detail)),
+        poller.run(lambda detail, _changed: self.post_message(self.JobDetailPolled(generation, detail)),
                    lambda state: self.post_message(PollStateChanged("detail", generation, state)),
                    cancelled=lambda: worker.is_cancelled)
 
@@ -274,7 +295,7 @@ class JobDetailScreen(Screen):
             self._paint_status()
 
     @on(JobDetailPolled)
-    def _polled(self, message: JobDetailPolled) -> None:
+    def _polled(self, message: JobDetailScreen.JobDetailPolled) -> None:
         if message.generation != self.generation:
             return
         self.job = message.job
@@ -294,19 +315,19 @@ class JobDetailScreen(Screen):
             summary = self.backend.report(job)
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(ReportRead(job.job_id, None, exc))
+                self.post_message(self.ReportRead(job.job_id, None, exc))
             return
         except Exception as exc:
             log.exception("reading the report of job %s crashed", job.job_id)
             if not worker.is_cancelled:
-                self.post_message(ReportRead(job.job_id, None, AwsError(
+                self.post_message(self.ReportRead(job.job_id, None, AwsError(
                     f"reading the report failed: {type(exc).__name__}: {exc}", "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
-            self.post_message(ReportRead(job.job_id, summary))
+            self.post_message(self.ReportRead(job.job_id, summary))
 
     @on(ReportRead)
-    def _report_read(self, message: ReportRead) -> None:
+    def _report_read(self, message: JobDetailScreen.ReportRead) -> None:
         if message.job_id != self.job.job_id:
             return
         self.report, self.report_error = message.summary, message.error
@@ -413,13 +434,13 @@ class JobDetailScreen(Screen):
                 message = f"priority set to {self.backend.set_priority(job, int(value or 0))}"
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(JobActionDone(job.job_id, action, exc.message, exc))
+                self.post_message(self.JobActionDone(job.job_id, action, exc.message, exc))
             return
         if not worker.is_cancelled:
-            self.post_message(JobActionDone(job.job_id, action, message))
+            self.post_message(self.JobActionDone(job.job_id, action, message))
 
     @on(JobActionDone)
-    def _acted(self, message: JobActionDone) -> None:
+    def _acted(self, message: JobDetailScreen.JobActionDone) -> None:
         if message.error is not None:
             self.last_action = f"{message.action} refused: {message.error.message}"
             self.app.notify(f"{message.error.message}\nfix: {message.error.fix}", severity="error", timeout=8)

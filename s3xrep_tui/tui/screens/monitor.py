@@ -42,23 +42,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from ...aws import results
-from ...aws.canary import CanaryProgress
+from ...aws.canary import CanaryProgress, CanaryResult
 from ...aws.errors import AwsError
 from ...aws.jobs import JobSummary
 from ...aws.replication_status import ReplicationHealth
 from ...core.humanize import duration
 from .. import frozen_heap
-from ..messages_monitor import (
-    CanaryFinished,
-    CanaryProgressed,
-    JobsPolled,
-    PollStateChanged,
-    ReplicationPolled,
-)
+from ..messages_monitor import PollStateChanged
 from ..monitor_backend import JobsSource, MonitorBackend, MonitorContext  # re-exported: tests import them here
 from ..poller import Poller, PollState
 from ..widgets.canary_panel import CanaryPanel
@@ -94,6 +89,35 @@ def replication_signature(health: ReplicationHealth) -> tuple:
 
 
 class MonitorScreen(AppScreen):
+    class JobsPolled(Message):
+        """The jobs of the source account and region as of this poll (``changed``: not the same as last time)."""
+
+        def __init__(self, generation: int, jobs: tuple[JobSummary, ...], changed: bool, mine: frozenset[str]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.jobs = jobs
+            self.changed = changed
+            self.mine = mine
+
+    class ReplicationPolled(Message):
+        def __init__(self, generation: int, health: ReplicationHealth) -> None:
+            super().__init__()
+            self.generation = generation
+            self.health = health
+
+    class CanaryProgressed(Message):
+        def __init__(self, run: int, progress: CanaryProgress) -> None:
+            super().__init__()
+            self.run = run
+            self.progress = progress
+
+    class CanaryFinished(Message):
+        def __init__(self, run: int, result: CanaryResult | None, error: AwsError | None = None) -> None:
+            super().__init__()
+            self.run = run
+            self.result = result
+            self.error = error
+
     TITLE = "Monitor"
 
     BINDINGS = [
@@ -222,9 +246,9 @@ class MonitorScreen(AppScreen):
             if loop == "jobs":
                 source = self.jobs_source
                 mine = source.mine if source is not None else frozenset()
-                self.post_message(JobsPolled(generation, value, changed, mine))
+                self.post_message(self.JobsPolled(generation, value, changed, mine))
             else:
-                self.post_message(ReplicationPolled(generation, value))
+                self.post_message(self.ReplicationPolled(generation, value))
 
         try:
             poller.run(on_value, lambda state: self.post_message(PollStateChanged(loop, generation, state)),
@@ -247,7 +271,7 @@ class MonitorScreen(AppScreen):
         self._paint_status()
 
     @on(JobsPolled)
-    def _jobs_polled(self, message: JobsPolled) -> None:
+    def _jobs_polled(self, message: MonitorScreen.JobsPolled) -> None:
         if message.generation != self.generations.get("jobs"):
             return
         self._problem(None)
@@ -265,7 +289,7 @@ class MonitorScreen(AppScreen):
         self._paint_status()
 
     @on(ReplicationPolled)
-    def _replication_polled(self, message: ReplicationPolled) -> None:
+    def _replication_polled(self, message: MonitorScreen.ReplicationPolled) -> None:
         if message.generation != self.generations.get("replication"):
             return
         previous, self.health = self.health, message.health
@@ -446,31 +470,31 @@ class MonitorScreen(AppScreen):
 
         def progress(step: CanaryProgress) -> None:
             if not worker.is_cancelled:
-                self.post_message(CanaryProgressed(run, step))
+                self.post_message(self.CanaryProgressed(run, step))
 
         try:
             result = self.backend.canary(context, progress, cancel)
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(CanaryFinished(run, None, exc))
+                self.post_message(self.CanaryFinished(run, None, exc))
             return
         except Exception as exc:
             log.exception("the canary crashed")
             if not worker.is_cancelled:
-                self.post_message(CanaryFinished(run, None, AwsError(f"the canary failed: {type(exc).__name__}: {exc}",
+                self.post_message(self.CanaryFinished(run, None, AwsError(f"the canary failed: {type(exc).__name__}: {exc}",
                                                                      "see the log file", "Bug")))
             return
         results.record_canary_for(result.as_dict(), context.plan_id, source_account=context.account_id)
         if not worker.is_cancelled:
-            self.post_message(CanaryFinished(run, result))
+            self.post_message(self.CanaryFinished(run, result))
 
     @on(CanaryProgressed)
-    def _canary_progressed(self, message: CanaryProgressed) -> None:
+    def _canary_progressed(self, message: MonitorScreen.CanaryProgressed) -> None:
         if message.run == self._canary_run:
             self.query_one(CanaryPanel).advance(message.progress)
 
     @on(CanaryFinished)
-    def _canary_finished(self, message: CanaryFinished) -> None:
+    def _canary_finished(self, message: MonitorScreen.CanaryFinished) -> None:
         if message.run != self._canary_run:
             return
         self.query_one(CanaryPanel).finish(message.result, message.error)

@@ -29,6 +29,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -38,7 +39,6 @@ from ...aws.results import record_verify_for
 from ...aws.verify import Cancelled, VerifyProgress, VerifyReport, verify_replication
 from ...core.humanize import size as _size
 from ...core.verify import Outcome, Result
-from ..messages_monitor import VerifyFinished, VerifyProgressed
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
@@ -129,6 +129,23 @@ def export_report(report: VerifyReport, directory: Path | None = None, stamp: st
 
 
 class VerifyScreen(AppScreen):
+    class VerifyProgressed(Message):
+        def __init__(self, run: int, progress: VerifyProgress) -> None:
+            super().__init__()
+            self.run = run
+            self.progress = progress
+
+    class VerifyFinished(Message):
+        """The verification ended: a ``report``, an ``error``, or ``cancelled``."""
+
+        def __init__(self, run: int, report: VerifyReport | None, error: AwsError | None = None,
+                     cancelled: bool = False) -> None:
+            super().__init__()
+            self.run = run
+            self.report = report
+            self.error = error
+            self.cancelled = cancelled
+
     TITLE = "Verify"
 
     BINDINGS = [
@@ -230,7 +247,7 @@ class VerifyScreen(AppScreen):
             if worker.is_cancelled or (not step.done and now - last[0] < PROGRESS_EVERY):
                 return
             last[0] = now
-            self.post_message(VerifyProgressed(run, step))
+            self.post_message(self.VerifyProgressed(run, step))
 
         def cancelled() -> bool:
             return cancel.is_set() or worker.is_cancelled
@@ -240,31 +257,31 @@ class VerifyScreen(AppScreen):
                                  progress=progress, cancel=cancelled)
         except Cancelled:
             if not worker.is_cancelled:
-                self.post_message(VerifyFinished(run, None, cancelled=True))
+                self.post_message(self.VerifyFinished(run, None, cancelled=True))
             return
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(VerifyFinished(run, None, exc))
+                self.post_message(self.VerifyFinished(run, None, exc))
             return
         except Exception as exc:
             log.exception("verify crashed")
             if not worker.is_cancelled:
-                self.post_message(VerifyFinished(run, None, AwsError(
+                self.post_message(self.VerifyFinished(run, None, AwsError(
                     f"the verification failed: {type(exc).__name__}: {exc}", "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
             record_verify_for(report.as_dict())  # the applied plan of these buckets, for 's3xrep report'
-            self.post_message(VerifyFinished(run, report))
+            self.post_message(self.VerifyFinished(run, report))
 
     @on(VerifyProgressed)
-    def _progressed(self, message: VerifyProgressed) -> None:
+    def _progressed(self, message: VerifyScreen.VerifyProgressed) -> None:
         if message.run != self.run_number or self.state != "running":
             return
         self.progress = message.progress
         self.query_one(VerifyProgressView).running(message.progress)
 
     @on(VerifyFinished)
-    def _finished(self, message: VerifyFinished) -> None:
+    def _finished(self, message: VerifyScreen.VerifyFinished) -> None:
         if message.run != self.run_number:
             return
         view = self.query_one(VerifyProgressView)

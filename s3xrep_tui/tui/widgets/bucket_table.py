@@ -18,12 +18,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.browse import BucketEntry, BucketSummary
-from ...core.text import safe
 from .. import frozen_heap
 from .fixed_table import FixedTable
+from .keyed_table import KeyedTable, shorten
 
 # (key, label, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # 98 columns of text + padding: fits a 120-column terminal
@@ -44,12 +43,6 @@ LOOKAHEAD = 5  # rows past the visible ones whose facts are worth reading alread
 PENDING = Text("…", style="dim")
 OWNERSHIP_LABELS = {"BucketOwnerEnforced": "enforced", "BucketOwnerPreferred": "preferred", "ObjectWriter": "writer",
                     "": "unset"}
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` (control characters shown escaped: keys and names are foreign) cut to ``width``."""
-    text = safe(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _problem(summary: BucketSummary, fact: str) -> Text | None:
@@ -187,7 +180,7 @@ class BucketRow:
         return f"{self.name} {self.region or ''}".lower()
 
 
-class BucketTable(FixedTable):
+class BucketTable(FixedTable, KeyedTable):
     """A DataTable showing ``BucketRow`` models, in chunks, updated in place."""
 
     BINDINGS = [Binding("enter", "screen.open_browser", "Browse")]
@@ -330,18 +323,3 @@ class BucketTable(FixedTable):
         self.window_changed()
 
     # --- the cursor ------------------------------------------------------------
-
-    def move_to(self, key: str) -> None:
-        try:
-            self.move_cursor(row=self.get_row_index(key), scroll=True)
-        except RowDoesNotExist:
-            pass
-
-    @property
-    def highlighted_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor beyond the rows while the table is being rebuilt
-            return None

@@ -20,7 +20,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from ...aws.jobs import JobSummary
 from ...core.humanize import duration, rate_text
-from ...core.text import safe
+from .keyed_table import shorten
 
 # (key, label, width): 97 columns of text + padding fits a 120-column terminal
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -68,12 +68,6 @@ def progress_bar(job: JobSummary, width: int = BAR) -> Text:
     text.append("░" * (width - done_cells - failed_cells), style="dim")
     text.append(f" {fraction * 100:>3.0f}%")
     return text
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` (control characters shown escaped: descriptions and keys are foreign) cut to ``width``."""
-    text = safe(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def cell(job: JobSummary, column: str, mine: bool, now: datetime) -> Text:

@@ -15,8 +15,8 @@ from textual.binding import Binding
 
 from ...aws.browse import ObjectEntry, VersionEntry
 from ...core.humanize import size
-from .bucket_table import shorten
 from .fixed_table import FixedTable
+from .keyed_table import KeyedTable, shorten
 
 Mode = Literal["level", "versions"]
 EARLIER, MORE = "earlier", "more"
@@ -91,7 +91,7 @@ def paging_cells(key: str, label: str, width: int) -> list[Text]:
     return cells + [Text("") for _ in range(width - 1)]
 
 
-class ObjectTable(FixedTable):
+class ObjectTable(FixedTable, KeyedTable):
     """Enter acts on the highlighted row; page down at the end asks the screen for the next page."""
 
     BINDINGS = [Binding("enter", "screen.activate", "Open")]
@@ -112,15 +112,6 @@ class ObjectTable(FixedTable):
         self.mode = mode
         for key, label, width in (LEVEL_COLUMNS if mode == "level" else VERSION_COLUMNS):
             self.add_column(label, key=key, width=width)
-
-    @property
-    def highlighted_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:
-            return None
 
     def action_page_down(self) -> None:
         at_end = self.row_count and self.cursor_row >= self.row_count - 1

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets.data_table import RowDoesNotExist
 
 from ...aws.profiles import ProfileInfo
 from ..state import Identity
+from .keyed_table import KeyedTable, shorten
 from .refit_table import RefitTable
 
 COLUMNS = (("use", "use"), ("profile", "profile"), ("kind", "kind"), ("region", "region"),
@@ -43,7 +43,7 @@ class ProfileRow:
             Text(kind),
             Text(p.region or "—", style="" if p.region else "dim"),
             Text(account.id if account else ""),
-            Text(_shorten(_arn_resource(account.arn) if account and account.arn else "", ARN_WIDTH)),
+            Text(shorten(_arn_resource(account.arn) if account and account.arn else "", ARN_WIDTH)),
             status_text(identity, status_width),
         ]
 
@@ -56,7 +56,7 @@ def status_text(identity: Identity, width: int = 40) -> Text:
     if identity.state == "resolved":
         return Text("✓ resolved", style="green")
     if identity.state == "failed" and identity.error is not None:
-        return Text("✗ " + _shorten(identity.error.fix, width - 2), style="red")
+        return Text("✗ " + shorten(identity.error.fix, width - 2), style="red")
     if identity.state == "resolving":
         return Text("… resolving", style="dim")
     return Text("waiting", style="dim")
@@ -69,11 +69,7 @@ def _arn_resource(arn: str) -> str:
     return parts[5] if len(parts) == 6 else arn
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-class ProfileTable(RefitTable):
+class ProfileTable(RefitTable, KeyedTable):
     """A DataTable that knows how to show ``ProfileRow`` models."""
 
     # Enter continues the flow (the screen decides whether it can) instead of
@@ -131,18 +127,3 @@ class ProfileTable(RefitTable):
             widths.append(max([len(label), *(len(row.cells()[index].plain) for row in self._shown)]))
         padding = 2 * self.cell_padding * len(COLUMNS)
         return max(MIN_STATUS_WIDTH, available - sum(widths) - padding - 1)
-
-    def move_to(self, key: str) -> None:
-        try:
-            self.move_cursor(row=self.get_row_index(key), scroll=True)
-        except RowDoesNotExist:
-            pass
-
-    @property
-    def highlighted_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # cursor beyond the rows while the table is being rebuilt
-            return None

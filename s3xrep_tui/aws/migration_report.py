@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import storage
+from ..core.errors import S3xrepError
 from ..core.report import MigrationReport, build_report, render_html, render_markdown
 from . import job_memory, results
 from .clients import Clients
@@ -35,7 +36,7 @@ REPORTS_DIR = "reports"
 FORMATS = ("md", "html")
 
 
-class UnknownPlan(ValueError):
+class UnknownPlan(S3xrepError, ValueError):
     """No journal for this plan id (or the id is not one)."""
 
 
@@ -44,8 +45,8 @@ def _one_line(error: AwsError) -> str:
 
 
 def _jobs(plan_id: str, clients: Callable[[], Clients], examples: int) -> list[dict[str, Any]]:
+    from .completion_reports import read_report_summary
     from .jobs import describe_job
-    from .reports import read_report_summary
 
     found: dict[str, job_memory.RememberedJob] = {}
     for job in [*job_memory.journal_jobs(plan_id), *job_memory.remembered(plan_id)]:

@@ -26,12 +26,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
 from ...aws.keyring_store import InvalidEntry, default_store, validate
-from ..messages import KeysSaved, KeysSaveFailed, KeyStoreProbed
+from ..messages import KeyStoreProbed
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,23 @@ def store_note(persistent: bool, why: str, backend: str) -> Text:
 
 class AddKeysScreen(ModalScreen[str | None]):
     """Add (or replace) keys; dismisses with ``keyring:NAME`` once stored."""
+
+    class KeysSaved(Message):
+        """Keys were stored as ``profile`` (``keyring:NAME``); ``persistent`` False: in memory for this run."""
+
+        def __init__(self, profile: str, persistent: bool, why: str) -> None:
+            super().__init__()
+            self.profile = profile
+            self.persistent = persistent
+            self.why = why
+
+    class KeysSaveFailed(Message):
+        """Saving was refused: ``field`` names the form field to fix (None: not a field's fault). No secret inside."""
+
+        def __init__(self, field: str | None, message: str) -> None:
+            super().__init__()
+            self.field = field
+            self.message = message
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -248,17 +266,18 @@ class AddKeysScreen(ModalScreen[str | None]):
             store = default_store()
             entry = store.save(name, key_id, secret, token, region, endpoint_url=endpoint)
         except InvalidEntry as exc:
-            message: KeysSaved | KeysSaveFailed = KeysSaveFailed(exc.field, exc.message)
+            message: AddKeysScreen.KeysSaved | AddKeysScreen.KeysSaveFailed = self.KeysSaveFailed(
+                exc.field, exc.message)
         except Exception as exc:  # noqa: BLE001 - the type only: a message could quote what was sent
             log.error("saving keys %s failed (%s)", name, type(exc).__name__)
-            message = KeysSaveFailed(None, f"the keys could not be saved ({type(exc).__name__}); see the log file")
+            message = self.KeysSaveFailed(None, f"the keys could not be saved ({type(exc).__name__}); see the log file")
         else:
-            message = KeysSaved(entry.profile, store.persistent, store.why)
+            message = self.KeysSaved(entry.profile, store.persistent, store.why)
         if not worker.is_cancelled:
             self.post_message(message)
 
     @on(KeysSaved)
-    def _saved(self, message: KeysSaved) -> None:
+    def _saved(self, message: AddKeysScreen.KeysSaved) -> None:
         message.stop()
         self.busy = False
         for field in SECRET_FIELDS:  # not kept in a widget once stored
@@ -266,7 +285,7 @@ class AddKeysScreen(ModalScreen[str | None]):
         self.dismiss(message.profile)
 
     @on(KeysSaveFailed)
-    def _failed(self, message: KeysSaveFailed) -> None:
+    def _failed(self, message: AddKeysScreen.KeysSaveFailed) -> None:
         message.stop()
         self.busy = False
         if message.field in FIELDS:

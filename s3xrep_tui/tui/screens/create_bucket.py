@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
@@ -21,13 +22,33 @@ from textual.worker import get_current_worker
 from ...aws.browse import BucketSummary
 from ...aws.errors import AwsError
 from ...core.names import bucket_name_problems
-from ..messages_buckets import BucketCreated, BucketCreateFailed, RegionsLoaded
 
 CREATED_WITH = "Created with versioning Enabled and Object Ownership BucketOwnerEnforced (ACLs disabled)."
 
 
 class CreateBucketScreen(ModalScreen[BucketSummary | None]):
     """``create(name, region) -> BucketSummary`` runs in a thread; ``regions()`` lists the choices."""
+
+    class BucketCreated(Message):
+        """The bucket was created (versioning on, ACLs off): its summary."""
+
+        def __init__(self, summary: BucketSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    class BucketCreateFailed(Message):
+        """S3 refused, or the name was bad: the error says why."""
+
+        def __init__(self, error: AwsError | ValueError) -> None:
+            super().__init__()
+            self.error = error
+
+    class RegionsLoaded(Message):
+        """The regions the bucket may be created in."""
+
+        def __init__(self, regions: list[str]) -> None:
+            super().__init__()
+            self.regions = regions
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -75,10 +96,10 @@ class CreateBucketScreen(ModalScreen[BucketSummary | None]):
         worker = get_current_worker()
         regions = self._regions()
         if not worker.is_cancelled:
-            self.post_message(RegionsLoaded(regions))
+            self.post_message(self.RegionsLoaded(regions))
 
     @on(RegionsLoaded)
-    def _regions_loaded(self, message: RegionsLoaded) -> None:
+    def _regions_loaded(self, message: CreateBucketScreen.RegionsLoaded) -> None:
         select: Select[str] = self.query_one("#region", Select)
         current = select.value if isinstance(select.value, str) else self.default_region
         regions = sorted(set(message.regions) | {current, self.default_region})
@@ -127,23 +148,23 @@ class CreateBucketScreen(ModalScreen[BucketSummary | None]):
             summary = self._create(name, region)
         except (AwsError, ValueError) as exc:
             if not worker.is_cancelled:
-                self.post_message(BucketCreateFailed(exc))
+                self.post_message(self.BucketCreateFailed(exc))
             return
         except Exception as exc:  # a bug must be shown, not crash the app
             if not worker.is_cancelled:
-                self.post_message(BucketCreateFailed(AwsError(f"unexpected {type(exc).__name__}: {exc}",
+                self.post_message(self.BucketCreateFailed(AwsError(f"unexpected {type(exc).__name__}: {exc}",
                                                               "see the log file", "Bug")))
             return
         if not worker.is_cancelled:
-            self.post_message(BucketCreated(summary))
+            self.post_message(self.BucketCreated(summary))
 
     @on(BucketCreated)
-    def _created(self, message: BucketCreated) -> None:
+    def _created(self, message: CreateBucketScreen.BucketCreated) -> None:
         self.busy = False
         self.dismiss(message.summary)
 
     @on(BucketCreateFailed)
-    def _failed(self, message: BucketCreateFailed) -> None:
+    def _failed(self, message: CreateBucketScreen.BucketCreateFailed) -> None:
         self.busy = False
         error = message.error
         text = Text.assemble(("✗ ", "red"), str(error))
