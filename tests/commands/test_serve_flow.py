@@ -137,6 +137,7 @@ def demo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+@pytest.mark.e2e
 def test_in_a_browser_the_whole_flow_by_keys_applies_and_verifies(demo_server: dict, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -170,6 +170,7 @@ async def walk_the_demo(app: S3xrepApp, pilot: Any, big: bool) -> Walk:
     return walk
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("size", [(80, 24), (60, 20), (160, 48)], ids=["80x24", "60x20", "160x48"])
 async def test_every_screen_of_the_demo_flow_has_readable_boxes(
     launch: tuple[Callable[[], DemoEnvironment], list[Sandbox]], size: tuple[int, int],  # noqa: F811

@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from s3xrep_tui.screenshots import GROUPS, PICTURES, SIZES, main
 
 
+@pytest.mark.e2e
 def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     first, second = tmp_path / "first", tmp_path / "second"
     before = dict(os.environ)

@@ -52,6 +52,7 @@ def destination_policy() -> dict:
     return json.loads(s3.get_bucket_policy(Bucket=DESTINATION_BUCKET)["Policy"])
 
 
+@pytest.mark.e2e
 async def test_the_whole_demo_by_keys_at_80x24_quit_relaunch_resume_and_undo(
         kept: Callable[[], DemoEnvironment]) -> None:
     first = S3xrepApp(demo=True, start_sandbox=kept)
