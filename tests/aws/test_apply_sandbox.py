@@ -313,16 +313,21 @@ def test_undo_skips_a_document_changed_since_apply_and_restores_the_rest(world: 
     assert [i.call for i in second.items] == ["s3.put_bucket_policy", "iam.create_role"]
 
 
-def test_undo_dry_run_changes_nothing_and_a_running_job_is_cancelled(world: Callable[[str], World]) -> None:
-    w = world("undojob")
+def applied_with_a_parked_job(w: World) -> tuple[Any, Any]:
+    """Apply with the job parked in Suspended (confirmation required), so it is still running at undo time."""
     plan = w.plan()
-    # make the job park in Suspended (confirmation required) so it is still running at undo time
     steps = tuple(
         s.model_copy(update={"request": {**s.request, "ConfirmationRequired": True}}) if s.call == "s3control.create_job" else s
         for s in plan.steps
     )
     result = w.apply(plan.model_copy(update={"steps": steps}))
     assert result.ok and result.job_id
+    return plan, result
+
+
+def test_undo_dry_run_changes_nothing_and_a_running_job_is_cancelled(world: Callable[[str], World]) -> None:
+    w = world("undojob")
+    plan, result = applied_with_a_parked_job(w)
 
     preview = undo(plan.id, w.clients, dry_run=True)
     assert {i.status for i in preview.items} >= {"would-cancel", "would-delete", "would-restore"}
@@ -424,13 +429,7 @@ def test_the_replica_key_policy_is_merged_journaled_and_restored(world: Callable
 def test_undo_leaves_a_job_that_is_completing_to_finish_and_says_so(world: Callable[[str], World]) -> None:
     """S3 refuses to cancel a job in Completing (JobStatusException): undo notes it instead of failing."""
     w = world("undoending")
-    plan = w.plan()
-    steps = tuple(
-        s.model_copy(update={"request": {**s.request, "ConfirmationRequired": True}}) if s.call == "s3control.create_job" else s
-        for s in plan.steps
-    )
-    result = w.apply(plan.model_copy(update={"steps": steps}))
-    assert result.ok and result.job_id
+    plan, result = applied_with_a_parked_job(w)
     batch = w.sandbox.batch
     assert batch is not None
     batch.stop()  # hold the job where the test puts it
