@@ -200,22 +200,7 @@ def merge_policy(
             foreign += 1
             statements.append(statement)
             continue
-        if normalise_principal(statement.get("Principal")) not in principals or "NotPrincipal" in statement:
-            raise MergeError(
-                f"{what} already has a statement with Sid {sid!r}, which is in the Sid family {family!r} this tool "
-                f"uses for its own statements, but its principal {json.dumps(statement.get('Principal'))} is not "
-                "ours: refusing to overwrite a statement we did not write",
-                fix=f"rename the Sid of that statement (or remove the statement) in {what}, then run the plan again",
-                finding_id="policy-sid-collision",
-            )
-        if not _could_be_ours(statement):  # a Deny naming our role, say: removing it would lift a guard
-            raise MergeError(
-                f"{what} already has a statement with Sid {sid!r}, in the Sid family {family!r} this tool uses for "
-                f"its own statements, but it is {_shape(statement)}, which this tool never writes: refusing to "
-                "replace or remove a statement we did not write",
-                fix=f"rename the Sid of that statement (or remove the statement) in {what}, then run the plan again",
-                finding_id="policy-sid-collision",
-            )
+        _refuse_unless_ours(statement, sid, principals, family=family, what=what)
         if sid in wanted and sid not in seen:
             seen.add(sid)
             statements.append(wanted[sid])
@@ -247,6 +232,25 @@ def merge_policy(
         changed=merged != original,
         size=size,
     )
+
+
+def _refuse_unless_ours(statement: dict[str, Any], sid: str, principals: set[Any], *, family: str, what: str) -> None:
+    """A statement in our Sid family is ours only with our principal and our shape: anything else is a collision."""
+    fix = f"rename the Sid of that statement (or remove the statement) in {what}, then run the plan again"
+    if normalise_principal(statement.get("Principal")) not in principals or "NotPrincipal" in statement:
+        raise MergeError(
+            f"{what} already has a statement with Sid {sid!r}, which is in the Sid family {family!r} this tool "
+            f"uses for its own statements, but its principal {json.dumps(statement.get('Principal'))} is not "
+            "ours: refusing to overwrite a statement we did not write",
+            fix=fix, finding_id="policy-sid-collision",
+        )
+    if not _could_be_ours(statement):  # a Deny naming our role, say: removing it would lift a guard
+        raise MergeError(
+            f"{what} already has a statement with Sid {sid!r}, in the Sid family {family!r} this tool uses for "
+            f"its own statements, but it is {_shape(statement)}, which this tool never writes: refusing to "
+            "overwrite (replace or remove) a statement we did not write",
+            fix=fix, finding_id="policy-sid-collision",
+        )
 
 
 _OUR_KEYS = frozenset({"Sid", "Effect", "Principal", "Action", "Resource", "Condition"})
