@@ -11,7 +11,8 @@ Jobs are regional: they live in the account and region of the ``s3control``
 client that created them (the source bucket's region). Every failure is an
 :class:`AwsError` with a fix.
 
-Reference: §5.2-5.4 (statuses, describe_job, list_jobs / update_job_*).
+AWS: S3 User Guide, "Tracking job status and completion reports"; S3 Control API Reference,
+DescribeJob, ListJobs, UpdateJobStatus and UpdateJobPriority.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The ``s3control.create_job`` request of the Batch Replication job for existing objects (§5.1)."""
+"""The ``s3control.create_job`` request of the Batch Replication job for existing objects.
+
+AWS: S3 Control API Reference, CreateJob; S3 User Guide, "Replicating existing objects with Batch Replication".
+"""
 
 from __future__ import annotations
 

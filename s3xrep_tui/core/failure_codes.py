@@ -1,8 +1,8 @@
 """Replication and Batch Operations failure codes: what each means and how to fix it.
 
-Pure data and lookups (no I/O). Sources: the reference's §5.6 (typical Batch
-Replication failures), §6.3 (the failure-code vocabulary of replication events,
-Batch completion reports and ``OperationFailedReplication``) and §8 (pitfalls).
+Pure data and lookups (no I/O). Sources: AWS's S3 User Guide, "Replication failure
+reasons" (the failure-code vocabulary of replication events, Batch completion
+reports and ``OperationFailedReplication``) and "Troubleshooting replication".
 
 ``fix_for(code)`` always answers: unknown codes get a sensible default.
 ``job_failure_for(text)`` recognises the job-level failure reasons that

@@ -2,7 +2,8 @@
 
 ``put_bucket_policy``, ``put_key_policy`` and ``put_bucket_replication`` replace
 the whole document, so everything we write is a merge of what is there now and
-what we need. The rules (reference §3.2, §4.3):
+what we need (AWS: S3 API Reference, PutBucketPolicy and PutBucketReplication: each replaces the
+whole document). The rules:
 
 * a policy statement is OURS when its ``Sid`` starts with our Sid family and its
   ``Principal`` is the principal of our statements; ours are replaced in place,

@@ -1,6 +1,7 @@
 """The plan: preflight findings, every document, and the ordered steps ``apply`` runs.
 
-Order follows the reference (§10): versioning on both buckets, the roles in the
+Order follows what each call needs to exist first (AWS: S3 User Guide, "Setting up live
+replication"): versioning on both buckets, the roles in the
 source account, the destination KMS key policy and bucket policy, the source's
 replication configuration, then the Batch Replication job. Each step is judged
 against the facts: ``create`` when the thing is absent, ``update`` when it

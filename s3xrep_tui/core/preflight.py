@@ -4,7 +4,7 @@
 info; stable within a severity. Each finding has a stable kebab-case ``id``,
 a ``message`` that names the bucket (and account) and the fact, and a ``fix``
 that says exactly what to do. Pure: works from ``PlanInputs`` alone
-(reference §1, §2, §4, §8).
+(AWS: S3 User Guide, "Requirements and considerations for replication").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ From verify's results: the versions a Batch Replication job can still bring over
 * a replica (ReplicationStatus REPLICA) when the plan's ``existing_statuses`` does not select REPLICA;
 * SSE-KMS-encrypted when no rule to the destination opts in (``SseKmsEncryptedObjects``);
 * replicated once, then deleted by version id on the destination (``DstObjectHardDeleted``:
-  Batch Replication never redoes it; reference §8's failure codes);
+  Batch Replication never redoes it; AWS: S3 User Guide, "Replication failure reasons");
 * a destination version with the same id but other content (replication never overwrites it).
 
 The manifest is AWS's ``S3BatchOperations_CSV_20180820`` with ``Fields: [Bucket, Key, VersionId]``:

@@ -1,6 +1,6 @@
 """The IAM roles in the source account: their ARNs, trust policies and inline policies.
 
-Least privilege per the reference (§2): exact bucket ARNs for bucket actions, object
+Least privilege (AWS: S3 User Guide, "Setting up permissions for live replication"): exact bucket ARNs for bucket actions, object
 ARNs (narrowed to the rule's prefix) for object actions, no wildcard actions, and
 conditional permissions only when the configuration uses them.
 """
