@@ -77,7 +77,7 @@ def markdown() -> str:
     unlisted = sum(n for t, n in counts.items() if t not in listed)
     lines += [
         "",
-        "Per area, new tests: " + ", ".join(f"{area} {n}" for area, n in per_area.items())
+        "Per area, tests in the suite: " + ", ".join(f"{area} {n}" for area, n in per_area.items())
         + f"; {unlisted} more check the map itself; {suite_total} in all.",
         END,
     ]
