@@ -37,16 +37,6 @@ def accounts(sandbox: Sandbox) -> dict[str, Any]:
     return {A: sandbox.clients(A), B: sandbox.clients(B)}
 
 
-@pytest.fixture
-def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(sandbox.config_path))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "data"))
-    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "data"
-
-
 ORIGINAL = {"Version": "2012-10-17", "Statement": [
     {"Sid": "Other", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}, "Action": "s3:GetObject",
      "Resource": "arn:aws:s3:::BUCKET/*"}]}

@@ -44,16 +44,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield running
 
 
-@pytest.fixture
-def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(sandbox.config_path))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("S3XREP_DATA_DIR", str(tmp_path / "data"))
-    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path / "data"
-
-
 def _jobs_done(s3c: Any, src: str) -> bool:
     jobs = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if f" {src} -> " in j.get("Description", "")]
     return bool(jobs) and all(j["Status"] in ("Complete", "Failed", "Cancelled") for j in jobs)
