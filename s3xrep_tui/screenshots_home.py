@@ -30,7 +30,6 @@ from .aws.migrations import Migration, migration
 from .aws.replication_status import ReplicationHealth
 from .aws.undo import UndoItem, UndoResult
 from .tui.app import S3xrepApp
-from .tui.messages_home import UndoAnswered
 from .tui.screens.home import HomeScreen
 from .tui.screens.monitor import MonitorContext
 from .tui.screens.stakeholder import StakeholderScreen
@@ -100,7 +99,7 @@ class FixedUndoScreen(UndoScreen):
 
     def _undo_in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = UndoResult(self.migration.plan_id, self.migration.journal_path, list(PREVIEW), dry_run=dry_run)
-        self.post_message(UndoAnswered(run, dry_run, result))
+        self.post_message(UndoScreen.UndoAnswered(run, dry_run, result))
 
 
 class FixedBackend:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
@@ -36,7 +37,6 @@ from ..core.models import MigrationOptions, Plan
 from ..core.text import safe
 from .demo import DemoEnvironment, StartSandbox
 from .flow import FLOW, flow_step  # FLOW re-exported: tests patch app.FLOW
-from .messages import SandboxFailed, SandboxReady
 from .screens.accounts import AccountsScreen
 from .screens.help import HelpScreen, binding_rows
 from .screens.home import HomeScreen, home_commands, list_migrations, open_stakeholder
@@ -57,6 +57,16 @@ TERMINAL_THEME = "ansi-dark"  # the terminal's own palette and background (Textu
 
 
 class S3xrepApp(App[int]):
+    class SandboxReady(Message):
+        def __init__(self, environment: DemoEnvironment) -> None:
+            super().__init__()
+            self.environment = environment
+
+    class SandboxFailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     TITLE = "s3xrep"
     SUB_TITLE = "S3 cross-account replication"
 
@@ -159,15 +169,15 @@ class S3xrepApp(App[int]):
         except Exception as exc:  # an import error included: the demo must say why, not crash
             log.exception("the sandbox did not start")
             if not worker.is_cancelled:
-                self.post_message(SandboxFailed(f"{type(exc).__name__}: {exc}"))
+                self.post_message(self.SandboxFailed(f"{type(exc).__name__}: {exc}"))
             return
         if worker.is_cancelled:  # the app is closing: nobody will stop it later
             environment.stop()
             return
-        self.post_message(SandboxReady(environment))
+        self.post_message(self.SandboxReady(environment))
 
     @on(SandboxReady)
-    def _sandbox_ready(self, message: SandboxReady) -> None:
+    def _sandbox_ready(self, message: S3xrepApp.SandboxReady) -> None:
         self.sandbox = message.environment
         # Only the sandbox's profiles: the user's real credentials file must not
         # mix real accounts into a demo (a path that does not exist reads as empty).
@@ -177,7 +187,7 @@ class S3xrepApp(App[int]):
         self.accounts.load_profiles(preselect=self.sandbox.profiles)
 
     @on(SandboxFailed)
-    def _sandbox_failed(self, message: SandboxFailed) -> None:
+    def _sandbox_failed(self, message: S3xrepApp.SandboxFailed) -> None:
         fix = f"see the log at {self.log_path}" if self.log_path else "see the log file"
         self.accounts.show_problem(f"the embedded AWS sandbox did not start ({message.reason})", fix)
 

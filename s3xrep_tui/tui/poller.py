@@ -29,9 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from textual.message import Message
+
 from ..aws.errors import AwsError
 
-__all__ = ["TRANSIENT_CODES", "PollState", "PollStatus", "Poller", "is_transient"]
+__all__ = ["TRANSIENT_CODES", "PollState", "PollStatus", "PollStateChanged", "Poller", "is_transient"]
 
 T = TypeVar("T")
 
@@ -243,3 +245,17 @@ class Poller(Generic[T]):
                 state(announce)
             if is_cancelled():
                 return False
+
+
+class PollStateChanged(Message):
+    """A poll loop (``loop``: "jobs", "replication", "detail") is polling, waiting, retrying, done...
+
+    ``generation`` is the worker's: a handler drops a message from a loop that has
+    since been replaced, so a late answer never paints over a newer one.
+    """
+
+    def __init__(self, loop: str, generation: int, state: PollState) -> None:
+        super().__init__()
+        self.loop = loop
+        self.generation = generation
+        self.state = state

@@ -10,7 +10,6 @@ from textual.geometry import Region
 from textual.widgets import Input, Static
 
 from s3xrep_tui.tui.app import DEFAULT_THEME, TERMINAL_THEME, S3xrepApp
-from s3xrep_tui.tui.messages import IdentityResolved
 from s3xrep_tui.tui.screens.accounts import AccountsScreen
 from s3xrep_tui.tui.screens.buckets import BucketsScreen
 from s3xrep_tui.tui.screens.help import HelpScreen
@@ -194,7 +193,7 @@ async def test_r_resolves_again_and_a_stale_answer_never_paints_over_a_newer_one
         assert row(app, LEGACY)["account"] == SOURCE
         # a late failure from the first request arrives after the new success
         late = screen.rows[SSO].identity.error
-        screen.post_message(IdentityResolved(LEGACY, old_generation, None, late))
+        screen.post_message(AccountsScreen.IdentityResolved(LEGACY, old_generation, None, late))
         await pilot.pause()
         assert row(app, LEGACY)["status"] == "✓ resolved"
         assert screen.rows[LEGACY].generation == current

@@ -16,7 +16,6 @@ from s3xrep_tui.core.models import Account
 from s3xrep_tui.sandbox.emulator import Sandbox
 from s3xrep_tui.tui import app as app_module
 from s3xrep_tui.tui.app import S3xrepApp
-from s3xrep_tui.tui.messages_buckets import BucketFactsLoaded, BucketsListed
 from s3xrep_tui.tui.screens.buckets import BucketsScreen, Pane
 from s3xrep_tui.tui.screens.create_bucket import CreateBucketScreen
 from s3xrep_tui.tui.state import Choice, Identity
@@ -263,9 +262,9 @@ def bulk_names(count: int) -> list[str]:
     return [f"bulk-{i:05d}" for i in range(count)]
 
 
-def listed(pane: Pane, names: list[str]) -> BucketsListed:
+def listed(pane: Pane, names: list[str]) -> BucketsScreen.BucketsListed:
     """The source pane's whole listing, arriving as one answer."""
-    return BucketsListed("source", pane.generation, [BucketEntry(n) for n in names], done=True)
+    return BucketsScreen.BucketsListed("source", pane.generation, [BucketEntry(n) for n in names], done=True)
 
 
 async def test_ten_thousand_buckets_fill_in_place_without_rebuilding(demo_config: Path) -> None:
@@ -292,7 +291,7 @@ async def test_ten_thousand_buckets_fill_in_place_without_rebuilding(demo_config
         assert pane.loader is not None and pane.loader.requests <= 5 + 30
         before = len(updates)
         for name in names[:1000]:
-            screen.post_message(BucketFactsLoaded("source", pane.generation, BucketSummary(
+            screen.post_message(BucketsScreen.BucketFactsLoaded("source", pane.generation, BucketSummary(
                 name, SOURCE, region="eu-west-1", versioning="Enabled", ownership="BucketOwnerEnforced",
                 encryption="AES256", replication_rules=2)))
         await pilot.pause()

@@ -7,7 +7,6 @@ from textual.widgets import Checkbox, Input, Select, Static, Switch
 from s3xrep_tui.core.models import MigrationOptions
 from s3xrep_tui.core.plan import build_plan
 from s3xrep_tui.sandbox.emulator import Sandbox
-from s3xrep_tui.tui.messages_plan import InputsGathered
 from s3xrep_tui.tui.screens.options import DEBOUNCE_SECONDS, OptionsScreen, gather_key
 from s3xrep_tui.tui.screens.preview import PreviewScreen
 from s3xrep_tui.tui.widgets.findings_list import FindingsList
@@ -227,7 +226,7 @@ async def test_a_stale_inspection_never_paints_over_a_newer_result(demo: Sandbox
         assert screen.inputs is not None and screen.plan is not None
         current_plan = screen.plan
         old = screen.inputs.model_copy(update={"options": MigrationOptions(report_bucket="acme-no-such-reports")})
-        stale = InputsGathered(screen.generation - 1, old, build_plan(old))
+        stale = OptionsScreen.InputsGathered(screen.generation - 1, old, build_plan(old))
         screen.post_message(stale)
         await pilot.pause()
         assert screen.plan is current_plan and screen.inputs is not old

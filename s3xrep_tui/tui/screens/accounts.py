@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 from ...aws.errors import AwsError
 from ...aws.keyring_store import default_store, keyring_name
 from ...aws.profiles import DEFAULT_REGION, ProfileInfo, list_profiles, resolve_identity
-from ..messages import IdentityResolved, KeyStoreProbed
+from ...core.models import Account
 from ..state import Choice, Identity
 from ..widgets.context_bar import ContextBar
 from ..widgets.profile_table import ProfileRow, ProfileTable
@@ -48,6 +48,20 @@ _generations = itertools.count(1)  # process-wide, so a recreated row never matc
 
 
 class AccountsScreen(AppScreen):
+    class IdentityResolved(Message):
+        """STS answered (``account``) or failed (``error``) for the row ``key``.
+
+        ``generation`` identifies the request: a row re-resolved since then has a
+        newer one, and this late answer must not paint over it.
+        """
+
+        def __init__(self, key: str, generation: int, account: Account | None, error: AwsError | None) -> None:
+            super().__init__()
+            self.key = key
+            self.generation = generation
+            self.account = account
+            self.error = error
+
     class ProfilesLoaded(Message):
         """The config files were read; ``preselect`` maps source/destination to profile names."""
 
@@ -131,7 +145,7 @@ class AccountsScreen(AppScreen):
             if not demo:  # opening the store probes the keyring (list_profiles would anyway)
                 store = default_store()
                 if not worker.is_cancelled:
-                    self.post_message(KeyStoreProbed(store.persistent, store.why, store.backend_name))
+                    self.post_message(AddKeysScreen.KeyStoreProbed(store.persistent, store.why, store.backend_name))
             profiles = list_profiles(include_ambient=not demo)
         except AwsError as error:
             if not worker.is_cancelled:
@@ -156,8 +170,8 @@ class AccountsScreen(AppScreen):
         self._show_rows(keep_cursor_on=cursor if cursor in self.rows else self.source_key)
         self.resolve_all()
 
-    @on(KeyStoreProbed)
-    def _store_probed(self, message: KeyStoreProbed) -> None:
+    @on(AddKeysScreen.KeyStoreProbed)
+    def _store_probed(self, message: AddKeysScreen.KeyStoreProbed) -> None:
         self.store_persistent, self.store_why = message.persistent, message.why
         self._update_detail()
 
@@ -193,10 +207,10 @@ class AccountsScreen(AppScreen):
             log.exception("resolving %s crashed", profile or "the ambient chain")
             account, error = None, AwsError(f"unexpected {type(exc).__name__}", "see the log file", "Bug")
         if not worker.is_cancelled:
-            self.post_message(IdentityResolved(key, generation, account, error))
+            self.post_message(self.IdentityResolved(key, generation, account, error))
 
     @on(IdentityResolved)
-    def _identity_resolved(self, message: IdentityResolved) -> None:
+    def _identity_resolved(self, message: AccountsScreen.IdentityResolved) -> None:
         row = self.rows.get(message.key)
         if row is None or row.generation != message.generation:
             return  # a stale answer: the row was re-resolved or the list reloaded since

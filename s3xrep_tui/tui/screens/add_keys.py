@@ -32,7 +32,6 @@ from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
 from ...aws.keyring_store import InvalidEntry, default_store, validate
-from ..messages import KeyStoreProbed
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +92,15 @@ def store_note(persistent: bool, why: str, backend: str) -> Text:
 
 class AddKeysScreen(ModalScreen[str | None]):
     """Add (or replace) keys; dismisses with ``keyring:NAME`` once stored."""
+
+    class KeyStoreProbed(Message):
+        """The key store was opened (its keyring probed, in a worker): ``why`` says why keys stay in memory."""
+
+        def __init__(self, persistent: bool, why: str, backend: str) -> None:
+            super().__init__()
+            self.persistent = persistent
+            self.why = why
+            self.backend = backend
 
     class KeysSaved(Message):
         """Keys were stored as ``profile`` (``keyring:NAME``); ``persistent`` False: in memory for this run."""
@@ -175,10 +183,10 @@ class AddKeysScreen(ModalScreen[str | None]):
         worker = get_current_worker()
         store = default_store()
         if not worker.is_cancelled:
-            self.post_message(KeyStoreProbed(store.persistent, store.why, store.backend_name))
+            self.post_message(self.KeyStoreProbed(store.persistent, store.why, store.backend_name))
 
     @on(KeyStoreProbed)
-    def _probed(self, message: KeyStoreProbed) -> None:
+    def _probed(self, message: AddKeysScreen.KeyStoreProbed) -> None:
         message.stop()  # the accounts screen has its own
         self.persistent, self.why = message.persistent, message.why
         self.query_one("#store", Static).update(store_note(message.persistent, message.why, message.backend))

@@ -20,6 +20,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -32,7 +33,6 @@ from ...aws.browse import (
     s3_regions,
 )
 from ...aws.errors import AwsError
-from ..messages_buckets import BucketFactsLoaded, BucketsListed
 from ..widgets.bucket_table import (
     BucketRow,
     BucketTable,
@@ -64,6 +64,25 @@ class Pane:
 
 
 class BucketsScreen(AppScreen):
+    class BucketsListed(Message):
+        """One page of an account's bucket names (``done``: the last one); or the listing failed (``error``)."""
+
+        def __init__(self, side: str, generation: int, entries: list[BucketEntry], done: bool,
+                     error: AwsError | None = None) -> None:
+            super().__init__()
+            self.side = side
+            self.generation = generation
+            self.entries = entries
+            self.done = done
+            self.error = error
+
+    class BucketFactsLoaded(Message):
+        def __init__(self, side: str, generation: int, summary: BucketSummary) -> None:
+            super().__init__()
+            self.side = side
+            self.generation = generation
+            self.summary = summary
+
     TITLE = "Buckets"
 
     BINDINGS = [
@@ -177,22 +196,22 @@ class BucketsScreen(AppScreen):
             for page in list_buckets_pages(clients):
                 if worker.is_cancelled:
                     return
-                self.post_message(BucketsListed(side, generation, page, done=False))
+                self.post_message(self.BucketsListed(side, generation, page, done=False))
         except AwsError as exc:
             if not worker.is_cancelled:
-                self.post_message(BucketsListed(side, generation, [], done=True, error=exc))
+                self.post_message(self.BucketsListed(side, generation, [], done=True, error=exc))
             return
         except Exception as exc:  # a bug: shown in the pane, logged, never a traceback on screen
             log.exception("listing the %s buckets crashed", side)
             if not worker.is_cancelled:
                 error = AwsError(f"listing buckets failed: {type(exc).__name__}: {exc}", "see the log file", "Bug")
-                self.post_message(BucketsListed(side, generation, [], done=True, error=error))
+                self.post_message(self.BucketsListed(side, generation, [], done=True, error=error))
             return
         if not worker.is_cancelled:
-            self.post_message(BucketsListed(side, generation, [], done=True))
+            self.post_message(self.BucketsListed(side, generation, [], done=True))
 
     @on(BucketsListed)
-    def _listed(self, message: BucketsListed) -> None:
+    def _listed(self, message: BucketsScreen.BucketsListed) -> None:
         pane = self.panes[message.side]  # type: ignore[index]
         if message.generation != pane.generation:
             return
@@ -263,7 +282,7 @@ class BucketsScreen(AppScreen):
 
         def deliver(summary: BucketSummary) -> None:
             if not worker.is_cancelled:
-                self.post_message(BucketFactsLoaded(side, generation, summary))
+                self.post_message(self.BucketFactsLoaded(side, generation, summary))
 
         loader.run(deliver, lambda: worker.is_cancelled)
 
@@ -281,7 +300,7 @@ class BucketsScreen(AppScreen):
             self._run_facts(pane.side)
 
     @on(BucketFactsLoaded)
-    def _facts_loaded(self, message: BucketFactsLoaded) -> None:
+    def _facts_loaded(self, message: BucketsScreen.BucketFactsLoaded) -> None:
         pane = self.panes[message.side]  # type: ignore[index]
         if message.generation != pane.generation:
             return

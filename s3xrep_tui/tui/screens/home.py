@@ -28,12 +28,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from ...aws.migrations import Migration, list_migrations, short_time
-from ..messages_home import MigrationsListed
 from ..resume import EXTRA_STEPS, identities_for, leave_home, reopen_profiles, resume
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
@@ -102,6 +102,11 @@ def canary_text(m: Migration) -> str:
 
 
 class HomeScreen(AppScreen):
+    class MigrationsListed(Message):
+        def __init__(self, migrations: list[Migration]) -> None:
+            super().__init__()
+            self.migrations = migrations
+
     TITLE = "Migrations"
 
     BINDINGS = [
@@ -161,10 +166,10 @@ class HomeScreen(AppScreen):
         worker = get_current_worker()
         found = list_migrations()  # files only: fast, but still I/O
         if not worker.is_cancelled:
-            self.post_message(MigrationsListed(found))
+            self.post_message(self.MigrationsListed(found))
 
     @on(MigrationsListed)
-    def _listed(self, message: MigrationsListed) -> None:
+    def _listed(self, message: HomeScreen.MigrationsListed) -> None:
         self.migrations = list(message.migrations)
         self._show()
 

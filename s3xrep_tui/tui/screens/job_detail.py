@@ -30,9 +30,8 @@ from ...aws.errors import AwsError
 from ...aws.jobs import JobDetail, JobSummary
 from ...core.humanize import duration, rate_text
 from ...core.text import safe
-from ..messages_monitor import PollStateChanged
 from ..monitor_backend import MonitorBackend
-from ..poller import Poller, PollState
+from ..poller import Poller, PollState, PollStateChanged
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import progress_bar
 

@@ -53,9 +53,8 @@ from ...aws.jobs import JobSummary
 from ...aws.replication_status import ReplicationHealth
 from ...core.humanize import duration
 from .. import frozen_heap
-from ..messages_monitor import PollStateChanged
 from ..monitor_backend import JobsSource, MonitorBackend, MonitorContext  # re-exported: tests import them here
-from ..poller import Poller, PollState
+from ..poller import Poller, PollState, PollStateChanged
 from ..widgets.canary_panel import CanaryPanel
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import JobsTable

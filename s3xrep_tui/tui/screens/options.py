@@ -28,6 +28,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
@@ -35,7 +36,6 @@ from textual.worker import get_current_worker
 from ...aws.errors import AwsError, explain
 from ...core.models import MigrationOptions, Plan, PlanInputs
 from ...core.plan import build_plan
-from ..messages_plan import InputsFailed, InputsGathered
 from ..widgets.context_bar import ContextBar
 from ..widgets.findings_list import FindingsList, count_line
 from ..widgets.options_form import OptionsForm, Parsed
@@ -60,6 +60,23 @@ def gather_key(options: MigrationOptions, source_bucket: str) -> GatherKey:
 
 
 class OptionsScreen(AppScreen):
+    class InputsGathered(Message):
+        """Both buckets (and what the options name) were inspected, and the plan built from them."""
+
+        def __init__(self, generation: int, inputs: PlanInputs, plan: Plan) -> None:
+            super().__init__()
+            self.generation = generation
+            self.inputs = inputs
+            self.plan = plan
+
+    class InputsFailed(Message):
+        """Inspecting failed: ``error`` says why and how to fix it."""
+
+        def __init__(self, generation: int, error: AwsError) -> None:
+            super().__init__()
+            self.generation = generation
+            self.error = error
+
     TITLE = "Accounts › Buckets › Options"
 
     BINDINGS = [
@@ -231,12 +248,12 @@ class OptionsScreen(AppScreen):
         if worker.is_cancelled:
             return
         if error is not None:
-            self.post_message(InputsFailed(generation, error))
+            self.post_message(self.InputsFailed(generation, error))
         else:
-            self.post_message(InputsGathered(generation, inputs, plan))
+            self.post_message(self.InputsGathered(generation, inputs, plan))
 
     @on(InputsGathered)
-    def _gathered(self, message: InputsGathered) -> None:
+    def _gathered(self, message: OptionsScreen.InputsGathered) -> None:
         if message.generation != self.generation:
             log.debug("dropped a stale inspection (generation %d, now %d)", message.generation, self.generation)
             return
@@ -246,7 +263,7 @@ class OptionsScreen(AppScreen):
         self._show_plan(message.inputs, message.plan)
 
     @on(InputsFailed)
-    def _failed(self, message: InputsFailed) -> None:
+    def _failed(self, message: OptionsScreen.InputsFailed) -> None:
         if message.generation != self.generation:
             return
         self.gathering = False

@@ -24,6 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Digits, Footer, ProgressBar, Sparkline, Static
 from textual.worker import get_current_worker
 
@@ -32,7 +33,6 @@ from ...aws.errors import AwsError, explain
 from ...aws.migrations import Migration, short_time
 from ...core.failure_codes import meaning_for
 from ...core.humanize import duration
-from ..messages_home import StakeholderPolled
 from ..widgets.context_bar import ContextBar
 from .base import AppScreen
 from .monitor import MonitorBackend, MonitorContext
@@ -134,6 +134,14 @@ def failure_causes(backend: MonitorBackend, context: MonitorContext, job_id: str
 
 
 class StakeholderScreen(AppScreen):
+    class StakeholderPolled(Message):
+        """One poll of the stakeholder view: jobs, replication health, failure causes, or an error."""
+
+        def __init__(self, generation: int, snapshot: Any) -> None:
+            super().__init__()
+            self.generation = generation
+            self.snapshot = snapshot
+
     TITLE = "Stakeholder view"
 
     BINDINGS = [
@@ -235,10 +243,10 @@ class StakeholderScreen(AppScreen):
             error = exc if isinstance(exc, AwsError) else explain(exc)
             snap = Snapshot(error=f"{error.message} (retrying every {self.interval:g}s)")
         if not worker.is_cancelled:
-            self.post_message(StakeholderPolled(generation, snap))
+            self.post_message(self.StakeholderPolled(generation, snap))
 
     @on(StakeholderPolled)
-    def _polled(self, message: StakeholderPolled) -> None:
+    def _polled(self, message: StakeholderScreen.StakeholderPolled) -> None:
         if message.generation == self.generation:
             self._polling = False
             self._paint(message.snapshot)

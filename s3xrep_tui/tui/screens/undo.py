@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -28,7 +30,6 @@ from ...aws.errors import AwsError, explain
 from ...aws.journal import JournalDamaged
 from ...aws.migrations import Migration
 from ...aws.undo import UndoItem, UndoResult, undo
-from ..messages_home import UndoAnswered, UndoItemDone
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
@@ -47,6 +48,24 @@ def item_key(item: UndoItem) -> str:
 
 
 class UndoScreen(AppScreen):
+    class UndoAnswered(Message):
+        """A dry run (``preview``) or a real undo ended: ``result`` (an UndoResult) or ``error`` (one line)."""
+
+        def __init__(self, run: int, dry_run: bool, result: Any = None, error: str = "") -> None:
+            super().__init__()
+            self.run = run
+            self.dry_run = dry_run
+            self.result = result
+            self.error = error
+
+    class UndoItemDone(Message):
+        """One journaled write undone (or skipped, failed) while the real undo runs."""
+
+        def __init__(self, run: int, item: Any) -> None:
+            super().__init__()
+            self.run = run
+            self.item = item
+
     TITLE = "Undo"
 
     BINDINGS = [
@@ -141,7 +160,7 @@ class UndoScreen(AppScreen):
         try:
             clients = {"source": self.s3xrep.clients("source"), "destination": self.s3xrep.clients("destination")}
             result = undo(self.migration.plan_id, clients, dry_run=dry_run,
-                          progress=None if dry_run else lambda item: self.post_message(UndoItemDone(run, item)))
+                          progress=None if dry_run else lambda item: self.post_message(self.UndoItemDone(run, item)))
         except JournalDamaged as exc:
             lines = ", ".join(f"line {d.line} ({d.reason})" for d in exc.damaged)
             error = (f"the journal {exc.path} is damaged ({lines}): undo does not start, nothing was changed "
@@ -158,16 +177,16 @@ class UndoScreen(AppScreen):
         else:
             error = ""
         if not worker.is_cancelled:
-            self.post_message(UndoAnswered(run, dry_run, result, error))
+            self.post_message(self.UndoAnswered(run, dry_run, result, error))
 
     @on(UndoItemDone)
-    def _item_done(self, message: UndoItemDone) -> None:
+    def _item_done(self, message: UndoScreen.UndoItemDone) -> None:
         if message.run == self.run:
             self._show_item(message.item)
             self._paint_summary()
 
     @on(UndoAnswered)
-    def _answered(self, message: UndoAnswered) -> None:
+    def _answered(self, message: UndoScreen.UndoAnswered) -> None:
         if message.run != self.run:
             return
         self.running = False
