@@ -23,17 +23,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import locations
 from ..core.inventory_plan import INVENTORY_FIELDS, INVENTORY_ID
-from .bucket_access import BucketAccess
 from .errors import AwsError, explain
+
+if TYPE_CHECKING:  # any side with bucket, owner, side, profile, where, s3 and call() (bucket_access imports inspect)
+    from .bucket_access import BucketAccess
 
 CACHE_BUDGET = int(os.environ.get("S3XREP_INVENTORY_CACHE_BYTES") or 50 * 1024**3)
 DOWNLOADS = 4  # files fetched at once per side
 CHUNK = 1024 * 1024
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z$")
+#: S3's answer to a configuration Id it does not have (moto's own server says NoSuchInventoryConfig)
+NO_CONFIGURATION = ("NoSuchConfiguration", "NoSuchInventoryConfig")
 _NEEDED = frozenset({"Size", "ETag", "StorageClass"})  # without these the verdicts cannot be given
 
 

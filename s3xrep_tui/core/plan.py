@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 from . import documents as docs
+from .inventory_plan import plan_inventory
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
-from .inventory_plan import plan_inventory
 from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
 from .policy_json import dump_policy

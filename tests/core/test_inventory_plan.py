@@ -95,3 +95,19 @@ def test_the_inventory_requests_are_valid_for_botocores_model():
         validate_parameters(step.request, model.operation_model(names[step.call]).input_shape)
     enum = model.shape_for("InventoryOptionalField").enum
     assert set(plan.documents["source_inventory_configuration"]["OptionalFields"]) <= set(enum)
+
+
+def test_every_export_carries_the_inventory_steps():
+    from s3xrep_tui.core.exports import export_files
+
+    plan = build_plan(_inputs(inventory="on"))
+    script = json.dumps(export_files(plan, "aws-cli"))
+    assert "put-bucket-inventory-configuration --bucket acme-legacy-media --id s3xrep-all-versions" in script
+    import yaml
+
+    destination = yaml.safe_load(export_files(plan, "cloudformation")["destination-account.cfn.yaml"])
+    policies = [r["Properties"]["Bucket"] for r in destination["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert sorted(policies) == ["acme-platform-media", "dst-reports"]  # the reports policy does not replace the other
+    hcl = "".join(export_files(plan, "terraform").values())
+    assert 'resource "aws_s3_bucket_inventory" "source_inventory"' in hcl
+    assert 'resource "aws_s3_bucket_policy" "destination_inventory_reports"' in hcl
