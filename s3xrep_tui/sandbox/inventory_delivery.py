@@ -15,12 +15,15 @@ and S3 analytics", https://docs.aws.amazon.com/AmazonS3/latest/userguide/example
 it is evaluated here with the ``aws:SourceAccount`` / ``aws:SourceArn`` /
 ``s3:x-amz-acl`` context S3 sends, and a report the policy refuses is not written.
 
-Only Parquet is written (what s3xrep configures); CSV and ORC configurations are skipped.
+Parquet (what s3xrep configures) and CSV (GZIP, keys URL-encoded, what Batch Operations takes as a
+manifest) are written; ORC configurations are skipped.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
@@ -29,6 +32,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -128,6 +132,28 @@ def _parquet(data: dict[str, list[Any]], fields: list[str]) -> tuple[bytes, str]
     return buffer.getvalue(), "message s3.inventory { " + "; ".join(schema_lines) + ";}"
 
 
+def _csv(data: dict[str, list[Any]], fields: list[str]) -> tuple[bytes, str]:
+    """GZIP CSV without a header, ``fileSchema`` the field names ("Amazon S3 Inventory": keys URL-encoded)."""
+    names = ["Bucket", "Key"] + (["VersionId", "IsLatest", "IsDeleteMarker"] if "version_id" in data else []) + fields
+    columns = ["bucket", "key"] + (["version_id", "is_latest", "is_delete_marker"] if "version_id" in data else [])
+    columns += [FIELD_COLUMNS[f][0] for f in fields]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in zip(*(data[c] for c in columns)):
+        writer.writerow(_csv_value(c, v) for c, v in zip(columns, row))
+    return gzip.compress(out.getvalue().encode()), ", ".join(names)
+
+
+def _csv_value(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return quote_plus(str(value), safe="/") if column == "key" else str(value)
+
+
 def _delivery_allowed(destination: Any, source: Any, key: str) -> str | None:
     """None when the destination's bucket policy lets S3 Inventory write ``key``; else why not."""
     if destination.policy is None:
@@ -183,7 +209,7 @@ class InventoryDelivery:
                 for config in self.configurations.of(name):
                     if config_id not in (None, config["Id"]) or not config["IsEnabled"]:
                         continue
-                    if config["Destination"]["S3BucketDestination"]["Format"] != "Parquet":
+                    if config["Destination"]["S3BucketDestination"]["Format"] not in ("Parquet", "CSV"):
                         continue
                     done.append(self._deliver_one(name, config))
             self.deliveries.extend(done)
@@ -203,20 +229,21 @@ class InventoryDelivery:
         base = "/".join(p for p in (str(dest.get("Prefix") or "").strip("/"), name, config["Id"]) if p)
         now = self._clock()
         folder, hive = _stamp(now)
-        data_key = f"{base}/data/{uuid.uuid4()}.parquet"
+        fmt = dest["Format"]
+        data_key = f"{base}/data/{uuid.uuid4()}" + (".parquet" if fmt == "Parquet" else ".csv.gz")
         if refused is None:
             refused = _delivery_allowed(destination, source, data_key)
         if refused is not None:
             log.info("inventory %s of %s not delivered: %s", config["Id"], name, refused)
             return Delivery(name, config["Id"], dest_name, refused=refused)
         data, fields = _rows(source, config, self.status_of)
-        body, file_schema = _parquet(data, fields)
+        body, file_schema = (_parquet if fmt == "Parquet" else _csv)(data, fields)
         manifest = {
             "sourceBucket": name,
             "destinationBucket": f"arn:aws:s3:::{dest_name}",
             "version": "2016-11-30",
             "creationTimestamp": str(int(now.timestamp() * 1000)),
-            "fileFormat": "Parquet",
+            "fileFormat": fmt,
             "fileSchema": file_schema,
             "files": [{"key": data_key, "size": len(body), "MD5checksum": hashlib.md5(body).hexdigest()}],
         }
