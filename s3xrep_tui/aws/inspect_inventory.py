@@ -53,9 +53,9 @@ def our_configuration(side: _Side, *, quiet: bool) -> dict[str, Any] | None:
 
 
 def newest_manifest(side: _Side) -> dict[str, Any] | None:
-    """The source's newest complete report, as a Batch job's manifest location needs it (None: none yet)."""
+    """The source's newest complete CSV report (what Batch Operations reads), for the job's manifest (None: none)."""
     try:
-        report = find_report(side)  # type: ignore[arg-type]  (duck-typed: bucket, owner, s3, call, where)
+        report = find_report(side, fmt="CSV")  # type: ignore[arg-type]  (duck-typed: bucket, owner, s3, call, where)
     except AwsError as exc:
         if exc.code == "NoInventory":
             return None
@@ -67,14 +67,13 @@ def newest_manifest(side: _Side) -> dict[str, Any] | None:
 def with_inventory_facts(inputs: PlanInputs, source: Clients, destination: Clients) -> PlanInputs:
     """``inputs`` with our configuration on each existing bucket (and the source's newest report, when asked)."""
     options = inputs.options
-    if not inventory_wanted(inputs)[0]:
-        return inputs  # off, or auto below the threshold (or counts unknown): nothing to read
-    quiet = options.inventory == "auto"
     update: dict[str, Any] = {}
-    for field, clients, facts, side in (("source_inventory", source, inputs.source, "source"),
-                                        ("destination_inventory", destination, inputs.destination, "destination")):
-        if facts.exists:
-            update[field] = our_configuration(_Side(clients, facts, side), quiet=quiet)
-    if options.backfill_from_inventory and inputs.source.exists:
+    if options.backfill_from_inventory and options.replicate_existing and inputs.source.exists:
         update["source_inventory_manifest"] = newest_manifest(_Side(source, inputs.source, "source"))
-    return inputs.model_copy(update=update)
+    if inventory_wanted(inputs)[0]:  # off, or auto below the threshold (or counts unknown): nothing to read
+        quiet = options.inventory == "auto"
+        for field, clients, facts, side in (("source_inventory", source, inputs.source, "source"),
+                                            ("destination_inventory", destination, inputs.destination, "destination")):
+            if facts.exists:
+                update[field] = our_configuration(_Side(clients, facts, side), quiet=quiet)
+    return inputs.model_copy(update=update) if update else inputs

@@ -68,12 +68,14 @@ def _no_report(bucket: str, why: str, fix: str) -> AwsError:
     return AwsError(f"no S3 Inventory report of {bucket} to compare: {why}", fix, "NoInventory")
 
 
-def usable_configuration(configs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Ours first, else any enabled all-versions Parquet configuration with the fields verify needs."""
+def usable_configuration(configs: list[dict[str, Any]], fmt: str = "Parquet") -> dict[str, Any] | None:
+    """Ours first, else any enabled all-versions whole-bucket ``fmt`` configuration (Parquet: with the fields
+    verify needs; CSV: what a Batch job reads as its manifest)."""
     def fits(c: dict[str, Any]) -> bool:
         dest = (c.get("Destination") or {}).get("S3BucketDestination") or {}
-        return (bool(c.get("IsEnabled")) and c.get("IncludedObjectVersions") == "All" and dest.get("Format") == "Parquet"
-                and _NEEDED <= set(c.get("OptionalFields") or ()) and not (c.get("Filter") or {}).get("Prefix"))
+        fields = _NEEDED <= set(c.get("OptionalFields") or ()) or fmt != "Parquet"
+        return (bool(c.get("IsEnabled")) and c.get("IncludedObjectVersions") == "All" and dest.get("Format") == fmt
+                and fields and not (c.get("Filter") or {}).get("Prefix"))
 
     fitting = [c for c in configs if fits(c)]
     return next((c for c in fitting if c.get("Id") == INVENTORY_ID), fitting[0] if fitting else None)
@@ -92,12 +94,13 @@ def _configurations(side: BucketAccess) -> list[dict[str, Any]]:
     return configs
 
 
-def find_report(side: BucketAccess, *, tries: int = 5) -> InventoryReport:
+def find_report(side: BucketAccess, *, tries: int = 5, fmt: str = "Parquet") -> InventoryReport:
     """The newest complete report of ``side.bucket``'s inventory (read with the side's own credentials)."""
-    config = usable_configuration(_configurations(side))
+    config = usable_configuration(_configurations(side), fmt)
     bucket = side.bucket
     if config is None:
-        raise _no_report(bucket, f"it has no enabled all-versions Parquet inventory with {', '.join(sorted(_NEEDED))}",
+        raise _no_report(bucket, f"it has no enabled all-versions {fmt} inventory"
+                         + (f" with {', '.join(sorted(_NEEDED))}" if fmt == "Parquet" else ""),
                          f"apply a plan with the inventory option on (it configures {', '.join(INVENTORY_FIELDS)}), "
                          "or verify without --inventory")
     dest = config["Destination"]["S3BucketDestination"]
@@ -114,7 +117,7 @@ def find_report(side: BucketAccess, *, tries: int = 5) -> InventoryReport:
                                                                  ExpectedBucketOwner=owner):
             folders += [p["Prefix"][len(base):].rstrip("/") for p in page.get("CommonPrefixes") or ()]
         for stamp in sorted((f for f in folders if _STAMP.match(f)), reverse=True)[:tries]:
-            report = _complete(s3, reports, owner, base, stamp, bucket, config["Id"])
+            report = _complete(s3, reports, owner, base, stamp, bucket, config["Id"], fmt)
             if report is not None:
                 return report
     except AwsError:
@@ -128,7 +131,7 @@ def find_report(side: BucketAccess, *, tries: int = 5) -> InventoryReport:
 
 
 def _complete(s3: Any, reports: str, owner: str, base: str, stamp: str, bucket: str,
-              config_id: str) -> InventoryReport | None:
+              config_id: str, fmt: str = "Parquet") -> InventoryReport | None:
     key = f"{base}{stamp}/manifest.json"
     try:
         checksum = s3.get_object(Bucket=reports, Key=f"{base}{stamp}/manifest.checksum",
@@ -142,7 +145,7 @@ def _complete(s3: Any, reports: str, owner: str, base: str, stamp: str, bucket: 
     if hashlib.md5(body).hexdigest() != checksum.lower():
         return None  # being written, or damaged: the one before it
     manifest = json.loads(body)
-    if manifest.get("fileFormat") != "Parquet":
+    if manifest.get("fileFormat") != fmt:
         return None
     started = datetime.strptime(stamp, "%Y-%m-%dT%H-%MZ").replace(tzinfo=timezone.utc)
     return InventoryReport(bucket, config_id, reports, key, str(answer.get("ETag") or "").strip('"'), started,

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from . import documents as docs
+from .inventory_backfill import backfill_findings
 from .inventory_plan import plan_inventory
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
@@ -343,6 +344,7 @@ def _add_inventory(inputs: PlanInputs, family: str, steps: _Steps, documents: di
         findings.append(Finding(id="inventory", severity="info", message=inventory.why,
                                 fix="--inventory on|off decides it yourself"))
     findings.extend(inventory.findings)
+    findings.extend(backfill_findings(inputs))
     documents.update(inventory.documents)
     for step in inventory.steps:
         steps.add(step.account, step.call, step.action, step.summary, step.request, step.document)
