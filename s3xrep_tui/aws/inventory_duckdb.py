@@ -57,7 +57,7 @@ REPLICA_REASON = "expected: a replica made by another rule (ReplicationStatus RE
 
 def connect(temp_directory: Path, *, memory_limit: str = MEMORY_LIMIT, threads: int = THREADS) -> Any:
     """An in-memory DuckDB that spills to ``temp_directory`` and never fetches an extension."""
-    return duckdb.connect(":memory:", config={
+    con = duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
@@ -66,6 +66,8 @@ def connect(temp_directory: Path, *, memory_limit: str = MEMORY_LIMIT, threads: 
         "threads": threads,
         "preserve_insertion_order": False,
     })
+    con.execute("SET enable_progress_bar = false")  # it draws on stdout: it would break verify --json
+    return con
 
 
 def _quote(text: str) -> str:

@@ -155,7 +155,8 @@ class Sandbox:
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.batch, BucketSettingsMiddleware(), inventory_configs, ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
+            self.inventory.control, self.batch, BucketSettingsMiddleware(), inventory_configs,
+            ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()

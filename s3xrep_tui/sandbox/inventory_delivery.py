@@ -36,6 +36,7 @@ from urllib.parse import quote_plus
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from werkzeug.wrappers import Response
 
 from ..core.policy_eval import Request, evaluate
 from .inventory import InventoryConfigurations
@@ -168,6 +169,9 @@ def _delivery_allowed(destination: Any, source: Any, key: str) -> str | None:
     return None
 
 
+CONTROL_PATH = "/_s3xrep/inventory/deliver"  # no bucket name starts with "_": never an S3 request
+
+
 class InventoryDelivery:
     """Writes the reports of every enabled Parquet configuration: on demand, and every ``interval`` seconds."""
 
@@ -200,6 +204,18 @@ class InventoryDelivery:
                 self.deliver()
             except Exception:  # the schedule goes on whatever one report did
                 log.exception("inventory delivery failed")
+
+    def control(self, call: Any, forward: Any) -> Any:
+        """Middleware: ``POST /_s3xrep/inventory/deliver[?bucket=B&id=ID]`` delivers now (the demo's and
+        ``s3xrep sandbox`` users' hook; tests call :meth:`deliver`). The answer lists what was written."""
+        if call.request.path != CONTROL_PATH:
+            return forward()
+        if call.method != "POST":
+            return Response("POST only\n", status=405)
+        done = self.deliver(call.args.get("bucket") or None, call.args.get("id") or None)
+        body = [{"source_bucket": d.source_bucket, "configuration": d.config_id, "destination_bucket":
+                 d.destination_bucket, "manifest": d.manifest_key, "rows": d.rows, "refused": d.refused} for d in done]
+        return Response(json.dumps(body), content_type="application/json")
 
     def deliver(self, bucket: str | None = None, config_id: str | None = None) -> list[Delivery]:
         """Deliver now (the sandbox's control hook): every configuration, or those of ``bucket`` / ``config_id``."""

@@ -94,3 +94,5 @@ def test_duckdb_never_installs_or_loads_an_extension(tmp_path) -> None:
         con.execute("SELECT * FROM read_parquet('s3://bucket/file.parquet')")
     loaded = {name for (name,) in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded").fetchall()}
     assert "httpfs" not in loaded and "parquet" in loaded
+    # DuckDB draws its progress bar on stdout after two seconds: it would break verify --json
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)

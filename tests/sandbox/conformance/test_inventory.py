@@ -154,3 +154,21 @@ def test_no_report_without_the_delivery_policy(sandbox, source_clients):
     [refused] = sandbox.deliver_inventory("inv-src")
     assert refused.refused  # the SourceArn condition names another bucket
     assert _objects(s3, "reports", "") == []
+
+
+def test_the_control_hook_delivers_over_http(sandbox, source_clients):
+    """Not an AWS behaviour: the sandbox's own hook (``POST /_s3xrep/inventory/deliver``) for the demo and for
+    ``s3xrep sandbox`` users, who cannot wait a day for S3's schedule."""
+    import urllib.request
+
+    s3 = source_clients("s3")
+    s3.create_bucket(Bucket="inv-src")
+    s3.create_bucket(Bucket="reports")
+    s3.put_bucket_policy(Bucket="reports", Policy=delivery_policy("reports", "inv-src"))
+    s3.put_object(Bucket="inv-src", Key="k", Body=b"k")
+    s3.put_bucket_inventory_configuration(Bucket="inv-src", Id="all-versions", InventoryConfiguration=_config())
+    request = urllib.request.Request(f"{sandbox.endpoint_url}/_s3xrep/inventory/deliver?bucket=inv-src", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        [delivery] = json.loads(answer.read())
+    assert delivery["refused"] is None and delivery["rows"] == 1
+    assert delivery["manifest"] in _objects(s3, "reports", "inv/")
