@@ -106,10 +106,18 @@ def verify_from_inventory(
             compared = compare(con, scope, facts, limit=limit)
         finally:
             con.close()
+    summary = compared.summary
+    apart = abs((reports[0].started - reports[1].started).total_seconds()) / 3600
+    notes = [f"compared S3 Inventory reports, not the buckets now: source as of {reports[0].as_of}, destination as "
+             f"of {reports[1].as_of}; versions written since are not compared (reports are eventually consistent)"]
+    if apart >= 1:
+        notes.append(f"the two reports were scanned {apart:,.0f} hour(s) apart: versions written in between show as "
+                     "missing or extra")
+    summary.notes = tuple(notes) + summary.notes
     return InventoryVerifyReport(
         source_bucket=source_bucket, destination_bucket=destination_bucket, source_account=source_owner,
         destination_account=destination_owner, source_region=src.region, destination_region=dst.region,
-        prefix=prefix, summary=compared.summary, seconds=time.monotonic() - started, rules=rules,
+        prefix=prefix, summary=summary, seconds=time.monotonic() - started, rules=rules,
         inventories=reports, replication_status=compared.replication_status,
     )
 
