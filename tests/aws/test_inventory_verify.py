@@ -96,3 +96,23 @@ def test_duckdb_never_installs_or_loads_an_extension(tmp_path) -> None:
     assert "httpfs" not in loaded and "parquet" in loaded
     # DuckDB draws its progress bar on stdout after two seconds: it would break verify --json
     assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+
+
+def test_a_tag_filtered_rule_is_decided_with_the_tags_as_listing_verify_decides(sandbox) -> None:
+    """The inventory has no tags: versions only a tag-filtered rule may cover are looked up one by one."""
+    tagged = {"And": {"Prefix": "t/", "Tags": [{"Key": "team", "Value": "media"}]}}
+    setup = new_pair(sandbox, replicate=False)
+    configure_pair(setup)
+    put = lambda key, **kw: setup.s3a.put_object(Bucket=setup.src, Key=key, Body=b"x", **kw)["VersionId"]
+    put("t/tagged", Tagging="team=media")
+    put("t/untagged", Tagging="team=other")
+    put("u/outside")
+    setup.put_rules({"ID": "tags", "Priority": 1, "Status": "Enabled", "Filter": tagged,
+                     "DeleteMarkerReplication": {"Status": "Disabled"},
+                     "Destination": {"Bucket": f"arn:aws:s3:::{setup.dst}"}})
+    deliver_pair(sandbox, setup)
+    listing, inventory = both(sandbox, setup)
+    assert verdicts(inventory) == verdicts(listing)
+    counts, rows = verdicts(inventory)
+    assert counts == {"missing": 1, "out-of-scope": 2}
+    assert ("missing", "t/tagged") == rows[0][:2]
