@@ -47,6 +47,7 @@ from ..core.models import MigrationOptions, Plan, Step
 from ..core.ownership import describe_rule, rule_fingerprint, rule_is_ours
 from ..core.policy_json import dump_policy, load_policy
 from .apply_executor import Side, _message, _role_name, _roles_in
+from .apply_inventory import InventoryStep
 from .apply_job import JobStep
 from .apply_result import (
     ApplyCancelled,
@@ -70,7 +71,7 @@ __all__ = [
 ]
 
 
-class _Executor(RoleSteps, JobStep):
+class _Executor(RoleSteps, JobStep, InventoryStep):
     def handlers(self) -> dict[str, Callable[[Step], Outcome]]:
         return {
             "s3.put_bucket_versioning": self.versioning,
@@ -81,6 +82,7 @@ class _Executor(RoleSteps, JobStep):
             "s3.put_bucket_policy": self.bucket_policy,
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": self.create_job,
+            "s3.put_bucket_inventory_configuration": self.inventory_configuration,
         }
 
     # -- versioning ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ..core.policy_json import load_policy
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
+from .inspect_inventory import with_inventory_facts
 from .journal import Journal
 
 T = TypeVar("T")
@@ -483,6 +484,12 @@ def gather_inputs(
             tasks[field] = lambda name=name: _inspect_either(  # type: ignore[misc]
                 source, destination, name, source_account, destination_account
             )
+    for field, name in (("source_inventory_reports", options.inventory_source_bucket),
+                        ("destination_inventory_reports", options.inventory_destination_bucket)):
+        if name and options.inventory != "off":
+            tasks[field] = lambda name=name: _inspect_either(  # type: ignore[misc]  (S3 Inventory, issue 19)
+                source, destination, name, source_account, destination_account
+            )
     results = dict(zip(tasks, _run_all(list(tasks.values()), _GATHER_WORKERS)))
     if batch_role_name is not None and "batch_role" not in results:
         results["batch_role"] = results["replication_role"]
@@ -492,4 +499,5 @@ def gather_inputs(
         options=options,
         **results,
     )
+    inputs = with_inventory_facts(inputs, source, destination)
     return inputs.model_copy(update={"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))})

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.policy_json import dump_policy, load_policy
+from . import undo_inventory
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -178,6 +179,7 @@ class _Undoer:
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
             "s3.put_object": self.uploaded_object,
+            "s3.put_bucket_inventory_configuration": lambda e: undo_inventory.inventory_configuration(self, e),
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"

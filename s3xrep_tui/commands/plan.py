@@ -74,6 +74,17 @@ def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
     existing.add_argument("--manifest-bucket", help="keep the generated manifest in this bucket")
     existing.add_argument("--manifest-prefix", default="s3xrep/batch-manifests")
     existing.add_argument("--job-priority", type=int, default=10)
+    inventory = parser.add_argument_group("S3 Inventory (verify --inventory; issue 19)")
+    inventory.add_argument("--inventory", choices=("auto", "on", "off"), default="auto",
+                           help="a daily all-versions Parquet inventory of both buckets (auto: on from 1,000,000 objects)")
+    inventory.add_argument("--inventory-source-bucket", metavar="BUCKET",
+                           help="reports bucket of the source account, in the source's Region")
+    inventory.add_argument("--inventory-destination-bucket", metavar="BUCKET",
+                           help="reports bucket of the destination account, in the destination's Region")
+    inventory.add_argument("--inventory-prefix", default="s3xrep/inventory")
+    inventory.add_argument("--backfill-from-inventory", action="store_true",
+                           help="the Batch Replication job reads the source's newest inventory report "
+                                "instead of generating a manifest (when a report exists)")
 
 
 def add_parser(sub: Any) -> None:
@@ -125,6 +136,11 @@ def options_from_args(args: argparse.Namespace) -> Any:
             manifest_bucket=args.manifest_bucket,
             manifest_prefix=args.manifest_prefix,
             job_priority=args.job_priority,
+            inventory=args.inventory,
+            inventory_source_bucket=args.inventory_source_bucket,
+            inventory_destination_bucket=args.inventory_destination_bucket,
+            inventory_prefix=args.inventory_prefix,
+            backfill_from_inventory=args.backfill_from_inventory,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -9,6 +9,7 @@ import json
 import uuid
 from typing import Any
 
+from .inventory_backfill import inventory_manifest
 from .models import BucketFacts, PlanInputs
 from .names import bucket_arn
 from .policy_parts import folder, source_bucket_arn
@@ -108,5 +109,9 @@ def batch_job_request(inputs: PlanInputs, batch_role_arn: str) -> dict[str, Any]
         "RoleArn": batch_role_arn,
         "Description": job_description(inputs),
     }
+    manifest = inventory_manifest(inputs)  # S3 Inventory (issue 19): the source's CSV report as the manifest
+    if manifest is not None:
+        del request["ManifestGenerator"]
+        request["Manifest"] = manifest
     request["ClientRequestToken"] = client_request_token(request)
     return request

@@ -167,6 +167,10 @@ def _step_for(plan: Plan, name: str) -> Step | None:
     return next((step for step in plan.steps if step.document == name), None)
 
 
+_INVENTORY_REPORTS = {"source_inventory_reports_policy": "source_inventory_reports",
+                      "destination_inventory_reports_policy": "destination_inventory_reports"}
+
+
 def _from_step(step: Step, inputs: PlanInputs) -> Any:
     request = step.request
     if step.call in ("iam.create_role", "iam.update_assume_role_policy"):
@@ -175,6 +179,11 @@ def _from_step(step: Step, inputs: PlanInputs) -> Any:
     if step.call == "iam.put_role_policy":
         role = _role(inputs, str(request.get("RoleName")))
         return role.inline_policies.get(str(request.get("PolicyName"))) if role else None
+    if step.call == "s3.put_bucket_policy" and step.document in _INVENTORY_REPORTS:  # S3 Inventory (issue 19)
+        reports = getattr(inputs, _INVENTORY_REPORTS[step.document])
+        return reports.policy if reports else None
+    if step.call == "s3.put_bucket_inventory_configuration":
+        return inputs.source_inventory if step.account == "source" else inputs.destination_inventory
     if step.call == "s3.put_bucket_policy":
         return inputs.destination.policy
     if step.call == "kms.put_key_policy":

@@ -145,6 +145,7 @@ class BucketFacts(_Model):
     replication: dict[str, Any] | None = None  # ReplicationConfiguration as returned, or None
     policy: str | None = None  # bucket policy JSON text as returned, or None (NoSuchBucketPolicy)
     lifecycle_rules: tuple[dict[str, Any], ...] = ()
+    object_count: int | None = None  # CloudWatch's daily NumberOfObjects (None: not read / not published yet)
 
     @property
     def versioned(self) -> bool:
@@ -191,6 +192,12 @@ class MigrationOptions(_Model):
     manifest_bucket: str | None = None  # None: the generated manifest is not kept
     manifest_prefix: str = "s3xrep/batch-manifests"
     job_priority: int = 10
+    # S3 Inventory (issue 19): reports both sides' buckets, for verify --inventory and a backfill from them
+    inventory: Literal["auto", "on", "off"] = "auto"  # auto: on from INVENTORY_AUTO_OBJECTS objects
+    inventory_source_bucket: str | None = None  # the source account's reports bucket (source Region)
+    inventory_destination_bucket: str | None = None  # the destination account's (destination Region)
+    inventory_prefix: str = "s3xrep/inventory"
+    backfill_from_inventory: bool = False  # the Batch job reads the source inventory's manifest
 
     @field_validator("prefix")
     @classmethod
@@ -286,7 +293,7 @@ class MigrationOptions(_Model):
             )
         return value
 
-    @field_validator("report_bucket", "manifest_bucket")
+    @field_validator("report_bucket", "manifest_bucket", "inventory_source_bucket", "inventory_destination_bucket")
     @classmethod
     def _valid_bucket(cls, value: str | None) -> str | None:
         return None if value is None else check_bucket_name(value)
@@ -354,6 +361,12 @@ class PlanInputs(_Model):
     report_bucket: BucketFacts | None = None
     manifest_bucket: BucketFacts | None = None
     rule_fingerprints: tuple[str, ...] = ()  # of rules this plan's journal says an earlier apply wrote
+    # S3 Inventory (issue 19): the reports buckets, and our configuration on each bucket as it is (None: absent)
+    source_inventory_reports: BucketFacts | None = None
+    destination_inventory_reports: BucketFacts | None = None
+    source_inventory: dict[str, Any] | None = None
+    destination_inventory: dict[str, Any] | None = None
+    source_inventory_manifest: dict[str, Any] | None = None  # the newest complete report: key, etag (a backfill's)
 
     @property
     def cross_account(self) -> bool:

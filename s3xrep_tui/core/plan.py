@@ -15,6 +15,8 @@ import re
 from typing import Any
 
 from . import documents as docs
+from .inventory_backfill import backfill_findings
+from .inventory_plan import plan_inventory
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
@@ -320,6 +322,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
                     batch_role=batch_role)
     _write_steps(inputs, steps, documents, key_policy=key_policy, bucket_policy=bucket_policy,
                  replication=replication, role_arn=role_arn, rule=rule)
+    _add_inventory(inputs, family, steps, documents, findings)
 
     return Plan(
         id=plan_id(inputs),
@@ -331,6 +334,20 @@ def build_plan(inputs: PlanInputs) -> Plan:
         documents=documents,
         steps=tuple(steps.items),
     )
+
+
+def _add_inventory(inputs: PlanInputs, family: str, steps: _Steps, documents: dict[str, Any],
+                   findings: list[Finding]) -> None:
+    """S3 Inventory on both sides (core.inventory_plan), when the option or the buckets' size asks for it."""
+    inventory = plan_inventory(inputs, family)
+    if inventory.wanted or inputs.source.object_count is not None or inputs.destination.object_count is not None:
+        findings.append(Finding(id="inventory", severity="info", message=inventory.why,
+                                fix="--inventory on|off decides it yourself"))
+    findings.extend(inventory.findings)
+    findings.extend(backfill_findings(inputs))
+    documents.update(inventory.documents)
+    for step in inventory.steps:
+        steps.add(step.account, step.call, step.action, step.summary, step.request, step.document)
 
 
 def _existing_role_facts(inputs: PlanInputs, arn: str) -> RoleFacts | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .inventory_backfill import manifest_objects_arn
 from .merge import is_v1_rule, rule_destination
 from .models import PlanInputs
 from .names import bucket_from_arn, objects_arn
@@ -188,6 +189,9 @@ def batch_statements(inputs: PlanInputs) -> list[dict[str, Any]]:
             source_bucket_arn(inputs),
         ),
     ]
+    report = manifest_objects_arn(inputs)  # S3 Inventory (issue 19): the job reads a report, generates nothing
+    if report is not None:
+        statements[1] = statement(sid(inputs, "ReadInventoryManifest"), ["s3:GetObject", "s3:GetObjectVersion"], report)
     if options.report_bucket:
         statements.append(
             statement(

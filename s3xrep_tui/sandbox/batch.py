@@ -48,6 +48,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from s3xrep_tui.sandbox.batch_inventory_manifest import INVENTORY_MANIFEST_FORMAT
 from s3xrep_tui.sandbox.batch_model import _ROLE_ARN, ALL_STATUSES, CANCELLABLE, TERMINAL, Job, _now
 from s3xrep_tui.sandbox.batch_protocol import S3ControlError, error_response, parse_body, respond, route
 from s3xrep_tui.sandbox.batch_tasks import JobRunner
@@ -145,12 +146,13 @@ class BatchOperations(JobRunner):
             raise S3ControlError("BadRequestException", "Specify exactly one of Manifest and ManifestGenerator.")
         if has_manifest:
             spec = request["Manifest"].get("Spec") or {}
-            if spec.get("Format") != "S3BatchOperations_CSV_20180820":
+            if spec.get("Format") not in ("S3BatchOperations_CSV_20180820", INVENTORY_MANIFEST_FORMAT):
                 raise S3ControlError(
                     "BadRequestException",
-                    f"The sandbox reads only S3BatchOperations_CSV_20180820 manifests, not {spec.get('Format')}.",
+                    f"The sandbox reads only S3BatchOperations_CSV_20180820 and {INVENTORY_MANIFEST_FORMAT} "
+                    f"manifests, not {spec.get('Format')}.",
                 )
-            if not spec.get("Fields"):
+            if spec.get("Format") == "S3BatchOperations_CSV_20180820" and not spec.get("Fields"):
                 raise S3ControlError("BadRequestException", "A CSV manifest needs Spec.Fields.")
         if generator and generator.get("EnableManifestOutput") and not generator.get("ManifestOutputLocation"):
             raise S3ControlError(

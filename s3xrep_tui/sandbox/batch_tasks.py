@@ -19,6 +19,7 @@ from typing import Any
 from s3xrep_tui.core.names import bucket_from_arn
 from s3xrep_tui.sandbox import batch_manifest as manifests
 from s3xrep_tui.sandbox import iam_eval
+from s3xrep_tui.sandbox.batch_inventory_manifest import INVENTORY_MANIFEST_FORMAT, read_inventory_manifest
 from s3xrep_tui.sandbox.batch_manifest import JobFailure, Task
 from s3xrep_tui.sandbox.batch_model import (
     _FAILURE_RATE_LIMIT,
@@ -288,7 +289,17 @@ class JobRunner:
                 f"The manifest object's ETag {stored.etag.strip(chr(34))} does not match the ETag {expected_etag} "
                 "given in the job.",
             )
+        if manifest["Spec"].get("Format") == INVENTORY_MANIFEST_FORMAT:
+            return read_inventory_manifest(stored.value, lambda b, k: self._readable(job, b, k))
         return manifests.read_csv_manifest(stored.value, list(manifest["Spec"]["Fields"]))
+
+    def _readable(self, job: Job, bucket: str, key: str) -> bytes | None:
+        """An inventory data file, read as the job's role (None: it may not, or it is not there)."""
+        owner = bucket_owner(bucket)
+        if owner is None or not self.permitted(job.role_arn, "s3:GetObject", bucket, key):
+            return None
+        stored = s3_backend(owner).get_object(bucket, key)
+        return None if stored is None or is_delete_marker(stored) else bytes(stored.value)
 
     # ------------------------------------------------------------------ permissions
 

@@ -33,6 +33,7 @@ _DOCUMENT_MEMBER = {
     "kms.put_key_policy": ("Policy", "--policy"),
     "s3.put_bucket_policy": ("Policy", "--policy"),
     "s3.put_bucket_replication": ("ReplicationConfiguration", "--replication-configuration"),
+    "s3.put_bucket_inventory_configuration": ("InventoryConfiguration", "--inventory-configuration"),
 }
 
 # What the Batch job's JSON input leaves to explicit options.
@@ -150,6 +151,12 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
         return [
             f"retry aws s3api put-bucket-replication --bucket {_q(r['Bucket'])} \\",
             f"    --replication-configuration {doc} \\",
+            f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
+        ]
+    if step.call == "s3.put_bucket_inventory_configuration":
+        return [
+            f"aws s3api put-bucket-inventory-configuration --bucket {_q(r['Bucket'])} --id {_q(r['Id'])} \\",
+            f"    --inventory-configuration {doc} \\",
             f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
         ]
     if step.call == "s3control.create_job":

@@ -113,6 +113,8 @@ _BY_CLI = {  # why each of these steps is an AWS CLI command, not a resource
     "iam.update_assume_role_policy":
         "the role exists outside this stack: CloudFormation cannot change its trust policy",
     "s3.put_bucket_versioning": "versioning is a property of AWS::S3::Bucket: only for a bucket the stack owns",
+    "s3.put_bucket_inventory_configuration":
+        "an inventory configuration is a property of AWS::S3::Bucket: only for a bucket the stack owns",
     "s3.put_bucket_replication":
         "the replication configuration is a property of AWS::S3::Bucket: only for a bucket "
         "the stack owns. This is the whole (merged) configuration: every existing rule plus ours",
@@ -153,7 +155,9 @@ def _as_resource(template: _Template, step: Any, created: dict[str, Any]) -> boo
             }
         return True
     if step.call == "s3.put_bucket_policy":
-        template.resources["DestinationBucketPolicy"] = {
+        logical = "DestinationBucketPolicy" if step.document == "destination_bucket_policy" else \
+            _logical_id(f"{r['Bucket']} policy")  # an inventory reports bucket's (issue 19)
+        template.resources[logical] = {
             "Type": "AWS::S3::BucketPolicy",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",

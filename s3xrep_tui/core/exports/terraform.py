@@ -224,6 +224,10 @@ def _resource(step: Any, state: _Render) -> tuple[str, list[str]]:
             *_document_attribute("policy", json.loads(r["Policy"]), "  "),
             *_comment("The replication role must exist first (it is a principal here).", "  "),
             *_depends(list(state.role_refs.values())), "}"]
+    if step.call == "s3.put_bucket_policy" and step.document != "destination_bucket_policy":
+        return _reports_policy(step, provider)
+    if step.call == "s3.put_bucket_inventory_configuration":
+        return _inventory(step, provider)
     if step.call == "s3.put_bucket_policy":
         return "aws_s3_bucket_policy.destination", [
             "# The WHOLE bucket policy: the statements the bucket had when the plan was made, plus ours.",
@@ -246,6 +250,37 @@ def _resource(step: Any, state: _Render) -> tuple[str, list[str]]:
             "# token makes S3 refuse a duplicate job):",
             f"#   {command}"]
     return "", ["# (no Terraform resource for this call)"]  # pragma: no cover - build_plan makes no other calls
+
+
+def _reports_policy(step: Any, provider: str) -> tuple[str, list[str]]:
+    """An S3 Inventory reports bucket's whole policy (its statements when the plan was made, plus ours)."""
+    r, label = step.request, _label(f"{step.account}_inventory_reports")
+    return f"aws_s3_bucket_policy.{label}", [
+        f'resource "aws_s3_bucket_policy" "{label}" {{', provider, f"  bucket = {hcl_string(r['Bucket'])}",
+        *_document_attribute("policy", json.loads(r["Policy"]), "  "),
+        *_prevent_destroy("Destroying this resource would delete the whole bucket policy, others' statements included."),
+        "}"]
+
+
+def _inventory(step: Any, provider: str) -> tuple[str, list[str]]:
+    """Our S3 Inventory configuration (aws_s3_bucket_inventory)."""
+    r, label = step.request, _label(f"{step.account}_inventory")
+    config = r["InventoryConfiguration"]
+    destination = config["Destination"]["S3BucketDestination"]
+    inner = [f"      bucket_arn = {hcl_string(destination['Bucket'])}", f"      format     = {hcl_string(destination['Format'])}",
+             f"      account_id = {hcl_string(destination['AccountId'])}"]
+    if destination.get("Prefix"):
+        inner.append(f"      prefix     = {hcl_string(destination['Prefix'])}")
+    inner += ["      encryption {", "        sse_s3 {}", "      }"]
+    return f"aws_s3_bucket_inventory.{label}", [
+        f'resource "aws_s3_bucket_inventory" "{label}" {{', provider,
+        f"  bucket                   = {hcl_string(r['Bucket'])}",
+        f"  name                     = {hcl_string(config['Id'])}",
+        f"  enabled                  = {'true' if config['IsEnabled'] else 'false'}",
+        f"  included_object_versions = {hcl_string(config['IncludedObjectVersions'])}",
+        "  optional_fields          = [" + ", ".join(hcl_string(f) for f in config["OptionalFields"]) + "]",
+        "  schedule {", f"    frequency = {hcl_string(config['Schedule']['Frequency'])}", "  }",
+        "  destination {", "    bucket {", *inner, "    }", "  }", "}"]
 
 
 def _role_label(step: Any) -> str:

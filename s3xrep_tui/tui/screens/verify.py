@@ -65,9 +65,24 @@ OUTCOME_STYLES = {Outcome.MISSING: "bold red", Outcome.SIZE_MISMATCH: "bold red"
                   Outcome.KIND_MISMATCH: "bold red", Outcome.DELETE_MARKER_MISSING: "bold red"}
 
 
+def inventory_runner(source: Any, destination: Any, source_bucket: str, destination_bucket: str, *, prefix: str,
+                     limit: int, progress: Any, cancel: Any) -> VerifyReport:
+    """verify from both sides' S3 Inventory reports, called like verify_replication (one step: no progress)."""
+    from ...aws.inventory_verify import verify_from_inventory  # DuckDB and sqlglot: ~0.2 s, only when asked
+
+    report = verify_from_inventory(source, destination, source_bucket, destination_bucket, prefix=prefix, limit=limit)
+    if cancel():
+        raise Cancelled()
+    return report
+
+
 def summary_text(report: VerifyReport) -> Text:
     summary = report.summary
     text = Text()
+    inventories = getattr(report, "inventories", None)
+    if inventories:  # the reports' scan times: what the verdicts are as of
+        text.append(f"from S3 Inventory · source as of {inventories[0].as_of} · destination as of "
+                    f"{inventories[1].as_of}\n", style="bold")
     if summary.ok:
         text.append("✓ every version the rule covers is on the destination", style="bold green")
     else:
@@ -152,6 +167,7 @@ class VerifyScreen(AppScreen):
         Binding("r", "run", "Run again"),
         Binding("s", "stop", "Stop"),
         Binding("e", "export", "Export CSV+JSON"),
+        Binding("i", "inventory", "From inventory"),  # toggles: compare the S3 Inventory reports instead
         Binding("p", "repair", "Repair"),  # only while versions are missing or mismatched
         Binding("escape", "back", "Back", show=False),
     ]
@@ -170,6 +186,8 @@ class VerifyScreen(AppScreen):
         writes (default ``data_dir()/verify``); ``stamp``: the file names' time (tests freeze it)."""
         super().__init__()
         self.runner = runner or verify_replication
+        self.listing_runner = self.runner
+        self.inventory_runner: Runner = inventory_runner
         self.export_dir = export_dir
         self.stamp = stamp
         self.run_number = 0
@@ -395,9 +413,16 @@ class VerifyScreen(AppScreen):
             return None
         if action == "stop" and self.state != "running":
             return False  # hidden: nothing to stop
-        if action == "run" and self.state == "running":
+        if action in ("run", "inventory") and self.state == "running":
             return None
         return True
+
+    def action_inventory(self) -> None:
+        """Run again from the inventories (or, pressed again, from the listings)."""
+        if self.state == "running":
+            return
+        self.runner = self.listing_runner if self.runner is self.inventory_runner else self.inventory_runner
+        self.action_run()
 
     def action_stop(self) -> None:
         if self.cancel is not None:

@@ -37,6 +37,10 @@ DOCUMENT_TITLES = {
     "destination_kms_key_policy": "KMS policy",
     "replication_configuration": "Replication",
     "batch_job": "Batch job",
+    "source_inventory_reports_policy": "Src reports",  # S3 Inventory (issue 19)
+    "source_inventory_configuration": "Src inventory",
+    "destination_inventory_reports_policy": "Dst reports",
+    "destination_inventory_configuration": "Dst inventory",
 }
 DOCUMENT_DESCRIPTIONS = {
     "replication_role_trust_policy": "who may assume the replication role (source account)",
@@ -47,6 +51,10 @@ DOCUMENT_DESCRIPTIONS = {
     "destination_kms_key_policy": "the replica key's policy, ours merged into what is there",
     "replication_configuration": "the source bucket's replication configuration, merged with its rules",
     "batch_job": "the S3 Batch Operations job request that replicates existing objects",
+    "source_inventory_reports_policy": "the source reports bucket's policy: S3 Inventory may deliver there",
+    "source_inventory_configuration": "the source's daily all-versions Parquet inventory (for verify --inventory)",
+    "destination_inventory_reports_policy": "the destination reports bucket's policy: S3 Inventory may deliver there",
+    "destination_inventory_configuration": "the destination's daily all-versions Parquet inventory",
 }
 # Documents that replace nothing: why there is no diff.
 NO_DIFF = {

@@ -1,0 +1,170 @@
+"""Issue 19: verify from S3 Inventory (DuckDB, embedded) at 1M and 10M versions per side: time and peak RSS.
+
+Parquet inventories in S3 Inventory's all-versions schema are generated with
+pyarrow (files of 1,000,000 rows, like a report's data files): the source with N
+versions over 16 prefixes (a delete marker every 50th key), the destination the
+same but missing every 1,000th version and holding an extra every 5,000th. Each
+comparison runs in a fresh process (``aws.inventory_duckdb.compare`` over
+``create_view`` of the files, DuckDB's memory_limit at its default 1 GB, spill
+to a temporary directory): wall and CPU seconds and peak RSS from ``wait4``.
+The counts are checked against what the generator made.
+
+The listing reference is bench/results/verify_vs_cli_*.json (``s3xrep verify`` over
+the sandbox's HTTP at 100k and 300k versions per side): its versions/second is
+used to project a 1M listing verify, as seeding 1M versions into moto takes most
+of an hour on this machine. The Athena projection for one billion versions per
+side scales the measured Parquet bytes (Athena bills the bytes it scans; its
+price is not read from AWS here: USD 5 per TB is an assumption, the figure on
+AWS's Athena pricing page for us-east-1 at the time of writing).
+
+    python bench/inventory_verify.py [--versions 1000000 10000000] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, emit, load
+
+ROWS_PER_FILE = 1_000_000
+ATHENA_USD_PER_TB = 5.0  # assumption (see the docstring)
+
+
+def _write_side(directory: Path, total: int, side: str) -> tuple[list[str], int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files, size = [], 0
+    for start in range(0, total, ROWS_PER_FILE):
+        def mod(values: object, by: int) -> object:
+            return pc.subtract(values, pc.multiply(pc.divide(values, by), by))
+
+        index = pa.array(range(start, min(total, start + ROWS_PER_FILE)), pa.int64())
+        if side == "destination":
+            index = index.filter(pc.not_equal(mod(index, 1000), 7))  # every 1,000th version did not arrive
+        n = len(index)
+        text = pc.utf8_lpad(pc.cast(index, pa.string()), 10, "0")
+        prefix = pc.utf8_lpad(pc.cast(mod(index, 16), pa.string()), 2, "0")
+        marker = pc.equal(mod(index, 50), 3)
+        def objects(value: object, kind: object) -> object:
+            return pc.if_else(marker, pa.scalar(None, kind), value)
+        columns = {
+            "bucket": pa.repeat(f"bench-{side}", n) if hasattr(pa, "repeat") else pa.array([f"bench-{side}"] * n),
+            "key": pc.binary_join_element_wise("p", prefix, "/obj-", text, ".bin", ""),
+            "version_id": pc.binary_join_element_wise("v", text, ""),
+            "is_latest": pa.array([True] * n),
+            "is_delete_marker": marker,
+            "size": objects(pc.add(mod(index, 97), 1), pa.int64()),
+            "last_modified_date": pa.array([1_700_000_000_000] * n, pa.timestamp("ms")),
+            "e_tag": objects(pc.binary_join_element_wise("e", text, ""), pa.string()),
+            "storage_class": objects(pa.scalar("STANDARD"), pa.string()),
+            "is_multipart_uploaded": objects(pa.scalar(False), pa.bool_()),
+            "replication_status": objects(pa.scalar("COMPLETED" if side == "source" else "REPLICA"), pa.string()),
+            "encryption_status": objects(pa.scalar("SSE-S3"), pa.string()),
+            "checksum_algorithm": objects(pa.scalar(""), pa.string()),
+        }
+        table = pa.table(columns)
+        if side == "destination" and start == 0:  # extras: keys only the destination has
+            extra = table.slice(0, max(1, total // 5000))
+            extra = extra.set_column(1, "key", pc.binary_join_element_wise("x/", extra.column("key"), ""))
+            table = pa.concat_tables([table, extra])
+        path = directory / f"{side}-{start // ROWS_PER_FILE:04d}.parquet"
+        pq.write_table(table, path, compression="snappy")
+        files.append(str(path))
+        size += path.stat().st_size
+    return files, size
+
+
+_CHILD = """
+import json, sys, tempfile, time
+from s3xrep_tui.aws.inventory_duckdb import compare, connect, create_view
+from s3xrep_tui.core.inventory_sql import InventoryScope, ScopeRule
+from s3xrep_tui.core.verify import Expectations
+source, destination = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+with tempfile.TemporaryDirectory() as spill:
+    con = connect(spill)
+    create_view(con, "source_inventory", source)
+    create_view(con, "destination_inventory", destination)
+    result = compare(con, InventoryScope(rules=(ScopeRule(delete_markers=True),)), Expectations(delete_markers=True))
+    print(json.dumps({o.value: n for o, n in result.summary.counts.items() if n}))
+"""
+
+
+def measure(source: list[str], destination: list[str]) -> dict[str, object]:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(source), json.dumps(destination)],
+                            stdout=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"the comparison failed: {out!r}")
+    return {"wall": round(time.perf_counter() - started, 2), "cpu": round(usage.ru_utime + usage.ru_stime, 2),
+            "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "counts": json.loads(out)}
+
+
+def listing_rate() -> dict[str, float] | None:
+    """versions/second of listing verify, from the largest verify_vs_cli result saved."""
+    for name in ("verify_vs_cli_300000", "verify_vs_cli_100000"):
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            run = data["runs"]["s3xrep verify"]
+            return {"from": name, "versions_per_side": data["versions_per_side"],
+                    "wall_median": run["wall"]["median"], "max_rss_mb": run.get("max_rss_mb", {}).get("max")
+                    if isinstance(run.get("max_rss_mb"), dict) else run.get("max_rss_mb"),
+                    "versions_per_second": round(data["versions_per_side"] / run["wall"]["median"], 1)}
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--versions", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args()
+    before = load()
+    reference = listing_rate()
+    sizes: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as work:
+        for versions in args.versions:
+            directory = Path(work) / str(versions)
+            directory.mkdir()
+            generated = time.perf_counter()
+            source, source_bytes = _write_side(directory, versions, "source")
+            destination, destination_bytes = _write_side(directory, versions, "destination")
+            result = measure(source, destination)
+            result["generate_seconds"] = round(time.perf_counter() - generated - result["wall"], 1)  # type: ignore[operator]
+            result["parquet_bytes"] = {"source": source_bytes, "destination": destination_bytes}
+            missing, extra = versions // 1000 + (1 if versions % 1000 > 7 else 0), max(1, versions // 5000)
+            counts = result["counts"]
+            assert counts.get("missing", 0) + counts.get("delete-marker-missing", 0) == missing, result  # type: ignore[union-attr]
+            assert counts.get("extra") == extra, result  # type: ignore[union-attr]
+            if reference:
+                listing = versions / reference["versions_per_second"]
+                result["listing_verify_projected_seconds"] = round(listing, 1)
+                result["speedup_vs_listing_projected"] = round(listing / result["wall"], 1)  # type: ignore[operator]
+            scanned = (source_bytes + destination_bytes) * 1_000_000_000 / versions
+            result["athena_1b_per_side_projection"] = {
+                "bytes_scanned": int(scanned), "usd": round(scanned / 1e12 * ATHENA_USD_PER_TB, 2),
+                "usd_per_tb_assumed": ATHENA_USD_PER_TB}
+            sizes[str(versions)] = result
+            shutil_rm(directory)
+    emit("inventory_verify", {"load": [before, load()], "listing_reference": reference, "runs": sizes}, args.save)
+
+
+def shutil_rm(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
