@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import locations
+from . import storage_metrics
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
+from .pricing import PricingMiddleware
 from .replication import ReplicationEngine
 from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
@@ -148,8 +150,10 @@ class Sandbox:
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
+            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine),
+            PricingMiddleware(),  # the Price List API, which moto lacks
         ]
+        storage_metrics.install()  # S3's daily storage metrics in CloudWatch, from what the buckets hold
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True
@@ -180,6 +184,7 @@ class Sandbox:
                 except Exception:  # stopping must go on whatever one part did
                     log.exception("stopping %r failed", part)
         self.engine.stop()
+        storage_metrics.uninstall()
         if self._server is not None:
             self._server.stop()
         self._started = False
