@@ -130,6 +130,35 @@ def _objects_per_class(storage: StorageFacts, objects: int) -> dict[str, float]:
     return {cls: objects * size / total for cls, size in storage.bytes_by_class.items()}
 
 
+def _option_items(options: EstimateOptions, source_items: _Items, items: _Items, source_prices: PriceBook,
+                  count: int, gb: float) -> None:
+    """The line items of the plan's options: transfer between regions, RTC, KMS, Inventory, Athena."""
+    if options.source_region != options.destination_region:
+        price = source_prices.transfer_to(options.destination_region)
+        source_items.add("transfer.inter_region",
+                         f"Transfer {options.source_region}→{options.destination_region}",
+                         round(gb, 6), "GB", "transfer.inter_region", 1, price=price,
+                         assumption="every byte crosses regions once (same-region replication transfers free)")
+    if options.rtc:
+        items.add("rtc", "RTC (Time Control)", round(gb, 6), "GB", "rtc", 1,
+                  assumption="charged per GB replicated with RTC on; counted for the backfill's bytes too "
+                  "(an upper bound)")
+    if options.sse_kms:
+        source_items.add("kms.requests", "KMS requests", 2 * count, "requests", "kms.requests", 10_000,
+                         assumption="every object is SSE-KMS: one Decrypt at the source and one Encrypt "
+                         "for the replica (S3 Bucket Keys would make far fewer)")
+    if options.inventory:
+        source_items.add("inventory", "Inventory reports", count * options.inventory_reports, "objects",
+                         "inventory", 1e6,
+                         assumption=f"{options.inventory_reports} reports (source and destination) listing every version")
+    if options.athena:
+        scanned = max(ATHENA_MIN_BYTES, count * INVENTORY_BYTES_PER_OBJECT) * options.athena_queries
+        source_items.add("athena.scanned", "Athena scans", round(scanned / TB, 6), "TB",
+                         "athena.scanned", 1,
+                         assumption=f"{options.athena_queries} queries each scanning about "
+                         f"{INVENTORY_BYTES_PER_OBJECT} bytes per object (10 MB minimum each)")
+
+
 def estimate_pair(storage: StorageFacts, options: EstimateOptions, *, source_prices: PriceBook,
                   destination_prices: PriceBook | None = None, pair: str = "",
                   rate: float = DEFAULT_RATE, rate_source: str = RATE_SOURCE) -> Estimate:
@@ -176,30 +205,7 @@ def estimate_pair(storage: StorageFacts, options: EstimateOptions, *, source_pri
             items.add(f"put.{cls}", f"PUTs into {cls}", round(n), "requests", f"put.{cls}", 1000,
                       assumption="one PUT per replicated version, at the destination class's PUT price"
                       + ("" if dest_classes else "; objects split by each class's share of the bytes"))
-    if options.source_region != options.destination_region:
-        price = source_prices.transfer_to(options.destination_region)
-        source_items.add("transfer.inter_region",
-                         f"Transfer {options.source_region}→{options.destination_region}",
-                         round(gb, 6), "GB", "transfer.inter_region", 1, price=price,
-                         assumption="every byte crosses regions once (same-region replication transfers free)")
-    if options.rtc:
-        items.add("rtc", "RTC (Time Control)", round(gb, 6), "GB", "rtc", 1,
-                  assumption="charged per GB replicated with RTC on; counted for the backfill's bytes too "
-                  "(an upper bound)")
-    if options.sse_kms:
-        source_items.add("kms.requests", "KMS requests", 2 * count, "requests", "kms.requests", 10_000,
-                         assumption="every object is SSE-KMS: one Decrypt at the source and one Encrypt "
-                         "for the replica (S3 Bucket Keys would make far fewer)")
-    if options.inventory:
-        source_items.add("inventory", "Inventory reports", count * options.inventory_reports, "objects",
-                         "inventory", 1e6,
-                         assumption=f"{options.inventory_reports} reports (source and destination) listing every version")
-    if options.athena:
-        scanned = max(ATHENA_MIN_BYTES, count * INVENTORY_BYTES_PER_OBJECT) * options.athena_queries
-        source_items.add("athena.scanned", "Athena scans", round(scanned / TB, 6), "TB",
-                         "athena.scanned", 1,
-                         assumption=f"{options.athena_queries} queries each scanning about "
-                         f"{INVENTORY_BYTES_PER_OBJECT} bytes per object (10 MB minimum each)")
+    _option_items(options, source_items, items, source_prices, count, gb)
     storage_classes = ({c: size for c in dest_classes} if dest_classes else dict(storage.bytes_by_class)) or {}
     for cls, n in sorted(storage_classes.items()):
         items.add(f"storage.{cls}", f"Storage {cls}", round(n / GB, 6), "GB", f"storage.{cls}", 1,
