@@ -25,7 +25,6 @@ from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
-from .pricing import PricingMiddleware
 from .replication import ReplicationEngine
 from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
@@ -150,8 +149,7 @@ class Sandbox:
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine),
-            PricingMiddleware(),  # the Price List API, which moto lacks
+            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
         storage_metrics.install()  # S3's daily storage metrics in CloudWatch, from what the buckets hold
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)

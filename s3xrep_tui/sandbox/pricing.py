@@ -25,13 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from werkzeug.wrappers import Response
-
-from .server import Call, Forward
 
 TARGET_PREFIX = "AWSPriceListService."
 FORMAT_VERSION = "aws_v1"
@@ -231,7 +230,7 @@ OPERATIONS = {"DescribeServices": describe_services, "GetAttributeValues": get_a
 class PricingMiddleware:
     """Answers ``pricing`` calls; everything else goes on to moto."""
 
-    def __call__(self, call: Call, forward: Forward) -> Response:
+    def __call__(self, call: Any, forward: Callable[[], Response]) -> Response:  # server.Call, server.Forward
         target = call.request.headers.get("X-Amz-Target", "")
         if call.service != "pricing" or not target.startswith(TARGET_PREFIX):
             return forward()
