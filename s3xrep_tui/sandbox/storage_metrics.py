@@ -12,6 +12,8 @@ in CloudWatch, https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dim
 * ``BucketSizeBytes`` per ``StorageType`` of the bytes each storage class holds, current and
   noncurrent versions (delete markers hold none); a class with no bytes has no datapoint;
 * ``NumberOfObjects`` with ``StorageType=AllStorageTypes``: every version, delete markers left out.
+* a bucket that holds nothing has no datapoints (our reading: AWS's page does not say what an empty
+  bucket reports; a new one has none until its first daily publication).
 
 Not emulated: the size and object overheads of the IA and archive classes, incomplete multipart
 uploads. The demo can give a bucket larger "virtual" figures (:func:`set_virtual_figures`) so an
@@ -100,6 +102,8 @@ def storage_metrics(account_id: str, region: str, *, today: dt.date | None = Non
             if bucket.region_name != region:
                 continue
             figures = figures_of(account_id, bucket)
+            if not figures.objects and not any(figures.bytes_by_type.values()):
+                continue  # a bucket holding nothing reports nothing (so a new bucket shows "no data")
             for stamp in stamps:
                 data.append(MetricDatum(NAMESPACE, "NumberOfObjects", figures.objects,
                                         [{"Name": "StorageType", "Value": "AllStorageTypes"},
