@@ -218,3 +218,27 @@ class Estimate:
             "notes": list(self.notes),
             "pricing_pages": list(PRICING_PAGES.values()),
         }
+
+
+def estimate_from_dict(data: Mapping[str, Any]) -> Estimate:
+    """An :class:`Estimate` back from ``Estimate.as_dict()`` (as the plan's results recorded it); missing keys default."""
+    items = tuple(
+        LineItem(id=str(i.get("id", "")), label=str(i.get("label", "")), quantity=float(i.get("quantity") or 0),
+                 unit=str(i.get("unit", "")), unit_price=i.get("unit_price_usd"), price_unit=str(i.get("price_unit", "")),
+                 cost=i.get("cost_usd"), monthly=bool(i.get("monthly")), price_source=str(i.get("price_source", "")),
+                 assumption=str(i.get("assumption", "")))
+        for i in data.get("items") or () if isinstance(i, Mapping))
+    return Estimate(
+        pairs=tuple(str(p) for p in data.get("pairs") or ()),
+        items=items,
+        objects=data.get("objects"),
+        bytes=int(data.get("bytes") or 0),
+        backfill_seconds=data.get("backfill_seconds"),
+        rate=float(data.get("rate_objects_per_second") or 0) or 1.0,
+        rate_source=str(data.get("rate_source", "")),
+        storage_as_of=data.get("storage_as_of"),
+        prices=tuple(str(p) for p in data.get("prices") or ()),
+        assumptions=tuple(str(a) for a in data.get("assumptions") or ()),
+        notes=tuple(str(n) for n in data.get("notes") or ()),
+        currency=str(data.get("currency") or "USD"),
+    )
