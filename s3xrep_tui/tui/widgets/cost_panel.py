@@ -34,7 +34,7 @@ class CostPanel(VerticalScroll, can_focus=False):
     """The estimate's lines, scrolled by the Preview's arrow and page keys."""
 
     DEFAULT_CSS = """
-    CostPanel { height: 1fr; padding: 0 1; }
+    CostPanel { height: 1fr; padding: 0; scrollbar-size-vertical: 1; }
     CostPanel > Static { width: auto; }
     """
 
