@@ -16,6 +16,7 @@ private pricing are not applied: each line says so where it matters.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from .estimate_model import (
     PRICE_UNITS,
@@ -38,6 +39,7 @@ __all__ = [
     "options_for",
     "remaining_seconds",
     "total",
+    "with_measured_rate",
 ]
 
 GB = 1024**3  # AWS bills storage and transfer per GB of 2^30 bytes
@@ -103,6 +105,18 @@ def remaining_seconds(total_objects: int | None, done: int, measured_rate: float
     if total_objects is None or not measured_rate or measured_rate <= 0:
         return None
     return max(0, total_objects - done) / measured_rate
+
+
+def with_measured_rate(estimate: Estimate, measured_rate: float | None, done: int = 0) -> Estimate:
+    """The estimate with the backfill's duration at the rate a running job measured (``done`` tasks so far).
+
+    ``backfill_seconds`` becomes the time *left*; an unknown or zero rate changes nothing.
+    """
+    left = remaining_seconds(estimate.objects, done, measured_rate)
+    if left is None or measured_rate is None:
+        return estimate
+    return replace(estimate, backfill_seconds=left, rate=float(measured_rate),
+                   rate_source=f"measured by the running job ({done:,} of {estimate.objects:,} done)")
 
 
 class _Items:

@@ -14,6 +14,7 @@ from s3xrep_tui.core.estimate import (
     estimate_pair,
     remaining_seconds,
     total,
+    with_measured_rate,
 )
 from s3xrep_tui.core.estimate_model import EstimateOptions, PriceBook, StorageFacts
 from s3xrep_tui.core.estimate_text import WIDTH, estimate_lines, money
@@ -140,3 +141,12 @@ def test_price_list_documents_become_price_keys():
     assert transfer == {"us-west-2": 0.02}
     kms, _ = read_price_list([product("KMS-Requests", "Requests", [("0", "0"), ("20000", "0.000003")])], "awskms")
     assert kms == {"kms.requests": 0.03}  # the free tier skipped; per 10,000 requests
+
+
+def test_the_measured_rate_refines_the_duration():
+    estimate = estimate_pair(BILLION, EstimateOptions("us-east-1", "us-east-1"), source_prices=BOOK)
+    live = with_measured_rate(estimate, 10_000.0, done=400_000_000)
+    assert live.backfill_seconds == pytest.approx(60_000.0) and live.rate == 10_000.0
+    assert "measured by the running job (400,000,000 of 1,000,000,000 done)" == live.rate_source
+    assert live.items == estimate.items  # the cost does not move with the speed
+    assert with_measured_rate(estimate, None) is estimate and with_measured_rate(estimate, 0.0) is estimate
