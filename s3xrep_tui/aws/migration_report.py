@@ -118,7 +118,7 @@ def gather_report(
     newest = results.latest(plan_id)
     moment = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     return build_report(plan_id, journal.entries, jobs=jobs, verify=newest["verify"], canary=newest["canary"],
-                        profiles=profiles, generated_at=moment, notes=journal.problems)
+                        profiles=profiles, generated_at=moment, notes=journal.problems, estimate=newest.get("estimate"))
 
 
 def render(report: MigrationReport, fmt: str) -> str:

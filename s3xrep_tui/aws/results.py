@@ -3,11 +3,12 @@
 One append-only JSON-lines file per plan, ``storage.data_dir()/results/<plan_id>.jsonl``
 (0600 in a 0700 directory, one fsynced line per outcome)::
 
-    {"ts": "...", "kind": "verify" | "canary", "plan_id": "...", "result": {...}}
+    {"ts": "...", "kind": "verify" | "canary" | "estimate", "plan_id": "...", "result": {...}}
 
 ``result`` is ``VerifyReport.as_dict()`` (its lists of differences cut to the
-first :data:`KEEP` of each kind, the rest counted in ``*_not_kept``) or
-``CanaryResult.as_dict()``. :func:`latest` gives the newest of each kind.
+first :data:`KEEP` of each kind, the rest counted in ``*_not_kept``),
+``CanaryResult.as_dict()`` or the plan's cost estimate (``Estimate.as_dict()``,
+recorded when the plan is made). :func:`latest` gives the newest of each kind.
 
 Callers rarely know the plan id: :func:`find_plan_id` derives it the way
 ``core.plan.plan_id`` does (source account and bucket, destination account and
@@ -50,6 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RESULTS_DIR = "results"
+KINDS = ("verify", "canary", "estimate")
 KEEP = 20  # differences kept per kind in a recorded verify result
 
 
@@ -90,6 +92,11 @@ def record_canary(plan_id: str, result_dict: dict[str, Any], *, ts: str | None =
     return _record(plan_id, "canary", dict(result_dict), ts)
 
 
+def record_estimate(plan_id: str, estimate_dict: dict[str, Any], *, ts: str | None = None) -> dict[str, Any]:
+    """Append a cost and time estimate (``Estimate.as_dict()``, made before apply) to the plan's results."""
+    return _record(plan_id, "estimate", dict(estimate_dict), ts)
+
+
 def read_results(plan_id: str) -> list[dict[str, Any]]:
     """Every readable entry, oldest first (a truncated or foreign line is skipped)."""
     try:
@@ -102,15 +109,15 @@ def read_results(plan_id: str) -> list[dict[str, Any]]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if isinstance(entry, dict) and entry.get("kind") in ("verify", "canary") and isinstance(
+        if isinstance(entry, dict) and entry.get("kind") in KINDS and isinstance(
                 entry.get("result"), dict):
             entries.append(entry)
     return entries
 
 
 def latest(plan_id: str) -> dict[str, dict[str, Any] | None]:
-    """``{"verify": entry or None, "canary": entry or None}``: the newest of each kind."""
-    found: dict[str, dict[str, Any] | None] = {"verify": None, "canary": None}
+    """``{"verify": entry or None, "canary": ..., "estimate": ...}``: the newest of each kind."""
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(KINDS)
     for entry in read_results(plan_id):
         found[entry["kind"]] = entry
     return found

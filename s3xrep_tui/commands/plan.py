@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,9 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="text/json: also write each document as DIR/<name>.json; exports: write the export's files into DIR",
     )
+    parser.add_argument("--no-estimate", action="store_true",
+                        help="skip the cost and time estimate (it reads CloudWatch's storage metrics and the "
+                        "AWS Price List API)")
     parser.set_defaults(handler=run)
 
 
@@ -171,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"s3xrep plan: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        plan = make_plan(args.source, args.dest, options)
+        plan, inputs, source_clients = plan_with_inputs(args.source, args.dest, options)
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         from ..aws.errors import AwsError, explain
 
@@ -186,8 +190,22 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # a link planted in --out, a full disk: what and where, in one line
         print(f"s3xrep plan: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    print(json.dumps(plan_json(plan), indent=2) if fmt == "json" else render_text(plan))
+    estimate = None if getattr(args, "no_estimate", False) else estimate_plan(plan, inputs, source_clients)
+    print(json.dumps(plan_json(plan, estimate), indent=2) if fmt == "json" else render_text(plan, estimate))
     return EXIT_BLOCKED if plan.blocked else EXIT_OK
+
+
+def estimate_plan(plan: Any, inputs: Any, source_clients: Any) -> Any:
+    """The plan's cost and time estimate (reads only; what cannot be read is a note of it), recorded for the report."""
+    from ..aws import results
+    from ..aws.estimate import estimate_inputs
+
+    estimate = estimate_inputs(source_clients, inputs)
+    try:
+        results.record_estimate(plan.id, estimate.as_dict())
+    except (OSError, ValueError) as exc:  # the report goes without it; the plan does not fail
+        logging.getLogger(__name__).warning("estimate of %s not recorded: %s", plan.id, exc)
+    return estimate
 
 
 def _export(plan: Any, fmt: str, args: argparse.Namespace) -> int:
@@ -243,22 +261,30 @@ def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
 
 def make_plan(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> Any:
     """Inspect both sides with their profiles and build the plan (reads only)."""
+    return plan_with_inputs(source, dest, options)[0]
+
+
+def plan_with_inputs(source: tuple[str | None, str], dest: tuple[str | None, str], options: Any) -> tuple[Any, Any, Any]:
+    """(plan, the inputs it was built from, the source's clients): the estimate needs all three."""
     from ..aws.clients import clients_for
     from ..aws.inspect import gather_inputs
     from ..core.plan import build_plan
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
+    source_clients = clients_for(source_profile)
     inputs = gather_inputs(
-        clients_for(source_profile),
+        source_clients,
         clients_for(dest_profile),
         source_bucket,
         dest_bucket,
         options,
     )
-    return build_plan(inputs)
+    return build_plan(inputs), inputs, source_clients
 
 
-def plan_json(plan: Any) -> dict[str, Any]:
+def plan_json(plan: Any, estimate: Any = None) -> dict[str, Any]:
+    """The plan as JSON; ``estimate`` (a ``core.estimate_model.Estimate``) adds an ``estimate`` key."""
+
     def side(account: Any, bucket: Any) -> dict[str, Any]:
         return {"account": account.id, "bucket": bucket.name, "region": bucket.region}
 
@@ -269,15 +295,17 @@ def plan_json(plan: Any) -> dict[str, Any]:
         "findings": [f.model_dump() for f in plan.findings],
         "documents": {name: doc for name, doc in plan.documents.items() if doc is not None},
         "steps": [s.model_dump() for s in plan.steps],
+        **({"estimate": estimate.as_dict()} if estimate is not None else {}),
     }
 
 
 _SEVERITY = {"blocking": "BLOCKING", "warning": "warning ", "info": "info    "}
 
 
-def render_text(plan: Any) -> str:
-    """The plan for a terminal: findings first, then each document explained, then the steps."""
+def render_text(plan: Any, estimate: Any = None) -> str:
+    """The plan for a terminal: findings first, the estimate (when given), each document explained, the steps."""
     from ..core.documents import explain_rule, explain_statement
+    from ..core.estimate_text import estimate_lines
 
     lines = [f"Plan {plan.id}"]
     for label, account, bucket in (
@@ -289,6 +317,8 @@ def render_text(plan: Any) -> str:
     for finding in plan.findings:
         lines.append(f"  {_SEVERITY[finding.severity]}  {finding.message}")
         lines.append(f"            fix: {finding.fix}")
+    if estimate is not None:
+        lines += ["", "Cost and time", *estimate_lines(estimate)]
     lines += ["", "Documents"]
     for name, document in plan.documents.items():
         if document is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import locations
+from . import storage_metrics
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
@@ -158,6 +159,7 @@ class Sandbox:
             self.inventory.control, self.batch, BucketSettingsMiddleware(), inventory_configs,
             ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
+        storage_metrics.install()  # S3's daily storage metrics in CloudWatch, from what the buckets hold
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True
@@ -189,6 +191,7 @@ class Sandbox:
                 except Exception:  # stopping must go on whatever one part did
                     log.exception("stopping %r failed", part)
         self.engine.stop()
+        storage_metrics.uninstall()
         if self._server is not None:
             self._server.stop()
         self._started = False

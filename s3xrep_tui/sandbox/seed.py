@@ -217,4 +217,24 @@ def seed_demo(region: str = "us-east-1") -> dict[str, int]:
     reports = _make_bucket(SOURCE, SOURCE_REPORTS, region)
     reports.ownership_rule = "BucketOwnerEnforced"
     _seed_destination(region)
+    seed_storage_figures()
     return counts
+
+
+TIB = 1024**4
+# The CloudWatch daily storage figures the demo's buckets report instead of what they hold, so the
+# cost estimate shows a migration of a real size (sandbox/storage_metrics.py). acme-legacy-media keeps
+# its true figures: the demo's main pair is priced as it is.
+VIRTUAL_STORAGE = {
+    ARCHIVE: (120_000_000, {"StandardStorage": 14 * TIB, "StandardIAStorage": 22 * TIB, "GlacierStorage": 60 * TIB}),
+    SECURE: (8_500_000, {"StandardStorage": 3 * TIB}),
+    RECORDS: (2_400_000, {"StandardStorage": 512 * 1024**3, "StandardIAStorage": 1 * TIB}),
+}
+
+
+def seed_storage_figures() -> None:
+    """Give the demo's larger source buckets virtual storage figures (the estimate's "millions of objects")."""
+    from .storage_metrics import set_virtual_figures
+
+    for bucket, (objects, sizes) in VIRTUAL_STORAGE.items():
+        set_virtual_figures(SOURCE, bucket, objects, sizes)

@@ -22,6 +22,8 @@ from urllib.parse import unquote
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from .pricing import PricingMiddleware
+
 log = logging.getLogger(__name__)
 
 _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -79,6 +81,11 @@ def _parse_call(environ: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
     return call, forwarded
 
 
+# Services moto lacks entirely, answered whatever middlewares an app was given (moto would print
+# "Unable to find appropriate backend" to stdout and fail): the AWS Price List API.
+BUILT_IN: tuple[Middleware, ...] = (PricingMiddleware(),)
+
+
 class SandboxApp:
     """The WSGI application: our middlewares, then moto."""
 
@@ -95,7 +102,7 @@ class SandboxApp:
             return Response.from_app(self._moto, forwarded, buffered=True)
 
         handler: Forward = moto
-        for middleware in reversed(self.middlewares):
+        for middleware in reversed([*self.middlewares, *BUILT_IN]):
             handler = _bind(middleware, call, handler)
         try:
             response = handler()

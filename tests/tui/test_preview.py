@@ -16,6 +16,7 @@ from s3xrep_tui.tui.clipboard import osc52, tmux_passthrough
 from s3xrep_tui.tui.screens.options import OptionsScreen
 from s3xrep_tui.tui.screens.preview import (
     APPLY_UNAVAILABLE,
+    COST_TAB,
     STEPS_TAB,
     ExportScreen,
     PreviewScreen,
@@ -74,9 +75,9 @@ async def test_the_preview_has_the_findings_then_a_tab_per_document_and_the_step
             "replication_role_trust_policy", "replication_role_policy", "batch_role_trust_policy",
             "batch_role_policy", "destination_bucket_policy", "replication_configuration", "batch_job",
         ]
-        assert screen.tab_ids() == [f"tab-{name}" for name in present] + [STEPS_TAB]
+        assert screen.tab_ids() == [f"tab-{name}" for name in present] + [STEPS_TAB, COST_TAB]
         labels = [str(tab.label) for tab in screen.query_one(TabbedContent).query("ContentTab")]
-        assert labels[:2] == ["1 Repl trust", "2 Repl perms"] and labels[-1] == "8 Steps"
+        assert labels[:2] == ["1 Repl trust", "2 Repl perms"] and labels[-2:] == ["8 Steps", "9 Cost"]
         assert screen.query_one(FindingsList).border_title == "Findings: 1 warning · 1 info"
         summary = words(text_of(screen.query_one("#summary", Static)))
         assert f"Plan {plan.id}" in summary and "✓ Ready" in summary
@@ -140,8 +141,8 @@ async def test_tab_shift_tab_and_digits_switch_tabs_even_in_a_fast_run(demo: San
         await pilot.press("tab", "tab", "tab", "tab", "tab")
         await pilot.pause()
         assert screen.active_tab == ids[4]
-        await pilot.press("9")  # beyond the last tab: nothing happens
-        assert screen.active_tab == ids[4]
+        await pilot.press("9")  # the ninth and last: the cost estimate
+        assert screen.active_tab == ids[8] == COST_TAB
 
 
 async def test_c_copies_the_current_document_with_osc_52(demo: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..estimate_text import estimate_lines
+from ..text import safe
 from .model import MigrationReport
 from .text import (
     _difference_text,
@@ -112,6 +114,12 @@ def render_html(report: MigrationReport) -> str:
         out.append("<p>No replication configuration in the journal.</p>")
     else:
         out.append(_html_table(None, [(html_escape(label), _html_pieces(pieces)) for label, pieces in _scope_rows(report.scope)]))
+    if report.estimate is not None:
+        when = f" on {time_text(report.estimate_at)}" if report.estimate_at else ""
+        out.append("<h2>Cost and time (estimate)</h2>")
+        out.append(f"<p>Estimated with the plan{html_escape(when)}, before apply.</p>")
+        lines = (safe(line) for line in estimate_lines(report.estimate))  # a bucket name's controls made visible
+        out.append(f"<pre>{html_escape(chr(10).join(lines))}</pre>")
     out.append(f"<h2>Documents applied ({len(report.documents)})</h2>")
     if not report.documents:
         out.append("<p>Nothing was written.</p>")

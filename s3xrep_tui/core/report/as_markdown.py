@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..estimate_text import estimate_lines
+from ..text import safe
 from .model import MigrationReport
 from .text import (
     _difference_text,
@@ -81,6 +83,7 @@ def render_markdown(report: MigrationReport) -> str:
     else:
         out += _md_table(("", "Setting"), [(markdown_escape(label), _md_pieces(pieces)) for label, pieces in
                                            _scope_rows(report.scope)])
+    out += _md_estimate(report)
     out += ["", f"## Documents applied ({len(report.documents)})", ""]
     if not report.documents:
         out.append("Nothing was written.")
@@ -104,6 +107,15 @@ def render_markdown(report: MigrationReport) -> str:
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _md_estimate(report: MigrationReport) -> list[str]:
+    if report.estimate is None:
+        return []
+    when = f" on {time_text(report.estimate_at)}" if report.estimate_at else ""
+    text = "\n".join(safe(line) for line in estimate_lines(report.estimate))
+    return ["", "## Cost and time (estimate)", "", markdown_escape(f"Estimated with the plan{when}, before apply."), "",
+            *_md_fenced(text, "text")]
 
 
 def _md_jobs(report: MigrationReport) -> list[str]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..estimate_model import estimate_from_dict
 from .model import (
     _MISMATCHED,
     _MISSING,
@@ -331,6 +332,7 @@ def build_report(
     profiles: Mapping[str, str | None] | None = None,
     generated_at: str = "",
     notes: Iterable[str] = (),
+    estimate: Mapping[str, Any] | None = None,
 ) -> MigrationReport:
     """The report of one plan from its journal entries, job dicts and latest verify/canary results."""
     entries = [e for e in entries if isinstance(e, Mapping)]
@@ -370,4 +372,13 @@ def build_report(
         verify=verify_view,
         canary=canary_view,
         notes=tuple(notes),
+        **_estimate(estimate),
     )
+
+
+def _estimate(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The report's estimate fields from the plan's newest ``estimate`` result entry (none: nothing)."""
+    result = (entry or {}).get("result")
+    if not isinstance(result, Mapping):
+        return {}
+    return {"estimate": estimate_from_dict(result), "estimate_at": str((entry or {}).get("ts") or "")}

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..estimate_model import Estimate
+
 STATUSES = ("complete", "in progress", "failed", "unknown", "undone")
 UNDONE = frozenset({"restored", "deleted", "cancelled"})  # undo statuses that took a write back
 FIRST_DIFFERENCES = 10
@@ -166,6 +168,8 @@ class MigrationReport:
     verify: VerifyView | None = None
     canary: CanaryView | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    estimate: Estimate | None = None  # the cost and time estimate made with the plan, before apply
+    estimate_at: str = ""
 
     @property
     def complete(self) -> bool:

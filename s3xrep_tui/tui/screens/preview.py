@@ -3,7 +3,8 @@
 Findings first (blocking ones with their fix; while any blocks, ``a`` is
 refused with the reason), then one tab per document the plan writes (its
 JSON highlighted, a line per statement or rule, a diff against what is
-deployed now) and a tab of the ordered steps.
+deployed now), a tab of the ordered steps, and a Cost tab: the cost and time
+estimate (CloudWatch's storage figures and AWS's prices, read in a worker).
 
 Keys: ``c`` copies the current tab's document (OSC 52, so it reaches the
 clipboard of the terminal the user sits at, over SSH too), ``e`` exports all
@@ -31,6 +32,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
+from textual.worker import get_current_worker
 
 from ...commands.plan import plan_json, write_documents
 from ...core.diff import document_diff
@@ -38,6 +40,7 @@ from ...core.models import Plan, PlanInputs
 from ...locations import private_dir
 from ..clipboard import copy_text
 from ..widgets.context_bar import ContextBar
+from ..widgets.cost_panel import CostPanel, EstimateReady
 from ..widgets.document_view import DocumentView, JsonView, title_of
 from ..widgets.findings_list import FindingsList, count_line
 from ..widgets.json_diff import DiffView
@@ -47,6 +50,7 @@ from .base import AppScreen
 log = logging.getLogger(__name__)
 
 STEPS_TAB = "tab-steps"
+COST_TAB = "tab-cost"  # the cost and time estimate, after the steps
 WIDE_COLUMNS = 120  # the diff beside the JSON from here
 TALL_ROWS = 36  # the findings and the notes above the JSON from here
 APPLY_UNAVAILABLE = "apply screen not available in this build"
@@ -57,7 +61,7 @@ def present_documents(plan: Plan) -> dict[str, object]:
     return {name: document for name, document in plan.documents.items() if document is not None}
 
 
-def export_documents(plan: Plan, folder: Path) -> list[Path]:
+def export_documents(plan: Plan, folder: Path, estimate: Any = None) -> list[Path]:
     """Each document as ``<name>.json`` plus ``plan.json`` (findings, documents, steps), 0600 in a 0700 folder.
 
     The files are written by ``commands.plan.write_documents`` (the CLI's ``--out``: 0600,
@@ -66,7 +70,7 @@ def export_documents(plan: Plan, folder: Path) -> list[Path]:
     # absolute but not resolved: resolving first would follow every link unchecked, another user's too
     folder = private_dir(Path(os.path.abspath(folder.expanduser())))
     documents = present_documents(plan)
-    documents["plan"] = plan_json(plan)
+    documents["plan"] = plan_json(plan, estimate)
     write_documents(documents, folder)
     return [folder / f"{name}.json" for name in documents]
 
@@ -160,6 +164,7 @@ class PreviewScreen(AppScreen):
         self.last_message = ""  # the last copy/export report
         self.view_mode = "json"  # what a narrow or short terminal shows of each document (d, n)
         self.findings_open: bool | None = None  # None: open when there is height for them (f toggles)
+        self.estimate: Any = None  # core.estimate_model.Estimate, once the worker made it
 
     @property
     def plan(self) -> Plan | None:
@@ -198,6 +203,8 @@ class PreviewScreen(AppScreen):
                     yield DocumentView(name, document, plan, diff, id=f"doc-{name}")
             with TabPane(f"{number + 1} Steps", id=STEPS_TAB):
                 yield StepsTable(plan.steps, id="steps")
+            with TabPane(f"{number + 2} Cost", id=COST_TAB):
+                yield CostPanel(id="cost")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -209,6 +216,47 @@ class PreviewScreen(AppScreen):
         self.query_one("#findings-line", Static).update(self._findings_line(plan))
         self.tabs.focus()
         self.fit_layout()
+        self._start_estimate(plan)
+
+    # --- the cost and time estimate, read in a worker -----------------------------------------
+
+    def _start_estimate(self, plan: Plan) -> None:
+        inputs = self.inputs
+        if self.estimate is not None or inputs is None:
+            if self.estimate is None:
+                self.query_one(CostPanel).show(None, "the plan's inputs are not known here")
+            else:
+                self.query_one(CostPanel).show(self.estimate)
+            return
+        self.run_worker(lambda: self._estimate_in_thread(plan.id, inputs), name="estimate the cost",
+                        group="preview-estimate", exclusive=True, thread=True, exit_on_error=False)
+
+    def _estimate_in_thread(self, plan_id: str, inputs: PlanInputs) -> None:
+        # boto3 (through aws.estimate) is loaded with the first estimate, not with the screen
+        from ...aws import results
+        from ...aws.errors import explain
+        from ...aws.estimate import estimate_inputs
+
+        worker = get_current_worker()
+        try:
+            estimate = estimate_inputs(self.s3xrep.clients("source"), inputs)
+            results.record_estimate(plan_id, estimate.as_dict())
+        except Exception as exc:  # a refusal is a note of the estimate; this is anything else: one line, the log
+            log.exception("estimating plan %s failed", plan_id)
+            error = explain(exc)
+            if not worker.is_cancelled:
+                self.post_message(EstimateReady(plan_id, None, error.message))
+            return
+        if not worker.is_cancelled:
+            self.post_message(EstimateReady(plan_id, estimate))
+
+    @on(EstimateReady)
+    def _estimated(self, message: EstimateReady) -> None:
+        plan = self.plan
+        if plan is None or message.plan_id != plan.id:
+            return
+        self.estimate = message.estimate
+        self.query_one(CostPanel).show(message.estimate, message.error)
 
     def on_resize(self) -> None:
         self.fit_layout()
@@ -331,6 +379,9 @@ class PreviewScreen(AppScreen):
         pane = self._active_pane()
         if pane is None:
             return
+        if pane.id == COST_TAB:
+            self._scroll(pane.query_one(CostPanel), how)
+            return
         if pane.id == STEPS_TAB:
             table = pane.query_one(StepsTable)
             moves = {"up": table.action_cursor_up, "down": table.action_cursor_down,
@@ -348,7 +399,7 @@ class PreviewScreen(AppScreen):
     def action_scroll_diff(self, how: str) -> None:
         """``[`` and ``]`` page the current tab's diff."""
         pane = self._active_pane()
-        if pane is not None and pane.id != STEPS_TAB:
+        if pane is not None and pane.id not in (STEPS_TAB, COST_TAB):
             self._scroll(pane.query_one(DiffView), how)
 
     @staticmethod
@@ -368,6 +419,9 @@ class PreviewScreen(AppScreen):
         active = self.active_tab
         if active == STEPS_TAB:
             return "the steps", json.dumps([step.model_dump() for step in plan.steps], indent=2)
+        if active == COST_TAB:
+            estimate = self.estimate.as_dict() if self.estimate is not None else None
+            return "the estimate", json.dumps(estimate, indent=2)
         view = self.query_one(f"#{active}", TabPane).query_one(DocumentView)
         return view.document_name, view.text
 
@@ -393,7 +447,7 @@ class PreviewScreen(AppScreen):
         if folder is None or plan is None:
             return
         try:
-            written = export_documents(plan, folder)
+            written = export_documents(plan, folder, self.estimate)
         except OSError as exc:
             self.last_message = f"Could not write to {folder}: {exc.strerror or exc}"
             self._show_message()
