@@ -46,6 +46,7 @@ from ..core.merge import merge_bucket_policy, merge_key_policy, merge_replicatio
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.ownership import describe_rule, rule_fingerprint, rule_is_ours
 from ..core.policy_json import dump_policy, load_policy
+from .apply_alarms import AlarmSteps
 from .apply_executor import Side, _message, _role_name, _roles_in
 from .apply_job import JobStep
 from .apply_result import (
@@ -70,7 +71,7 @@ __all__ = [
 ]
 
 
-class _Executor(RoleSteps, JobStep):
+class _Executor(RoleSteps, JobStep, AlarmSteps):
     def handlers(self) -> dict[str, Callable[[Step], Outcome]]:
         return {
             "s3.put_bucket_versioning": self.versioning,
@@ -81,6 +82,7 @@ class _Executor(RoleSteps, JobStep):
             "s3.put_bucket_policy": self.bucket_policy,
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": self.create_job,
+            **self.alarm_handlers(),
         }
 
     # -- versioning ------------------------------------------------------------------------------

@@ -355,6 +355,25 @@ def recorded_rule_fingerprints(plan_id: str) -> tuple[str, ...]:
     )
 
 
+def recorded_notification_fingerprints(plan_id: str) -> tuple[str, ...]:
+    """Fingerprints of the notification entries earlier applies of ``plan_id`` wrote (core.notification_merge)."""
+    read = Journal(plan_id).read()
+    return tuple(dict.fromkeys(
+        str(entry["entry_fingerprint"]) for entry in read.writes()
+        if entry.get("call") == "s3.put_bucket_notification_configuration" and entry.get("entry_fingerprint")))
+
+
+def source_notifications(clients: Clients, bucket: str, owner: str, region: str | None) -> dict[str, Any] | None:
+    """The bucket's notification configuration (ResponseMetadata dropped); None when it has none."""
+    s3 = clients("s3", region)
+    try:
+        answer = s3.get_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=owner)
+    except Exception as exc:
+        raise explain(exc, profile=profile_of(clients), what=f"notification configuration of bucket {bucket!r}") from exc
+    found = {k: v for k, v in answer.items() if k != "ResponseMetadata" and v not in ([], None)}
+    return found or None
+
+
 def _arn_region(arn: str) -> str | None:
     parts = arn.split(":")
     return (parts[3] or None) if len(parts) > 5 and parts[0] == "arn" else None
@@ -492,4 +511,9 @@ def gather_inputs(
         options=options,
         **results,
     )
-    return inputs.model_copy(update={"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))})
+    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))}
+    if options.alarms and inputs.source.exists:
+        update["source_notifications"] = source_notifications(
+            source, source_bucket, source_account.id, inputs.source.bucket.region)
+        update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
+    return inputs.model_copy(update=update)

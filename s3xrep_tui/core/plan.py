@@ -14,6 +14,7 @@ import hashlib
 import re
 from typing import Any
 
+from . import alarms
 from . import documents as docs
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
@@ -242,6 +243,7 @@ def _write_steps(
             },
             "replication_configuration",
         )
+    alarms.add_steps(inputs, documents, steps.add)  # before the backfill, so its failures are seen too
     if documents["batch_job"] is not None:
         steps.add(
             "source",
@@ -313,6 +315,9 @@ def build_plan(inputs: PlanInputs) -> Plan:
     documents["replication_configuration"] = replication.configuration if replication else None
     batch_role = role_arn if o.single_role else docs.batch_role_arn(inputs)
     documents["batch_job"] = docs.batch_job_request(inputs, batch_role) if o.replicate_existing else None
+    alarm_documents, alarm_problems = alarms.documents(inputs, plan_id(inputs))
+    documents.update(alarm_documents)
+    findings.extend(_as_finding(error) for error in alarm_problems)
 
     # The steps, in the order apply runs them.
     _versioning_steps(inputs, steps)
