@@ -15,25 +15,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..core import alarms
+from ..core.alarms import ALARM_FIELDS, alarm_settings
 from ..core.merge import merge_policy
 from ..core.models import Step
-from ..core.notification_merge import OUR_ID_PREFIX, clean, entry_fingerprint, merge_notifications
+from ..core.notification_merge import clean, entry_fingerprint, merge_notifications
 from ..core.ownership import MANAGED_TAG, MANAGED_VALUE
 from ..core.policy_json import dump_policy, load_policy
-from .apply_executor import ExecutorBase, Side, _message
+from .apply_executor import ExecutorBase, _message
 from .apply_result import Outcome
 from .backoff import ABSENT
 from .errors import AwsError, error_code
-
-# the alarm settings put_metric_alarm takes that describe_alarms returns
-ALARM_FIELDS = ("AlarmName", "AlarmDescription", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
-                "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions",
-                "OKActions", "Unit")
-
-
-def alarm_settings(alarm: dict[str, Any]) -> dict[str, Any]:
-    """An alarm as describe_alarms returns it, reduced to what put_metric_alarm takes (for the journal)."""
-    return {k: alarm[k] for k in ALARM_FIELDS if alarm.get(k) not in (None, [])}
 
 
 def _region(arn: str, default: str | None) -> str | None:
@@ -97,7 +88,8 @@ class AlarmSteps(ExecutorBase):
         answer = self.call(side, f"sns.get_topic_attributes {arn}", lambda: sns.get_topic_attributes(TopicArn=arn))
         current_text = (answer.get("Attributes") or {}).get("Policy")
         current = load_policy(current_text) if current_text else None
-        ours = list((step.request.get("AttributeValue") or {}).get("Statement") or [])
+        planned = load_policy(step.request.get("AttributeValue")) or {}
+        ours = [s for s in planned.get("Statement") or [] if str(s.get("Sid", "")).startswith(self.family)]
         merged = merge_policy(current_text, ours, family=self.family, what=f"the policy of topic {arn}",
                               limit=alarms.TOPIC_POLICY_LIMIT)
         if current == merged.policy:
@@ -194,4 +186,4 @@ class AlarmSteps(ExecutorBase):
         return Outcome("done", f"alarm {name} {'updated' if existing else 'created'}")
 
 
-__all__ = ["ALARM_FIELDS", "AlarmSteps", "OUR_ID_PREFIX", "alarm_settings"]
+__all__ = ["ALARM_FIELDS", "AlarmSteps", "alarm_settings"]

@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ..core import alarms
 from ..core.models import (
     Account,
+    AlarmFacts,
     Bucket,
     BucketFacts,
     EncryptionFacts,
@@ -374,6 +376,32 @@ def source_notifications(clients: Clients, bucket: str, owner: str, region: str 
     return found or None
 
 
+def alarm_facts(clients: Clients, inputs: PlanInputs) -> AlarmFacts:
+    """The topic, its policy and subscriptions, and our alarms, as they are now (core.alarms judges the steps)."""
+    region = alarms.region(inputs)
+    profile = profile_of(clients)
+    topic = alarms.topic_arn(inputs)
+    found: dict[str, Any] = {}
+    try:
+        if topic is not None:
+            sns = clients("sns", region)
+            try:
+                policy = (sns.get_topic_attributes(TopicArn=topic).get("Attributes") or {}).get("Policy")
+            except ClientError as exc:
+                if error_code(exc) not in ("NotFound", "NotFoundException"):
+                    raise
+            else:
+                subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic).get("Subscriptions") or []
+                found.update(topic_exists=True, topic_policy=load_policy(policy) if policy else None,
+                             subscribed=tuple(str(s.get("Endpoint")) for s in subscriptions))
+        names = list(alarms.alarm_names(inputs))
+        answer = clients("cloudwatch", region).describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
+        found["alarms"] = {a["AlarmName"]: alarms.alarm_settings(a) for a in answer.get("MetricAlarms") or []}
+    except Exception as exc:
+        raise explain(exc, profile=profile, what="the alarm topic and alarms").within("source") from exc
+    return AlarmFacts(**found)
+
+
 def _arn_region(arn: str) -> str | None:
     parts = arn.split(":")
     return (parts[3] or None) if len(parts) > 5 and parts[0] == "arn" else None
@@ -516,4 +544,5 @@ def gather_inputs(
         update["source_notifications"] = source_notifications(
             source, source_bucket, source_account.id, inputs.source.bucket.region)
         update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
+        update["alarm_facts"] = alarm_facts(source, inputs)
     return inputs.model_copy(update=update)

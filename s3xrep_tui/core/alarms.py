@@ -28,11 +28,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .merge import MergeError
+from .merge import MergeError, merge_policy
 from .models import PlanInputs
-from .names import MAX_RULE_ID_LENGTH
+from .names import MAX_RULE_ID_LENGTH, sid_family
 from .notification_merge import NotificationMerge, merge_notifications
 from .ownership import MANAGED_TAG, MANAGED_VALUE, PLAN_TAG
+from .policy_json import dump_policy
 from .policy_parts import sid, statement
 
 FAILED_EVENT = "s3:Replication:OperationFailedReplication"
@@ -41,6 +42,15 @@ NAMESPACE = "AWS/S3"
 PERIOD_SECONDS = 60
 TOPIC_POLICY_LIMIT = 30 * 1024  # SNS: a topic policy is at most 30 KB
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_-]")
+# the alarm settings put_metric_alarm takes that describe_alarms returns (what the journal keeps)
+ALARM_FIELDS = ("AlarmName", "AlarmDescription", "MetricName", "Namespace", "Statistic", "Dimensions", "Period",
+                "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions",
+                "OKActions", "Unit")
+
+
+def alarm_settings(alarm: dict[str, Any]) -> dict[str, Any]:
+    """An alarm (a request, or describe_alarms' answer) reduced to what put_metric_alarm takes."""
+    return {k: alarm[k] for k in ALARM_FIELDS if alarm.get(k) not in (None, [])}
 
 
 def _pair(inputs: PlanInputs) -> str:
@@ -150,7 +160,16 @@ def documents(inputs: PlanInputs, plan_id: str) -> tuple[dict[str, Any], list[Me
     if arn is not None and not inputs.options.alarm_topic_arn:
         found["alarm_topic"] = {"Name": topic_name(inputs), "Tags": tags(inputs, plan_id)}
     if arn is not None:
-        found["alarm_topic_policy"] = {"Version": "2012-10-17", "Statement": topic_statements(inputs, arn)}
+        ours = topic_statements(inputs, arn)
+        facts = inputs.alarm_facts
+        existing = dump_policy(facts.topic_policy) if facts and facts.topic_policy else None
+        family = sid_family(inputs.source_account.id, inputs.source.bucket.name, inputs.destination.bucket.name)
+        try:
+            found["alarm_topic_policy"] = merge_policy(existing, ours, family=family, what=f"the policy of topic {arn}",
+                                                       limit=TOPIC_POLICY_LIMIT).policy
+        except MergeError as error:
+            problems.append(error)
+            found["alarm_topic_policy"] = {"Version": "2012-10-17", "Statement": ours}
     try:
         found["notification_configuration"] = merged_notifications(inputs).configuration
     except MergeError as error:
@@ -171,13 +190,15 @@ def add_steps(inputs: PlanInputs, found: dict[str, Any], add: Any) -> None:
         return
     src = inputs.source.bucket.name
     arn = topic_arn(inputs)
+    facts = inputs.alarm_facts
     if "alarm_topic" in found:
-        add("source", "sns.create_topic", "create", f"Create SNS topic {topic_name(inputs)} for replication "
+        add("source", "sns.create_topic", "no-op" if facts and facts.topic_exists else "create", f"Create SNS topic {topic_name(inputs)} for replication "
             "events and alarms (tagged ours)", dict(found["alarm_topic"]), "alarm_topic")
     if arn is not None:
-        add("source", "sns.set_topic_attributes", "update", f"Let S3 (events of {src}) and our CloudWatch alarms "
+        same = bool(facts and facts.topic_policy == found["alarm_topic_policy"])
+        add("source", "sns.set_topic_attributes", "no-op" if same else "update", f"Let S3 (events of {src}) and our CloudWatch alarms "
             "publish to the topic (merged by Sid into its policy)",
-            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": found["alarm_topic_policy"]},
+            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": dump_policy(found["alarm_topic_policy"])},
             "alarm_topic_policy")
     configuration = found.get("notification_configuration")
     if configuration is not None:
@@ -194,9 +215,12 @@ def add_steps(inputs: PlanInputs, found: dict[str, Any], add: Any) -> None:
             "notification_configuration")
     for name in ("alarm_failed_replication", "alarm_replication_latency"):
         request = found[name]
-        add("source", "cloudwatch.put_metric_alarm", "create",
+        there = (facts.alarms if facts else {}).get(request["AlarmName"])
+        add("source", "cloudwatch.put_metric_alarm",
+            "create" if there is None else ("no-op" if there == alarm_settings(request) else "update"),
             f"Alarm {request['AlarmName']} on {request['MetricName']} ({request['Statistic']} > "
             f"{request['Threshold']:g} in {PERIOD_SECONDS} s)", dict(request), name)
     if "alarm_email_subscription" in found:
-        add("source", "sns.subscribe", "create", f"Subscribe {inputs.options.alarm_email} to the topic (the "
+        done = bool(facts and inputs.options.alarm_email in facts.subscribed)
+        add("source", "sns.subscribe", "no-op" if done else "create", f"Subscribe {inputs.options.alarm_email} to the topic (the "
             "address must confirm)", dict(found["alarm_email_subscription"]), "alarm_email_subscription")

@@ -369,6 +369,15 @@ class MigrationOptions(_Model):
         return self.batch_role_name or fit_role_name("s3xrep-batch-", source)
 
 
+class AlarmFacts(_Model):
+    """What the alarm steps (core.alarms) find in the source account; read by aws.inspect when alarms are on."""
+
+    topic_exists: bool = False
+    topic_policy: dict[str, Any] | None = None  # the topic's Policy attribute, parsed
+    alarms: dict[str, dict[str, Any]] = Field(default_factory=dict)  # our alarm names found -> their settings
+    subscribed: tuple[str, ...] = ()  # endpoints subscribed to the topic
+
+
 class PlanInputs(_Model):
     """Everything the plan is computed from: identities, facts and options."""
 
@@ -387,6 +396,7 @@ class PlanInputs(_Model):
     # of the entries this plan's journal says an earlier apply wrote (core.notification_merge)
     source_notifications: dict[str, Any] | None = None
     notification_fingerprints: tuple[str, ...] = ()
+    alarm_facts: AlarmFacts | None = None  # None: not read (each alarm step is judged at apply)
 
     @property
     def cross_account(self) -> bool:

@@ -66,11 +66,10 @@ def _events_overlap(a: Any, b: Any) -> bool:
     def expand(events: Any) -> set[str]:
         return {str(e) for e in events or []} if isinstance(events, list) else set()
 
-    left, right = expand(a), expand(b)
-    if left & right:
-        return True
-    wild = {e for e in left | right if e.endswith(":*")}
-    return any(other.startswith(w[:-1]) for w in wild for other in left | right if other != w)
+    def covers(x: str, y: str) -> bool:  # "s3:Replication:*" covers every s3:Replication event
+        return x == y or (x.endswith(":*") and y.startswith(x[:-1])) or (y.endswith(":*") and x.startswith(y[:-1]))
+
+    return any(covers(x, y) for x in expand(a) for y in expand(b))
 
 
 def merge_notifications(

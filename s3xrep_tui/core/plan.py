@@ -255,6 +255,12 @@ def _write_steps(
         )
 
 
+def _alarm_documents(inputs: PlanInputs, documents: dict[str, Any], findings: list[Finding]) -> None:
+    found, problems = alarms.documents(inputs, plan_id(inputs))
+    documents.update(found)
+    findings.extend(_as_finding(error) for error in problems)
+
+
 def build_plan(inputs: PlanInputs) -> Plan:
     o = inputs.options
     src, dst = inputs.source, inputs.destination
@@ -315,9 +321,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
     documents["replication_configuration"] = replication.configuration if replication else None
     batch_role = role_arn if o.single_role else docs.batch_role_arn(inputs)
     documents["batch_job"] = docs.batch_job_request(inputs, batch_role) if o.replicate_existing else None
-    alarm_documents, alarm_problems = alarms.documents(inputs, plan_id(inputs))
-    documents.update(alarm_documents)
-    findings.extend(_as_finding(error) for error in alarm_problems)
+    _alarm_documents(inputs, documents, findings)
 
     # The steps, in the order apply runs them.
     _versioning_steps(inputs, steps)

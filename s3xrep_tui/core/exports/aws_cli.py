@@ -33,6 +33,7 @@ _DOCUMENT_MEMBER = {
     "kms.put_key_policy": ("Policy", "--policy"),
     "s3.put_bucket_policy": ("Policy", "--policy"),
     "s3.put_bucket_replication": ("ReplicationConfiguration", "--replication-configuration"),
+    "s3.put_bucket_notification_configuration": ("NotificationConfiguration", "--notification-configuration"),
 }
 
 # The alarm steps (core.alarms): the request as --cli-input-json. The topic policy is the plan's statements
@@ -40,7 +41,6 @@ _DOCUMENT_MEMBER = {
 _CLI_INPUT = {
     "sns.create_topic": "aws sns create-topic",
     "sns.set_topic_attributes": "aws sns set-topic-attributes",
-    "s3.put_bucket_notification_configuration": "aws s3api put-bucket-notification-configuration",
     "cloudwatch.put_metric_alarm": "aws cloudwatch put-metric-alarm",
     "sns.subscribe": "aws sns subscribe",
 }
@@ -82,10 +82,7 @@ def step_document(step: Any) -> Any:
     if step.call == "s3control.create_job":
         return {k: v for k, v in step.request.items() if k not in _JOB_OPTIONS}
     if step.call in _CLI_INPUT:
-        request = dict(step.request)
-        if step.call == "sns.set_topic_attributes":
-            request["AttributeValue"] = json.dumps(request["AttributeValue"], separators=(",", ":"))
-        return request
+        return dict(step.request)
     member = _DOCUMENT_MEMBER.get(step.call)
     return _loads(step.request[member[0]]) if member else None
 
@@ -177,6 +174,12 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             f'    --query JobId --output text "${{S3CONTROL_ENDPOINT[@]}}" {who})',
             'echo "Batch Replication job $JOB_ID created; watch it with:"',
             f'echo "  aws s3control describe-job --account-id {r["AccountId"]} --job-id $JOB_ID"',
+        ]
+    if step.call == "s3.put_bucket_notification_configuration":  # the WHOLE configuration: theirs plus ours
+        return [
+            f"retry aws s3api put-bucket-notification-configuration --bucket {_q(r['Bucket'])} \\",
+            f"    --notification-configuration {doc} \\",
+            f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
         ]
     if step.call in _CLI_INPUT:
         return [f"{_CLI_INPUT[step.call]} --cli-input-json {doc} {who}"]
