@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import locations
+from .alarm_eval import AlarmEvaluator
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine
+from .replication_events import ReplicationNotifications
 from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
 
@@ -116,6 +118,8 @@ class Sandbox:
         self.engine = ReplicationEngine(replication_delay=replication_delay, region=region)
         self.batch: BatchOperations | None = None
         self.metrics: ReplicationMetrics | None = None
+        self.alarms: AlarmEvaluator | None = None  # CloudWatch alarm evaluation (moto never evaluates)
+        self.notifications: ReplicationNotifications | None = None  # replication failure events to SNS/SQS
         self._server: SandboxServer | None = None
         self._started = False
         self.seed_seconds: float | None = None
@@ -145,6 +149,8 @@ class Sandbox:
         self._create_account_keys()
         self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate, dwell=self.job_dwell)
         self.metrics = ReplicationMetrics(self.engine)
+        self.alarms = AlarmEvaluator(ACCOUNTS)
+        self.notifications = ReplicationNotifications(self.engine)
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
@@ -156,6 +162,8 @@ class Sandbox:
         self.engine.start()
         self.batch.start()
         self.metrics.start()
+        self.alarms.start()
+        self.notifications.start()
         started = time.perf_counter()
         if self.seed == "demo":
             from .seed import seed_demo
@@ -173,7 +181,7 @@ class Sandbox:
                 _active = None
 
     def _stop(self) -> None:
-        for part in (self.metrics, self.batch):
+        for part in (self.notifications, self.alarms, self.metrics, self.batch):
             if part is not None:
                 try:
                     part.stop()
