@@ -26,6 +26,8 @@ from .apply_result import Outcome
 from .backoff import ABSENT
 from .errors import AwsError, error_code
 
+QUEUE_ABSENT = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
 
 def _region(arn: str, default: str | None) -> str | None:
     parts = arn.split(":")
@@ -40,6 +42,7 @@ class AlarmSteps(ExecutorBase):
             "s3.put_bucket_notification_configuration": self.notifications,
             "cloudwatch.put_metric_alarm": self.metric_alarm,
             "sns.subscribe": self.subscribe,
+            "sqs.create_queue": self.create_queue,
         }
 
     def _journaled(self, call: str, target: str) -> bool:
@@ -114,6 +117,29 @@ class AlarmSteps(ExecutorBase):
         self.write(side, step, call=step.call, target=f"topic {arn}", region=region, before=None, after=request,
                    send=lambda: sns.subscribe(**request))
         return Outcome("done", f"{request['Endpoint']} subscribed (it must confirm from the e-mail AWS sends)")
+
+    def create_queue(self, step: Step) -> Outcome:
+        """Our inbox queue (the monitor reads failure events from it): ours only when tagged ours."""
+        side = self.side(step.account)
+        region = self.region_of("source") or side.clients.default_region or "us-east-1"
+        name = step.request["QueueName"]
+        arn = f"arn:{self.plan.source_account.partition}:sqs:{region}:{side.account_id}:{name}"
+        sqs = side.clients("sqs", region)
+        found = self.call(side, f"sqs.get_queue_url {name!r}",
+                          lambda: sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=side.account_id),
+                          absent=QUEUE_ABSENT)
+        target = f"queue {arn}"
+        if found is not ABSENT:
+            tags = self.call(side, f"sqs.list_queue_tags {name!r}",
+                             lambda: sqs.list_queue_tags(QueueUrl=found["QueueUrl"])).get("Tags") or {}
+            if tags.get(MANAGED_TAG) == MANAGED_VALUE or self._journaled(step.call, target):
+                return Outcome("no-op", f"queue {name} already exists (ours)")
+            raise AwsError(f"SQS queue {name} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): "
+                           "refusing to use it", "delete or rename that queue, or plan with --no-alarms",
+                           "QueueNotOurs")
+        self.write(side, step, call=step.call, target=target, region=region, before=None, after=step.request,
+                   send=lambda: sqs.create_queue(**step.request))
+        return Outcome("done", f"queue {name} created")
 
     # -- the source's event notifications --------------------------------------------------------
 

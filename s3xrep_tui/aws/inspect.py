@@ -394,6 +394,13 @@ def alarm_facts(clients: Clients, inputs: PlanInputs) -> AlarmFacts:
                 subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic).get("Subscriptions") or []
                 found.update(topic_exists=True, topic_policy=load_policy(policy) if policy else None,
                              subscribed=tuple(str(s.get("Endpoint")) for s in subscriptions))
+            try:
+                clients("sqs", region).get_queue_url(QueueName=alarms.inbox_name(inputs),
+                                                     QueueOwnerAWSAccountId=inputs.source_account.id)
+                found["inbox_exists"] = True
+            except ClientError as exc:
+                if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                    raise
         names = list(alarms.alarm_names(inputs))
         answer = clients("cloudwatch", region).describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
         found["alarms"] = {a["AlarmName"]: alarms.alarm_settings(a) for a in answer.get("MetricAlarms") or []}

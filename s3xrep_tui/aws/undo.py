@@ -182,6 +182,7 @@ class _Undoer:
             "sns.create_topic": lambda e: undo_alarms.topic(self, e),
             "sns.set_topic_attributes": lambda e: undo_alarms.topic_policy(self, e),
             "sns.subscribe": lambda e: undo_alarms.subscription(self, e),
+            "sqs.create_queue": lambda e: undo_alarms.queue(self, e),
             "s3.put_bucket_notification_configuration": lambda e: undo_alarms.notifications(self, e),
             "cloudwatch.put_metric_alarm": lambda e: undo_alarms.alarm(self, e),
         }.get(call or "")

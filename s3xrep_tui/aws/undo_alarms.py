@@ -56,6 +56,25 @@ def topic(undoer: Any, entry: dict[str, Any]) -> Outcome:
     return "deleted", f"topic {arn} deleted (apply created it)", ""
 
 
+def queue(undoer: Any, entry: dict[str, Any]) -> Outcome:
+    arn = _arn(entry)
+    name, account = arn.rsplit(":", 1)[-1], arn.split(":")[4]
+    sqs = undoer.client(entry, "sqs")
+    found = undoer.call(entry, f"sqs.get_queue_url {name!r}",
+                        lambda: sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account),
+                        absent=("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"))
+    if found is None:
+        return "unchanged", f"queue {name} no longer exists", ""
+    url = found["QueueUrl"]
+    tags = undoer.call(entry, f"sqs.list_queue_tags {name!r}", lambda: sqs.list_queue_tags(QueueUrl=url)).get("Tags") or {}
+    if tags.get(MANAGED_TAG) != MANAGED_VALUE:
+        return "skipped", f"queue {name} is no longer tagged ours: not deleted", "delete it by hand if it should go"
+    if undoer.dry_run:
+        return "would-delete", f"would delete queue {name} (apply created it)", ""
+    undoer.call(entry, f"sqs.delete_queue {name!r}", lambda: sqs.delete_queue(QueueUrl=url))
+    return "deleted", f"queue {name} deleted (apply created it, with the failure events in it)", ""
+
+
 def topic_policy(undoer: Any, entry: dict[str, Any]) -> Outcome:
     arn = _arn(entry)
     sns = undoer.client(entry, "sns")

@@ -25,6 +25,7 @@ sends alarm state changes to EventBridge by itself).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -74,6 +75,28 @@ def topic_arn(inputs: PlanInputs) -> str | None:
     if o.alarm_topic_arn:
         return o.alarm_topic_arn
     return f"arn:{inputs.partition}:sns:{region(inputs)}:{inputs.source_account.id}:{topic_name(inputs)}"
+
+
+def inbox_name(inputs: PlanInputs) -> str:
+    """Our SQS queue subscribed to the topic, where the monitor reads failure events (SQS names: 80 characters)."""
+    name = f"s3xrep-events-{_pair(inputs)}"
+    if len(name) > 80:
+        name = name[:71] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name
+
+
+def inbox_arn(inputs: PlanInputs) -> str:
+    return f"arn:{inputs.partition}:sqs:{region(inputs)}:{inputs.source_account.id}:{inbox_name(inputs)}"
+
+
+def inbox_request(inputs: PlanInputs, plan_id: str, topic: str) -> dict[str, Any]:
+    """create_queue: the queue policy lets only our topic send (aws:SourceArn); kept a day; tagged ours."""
+    policy = {"Version": "2012-10-17", "Statement": [statement(
+        sid(inputs, "TopicToInbox"), ["sqs:SendMessage"], inbox_arn(inputs), principal={"Service": "sns.amazonaws.com"},
+        condition={"ArnEquals": {"aws:SourceArn": topic}})]}
+    return {"QueueName": inbox_name(inputs),
+            "Attributes": {"Policy": dump_policy(policy), "MessageRetentionPeriod": "86400"},
+            "tags": {t["Key"]: t["Value"] for t in tags(inputs, plan_id)}}
 
 
 def events(inputs: PlanInputs) -> list[str]:
@@ -178,6 +201,11 @@ def documents(inputs: PlanInputs, plan_id: str) -> tuple[dict[str, Any], list[Me
     failed, latency = alarm_requests(inputs, plan_id)
     found["alarm_failed_replication"] = failed
     found["alarm_replication_latency"] = latency
+    if arn is not None:
+        found["alarm_inbox"] = inbox_request(inputs, plan_id, arn)
+        found["alarm_inbox_subscription"] = {"TopicArn": arn, "Protocol": "sqs", "Endpoint": inbox_arn(inputs),
+                                             "Attributes": {"RawMessageDelivery": "true"},
+                                             "ReturnSubscriptionArn": True}
     if inputs.options.alarm_email and arn is not None:
         found["alarm_email_subscription"] = {"TopicArn": arn, "Protocol": "email",
                                              "Endpoint": inputs.options.alarm_email, "ReturnSubscriptionArn": True}
@@ -220,6 +248,13 @@ def add_steps(inputs: PlanInputs, found: dict[str, Any], add: Any) -> None:
             "create" if there is None else ("no-op" if there == alarm_settings(request) else "update"),
             f"Alarm {request['AlarmName']} on {request['MetricName']} ({request['Statistic']} > "
             f"{request['Threshold']:g} in {PERIOD_SECONDS} s)", dict(request), name)
+    if "alarm_inbox" in found:
+        add("source", "sqs.create_queue", "no-op" if facts and facts.inbox_exists else "create",
+            f"Create SQS queue {inbox_name(inputs)} where the monitor reads failure events (tagged ours; only the "
+            "topic may send)", dict(found["alarm_inbox"]), "alarm_inbox")
+        done = bool(facts and inbox_arn(inputs) in facts.subscribed)
+        add("source", "sns.subscribe", "no-op" if done else "create", "Subscribe that queue to the topic",
+            dict(found["alarm_inbox_subscription"]), "alarm_inbox_subscription")
     if "alarm_email_subscription" in found:
         done = bool(facts and inputs.options.alarm_email in facts.subscribed)
         add("source", "sns.subscribe", "no-op" if done else "create", f"Subscribe {inputs.options.alarm_email} to the topic (the "

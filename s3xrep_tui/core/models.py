@@ -376,6 +376,7 @@ class AlarmFacts(_Model):
     topic_policy: dict[str, Any] | None = None  # the topic's Policy attribute, parsed
     alarms: dict[str, dict[str, Any]] = Field(default_factory=dict)  # our alarm names found -> their settings
     subscribed: tuple[str, ...] = ()  # endpoints subscribed to the topic
+    inbox_exists: bool = False  # our SQS queue for failure events
 
 
 class PlanInputs(_Model):

@@ -91,8 +91,9 @@ def test_apply_makes_the_topic_events_and_alarms_and_undo_takes_only_ours_away(w
 
     # a re-plan is all no-ops for the alarms; someone adds a queue entry and a topic statement
     again = w.plan()
-    assert [s.action for s in again.steps if s.document and "alarm" in s.document or s.call.startswith("sns")] == [
-        "no-op"] * 4
+    alarm_steps = [s.action for s in again.steps if s.call.split(".")[0] in ("sns", "sqs", "cloudwatch")
+                   or "notification" in s.call]
+    assert alarm_steps == ["no-op"] * 7
     later = _queue_entry(w, "later")
     w.s3a().put_bucket_notification_configuration(Bucket=w.src, NotificationConfiguration={
         **config, "QueueConfigurations": [foreign, later]})
@@ -143,3 +144,37 @@ def test_read_only_refuses_the_alarm_writes_where_clients_are_built(
     finally:
         set_process_read_only(previous)
     assert not [t for t in clients("sns").list_topics()["Topics"] if t["TopicArn"].endswith(":s3xrep-ro")]
+
+
+def test_a_failure_is_seen_as_an_alarm_and_an_event_with_its_reason_in_words(
+        sandbox: Sandbox, world: Callable[[str], World]) -> None:
+    from s3xrep_tui.aws.alarm_status import alarm_status
+    from tests.sandbox.helpers import wait_for
+
+    w = world("failing")
+    plan = w.plan()
+    assert w.apply(plan).ok
+    role = plan.documents["replication_configuration"]["Role"].rsplit("/", 1)[-1]
+    iam = w.iam()
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)  # the role can no longer read the source
+    w.s3a().put_object(Bucket=w.src, Key="photos/new.jpg", Body=b"new")
+
+    def alarmed() -> Any:
+        sandbox.metrics.flush()
+        sandbox.alarms.evaluate()
+        status = alarm_status(w.clients["source"], plan.id)
+        return status if status.any_alarm and status.events else None
+
+    status = wait_for(alarmed, what="the alarm and the failure event")
+    failed = next(a for a in status.alarms if a.metric == "OperationsFailedReplication")
+    assert failed.state == "ALARM" and "greater than the threshold" in failed.reason
+    event = next(e for e in status.events if e.key == "photos/new.jpg")
+    assert event.reason == "SrcGetObjectNotPermitted" and "read" in event.meaning
+
+    previous = set_process_read_only(True)
+    try:
+        quiet = alarm_status(w.clients["source"], plan.id)
+    finally:
+        set_process_read_only(previous)
+    assert quiet.alarms and not quiet.events and "read-only" in quiet.note

@@ -2,7 +2,7 @@
 
 Each test creates its own buckets (unique names) in one module-wide sandbox
 with the empty seed: a source with a few objects, a destination with a foreign
-bucket-policy statement, a report bucket. The plan then has all fourteen steps (nine, and five for the alarms).
+bucket-policy statement, a report bucket. The plan then has all sixteen steps (nine, and seven for the alarms).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ CALLS = [
     "iam.create_role", "iam.put_role_policy", "s3.put_bucket_policy", "s3.put_bucket_replication",
     # the alarms (on by default, issue 18): topic, its policy, the source's events, two alarms
     "sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
-    "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm",
+    "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm", "sqs.create_queue", "sns.subscribe",
     "s3control.create_job",
 ]
-ALARM_STEPS = 5
+ALARM_STEPS = 7
 
 
 @pytest.fixture(scope="module")

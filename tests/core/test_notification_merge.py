@@ -118,8 +118,9 @@ def test_a_foreign_entry_already_receiving_our_events_blocks_with_the_fix(events
 def test_the_plan_has_the_alarm_steps_before_the_backfill_and_metrics_on_the_rule() -> None:
     plan = build_plan(make_inputs())
     calls = [s.call for s in plan.steps]
-    assert calls[-6:] == ["sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
-                          "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm", "s3control.create_job"]
+    assert calls[-8:] == ["sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
+                          "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm", "sqs.create_queue",
+                          "sns.subscribe", "s3control.create_job"]
     rule = plan.documents["replication_configuration"]["Rules"][0]
     assert rule["Destination"]["Metrics"]["Status"] == "Enabled"
     failed = plan.documents["alarm_failed_replication"]
@@ -144,7 +145,7 @@ def test_a_named_topic_or_eventbridge_creates_no_topic_and_an_email_subscribes()
     arn = "arn:aws:sns:us-east-1:111111111111:ops-alerts"
     named = build_plan(make_inputs(alarm_topic_arn=arn, alarm_email="ops@example.com"))
     calls = [s.call for s in named.steps]
-    assert "sns.create_topic" not in calls and "sns.subscribe" in calls
+    assert "sns.create_topic" not in calls and calls.count("sns.subscribe") == 2  # our inbox queue, the e-mail
     assert named.documents["alarm_email_subscription"]["Endpoint"] == "ops@example.com"
     bus = build_plan(make_inputs(alarm_eventbridge=True))
     assert bus.documents["notification_configuration"] == {"EventBridgeConfiguration": {}}

@@ -44,6 +44,8 @@ def test_fresh_migration_runs_every_step_in_the_reference_order() -> None:
         ("source", "s3.put_bucket_notification_configuration", "create"),
         ("source", "cloudwatch.put_metric_alarm", "create"),
         ("source", "cloudwatch.put_metric_alarm", "create"),
+        ("source", "sqs.create_queue", "create"),  # the monitor's inbox of failure events
+        ("source", "sns.subscribe", "create"),
         ("source", "s3control.create_job", "create"),
     ]
     assert [s.id for s in plan.steps][:2] == ["01-put-bucket-versioning", "02-put-bucket-versioning"]
@@ -83,7 +85,8 @@ def _applied(inputs, plan):
             # the alarms (issue 18): the topic with its policy, our notification entry, the two alarms
             "source_notifications": docs.get("notification_configuration"),
             "alarm_facts": AlarmFacts(
-                topic_exists=True, topic_policy=docs.get("alarm_topic_policy"),
+                topic_exists=True, topic_policy=docs.get("alarm_topic_policy"), inbox_exists=True,
+                subscribed=(docs["alarm_inbox_subscription"]["Endpoint"],),
                 alarms={d["AlarmName"]: alarm_settings(d) for name, d in docs.items() if name.startswith("alarm_")
                         and d and "AlarmName" in d},
             ),

@@ -43,6 +43,7 @@ _CLI_INPUT = {
     "sns.set_topic_attributes": "aws sns set-topic-attributes",
     "cloudwatch.put_metric_alarm": "aws cloudwatch put-metric-alarm",
     "sns.subscribe": "aws sns subscribe",
+    "sqs.create_queue": "aws sqs create-queue",
 }
 
 # What the Batch job's JSON input leaves to explicit options.
