@@ -117,6 +117,16 @@ class World:
         assert self.dst_policy() == json.loads(self.original_policy)
         assert self.replication() is None
         assert self.roles() == set()
+        assert self.alarm_resources() == {"notifications": [], "topics": [], "alarms": []}
+
+    def alarm_resources(self) -> dict[str, list[str]]:
+        """What of the alarms (issue 18) names this world's source: notification entries, topics, alarms."""
+        a = self.accounts[A]
+        config = a("s3").get_bucket_notification_configuration(Bucket=self.src)
+        topics = [t["TopicArn"] for t in a("sns").list_topics().get("Topics") or [] if f"-{self.src}-" in t["TopicArn"]]
+        alarms = a("cloudwatch").describe_alarms(AlarmNamePrefix=f"s3xrep-{self.src}-").get("MetricAlarms") or []
+        return {"notifications": [e["Id"] for e in config.get("TopicConfigurations") or []], "topics": topics,
+                "alarms": [m["AlarmName"] for m in alarms]}
 
 
 def make_world(sandbox: Sandbox, accounts: dict[str, Any], name: str) -> World:

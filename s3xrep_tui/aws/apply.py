@@ -46,6 +46,7 @@ from ..core.merge import merge_bucket_policy, merge_key_policy, merge_replicatio
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.ownership import describe_rule, rule_fingerprint, rule_is_ours
 from ..core.policy_json import dump_policy, load_policy
+from .apply_alarms import AlarmSteps
 from .apply_executor import Side, _message, _role_name, _roles_in
 from .apply_inventory import InventoryStep
 from .apply_job import JobStep
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 
-class _Executor(RoleSteps, JobStep, InventoryStep):
+class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
     def handlers(self) -> dict[str, Callable[[Step], Outcome]]:
         return {
             "s3.put_bucket_versioning": self.versioning,
@@ -83,6 +84,7 @@ class _Executor(RoleSteps, JobStep, InventoryStep):
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": self.create_job,
             "s3.put_bucket_inventory_configuration": self.inventory_configuration,
+            **self.alarm_handlers(),
         }
 
     # -- versioning ------------------------------------------------------------------------------

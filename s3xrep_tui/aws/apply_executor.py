@@ -198,7 +198,9 @@ class ExecutorBase:
         result: dict[str, Any] = {}
         if isinstance(response, dict):
             # the job made, or the object version uploaded (repair's manifest: undo deletes exactly it)
-            result.update({k: response[k] for k in ("JobId", "VersionId", "ETag") if response.get(k)})
+            # (an SNS topic or subscription: undo removes exactly it)
+            result.update({k: response[k] for k in ("JobId", "VersionId", "ETag", "TopicArn", "SubscriptionArn")
+                           if response.get(k)})
         self.journal.record("done", ref=entry["id"], step=step.id, call=call, target=target, result=result)
         return response
 

@@ -14,8 +14,10 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from ..core import alarms
 from ..core.models import (
     Account,
+    AlarmFacts,
     Bucket,
     BucketFacts,
     EncryptionFacts,
@@ -356,6 +358,58 @@ def recorded_rule_fingerprints(plan_id: str) -> tuple[str, ...]:
     )
 
 
+def recorded_notification_fingerprints(plan_id: str) -> tuple[str, ...]:
+    """Fingerprints of the notification entries earlier applies of ``plan_id`` wrote (core.notification_merge)."""
+    read = Journal(plan_id).read()
+    return tuple(dict.fromkeys(
+        str(entry["entry_fingerprint"]) for entry in read.writes()
+        if entry.get("call") == "s3.put_bucket_notification_configuration" and entry.get("entry_fingerprint")))
+
+
+def source_notifications(clients: Clients, bucket: str, owner: str, region: str | None) -> dict[str, Any] | None:
+    """The bucket's notification configuration (ResponseMetadata dropped); None when it has none."""
+    s3 = clients("s3", region)
+    try:
+        answer = s3.get_bucket_notification_configuration(Bucket=bucket, ExpectedBucketOwner=owner)
+    except Exception as exc:
+        raise explain(exc, profile=profile_of(clients), what=f"notification configuration of bucket {bucket!r}") from exc
+    found = {k: v for k, v in answer.items() if k != "ResponseMetadata" and v not in ([], None)}
+    return found or None
+
+
+def alarm_facts(clients: Clients, inputs: PlanInputs) -> AlarmFacts:
+    """The topic, its policy and subscriptions, and our alarms, as they are now (core.alarms judges the steps)."""
+    region = alarms.region(inputs)
+    profile = profile_of(clients)
+    topic = alarms.topic_arn(inputs)
+    found: dict[str, Any] = {}
+    try:
+        if topic is not None:
+            sns = clients("sns", region)
+            try:
+                policy = (sns.get_topic_attributes(TopicArn=topic).get("Attributes") or {}).get("Policy")
+            except ClientError as exc:
+                if error_code(exc) not in ("NotFound", "NotFoundException"):
+                    raise
+            else:
+                subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic).get("Subscriptions") or []
+                found.update(topic_exists=True, topic_policy=load_policy(policy) if policy else None,
+                             subscribed=tuple(str(s.get("Endpoint")) for s in subscriptions))
+            try:
+                clients("sqs", region).get_queue_url(QueueName=alarms.inbox_name(inputs),
+                                                     QueueOwnerAWSAccountId=inputs.source_account.id)
+                found["inbox_exists"] = True
+            except ClientError as exc:
+                if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                    raise
+        names = list(alarms.alarm_names(inputs))
+        answer = clients("cloudwatch", region).describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
+        found["alarms"] = {a["AlarmName"]: alarms.alarm_settings(a) for a in answer.get("MetricAlarms") or []}
+    except Exception as exc:
+        raise explain(exc, profile=profile, what="the alarm topic and alarms").within("source") from exc
+    return AlarmFacts(**found)
+
+
 def _arn_region(arn: str) -> str | None:
     parts = arn.split(":")
     return (parts[3] or None) if len(parts) > 5 and parts[0] == "arn" else None
@@ -500,4 +554,10 @@ def gather_inputs(
         **results,
     )
     inputs = with_inventory_facts(inputs, source, destination)
-    return inputs.model_copy(update={"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))})
+    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))}
+    if options.alarms and inputs.source.exists:
+        update["source_notifications"] = source_notifications(
+            source, source_bucket, source_account.id, inputs.source.bucket.region)
+        update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
+        update["alarm_facts"] = alarm_facts(source, inputs)
+    return inputs.model_copy(update=update)

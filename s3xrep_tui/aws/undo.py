@@ -29,7 +29,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.policy_json import dump_policy, load_policy
-from . import undo_inventory
+from . import undo_alarms, undo_inventory
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -180,6 +180,12 @@ class _Undoer:
             "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
             "s3.put_object": self.uploaded_object,
             "s3.put_bucket_inventory_configuration": lambda e: undo_inventory.inventory_configuration(self, e),
+            "sns.create_topic": lambda e: undo_alarms.topic(self, e),
+            "sns.set_topic_attributes": lambda e: undo_alarms.topic_policy(self, e),
+            "sns.subscribe": lambda e: undo_alarms.subscription(self, e),
+            "sqs.create_queue": lambda e: undo_alarms.queue(self, e),
+            "s3.put_bucket_notification_configuration": lambda e: undo_alarms.notifications(self, e),
+            "cloudwatch.put_metric_alarm": lambda e: undo_alarms.alarm(self, e),
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"

@@ -86,6 +86,17 @@ def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
     inventory.add_argument("--backfill-from-inventory", action="store_true",
                            help="the Batch Replication job reads the source's newest inventory report "
                                 "instead of generating a manifest (when a report exists)")
+    alarms = parser.add_argument_group("alarms while it runs (on by default)")
+    alarms.add_argument("--no-alarms", action="store_true",
+                        help="no SNS topic, replication events or CloudWatch alarms")
+    alarms.add_argument("--alarm-failed-threshold", type=int, default=0, metavar="N",
+                        help="alarm when more than N operations fail to replicate in a minute (default 0)")
+    alarms.add_argument("--alarm-latency-seconds", type=int, default=900, metavar="S",
+                        help="alarm when replication is more than S seconds behind (default 900)")
+    alarms.add_argument("--alarm-email", metavar="ADDRESS", help="subscribe this e-mail address to the alarm topic")
+    alarms.add_argument("--alarm-topic-arn", metavar="ARN", help="use this existing SNS topic (none is created)")
+    alarms.add_argument("--alarm-eventbridge", action="store_true",
+                        help="send S3's replication events to EventBridge instead of an SNS topic")
 
 
 def add_parser(sub: Any) -> None:
@@ -145,6 +156,12 @@ def options_from_args(args: argparse.Namespace) -> Any:
             inventory_destination_bucket=args.inventory_destination_bucket,
             inventory_prefix=args.inventory_prefix,
             backfill_from_inventory=args.backfill_from_inventory,
+            alarms=not getattr(args, "no_alarms", False),
+            alarm_failed_threshold=getattr(args, "alarm_failed_threshold", 0),
+            alarm_latency_seconds=getattr(args, "alarm_latency_seconds", 900),
+            alarm_email=getattr(args, "alarm_email", None),
+            alarm_topic_arn=getattr(args, "alarm_topic_arn", None),
+            alarm_eventbridge=getattr(args, "alarm_eventbridge", False),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -198,6 +198,35 @@ class MigrationOptions(_Model):
     inventory_destination_bucket: str | None = None  # the destination account's (destination Region)
     inventory_prefix: str = "s3xrep/inventory"
     backfill_from_inventory: bool = False  # the Batch job reads the source inventory's manifest
+    # alarms while it runs (issue 18 item 1; core.alarms builds the documents): replication metrics on our rule,
+    # an SNS topic (or the user's topic, or EventBridge), S3 replication events to it, two CloudWatch alarms
+    alarms: bool = True
+    alarm_failed_threshold: int = 0  # ALARM when more operations than this fail in a minute
+    alarm_latency_seconds: int = 900  # ALARM when ReplicationLatency (Maximum) is above this
+    alarm_email: str | None = None  # an e-mail subscription to the topic (the address confirms it)
+    alarm_topic_arn: str | None = None  # an existing topic to use (no topic is created)
+    alarm_eventbridge: bool = False  # S3 events to EventBridge instead of an SNS topic
+
+    @field_validator("alarm_failed_threshold", "alarm_latency_seconds")
+    @classmethod
+    def _alarm_threshold(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"alarm threshold {value} is negative: give 0 or more")
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _alarm_email(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"alarm e-mail {value!r} is not an e-mail address (name@example.com)")
+        return value
+
+    @field_validator("alarm_topic_arn")
+    @classmethod
+    def _alarm_topic(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}", value):
+            raise ValueError(f"alarm topic {value!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        return value
 
     @field_validator("prefix")
     @classmethod
@@ -330,8 +359,8 @@ class MigrationOptions(_Model):
 
     @property
     def metrics_enabled(self) -> bool:
-        """RTC needs replication metrics; S3 rejects RTC without them."""
-        return self.metrics or self.rtc
+        """RTC needs replication metrics (S3 rejects RTC without them); so do replication events and alarms."""
+        return self.metrics or self.rtc or self.alarms
 
     def rule_id_for(self, destination: str) -> str:
         return self.rule_id or f"s3xrep-to-{destination}"[:MAX_RULE_ID_LENGTH]
@@ -345,6 +374,16 @@ class MigrationOptions(_Model):
         if self.single_role:
             return self.replication_role_for(source)
         return self.batch_role_name or fit_role_name("s3xrep-batch-", source)
+
+
+class AlarmFacts(_Model):
+    """What the alarm steps (core.alarms) find in the source account; read by aws.inspect when alarms are on."""
+
+    topic_exists: bool = False
+    topic_policy: dict[str, Any] | None = None  # the topic's Policy attribute, parsed
+    alarms: dict[str, dict[str, Any]] = Field(default_factory=dict)  # our alarm names found -> their settings
+    subscribed: tuple[str, ...] = ()  # endpoints subscribed to the topic
+    inbox_exists: bool = False  # our SQS queue for failure events
 
 
 class PlanInputs(_Model):
@@ -367,6 +406,11 @@ class PlanInputs(_Model):
     source_inventory: dict[str, Any] | None = None
     destination_inventory: dict[str, Any] | None = None
     source_inventory_manifest: dict[str, Any] | None = None  # the newest complete report: key, etag (a backfill's)
+    # alarms: the source's notification configuration as read (None: none or not read), and the fingerprints
+    # of the entries this plan's journal says an earlier apply wrote (core.notification_merge)
+    source_notifications: dict[str, Any] | None = None
+    notification_fingerprints: tuple[str, ...] = ()
+    alarm_facts: AlarmFacts | None = None  # None: not read (each alarm step is judged at apply)
 
     @property
     def cross_account(self) -> bool:

@@ -14,6 +14,7 @@ import hashlib
 import re
 from typing import Any
 
+from . import alarms
 from . import documents as docs
 from .inventory_backfill import backfill_findings
 from .inventory_plan import plan_inventory
@@ -244,6 +245,7 @@ def _write_steps(
             },
             "replication_configuration",
         )
+    alarms.add_steps(inputs, documents, steps.add)  # before the backfill, so its failures are seen too
     if documents["batch_job"] is not None:
         steps.add(
             "source",
@@ -253,6 +255,12 @@ def _write_steps(
             documents["batch_job"],
             "batch_job",
         )
+
+
+def _alarm_documents(inputs: PlanInputs, documents: dict[str, Any], findings: list[Finding]) -> None:
+    found, problems = alarms.documents(inputs, plan_id(inputs))
+    documents.update(found)
+    findings.extend(_as_finding(error) for error in problems)
 
 
 def build_plan(inputs: PlanInputs) -> Plan:
@@ -315,6 +323,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
     documents["replication_configuration"] = replication.configuration if replication else None
     batch_role = role_arn if o.single_role else docs.batch_role_arn(inputs)
     documents["batch_job"] = docs.batch_job_request(inputs, batch_role) if o.replicate_existing else None
+    _alarm_documents(inputs, documents, findings)
 
     # The steps, in the order apply runs them.
     _versioning_steps(inputs, steps)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .. import locations
 from . import storage_metrics
+from .alarm_eval import AlarmEvaluator
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
@@ -28,6 +29,7 @@ from .inventory_delivery import Delivery, InventoryDelivery
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine
+from .replication_events import ReplicationNotifications
 from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
 
@@ -122,6 +124,8 @@ class Sandbox:
         self.metrics: ReplicationMetrics | None = None
         self.inventory_interval = inventory_interval  # seconds between scheduled inventory reports (None: on demand only)
         self.inventory: InventoryDelivery | None = None
+        self.alarms: AlarmEvaluator | None = None  # CloudWatch alarm evaluation (moto never evaluates)
+        self.notifications: ReplicationNotifications | None = None  # replication failure events to SNS/SQS
         self._server: SandboxServer | None = None
         self._started = False
         self.seed_seconds: float | None = None
@@ -153,6 +157,8 @@ class Sandbox:
         self.metrics = ReplicationMetrics(self.engine)
         inventory_configs = InventoryConfigurations()
         self.inventory = InventoryDelivery(inventory_configs, self.engine.status, interval=self.inventory_interval)
+        self.alarms = AlarmEvaluator(ACCOUNTS)
+        self.notifications = ReplicationNotifications(self.engine)
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
@@ -167,6 +173,8 @@ class Sandbox:
         self.batch.start()
         self.metrics.start()
         self.inventory.start()
+        self.alarms.start()
+        self.notifications.start()
         started = time.perf_counter()
         if self.seed == "demo":
             from .seed import seed_demo
@@ -184,7 +192,7 @@ class Sandbox:
                 _active = None
 
     def _stop(self) -> None:
-        for part in (self.inventory, self.metrics, self.batch):
+        for part in (self.notifications, self.alarms, self.inventory, self.metrics, self.batch):
             if part is not None:
                 try:
                     part.stop()

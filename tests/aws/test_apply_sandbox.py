@@ -2,7 +2,7 @@
 
 Each test creates its own buckets (unique names) in one module-wide sandbox
 with the empty seed: a source with a few objects, a destination with a foreign
-bucket-policy statement, a report bucket. The plan then has all nine steps.
+bucket-policy statement, a report bucket. The plan then has all sixteen steps (nine, and seven for the alarms).
 """
 
 from __future__ import annotations
@@ -30,8 +30,12 @@ from tests.apply_world import FAST, World, foreign_policy, make_world
 CALLS = [
     "s3.put_bucket_versioning", "s3.put_bucket_versioning", "iam.create_role", "iam.put_role_policy",
     "iam.create_role", "iam.put_role_policy", "s3.put_bucket_policy", "s3.put_bucket_replication",
+    # the alarms (on by default, issue 18): topic, its policy, the source's events, two alarms
+    "sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
+    "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm", "sqs.create_queue", "sns.subscribe",
     "s3control.create_job",
 ]
+ALARM_STEPS = 7
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +187,7 @@ def test_when_iam_never_settles_the_step_fails_with_a_fix_and_a_rerun_continues(
     rejecting.left = 0  # IAM caught up
     again = w.apply()
     assert again.ok
-    assert [r.status for r in again.steps][6:] == ["done", "done", "done"]
+    assert [r.status for r in again.steps][6:] == ["done"] * (3 + ALARM_STEPS)
     w.assert_applied()
 
 
@@ -200,7 +204,7 @@ def test_cancel_during_a_wait_stops_the_run(
 
     result = w.apply(progress=on_wait, cancel=cancel, backoff=Backoff(total=30, first=10))
     assert result.cancelled and not result.ok
-    assert [r.status for r in result.steps][6:] == ["cancelled", "not-run", "not-run"]
+    assert [r.status for r in result.steps][6:] == ["cancelled", "not-run", "not-run"] + ["not-run"] * ALARM_STEPS
 
 
 # -- concurrent changes -------------------------------------------------------------------------

@@ -451,7 +451,7 @@ def test_explanations_read_like_the_issue_asks() -> None:
     )
     assert d.explain_rule(d.replication_rule(inputs, 3)) == (
         "Rule s3xrep-to-acme-platform-media (priority 3, enabled): replicates every object to "
-        "acme-platform-media in account 222222222222, without delete markers"
+        "acme-platform-media in account 222222222222, without delete markers, metrics on"  # (for the alarms)
     )
     # foreign statements and legacy V1 rules are explained too
     assert "use s3:PutBucketAcl" in d.explain_statement({"Effect": "Deny", "Principal": "*", "Action": "s3:PutBucketAcl", "Resource": "arn:aws:s3:::x"})

@@ -130,6 +130,9 @@ def test_the_variants_cover_every_call_and_action() -> None:
     assert calls == {
         "s3.put_bucket_versioning", "iam.create_role", "iam.update_assume_role_policy", "iam.put_role_policy",
         "kms.put_key_policy", "s3.put_bucket_policy", "s3.put_bucket_replication", "s3control.create_job",
+        # the alarms (issue 18)
+        "sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
+        "cloudwatch.put_metric_alarm", "sqs.create_queue", "sns.subscribe",
     }
     assert {"create", "update", "no-op"} <= {action for _, action in seen}
 
@@ -187,6 +190,12 @@ def test_each_step_is_a_commented_command_and_no_ops_are_comments(plan: Any) -> 
             "s3.put_bucket_policy": "aws s3api put-bucket-policy",
             "s3.put_bucket_replication": "aws s3api put-bucket-replication",
             "s3control.create_job": "aws s3control create-job",
+            "sns.create_topic": "aws sns create-topic",
+            "sns.set_topic_attributes": "aws sns set-topic-attributes",
+            "s3.put_bucket_notification_configuration": "aws s3api put-bucket-notification-configuration",
+            "cloudwatch.put_metric_alarm": "aws cloudwatch put-metric-alarm",
+            "sqs.create_queue": "aws sqs create-queue",
+            "sns.subscribe": "aws sns subscribe",
         }[step.call]
         if step.action == "no-op":
             assert "# Already holds: nothing to run." in section and verb not in section

@@ -10,7 +10,8 @@ from botocore import xform_name
 from botocore.exceptions import ParamValidationError
 from botocore.validate import validate_parameters
 
-from s3xrep_tui.core.models import KmsKeyFacts, MigrationOptions, RoleFacts
+from s3xrep_tui.core.alarms import alarm_settings
+from s3xrep_tui.core.models import AlarmFacts, KmsKeyFacts, MigrationOptions, RoleFacts
 from s3xrep_tui.core.ownership import MANAGED_TAG, MANAGED_VALUE
 from s3xrep_tui.core.plan import build_plan, inline_policy_name, plan_id
 from tests.core.conftest import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, make_facts, make_inputs
@@ -38,6 +39,13 @@ def test_fresh_migration_runs_every_step_in_the_reference_order() -> None:
         ("source", "iam.put_role_policy", "create"),
         ("destination", "s3.put_bucket_policy", "create"),
         ("source", "s3.put_bucket_replication", "create"),
+        ("source", "sns.create_topic", "create"),  # the alarms (issue 18), before the backfill
+        ("source", "sns.set_topic_attributes", "update"),
+        ("source", "s3.put_bucket_notification_configuration", "create"),
+        ("source", "cloudwatch.put_metric_alarm", "create"),
+        ("source", "cloudwatch.put_metric_alarm", "create"),
+        ("source", "sqs.create_queue", "create"),  # the monitor's inbox of failure events
+        ("source", "sns.subscribe", "create"),
         ("source", "s3control.create_job", "create"),
     ]
     assert [s.id for s in plan.steps][:2] == ["01-put-bucket-versioning", "02-put-bucket-versioning"]
@@ -74,6 +82,14 @@ def _applied(inputs, plan):
             "replication_role": roles["replication"],
             "batch_role": roles["batch"],
             "replica_key": replica_key,
+            # the alarms (issue 18): the topic with its policy, our notification entry, the two alarms
+            "source_notifications": docs.get("notification_configuration"),
+            "alarm_facts": AlarmFacts(
+                topic_exists=True, topic_policy=docs.get("alarm_topic_policy"), inbox_exists=True,
+                subscribed=(docs["alarm_inbox_subscription"]["Endpoint"],),
+                alarms={d["AlarmName"]: alarm_settings(d) for name, d in docs.items() if name.startswith("alarm_")
+                        and d and "AlarmName" in d},
+            ),
         }
     )
 

@@ -34,6 +34,17 @@ _DOCUMENT_MEMBER = {
     "s3.put_bucket_policy": ("Policy", "--policy"),
     "s3.put_bucket_replication": ("ReplicationConfiguration", "--replication-configuration"),
     "s3.put_bucket_inventory_configuration": ("InventoryConfiguration", "--inventory-configuration"),
+    "s3.put_bucket_notification_configuration": ("NotificationConfiguration", "--notification-configuration"),
+}
+
+# The alarm steps (core.alarms): the request as --cli-input-json. The topic policy is the plan's statements
+# only: on a topic that has other statements, merge them in by hand (s3xrep apply merges by Sid).
+_CLI_INPUT = {
+    "sns.create_topic": "aws sns create-topic",
+    "sns.set_topic_attributes": "aws sns set-topic-attributes",
+    "cloudwatch.put_metric_alarm": "aws cloudwatch put-metric-alarm",
+    "sns.subscribe": "aws sns subscribe",
+    "sqs.create_queue": "aws sqs create-queue",
 }
 
 # What the Batch job's JSON input leaves to explicit options.
@@ -72,6 +83,8 @@ def step_document(step: Any) -> Any:
     """The document a step sends, as a JSON value (None when it sends none)."""
     if step.call == "s3control.create_job":
         return {k: v for k, v in step.request.items() if k not in _JOB_OPTIONS}
+    if step.call in _CLI_INPUT:
+        return dict(step.request)
     member = _DOCUMENT_MEMBER.get(step.call)
     return _loads(step.request[member[0]]) if member else None
 
@@ -170,6 +183,14 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             'echo "Batch Replication job $JOB_ID created; watch it with:"',
             f'echo "  aws s3control describe-job --account-id {r["AccountId"]} --job-id $JOB_ID"',
         ]
+    if step.call == "s3.put_bucket_notification_configuration":  # the WHOLE configuration: theirs plus ours
+        return [
+            f"retry aws s3api put-bucket-notification-configuration --bucket {_q(r['Bucket'])} \\",
+            f"    --notification-configuration {doc} \\",
+            f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
+        ]
+    if step.call in _CLI_INPUT:
+        return [f"{_CLI_INPUT[step.call]} --cli-input-json {doc} {who}"]
     raise ValueError(f"no AWS CLI command for {step.call}")
 
 
