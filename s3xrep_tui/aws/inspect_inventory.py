@@ -17,6 +17,7 @@ from .clients import Clients
 from .errors import AwsError, error_code, explain, who
 from .identity import profile_of
 from .inventory_reports import NO_CONFIGURATION, find_report
+from .storage_metrics import object_count
 
 
 class _Side:
@@ -64,8 +65,30 @@ def newest_manifest(side: _Side) -> dict[str, Any] | None:
             "as_of": report.started.isoformat()}
 
 
+def with_object_counts(inputs: PlanInputs, source: Clients, destination: Clients) -> PlanInputs:
+    """``inputs`` with each existing bucket's object count from CloudWatch's daily storage metrics.
+
+    Read only for ``inventory=auto`` (the threshold needs it), and quietly: a profile that may not
+    read CloudWatch, or a bucket with no metrics yet, leaves the count unknown (auto stays off and
+    says why) rather than failing the plan. Free at any size: no listing.
+    """
+    if inputs.options.inventory != "auto":
+        return inputs
+    update: dict[str, Any] = {}
+    for field, clients, facts in (("source", source, inputs.source), ("destination", destination, inputs.destination)):
+        if facts.exists and facts.object_count is None:
+            try:
+                count = object_count(clients("cloudwatch", facts.bucket.region), facts.bucket.name)
+            except AwsError:
+                continue
+            if count is not None:
+                update[field] = facts.model_copy(update={"object_count": count})
+    return inputs.model_copy(update=update) if update else inputs
+
+
 def with_inventory_facts(inputs: PlanInputs, source: Clients, destination: Clients) -> PlanInputs:
     """``inputs`` with our configuration on each existing bucket (and the source's newest report, when asked)."""
+    inputs = with_object_counts(inputs, source, destination)
     options = inputs.options
     update: dict[str, Any] = {}
     if options.backfill_from_inventory and options.replicate_existing and inputs.source.exists:

@@ -47,15 +47,19 @@ class InventoryPlan:
     documents: dict[str, Any] = field(default_factory=dict)
 
 
+def _most_objects(inputs: PlanInputs) -> int | None:
+    counts = [c for c in (inputs.source.object_count, inputs.destination.object_count) if c is not None]
+    return max(counts) if counts else None
+
+
 def inventory_wanted(inputs: PlanInputs) -> tuple[bool, str]:
     """Whether the plan adds the inventory steps, and why (for the plan's text)."""
     mode = inputs.options.inventory
     if mode != "auto":
         return mode == "on", f"inventory {mode} (asked)"
-    counts = [c for c in (inputs.source.object_count, inputs.destination.object_count) if c is not None]
-    if not counts:
+    most = _most_objects(inputs)
+    if most is None:
         return False, "inventory auto: off (the buckets' object counts are not known yet)"
-    most = max(counts)
     on = most >= INVENTORY_AUTO_OBJECTS
     return on, (f"inventory auto: {'on' if on else 'off'} ({most:,} objects; on from {INVENTORY_AUTO_OBJECTS:,}, "
                 "CloudWatch's daily NumberOfObjects)")
@@ -126,6 +130,16 @@ def plan_inventory(inputs: PlanInputs, family: str) -> InventoryPlan:
     if not wanted:
         return result
     o = inputs.options
+    if o.inventory == "auto" and (o.inventory_source_bucket is None or o.inventory_destination_bucket is None):
+        # auto never blocks a plan the user did not ask to inventory: it says what would add it
+        result.wanted, result.why = False, why + ", but no reports buckets were named"
+        result.findings.append(Finding(
+            id="inventory-auto-reports-unset", severity="warning",
+            message=f"A bucket holds {_most_objects(inputs):,} objects (CloudWatch's daily NumberOfObjects): at "
+            "this size verify should read S3 Inventory reports (verify --inventory), not list every version.",
+            fix="Pass --inventory-source-bucket and --inventory-destination-bucket (a reports bucket in each "
+            "account, in its bucket's Region) to add the inventory, or --inventory off to stop this warning."))
+        return result
     replicated = (inputs.source.bucket.name, inputs.destination.bucket.name)
     sides: tuple[tuple[Side, BucketFacts, str, str | None, BucketFacts | None, dict[str, Any] | None], ...] = (
         ("source", inputs.source, inputs.source_account.id, o.inventory_source_bucket,

@@ -78,3 +78,51 @@ def test_plan_apply_deliver_verify_and_undo(sandbox: Sandbox) -> None:
     assert _config(s3a, "inv-src") is None and _config(s3b, "inv-dst") is None
     assert s3b.head_bucket(Bucket="inv-dst")  # the sandbox's delete is not moto's DeleteBucket
     assert json.loads(s3b.get_bucket_policy(Bucket="inv-dst-reports")["Policy"]) == json.loads(theirs)
+
+
+def test_inventory_auto_reads_the_object_count_from_cloudwatch_and_turns_on_above_the_threshold(
+        sandbox: Sandbox) -> None:
+    """inventory=auto: the plan reads CloudWatch's daily NumberOfObjects (no listing) for each bucket and
+    adds the inventory steps from INVENTORY_AUTO_OBJECTS objects (AWS: cloudwatch-monitoring, daily storage
+    metrics); a bucket below it, or with no figures yet, plans none."""
+    from s3xrep_tui.core.inventory_plan import INVENTORY_AUTO_OBJECTS
+    from s3xrep_tui.sandbox.storage_metrics import set_virtual_figures
+
+    clients = {"source": sandbox.clients(A), "destination": sandbox.clients(B)}
+    s3a, s3b = clients["source"]("s3"), clients["destination"]("s3")
+    for s3, bucket in ((s3a, "big-src"), (s3a, "small-src"), (s3a, "src-reports"), (s3b, "inv-dst"),
+                       (s3b, "dst-reports")):
+        s3.create_bucket(Bucket=bucket)
+    s3a.put_object(Bucket="small-src", Key="k", Body=b"x")
+    set_virtual_figures(A, "big-src", INVENTORY_AUTO_OBJECTS * 3, {"StandardStorage": 10**12})
+    options = MigrationOptions(inventory_source_bucket="src-reports", inventory_destination_bucket="dst-reports")
+    assert options.inventory == "auto"
+
+    def inventory_steps(source_bucket: str) -> tuple[int | None, list[str]]:
+        inputs = gather_inputs(clients["source"], clients["destination"], source_bucket, "inv-dst", options)
+        plan = build_plan(inputs)
+        return inputs.source.object_count, [s.call for s in plan.steps if "inventory" in s.call]
+
+    count, calls = inventory_steps("big-src")
+    assert count == INVENTORY_AUTO_OBJECTS * 3
+    assert "s3.put_bucket_inventory_configuration" in calls, calls
+    count, calls = inventory_steps("small-src")
+    assert (count or 0) < INVENTORY_AUTO_OBJECTS and calls == []
+
+
+def test_inventory_auto_above_the_threshold_without_reports_buckets_warns_and_does_not_block(
+        sandbox: Sandbox) -> None:
+    from s3xrep_tui.core.inventory_plan import INVENTORY_AUTO_OBJECTS
+    from s3xrep_tui.sandbox.storage_metrics import set_virtual_figures
+
+    clients = {"source": sandbox.clients(A), "destination": sandbox.clients(B)}
+    clients["source"]("s3").create_bucket(Bucket="big-src")
+    clients["destination"]("s3").create_bucket(Bucket="inv-dst")
+    set_virtual_figures(A, "big-src", INVENTORY_AUTO_OBJECTS * 2, {"StandardStorage": 10**12})
+    plan = build_plan(gather_inputs(clients["source"], clients["destination"], "big-src", "inv-dst",
+                                    MigrationOptions()))
+    assert not plan.blocked, [f.message for f in plan.findings if f.severity == "blocking"]
+    (warning,) = [f for f in plan.findings if f.id == "inventory-auto-reports-unset"]
+    assert warning.severity == "warning" and f"{INVENTORY_AUTO_OBJECTS * 2:,} objects" in warning.message
+    assert "--inventory-source-bucket" in warning.fix and "--inventory off" in warning.fix
+    assert not [s for s in plan.steps if "inventory" in s.call]
