@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from .tui.demo import DemoEnvironment
 
+DEMO_INVENTORY_INTERVAL = 60.0
+
 
 def start_embedded_sandbox() -> DemoEnvironment:
     """Start ``s3xrep_tui.sandbox.emulator.Sandbox`` (slow: the app runs it in a worker)."""
     from .sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox  # heavy (moto): only for the demo
 
-    sandbox = Sandbox(seed="demo").start()
+    # inventory reports every DEMO_INVENTORY_INTERVAL s (AWS: daily or weekly), so verify --inventory has one to read
+    sandbox = Sandbox(seed="demo", inventory_interval=DEMO_INVENTORY_INTERVAL).start()
     return DemoEnvironment(str(sandbox.config_path), dict(PROFILES), sandbox.stop, SIMULATOR_NOTE)

@@ -21,6 +21,8 @@ from typing import Any, Literal
 from .. import locations
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
+from .inventory import InventoryConfigurations
+from .inventory_delivery import Delivery, InventoryDelivery
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
@@ -102,6 +104,7 @@ class Sandbox:
         job_dwell: float | None = None,
         region: str = "us-east-1",
         config_path: Path | None = None,
+        inventory_interval: float | None = None,
     ) -> None:
         if seed not in ("demo", "empty"):
             raise ValueError(f"seed must be 'demo' or 'empty', not {seed!r}")
@@ -116,6 +119,8 @@ class Sandbox:
         self.engine = ReplicationEngine(replication_delay=replication_delay, region=region)
         self.batch: BatchOperations | None = None
         self.metrics: ReplicationMetrics | None = None
+        self.inventory_interval = inventory_interval  # seconds between scheduled inventory reports (None: on demand only)
+        self.inventory: InventoryDelivery | None = None
         self._server: SandboxServer | None = None
         self._started = False
         self.seed_seconds: float | None = None
@@ -145,10 +150,12 @@ class Sandbox:
         self._create_account_keys()
         self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate, dwell=self.job_dwell)
         self.metrics = ReplicationMetrics(self.engine)
+        inventory_configs = InventoryConfigurations()
+        self.inventory = InventoryDelivery(inventory_configs, self.engine.status, interval=self.inventory_interval)
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
+            self.batch, BucketSettingsMiddleware(), inventory_configs, ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
@@ -156,6 +163,7 @@ class Sandbox:
         self.engine.start()
         self.batch.start()
         self.metrics.start()
+        self.inventory.start()
         started = time.perf_counter()
         if self.seed == "demo":
             from .seed import seed_demo
@@ -173,7 +181,7 @@ class Sandbox:
                 _active = None
 
     def _stop(self) -> None:
-        for part in (self.metrics, self.batch):
+        for part in (self.inventory, self.metrics, self.batch):
             if part is not None:
                 try:
                     part.stop()
@@ -191,6 +199,12 @@ class Sandbox:
         self.stop()
 
     # -- what callers need ---------------------------------------------------------------
+
+    def deliver_inventory(self, bucket: str | None = None, config_id: str | None = None) -> list[Delivery]:
+        """The control hook: write the S3 Inventory reports now (every bucket's, or ``bucket``'s)."""
+        if self.inventory is None:
+            raise RuntimeError("start() the Sandbox first")
+        return self.inventory.deliver(bucket, config_id)
 
     @property
     def running(self) -> bool:
