@@ -21,9 +21,9 @@ from typing import Any, Literal
 from .. import locations
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
+from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .inventory import InventoryConfigurations
 from .inventory_delivery import Delivery, InventoryDelivery
-from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
 from .replication import ReplicationEngine
