@@ -29,6 +29,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.policy_json import dump_policy, load_policy
+from . import undo_athena
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -178,6 +179,10 @@ class _Undoer:
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
             "s3.put_object": self.uploaded_object,
+            "glue.create_database": lambda e: undo_athena.database(self, e),
+            "glue.create_table": lambda e: undo_athena.table(self, e),
+            "glue.create_partition": lambda e: undo_athena.partition(self, e),
+            "athena.create_work_group": lambda e: undo_athena.workgroup(self, e),
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"
