@@ -57,6 +57,16 @@ def state_dir() -> Path:
     return Path(user_state_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """What can be fetched again (inventory files for verify --inventory); ``S3XREP_CACHE_DIR`` overrides it."""
+    override = os.environ.get("S3XREP_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
 def log_dir() -> Path:
     from platformdirs import user_log_dir
 
@@ -77,7 +87,7 @@ def sandbox_config_file() -> Path:
 
 
 def _roots() -> tuple[Path, ...]:
-    return data_dir(), state_dir(), log_dir()
+    return data_dir(), state_dir(), log_dir(), cache_dir()
 
 
 # --- private directories ------------------------------------------------------------------------

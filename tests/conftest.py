@@ -32,6 +32,7 @@ def _no_user_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         _SESSION_DATA_DIR = str(tmp_path_factory.mktemp("s3xrep-data"))
         patch.setenv("S3XREP_DATA_DIR", _SESSION_DATA_DIR)
+        patch.setenv("S3XREP_CACHE_DIR", str(tmp_path_factory.mktemp("s3xrep-cache")))
         # Batch jobs in the sandbox leave each state as soon as the work is done (the demo
         # default keeps each on screen for seconds); a test of the dwell sets its own.
         patch.setenv("S3XREP_SANDBOX_JOB_DWELL", "0")

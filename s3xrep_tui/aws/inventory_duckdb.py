@@ -1,0 +1,170 @@
+"""The inventory comparison in DuckDB, embedded: local Parquet files in, a ``core.verify.Summary`` out.
+
+The SQL is ``core.inventory_sql``'s Trino text transpiled by sqlglot; this module
+only makes the two relations (views over the fetched Parquet files, with any
+column a foreign configuration left out as NULL) and reads the answers back:
+the aggregate (a few dozen rows), the first ``limit`` rows of each kind, and the
+rows a tag filter leaves undecided, fetched a batch at a time. Memory is
+DuckDB's ``memory_limit`` (it spills to ``temp_directory``), never the number of
+versions. DuckDB reads Parquet with its core alone, and extensions are never
+installed or loaded (``autoinstall_known_extensions`` / ``autoload_known_extensions``
+off): the machine may be offline from DuckDB's extension repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..core.inventory_sql import (
+    ENCRYPTION_OF_STATUS,
+    SIDE_COLUMNS,
+    UNDECIDED,
+    InventoryScope,
+    rows_sql,
+    summary_sql,
+    to_duckdb,
+)
+from ..core.verify import (
+    _AGREES,
+    _MATTERS,
+    Expectations,
+    Outcome,
+    Result,
+    Summary,
+    VersionRecord,
+    compare_pair,
+    destination_only,
+    source_only,
+)
+
+MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "1GB"
+THREADS = 2
+BATCH = 10_000
+#: every column the comparison reads, with its type when a report lacks it
+COLUMNS = {"bucket": "VARCHAR", "key": "VARCHAR", "version_id": "VARCHAR", "is_latest": "BOOLEAN",
+           "is_delete_marker": "BOOLEAN", "size": "BIGINT", "last_modified_date": "TIMESTAMP", "e_tag": "VARCHAR",
+           "storage_class": "VARCHAR", "is_multipart_uploaded": "BOOLEAN", "replication_status": "VARCHAR",
+           "encryption_status": "VARCHAR", "checksum_algorithm": "VARCHAR"}
+REPLICA_REASON = "expected: a replica made by another rule (ReplicationStatus REPLICA) is not replicated again"
+
+
+def connect(temp_directory: Path, *, memory_limit: str = MEMORY_LIMIT, threads: int = THREADS) -> Any:
+    """An in-memory DuckDB that spills to ``temp_directory`` and never fetches an extension."""
+    return duckdb.connect(":memory:", config={
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+        "memory_limit": memory_limit,
+        "temp_directory": str(temp_directory),
+        "threads": threads,
+        "preserve_insertion_order": False,
+    })
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_view(con: Any, name: str, files: Sequence[Path]) -> None:
+    """``name`` over ``files`` with every column of :data:`COLUMNS` (NULL where the report has none)."""
+    if files:
+        source = "read_parquet([" + ", ".join(_quote(str(f)) for f in files) + "], union_by_name = true)"
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    else:
+        source, present = "(SELECT 1 AS none WHERE FALSE)", set()
+    projection = ", ".join(f'"{c}"' if c in present else f'CAST(NULL AS {t}) AS "{c}"' for c, t in COLUMNS.items())
+    con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT {projection} FROM {source}')
+
+
+def _record(row: dict[str, Any], side: str) -> VersionRecord | None:
+    if not row[f"{side}_present"]:
+        return None
+    modified = row[f"{side}_last_modified_date"]
+    if modified is not None and modified.tzinfo is None:
+        modified = modified.replace(tzinfo=timezone.utc)
+    marker = bool(row[f"{side}_is_delete_marker"])
+    return VersionRecord(key=row["key"], version_id=row["version_id"], is_latest=bool(row[f"{side}_is_latest"]),
+                         size=0 if marker else int(row[f"{side}_size"] or 0), etag=row[f"{side}_e_tag"],
+                         storage_class=None if marker else row[f"{side}_storage_class"], last_modified=modified,
+                         is_delete_marker=marker,
+                         encryption=ENCRYPTION_OF_STATUS.get(row[f"{side}_encryption_status"] or ""))
+
+
+def result_of(row: dict[str, Any], facts: Expectations) -> Result:
+    """One comparison row as ``core.verify`` words it (the SQL's outcome kept; ``undecided`` decided here)."""
+    source, destination = _record(row, "src"), _record(row, "dst")
+    if source is not None and destination is not None:
+        result = compare_pair(source, destination, facts)
+    elif source is not None:
+        if row["src_replication_status"] == "REPLICA" and not source.is_delete_marker and row["outcome"] != UNDECIDED:
+            return Result(Outcome.NOT_ELIGIBLE, source.key, source.version_id, source, None, REPLICA_REASON)
+        result = source_only(source, facts)
+    else:
+        assert destination is not None
+        result = destination_only(destination)
+    if row["outcome"] in (UNDECIDED, result.outcome.value):
+        return result
+    return Result(Outcome(row["outcome"]), result.key, result.version_id, source, destination, "")
+
+
+def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
+    cursor = con.execute(to_duckdb(sql))
+    names = [d[0] for d in cursor.description]
+    while batch := cursor.fetchmany(BATCH):
+        for values in batch:
+            yield dict(zip(names, values))
+
+
+@dataclass
+class InventoryComparison:
+    summary: Summary
+    replication_status: dict[str, int] = field(default_factory=dict)  # of in-scope source objects
+
+
+_NOT_IN_SCOPE = frozenset({Outcome.OUT_OF_SCOPE.value, Outcome.NOT_ELIGIBLE.value, Outcome.EXTRA.value, UNDECIDED})
+
+
+def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int | None = 20,
+            source: str = "source_inventory", destination: str = "destination_inventory",
+            cancel: Callable[[], bool] | None = None) -> InventoryComparison:
+    """The comparison of the two views, as listing verify's :class:`Summary` (same counts, same kept rows)."""
+    summary = Summary(limit=limit, notes=facts.notes)
+    statuses: dict[str, int] = {}
+    for outcome, status, n, sv, sb, dv, db, explained in con.execute(to_duckdb(summary_sql(source, destination, scope))).fetchall():
+        summary.source_versions += int(sv or 0)
+        summary.source_bytes += int(sb or 0)
+        summary.destination_versions += int(dv or 0)
+        summary.destination_bytes += int(db or 0)
+        summary.etag_differs_expected += int(explained or 0)
+        if outcome != UNDECIDED:
+            summary.counts[Outcome(outcome)] += int(n)
+        if status is not None and outcome not in _NOT_IN_SCOPE:
+            statuses[status] = statuses.get(status, 0) + int(n)
+    kept: dict[bool, list[Result]] = {True: [], False: []}
+    for matters in (True, False):
+        wanted = [o.value for o in (_MATTERS if matters else set(Outcome) - _MATTERS - _AGREES)]
+        kept[matters] = [result_of(row, facts) for row in _rows(con, rows_sql(source, destination, scope, wanted, limit))]
+    # versions only a tag filter can place: decided one by one with their tags, as listing verify does
+    for row in _rows(con, rows_sql(source, destination, scope, [UNDECIDED])):
+        if cancel is not None and cancel():
+            break
+        result = result_of(row, facts)
+        summary.counts[result.outcome] += 1
+        if result.outcome is Outcome.MISSING:
+            status = row["src_replication_status"] or "NONE"
+            statuses[status] = statuses.get(status, 0) + 1
+        kept[result.outcome.matters].append(result)
+    for matters, results in kept.items():
+        results.sort(key=lambda r: (r.key, r.version_id))
+        (summary.differences if matters else summary.expected).extend(results if limit is None else results[:limit])
+    return InventoryComparison(summary, statuses)
+
+
+__all__ = ["COLUMNS", "InventoryComparison", "SIDE_COLUMNS", "compare", "connect", "create_view", "result_of"]
