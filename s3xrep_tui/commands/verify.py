@@ -43,6 +43,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (every difference unless --limit)")
     parser.add_argument("--limit", type=_limit, metavar="N",
                         help=f"show the first N differences of each kind (default {DEFAULT_LIMIT}; with --json: all)")
+    parser.add_argument("--inventory", action="store_true",
+                        help="compare both buckets' newest complete S3 Inventory reports (DuckDB, on this machine) "
+                             "instead of listing every version")
     parser.add_argument("--plan", type=plan_id_arg, metavar="PLAN_ID",
                         help="record the result for this plan's report (default: the applied plan of these buckets)")
     parser.set_defaults(handler=run)
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     limit = args.limit if args.limit is not None else (None if args.json else DEFAULT_LIMIT)
     progress = _Progress()
     try:
-        report = _verify(args.source, args.dest, args.prefix, limit, progress)
+        report = _verify(args.source, args.dest, args.prefix, limit, progress, inventory=args.inventory)
     except Exception as exc:  # noqa: BLE001  AwsError, a listing out of order, anything boto3 raises: one line
         progress.clear()
         print(f"s3xrep verify: {safe(_one_line(exc))}", file=sys.stderr)
@@ -87,11 +90,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(source: tuple[str | None, str], dest: tuple[str | None, str], prefix: str, limit: int | None,
-            progress: Any) -> Any:
+            progress: Any, *, inventory: bool = False) -> Any:
     from ..aws.clients import clients_for
     from ..aws.verify import verify_replication
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
+    if inventory:
+        from ..aws.inventory_verify import verify_from_inventory
+
+        return verify_from_inventory(clients_for(source_profile), clients_for(dest_profile), source_bucket,
+                                     dest_bucket, prefix=prefix, limit=limit, progress=progress.show)
     return verify_replication(clients_for(source_profile), clients_for(dest_profile), source_bucket, dest_bucket,
                               prefix=prefix, limit=limit, progress=progress)
 
@@ -126,6 +134,9 @@ def render_text(report: Any) -> str:
         (f"Verify {report.source_bucket} (account {report.source_account}, {report.source_region}) -> "
          f"{report.destination_bucket} (account {report.destination_account}, {report.destination_region}){scope}"),
     ]
+    inventories = getattr(report, "inventories", None)
+    if inventories:
+        lines.append(f"  from S3 Inventory: source as of {inventories[0].as_of}, destination as of {inventories[1].as_of}")
     if report.rules >= 0:
         lines.append(f"  {report.rules} enabled replication rule{'s' if report.rules != 1 else ''} to the destination")
     for note in summary.notes:
@@ -141,6 +152,10 @@ def render_text(report: Any) -> str:
         if count:
             tag = "  (matters)" if outcome.matters else ""
             lines.append(f"  {outcome.value:<29} {count:>10,}{tag}")
+    statuses = getattr(report, "replication_status", None)
+    if statuses:
+        shown = ", ".join(f"{status} {n:,}" for status, n in sorted(statuses.items()))
+        lines.append(f"  {'replication status (source)':<29} {shown}")
     if summary.etag_differs_expected:
         lines.append(f"  {'ETags differ as expected':<29} {summary.etag_differs_expected:>10,}  "
                      "(KMS, multipart or destination re-encryption; reference 7.2)")
