@@ -119,10 +119,11 @@ def pair_plan(plan_id: str, source_account: str, source_bucket: str, source_regi
 def set_up(plan: Plan, clients: Mapping[str, Clients], *, read_only: bool = False,
            progress: Callable[[ApplyEvent], None] | None = None, backoff: Backoff | None = None) -> ApplyResult:
     """Run the plan's Athena steps; the result says what each did (never raises for AWS failures)."""
+    journal = Journal(plan.id)
     executor = AthenaSetup(plan, clients, progress=progress, read_only=read_only, cancel=None,
-                           journal=Journal(plan.id), backoff=backoff or Backoff(), readback_timeout=30.0,
+                           journal=journal, backoff=backoff or Backoff(), readback_timeout=30.0,
                            options=MigrationOptions())
-    result = ApplyResult(plan_id=plan.id)
+    result = ApplyResult(plan_id=plan.id, journal_path=journal.path, read_only=read_only)
     executor.run(result)
     return result
 
