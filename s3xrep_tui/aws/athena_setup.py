@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.athena_plan import reports_family
+from ..core.merge import merge_bucket_policy
 from ..core.models import Account, Bucket, MigrationOptions, Plan, Step
 from ..core.ownership import MANAGED_TAG, MANAGED_VALUE
+from ..core.policy_json import dump_policy, load_policy
 from .apply_executor import ExecutorBase
 from .apply_result import ApplyEvent, ApplyResult, Outcome
 from .backoff import ABSENT, Backoff
@@ -34,8 +37,30 @@ class AthenaSetup(ExecutorBase):
     """Runs the Athena steps with apply's journal, backoff, read-only refusal and account check."""
 
     def handlers(self) -> dict[str, Callable[[Step], Outcome]]:
-        return {"glue.create_database": self.database, "glue.create_table": self.table,
+        return {"s3.put_bucket_policy": self.reports_policy, "glue.create_database": self.database, "glue.create_table": self.table,
                 "glue.create_partition": self.partition, "athena.create_work_group": self.workgroup}
+
+    def reports_policy(self, step: Step) -> Outcome:
+        """Our read grant merged by Sid into the destination's reports bucket policy (others' statements kept)."""
+        side = self.side("destination")
+        bucket, owner = step.request["Bucket"], step.request["ExpectedBucketOwner"]
+        s3 = side.clients("s3", self.region_of("destination"))
+        ours = (load_policy(step.request["Policy"]) or {}).get("Statement") or []
+        answer = self.call(side, f"s3.get_bucket_policy on bucket {bucket!r}",
+                           lambda: s3.get_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner),
+                           absent=("NoSuchBucketPolicy",))
+        current_text = None if answer is ABSENT else answer.get("Policy")
+        current = load_policy(current_text) if current_text is not None else None
+        family = reports_family(self.plan.source_account.id, self.plan.source.name, self.plan.destination.name)
+        merged = merge_bucket_policy(current_text, ours, family=family, bucket=bucket)
+        if current == merged.policy:
+            return Outcome("no-op", f"the bucket policy of {bucket} already lets the source account read")
+        self.write(side, step, call=step.call, target=f"bucket {bucket}", region=self.region_of("destination"),
+                   before=current, after=merged.policy,
+                   send=lambda: s3.put_bucket_policy(Bucket=bucket, Policy=dump_policy(merged.policy),
+                                                     ExpectedBucketOwner=owner))
+        return Outcome("done", f"the bucket policy of {bucket} lets the source account read the inventory "
+                       f"({merged.foreign} other statement(s) kept)")
 
     def _glue(self) -> Any:
         return self.side("source").clients("glue", self.region_of("source"))

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .models import Side, Step, StepAction
+from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, PLAN_TAG
+from .policy_json import dump_policy
 
 SOURCE_TABLE, DESTINATION_TABLE = "source_inventory", "destination_inventory"
 RESULTS_PREFIX = "s3xrep/athena-results"
@@ -114,20 +116,48 @@ def relation(database: str, table: str, dt: str) -> str:
     return f"(SELECT * FROM \"{database}\".\"{table}\" WHERE dt = '{dt}')"
 
 
+def reports_family(source_account: str, source_bucket: str, destination_bucket: str) -> str:
+    """Our Sid family in the destination's reports bucket: the pair's, narrowed to the Athena grant (so the
+    inventory delivery statements of the same pair stay foreign to this merge)."""
+    return f"{sid_family(source_account, source_bucket, destination_bucket)}Athena"
+
+
+def reports_read_statements(family: str, partition: str, source_account: str,
+                            location: InventoryLocation) -> list[dict[str, Any]]:
+    """Let the source account (its IAM policies decide who in it) read the destination's inventory prefix only."""
+    principal = {"AWS": f"arn:{partition}:iam::{source_account}:root"}
+    bucket = f"arn:{partition}:s3:::{location.reports_bucket}"
+    return [
+        {"Sid": f"{family}Read", "Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
+         "Resource": f"{bucket}/{location.base}*"},
+        {"Sid": f"{family}List", "Effect": "Allow", "Principal": principal, "Action": "s3:ListBucket",
+         "Resource": bucket, "Condition": {"StringLike": {"s3:prefix": f"{location.base}*"}}},
+    ]
+
+
 def athena_steps(plan_id: str, source_account: str, source_bucket: str, destination_account: str,
                  destination_bucket: str, *, source: InventoryLocation, destination: InventoryLocation,
-                 results_bucket: str) -> tuple[Step, ...]:
-    """The writes, in order: database, tables, the compared partitions, the workgroup (all in the source account)."""
+                 results_bucket: str, partition: str = "aws") -> tuple[Step, ...]:
+    """The writes, in order: the destination's reports bucket policy (cross-account only: Athena in the source
+    account reads the destination's reports), database, tables, the compared partitions, the workgroup."""
     database = database_name(source_account, source_bucket, destination_account, destination_bucket)
     workgroup = workgroup_name(source_account, source_bucket, destination_account, destination_bucket)
     tags = {MANAGED_TAG: MANAGED_VALUE, PLAN_TAG: plan_id[:256]}
     steps: list[Step] = []
 
-    def add(call: str, summary: str, request: dict[str, Any], action: StepAction = "create") -> None:
-        account: Side = "source"
+    def add(call: str, summary: str, request: dict[str, Any], action: StepAction = "create",
+            account: Side = "source") -> None:
         steps.append(Step(id=f"athena-{len(steps) + 1:02d}-{call.split('.', 1)[1].replace('_', '-')}",
                           account=account, call=call, action=action, summary=summary, request=request))
 
+    if source_account != destination_account:
+        family = reports_family(source_account, source_bucket, destination_bucket)
+        add("s3.put_bucket_policy",
+            f"Let account {source_account} read {destination_bucket}'s inventory in {destination.reports_bucket} "
+            "(merged by Sid)",
+            {"Bucket": destination.reports_bucket, "ExpectedBucketOwner": destination_account,
+             "Policy": dump_policy({"Version": "2012-10-17", "Statement": reports_read_statements(
+                 family, partition, source_account, destination)})}, "update", "destination")
     add("glue.create_database", f"Create the Glue database {database} (ours, tagged) for the inventory tables",
         {"DatabaseInput": {"Name": database, "Description": f"s3xrep verify --engine athena: {plan_id}"},
          "Tags": tags})
@@ -145,5 +175,5 @@ def athena_steps(plan_id: str, source_account: str, source_bucket: str, destinat
     return tuple(steps)
 
 
-__all__ = ["COLUMNS", "DESTINATION_TABLE", "InventoryLocation", "SOURCE_TABLE", "athena_steps", "create_table_ddl",
+__all__ = ["reports_family", "reports_read_statements", "COLUMNS", "DESTINATION_TABLE", "InventoryLocation", "SOURCE_TABLE", "athena_steps", "create_table_ddl",
            "database_name", "partition_input", "relation", "results_location", "table_input", "workgroup_name"]

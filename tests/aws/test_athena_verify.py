@@ -61,8 +61,9 @@ def test_athena_verdicts_equal_duckdb_and_listing_verdicts(sandbox) -> None:
 
 
 def test_athena_setup_is_journaled_idempotent_and_undone(sandbox) -> None:
-    """The database, tables, partitions and workgroup are journaled writes; a second verify makes nothing
-    new (only the compared reports' partitions when they are new); undo removes all of it."""
+    """The destination reports bucket's read grant (merged by Sid), the database, tables, partitions and
+    workgroup are journaled writes; a second verify writes nothing; undo removes all of it and keeps the
+    inventory delivery statement of the reports bucket."""
     setup = new_pair(sandbox, flt={"Prefix": "in/"})
     configure_pair(setup)
     deliver_pair(sandbox, setup)
@@ -71,7 +72,7 @@ def test_athena_setup_is_journaled_idempotent_and_undone(sandbox) -> None:
     assert len(journals) == 1
     plan_id = journals[0].name[: -len(".jsonl")]
     calls = [w["call"] for w in Journal(plan_id).read().writes()]
-    assert calls == ["glue.create_database", "glue.create_table", "glue.create_partition", "glue.create_table",
+    assert calls == ["s3.put_bucket_policy", "glue.create_database", "glue.create_table", "glue.create_partition", "glue.create_table",
                      "glue.create_partition", "athena.create_work_group"]
     verify_with_athena(*_args(sandbox, setup), timeout=60)
     assert len(Journal(plan_id).read().writes()) == len(calls)  # nothing written twice
@@ -80,7 +81,11 @@ def test_athena_setup_is_journaled_idempotent_and_undone(sandbox) -> None:
                                                                                               DESTINATION_TABLE}
     result = undo(plan_id, {"source": sandbox.clients(SOURCE_ACCOUNT), "destination": sandbox.clients(DESTINATION_ACCOUNT)})
     assert result.ok, [(i.call, i.status, i.message) for i in result.items]
-    assert {i.status for i in result.items} == {"deleted"}
+    assert {(i.call, i.status) for i in result.items} >= {("s3.put_bucket_policy", "restored"),
+                                                          ("glue.create_database", "deleted")}
+    assert {i.status for i in result.items} == {"deleted", "restored"}
+    reports_policy = sandbox.clients(DESTINATION_ACCOUNT)("s3").get_bucket_policy(Bucket=f"{setup.dst}-inv")["Policy"]
+    assert "Athena" not in reports_policy and "InventoryDelivery" in reports_policy  # theirs kept, ours gone
     with pytest.raises(Exception):
         glue.get_database(Name=first.database)
     workgroups = sandbox.clients(SOURCE_ACCOUNT)("athena").list_work_groups()["WorkGroups"]

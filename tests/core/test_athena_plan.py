@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
@@ -39,9 +41,14 @@ def test_every_step_request_is_valid_for_botocore() -> None:
 
 def test_the_steps_make_our_tagged_database_tables_partitions_and_enforcing_workgroup() -> None:
     steps = _steps()
-    assert [s.call for s in steps] == ["glue.create_database", "glue.create_table", "glue.create_partition",
+    assert [s.call for s in steps] == ["s3.put_bucket_policy", "glue.create_database", "glue.create_table", "glue.create_partition",
                                        "glue.create_table", "glue.create_partition", "athena.create_work_group"]
-    assert all(s.account == "source" for s in steps)
+    assert [s.account for s in steps] == ["destination"] + ["source"] * 6
+    grant = json.loads(steps[0].request["Policy"])["Statement"]
+    assert {g["Principal"]["AWS"] for g in grant} == {"arn:aws:iam::111111111111:root"}
+    assert grant[0]["Resource"] == "arn:aws:s3:::dst-reports/dst-bucket/s3xrep-all-versions/*"
+    assert grant[1]["Condition"] == {"StringLike": {"s3:prefix": "dst-bucket/s3xrep-all-versions/*"}}
+    steps = steps[1:]
     assert steps[0].request["Tags"][MANAGED_TAG] == MANAGED_VALUE
     table = steps[1].request["TableInput"]["StorageDescriptor"]
     assert table["Location"] == "s3://src-reports/src-bucket/s3xrep-all-versions/hive/"
@@ -54,6 +61,12 @@ def test_the_steps_make_our_tagged_database_tables_partitions_and_enforcing_work
     assert workgroup["Configuration"]["ResultConfiguration"]["OutputLocation"] == \
         "s3://src-reports/s3xrep/athena-results/plan-1/"
     assert {"Key": MANAGED_TAG, "Value": MANAGED_VALUE} in workgroup["Tags"]
+
+
+def test_one_account_needs_no_reports_grant() -> None:
+    steps = athena_steps("p", "111111111111", "a", "111111111111", "b", source=SRC, destination=DST,
+                         results_bucket="src-reports")
+    assert steps[0].call == "glue.create_database"
 
 
 def test_names_are_valid_and_one_per_pair() -> None:
