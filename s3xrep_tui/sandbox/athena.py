@@ -113,7 +113,9 @@ def _error(code: str, message: str, status: int = 400) -> Response:
 class AthenaQueries:
     """Sandbox middleware: Athena query execution over moto's Glue catalog and S3."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dwell: float = 0.0) -> None:
+        self.dwell = dwell  # least seconds a query stays RUNNING (tests of waits and StopQueryExecution set it)
+        self._stopping = threading.Event()
         self._executions: dict[str, Execution] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -126,6 +128,7 @@ class AthenaQueries:
 
     def stop(self) -> None:
         if self._thread is not None:
+            self._stopping.set()
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
@@ -267,12 +270,22 @@ class AthenaQueries:
                 output, kind, reason = None, execution.statement_type, f"INTERNAL_ERROR: {type(exc).__name__}"
             else:
                 reason = None
+            self._dwell(execution)
             with self._lock:
                 if execution.state == "CANCELLED":
                     continue
                 execution.statement_type, execution.output = kind, output
                 execution.state = "SUCCEEDED" if reason is None else "FAILED"
                 execution.reason, execution.completed = reason, time.time()
+
+    def _dwell(self, execution: Execution) -> None:
+        """Stay RUNNING until ``dwell`` seconds after the start (or the query is stopped, or the sandbox is)."""
+        assert execution.started is not None
+        while execution.state == "RUNNING" and not self._stopping.is_set():
+            left = execution.started + self.dwell - time.time()
+            if left <= 0:
+                return
+            self._stopping.wait(min(left, 0.05))
 
     def _execute(self, execution: Execution) -> tuple[QueryOutput, str]:
         statement = parse(execution.query)

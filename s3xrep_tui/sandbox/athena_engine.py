@@ -177,6 +177,15 @@ class _Tables:
         return f"SELECT {', '.join(parts) or '1 AS _'} WHERE false"
 
 
+def _athena_type(duckdb_type: str) -> str:
+    name = duckdb_type.upper().split("(")[0]
+    if name.startswith("TIMESTAMP"):  # TIMESTAMP_S / _MS / _NS: Athena's timestamp(3)
+        return "timestamp"
+    if name.startswith("DECIMAL"):
+        return "decimal"
+    return _DUCKDB_TO_ATHENA.get(name, "varchar")
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -214,8 +223,7 @@ def run_select(statement: Statement, account: str, region: str, database: str | 
                 rows = [[_text(v) for v in row] for row in result.fetchall()]
             except duckdb.Error as exc:
                 raise AthenaQueryError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
-            columns = [(str(d[0]), _DUCKDB_TO_ATHENA.get(str(d[1]).upper().split("(")[0], "varchar"))
-                       for d in description]
+            columns = [(str(d[0]), _athena_type(str(d[1]))) for d in description]
             return QueryOutput(columns, rows, tables.scanned)
         finally:
             con.close()

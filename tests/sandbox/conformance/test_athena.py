@@ -206,3 +206,28 @@ def test_a_glue_table_made_with_the_glue_api_is_queried_by_athena(aws, sandbox):
     assert rows[1]["Data"][0]["VarCharValue"] == "1"
     aws("glue", "delete-table", "--database-name", "viaglue", "--name", "flat")
     assert _run(athena, "SELECT * FROM viaglue.flat")["Status"]["State"] == "FAILED"
+
+
+def test_queries_queue_run_and_stop_as_their_states_say(aws, sandbox):
+    """QueryExecutionStatus: a query is QUEUED while another runs, RUNNING while it runs;
+    StopQueryExecution ("StopQueryExecution", https://docs.aws.amazon.com/athena/latest/APIReference/API_StopQueryExecution.html)
+    ends it CANCELLED, after which GetQueryResults refuses and the next query runs."""
+    clients = _setup(sandbox)
+    athena = clients("athena")
+    sandbox.athena.dwell = 60.0  # each query stays RUNNING until stopped
+    try:
+        first = _start(aws, "SELECT 1 AS one")
+        wait_for(lambda: athena.get_query_execution(QueryExecutionId=first)["QueryExecution"]["Status"]["State"]
+                 == "RUNNING", timeout=10, what="the first query running")
+        second = athena.start_query_execution(QueryString="SELECT 2 AS two", ResultConfiguration={
+            "OutputLocation": RESULTS})["QueryExecutionId"]
+        assert athena.get_query_execution(QueryExecutionId=second)["QueryExecution"]["Status"]["State"] == "QUEUED"
+        aws("athena", "stop-query-execution", "--query-execution-id", first)  # raises unless it exits 0
+        status = aws("athena", "get-query-execution", "--query-execution-id", first)["QueryExecution"]["Status"]
+        assert status["State"] == "CANCELLED" and "CompletionDateTime" in status
+        error = aws.fails("athena", "get-query-results", "--query-execution-id", first)
+        assert error.code == "InvalidRequestException" and "CANCELLED" in error.stderr
+        sandbox.athena.dwell = 0.0
+        assert _finished(athena, second)["Status"]["State"] == "SUCCEEDED"
+    finally:
+        sandbox.athena.dwell = 0.0
