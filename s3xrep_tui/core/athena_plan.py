@@ -117,9 +117,10 @@ def relation(database: str, table: str, dt: str) -> str:
 
 
 def reports_family(source_account: str, source_bucket: str, destination_bucket: str) -> str:
-    """Our Sid family in the destination's reports bucket: the pair's, narrowed to the Athena grant (so the
-    inventory delivery statements of the same pair stay foreign to this merge)."""
-    return f"{sid_family(source_account, source_bucket, destination_bucket)}Athena"
+    """Our Sid family for the Athena grant in the destination's reports bucket: the pair's digest under a
+    prefix of its own, so the pair family's merges (the inventory delivery statement in the same policy)
+    and this one each see the other's statements as foreign, neither refusing nor removing them."""
+    return "S3xrepAthena" + sid_family(source_account, source_bucket, destination_bucket)[len("S3xrep"):]
 
 
 def reports_read_statements(family: str, partition: str, source_account: str,

@@ -101,3 +101,23 @@ def test_the_projection_bills_athena_minimum_and_refuses_nonsense() -> None:
     assert bytes_per_version(100, 0) == 0.0
     with pytest.raises(ValueError):
         project_athena(1.0, 1.0, scan_bytes_per_second=0)
+
+
+def test_the_reports_grant_and_the_pair_s_own_statements_leave_each_other_alone() -> None:
+    """The grant's Sids are outside the pair's Sid family: re-merging the pair's statements (the inventory
+    delivery statement in the same reports bucket) keeps the grant, and merging the grant keeps theirs."""
+    from s3xrep_tui.core.athena_plan import reports_family, reports_read_statements
+    from s3xrep_tui.core.merge import merge_bucket_policy
+    from s3xrep_tui.core.names import sid_family
+
+    pair = sid_family("111111111111", "src-bucket", "dst-bucket")
+    delivery = {"Sid": f"{pair}InventoryDestination", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "s3:PutObject", "Resource": "arn:aws:s3:::dst-reports/*"}
+    grant = reports_read_statements(reports_family("111111111111", "src-bucket", "dst-bucket"), "aws",
+                                    "111111111111", DST)
+    assert not any(g["Sid"].startswith(pair) for g in grant)
+    both = merge_bucket_policy(json.dumps({"Version": "2012-10-17", "Statement": [delivery]}), grant,
+                               family=reports_family("111111111111", "src-bucket", "dst-bucket"), bucket="dst-reports")
+    again = merge_bucket_policy(json.dumps(both.policy), [delivery], family=pair, bucket="dst-reports")
+    assert [s["Sid"] for s in again.policy["Statement"]] == [s["Sid"] for s in both.policy["Statement"]]
+    assert len(again.policy["Statement"]) == 3
