@@ -10,7 +10,9 @@ AWS names its reads Get*/List*/Head*/Describe* (and S3's SelectObjectContent,
 IAM's Simulate* policy evaluations). STS writes nothing to an account (it
 issues credentials, which reads need), so all of it is a read, and so is S3's
 CreateSession (a directory bucket's session credentials). Everything else,
-including any operation a future botocore adds, counts as a write.
+including any operation a future botocore adds, counts as a write. So does
+Athena's StartQueryExecution, on purpose: a query writes its result file into
+the workgroup's S3 location and is billed per byte scanned.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..core.policy_json import dump_policy, load_policy
-from . import undo_alarms, undo_inventory
+from . import undo_alarms, undo_athena, undo_inventory
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, error_code, explain
@@ -186,6 +186,10 @@ class _Undoer:
             "sqs.create_queue": lambda e: undo_alarms.queue(self, e),
             "s3.put_bucket_notification_configuration": lambda e: undo_alarms.notifications(self, e),
             "cloudwatch.put_metric_alarm": lambda e: undo_alarms.alarm(self, e),
+            "glue.create_database": lambda e: undo_athena.database(self, e),
+            "glue.create_table": lambda e: undo_athena.table(self, e),
+            "glue.create_partition": lambda e: undo_athena.partition(self, e),
+            "athena.create_work_group": lambda e: undo_athena.workgroup(self, e),
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"

@@ -32,6 +32,16 @@ def _limit(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--athena-timeout {text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("--athena-timeout must be more than 0 and at most 86400 seconds (a day)")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "verify",
@@ -46,6 +56,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--inventory", action="store_true",
                         help="compare both buckets' newest complete S3 Inventory reports (DuckDB, on this machine) "
                              "instead of listing every version")
+    parser.add_argument("--engine", choices=("duckdb", "athena"), default="duckdb",
+                        help="where --inventory compares: duckdb (this machine, default) or athena (the source "
+                             "account's Athena: makes a Glue database, two tables and a workgroup, journaled and "
+                             "undoable, and is billed per byte scanned; implies --inventory)")
+    parser.add_argument("--athena-timeout", type=_seconds, default=1800.0, metavar="SECONDS",
+                        help="how long one Athena query may run before it is stopped (default 1800)")
     parser.add_argument("--plan", type=plan_id_arg, metavar="PLAN_ID",
                         help="record the result for this plan's report (default: the applied plan of these buckets)")
     parser.set_defaults(handler=run)
@@ -75,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     limit = args.limit if args.limit is not None else (None if args.json else DEFAULT_LIMIT)
     progress = _Progress()
     try:
-        report = _verify(args.source, args.dest, args.prefix, limit, progress, inventory=args.inventory)
+        report = _verify(args.source, args.dest, args.prefix, limit, progress, inventory=args.inventory,
+                         athena=_athena_options(args))
     except Exception as exc:  # noqa: BLE001  AwsError, a listing out of order, anything boto3 raises: one line
         progress.clear()
         print(f"s3xrep verify: {safe(_one_line(exc))}", file=sys.stderr)
@@ -90,11 +107,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(source: tuple[str | None, str], dest: tuple[str | None, str], prefix: str, limit: int | None,
-            progress: Any, *, inventory: bool = False) -> Any:
+            progress: Any, *, inventory: bool = False, athena: dict[str, Any] | None = None) -> Any:
     from ..aws.clients import clients_for
     from ..aws.verify import verify_replication
 
     (source_profile, source_bucket), (dest_profile, dest_bucket) = source, dest
+    if athena is not None:
+        from ..aws.athena_verify import verify_with_athena
+
+        return verify_with_athena(clients_for(source_profile), clients_for(dest_profile), source_bucket, dest_bucket,
+                                  prefix=prefix, limit=limit, progress=progress.show, **athena)
     if inventory:
         from ..aws.inventory_verify import verify_from_inventory
 
@@ -102,6 +124,14 @@ def _verify(source: tuple[str | None, str], dest: tuple[str | None, str], prefix
                                      dest_bucket, prefix=prefix, limit=limit, progress=progress.show)
     return verify_replication(clients_for(source_profile), clients_for(dest_profile), source_bucket, dest_bucket,
                               prefix=prefix, limit=limit, progress=progress)
+
+
+def _athena_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The Athena engine's arguments (None: DuckDB or listing); read-only is refused by the setup's first write."""
+    if getattr(args, "engine", "duckdb") != "athena":
+        return None
+    return {"plan_id": getattr(args, "plan", None), "read_only": bool(getattr(args, "read_only", False)),
+            "timeout": args.athena_timeout}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -137,6 +167,10 @@ def render_text(report: Any) -> str:
     inventories = getattr(report, "inventories", None)
     if inventories:
         lines.append(f"  from S3 Inventory: source as of {inventories[0].as_of}, destination as of {inventories[1].as_of}")
+    if getattr(report, "projection", None) is not None:  # the Athena engine
+        lines.append(f"  in Athena (workgroup {report.workgroup}): {report.queries} queries, "
+                     f"{size(report.scanned_bytes, grouping=True)} scanned")
+        lines.append(f"  projected at {report.projection.text()}")
     if report.rules >= 0:
         lines.append(f"  {report.rules} enabled replication rule{'s' if report.rules != 1 else ''} to the destination")
     for note in summary.notes:

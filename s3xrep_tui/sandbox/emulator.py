@@ -21,6 +21,7 @@ from typing import Any, Literal
 from .. import locations
 from . import storage_metrics
 from .alarm_eval import AlarmEvaluator
+from .athena import AthenaQueries
 from .batch import BatchOperations
 from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
@@ -120,6 +121,7 @@ class Sandbox:
         self.region = region
         self.config_path: Path = Path(config_path) if config_path is not None else default_config_path()
         self.engine = ReplicationEngine(replication_delay=replication_delay, region=region)
+        self.athena: AthenaQueries | None = None  # Athena queries run in DuckDB (moto never executes them)
         self.batch: BatchOperations | None = None
         self.metrics: ReplicationMetrics | None = None
         self.inventory_interval = inventory_interval  # seconds between scheduled inventory reports (None: on demand only)
@@ -153,6 +155,7 @@ class Sandbox:
 
         moto_api_backend.reset()
         self._create_account_keys()
+        self.athena = AthenaQueries()
         self.batch = BatchOperations(self.engine, task_rate=self.batch_task_rate, dwell=self.job_dwell)
         self.metrics = ReplicationMetrics(self.engine)
         inventory_configs = InventoryConfigurations()
@@ -166,10 +169,12 @@ class Sandbox:
             ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
         storage_metrics.install()  # S3's daily storage metrics in CloudWatch, from what the buckets hold
+        middlewares.append(self.athena)  # answers Athena's query calls only
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
         self._started = True
         self.engine.start()
+        self.athena.start()
         self.batch.start()
         self.metrics.start()
         self.inventory.start()
@@ -198,6 +203,8 @@ class Sandbox:
                     part.stop()
                 except Exception:  # stopping must go on whatever one part did
                     log.exception("stopping %r failed", part)
+        if self.athena is not None:
+            self.athena.stop()
         self.engine.stop()
         storage_metrics.uninstall()
         if self._server is not None:

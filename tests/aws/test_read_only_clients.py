@@ -126,3 +126,10 @@ def test_the_mode_is_read_at_each_call_and_the_process_mode_covers_every_client(
     finally:
         set_process_read_only(previous)
     assert "ro-toggled" in [b["Name"] for b in accounts.source("s3").list_buckets()["Buckets"]]
+
+
+def test_an_athena_query_is_a_write_and_reading_its_results_is_not() -> None:
+    """verify --engine athena's decision: a query writes its result file and is billed, so read-only refuses it."""
+    assert {"athena", "glue"} <= set(used_services())
+    assert is_mutating("athena", "StartQueryExecution") and is_mutating("athena", "StopQueryExecution")
+    assert not is_mutating("athena", "GetQueryResults") and not is_mutating("athena", "GetQueryExecution")
