@@ -144,7 +144,8 @@ def verify_with_athena(
     right = relation(database, DESTINATION_TABLE, where[1].dt)
     say(f"comparing in Athena (workgroup {workgroup})")
     connection = AthenaConnection(runner, compare_texts(left, right, scope, limit))
-    compared = compare(connection, scope, facts, limit=limit, source=left, destination=right)
+    compared = compare(connection, scope, facts, limit=limit, source=left, destination=right,
+                       materialize=False)  # Athena has no temp tables
     summary = compared.summary
     projection = project_athena(bytes_per_version(_report_bytes(reports[0]), summary.source_versions),
                                 bytes_per_version(_report_bytes(reports[1]), summary.destination_versions))

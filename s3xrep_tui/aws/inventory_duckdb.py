@@ -147,8 +147,13 @@ _NOT_IN_SCOPE = frozenset({Outcome.OUT_OF_SCOPE.value, Outcome.NOT_ELIGIBLE.valu
 
 def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int | None = 20,
             source: str = "source_inventory", destination: str = "destination_inventory",
-            cancel: Callable[[], bool] | None = None) -> InventoryComparison:
-    """The comparison of the two views, as listing verify's :class:`Summary` (same counts, same kept rows)."""
+            cancel: Callable[[], bool] | None = None, materialize: bool = True) -> InventoryComparison:
+    """The comparison of the two views, as listing verify's :class:`Summary` (same counts, same kept rows).
+
+    ``materialize``: the differing rows are joined once into a DuckDB temp table and read from it;
+    off for an engine without temp tables (Athena, through ``aws.athena_verify``), where each group
+    of kept rows is its own query of the same ``rows_sql`` text.
+    """
     summary = Summary(limit=limit, notes=facts.notes)
     statuses: dict[str, int] = {}
     seen: set[str] = set()
@@ -166,13 +171,19 @@ def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int 
     kept: dict[bool, list[Result]] = {True: [], False: []}
     if seen - set(_AGREES_VALUES):  # the rows that differ, joined once more and kept (DuckDB spills them if need be)
         differing = [o.value for o in set(Outcome) - _AGREES] + [UNDECIDED]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_DIFFERING} AS "
-                    + to_duckdb(rows_sql(source, destination, scope, differing)))
+        def select(outcomes: list[str], most: int | None) -> str:
+            if materialize:
+                return _select(outcomes, most)
+            return to_duckdb(rows_sql(source, destination, scope, outcomes, most))
+
+        if materialize:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_DIFFERING} AS "
+                        + to_duckdb(rows_sql(source, destination, scope, differing)))
         for matters in (True, False):
             wanted = [o.value for o in (_MATTERS if matters else set(Outcome) - _MATTERS - _AGREES)]
-            kept[matters] = [result_of(row, facts) for row in _rows(con, _select(wanted, limit))]
+            kept[matters] = [result_of(row, facts) for row in _rows(con, select(wanted, limit))]
         # versions only a tag filter can place: decided one by one with their tags, as listing verify does
-        for row in _rows(con, _select([UNDECIDED], None)):
+        for row in _rows(con, select([UNDECIDED], None)):
             if cancel is not None and cancel():
                 break
             result = result_of(row, facts)
@@ -181,7 +192,8 @@ def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int 
                 status = row["src_replication_status"] or "NONE"
                 statuses[status] = statuses.get(status, 0) + 1
             kept[result.outcome.matters].append(result)
-        con.execute(f"DROP TABLE {_DIFFERING}")
+        if materialize:
+            con.execute(f"DROP TABLE {_DIFFERING}")
     for matters, results in kept.items():
         results.sort(key=lambda r: (r.key, r.version_id))
         (summary.differences if matters else summary.expected).extend(results if limit is None else results[:limit])
