@@ -24,6 +24,7 @@ from .bucket_settings import BucketSettingsMiddleware
 from .canonical_ids import canonical_user_id  # noqa: F401 - re-exported: tests import it here
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
+from .policy_gate import PolicyGateMiddleware
 from .replication import ReplicationEngine
 from .replication_middleware import ReplicationMiddleware
 from .server import Middleware, SandboxApp, SandboxServer, quiet_server_logging
@@ -148,7 +149,8 @@ class Sandbox:
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.batch, BucketSettingsMiddleware(), ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
+            self.batch, BucketSettingsMiddleware(), PolicyGateMiddleware(), ListingMiddleware(self.engine.owner),
+            ReplicationMiddleware(self.engine)
         ]
         self._server = SandboxServer(SandboxApp(middlewares), host=self.host, port=self.port)
         self._server.start()
