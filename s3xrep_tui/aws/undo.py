@@ -34,6 +34,7 @@ from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
+from .undo_cutover import undo_freeze
 from .undo_guard import journal_buckets, names_role, originals
 
 UndoStatus = Literal[
@@ -178,6 +179,7 @@ class _Undoer:
             "s3.put_bucket_replication": self.replication,
             "s3control.create_job": lambda e: self.job(e, job_ids.get(e["id"])),
             "s3.put_object": self.uploaded_object,
+            "s3.put_bucket_policy.freeze": lambda e: undo_freeze(self, e),  # the cut-over's write freeze
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"

@@ -180,12 +180,12 @@ def alarms_item(planned: Sequence[str], states: Mapping[str, str | None], *, err
 
 @dataclass(frozen=True)
 class DestinationFacts:
-    """What the destination is now, next to what the plan wants."""
+    """What the destination is now (read by the aws layer)."""
 
     versioning: str | None = None  # "Enabled", "Suspended", "Unversioned"; None: not readable
     policy: dict[str, Any] | None = None  # the bucket policy now (None: none)
     encryption: str | None = None  # default algorithm now (None: none)
-    kms_key: str | None = None
+    replica_key_state: str | None = None  # KeyState of the plan's replica KMS key, when it names one
     error: str | None = None
 
 
@@ -197,11 +197,10 @@ def _statement_present(policy: Mapping[str, Any] | None, wanted: Mapping[str, An
 
 
 def destination_item(facts: DestinationFacts, *, planned_policy: Mapping[str, Any] | None,
-                     planned_sids: Sequence[str], planned_encryption: str | None,
-                     planned_kms_key: str | None) -> CheckItem:
-    """Destination versioning Enabled, our planned policy statements in place, encryption as planned."""
+                     planned_sids: Sequence[str], replica_key: str | None) -> CheckItem:
+    """Destination versioning Enabled, our planned policy statements in place, the replica key usable."""
     label = "Destination as planned"
-    limit = "versioning Enabled, our policy statements in place, encryption as planned"
+    limit = "versioning Enabled, our policy statements in place" + (", replica key Enabled" if replica_key else "")
     if facts.error:
         return CheckItem("destination", label, "could not be read", limit, "unknown", facts.error)
     problems: list[str] = []
@@ -212,12 +211,11 @@ def destination_item(facts: DestinationFacts, *, planned_policy: Mapping[str, An
     missing = [str(s.get("Sid")) for s in wanted if not _statement_present(facts.policy, s)]
     if missing:
         problems.append(f"policy statement(s) {', '.join(missing)} missing or changed")
-    if planned_encryption and facts.encryption != planned_encryption:
-        problems.append(f"default encryption is {facts.encryption or 'none'}, planned {planned_encryption}")
-    if planned_kms_key and facts.kms_key and facts.kms_key != planned_kms_key:
-        problems.append(f"default key is {facts.kms_key}, planned {planned_kms_key}")
+    if replica_key and facts.replica_key_state != "Enabled":
+        problems.append(f"replica key {replica_key} is {facts.replica_key_state or 'not readable'}")
     measured = (f"versioning {facts.versioning or 'off'}, {len(wanted) - len(missing)} of {len(wanted)} "
-                f"statement(s), encryption {facts.encryption or 'none'}")
+                f"statement(s), encryption {facts.encryption or 'none'}"
+                + (f", replica key {facts.replica_key_state or '?'}" if replica_key else ""))
     if problems:
         return CheckItem("destination", label, measured, limit, "blocked",
                          "; ".join(problems) + ": run s3xrep apply again (it converges)")

@@ -191,6 +191,8 @@ class MigrationOptions(_Model):
     manifest_bucket: str | None = None  # None: the generated manifest is not kept
     manifest_prefix: str = "s3xrep/batch-manifests"
     job_priority: int = 10
+    # cut-over and the way back (issue 18.4): sync metadata changes made to replicas back to the source
+    replica_modifications: bool = False
 
     @field_validator("prefix")
     @classmethod

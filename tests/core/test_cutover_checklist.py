@@ -70,13 +70,14 @@ def test_destination_as_planned() -> None:
             "Resource": "arn:aws:s3:::d/*"}
     planned = {"Statement": [{"Sid": "Foreign"}, ours]}
     good = DestinationFacts("Enabled", {"Statement": [ours, {"Sid": "Other"}]}, "AES256")
-    assert destination_item(good, planned_policy=planned, planned_sids=["S3xrepabcDst"], planned_encryption="AES256",
-                            planned_kms_key=None).verdict == "go"
-    bad = DestinationFacts("Suspended", {"Statement": [{**ours, "Action": "s3:*"}]}, None)
-    item = destination_item(bad, planned_policy=planned, planned_sids=["S3xrepabcDst"],
-                            planned_encryption="AES256", planned_kms_key=None)
+    assert destination_item(good, planned_policy=planned, planned_sids=["S3xrepabcDst"],
+                            replica_key=None).verdict == "go"
+    bad = DestinationFacts("Suspended", {"Statement": [{**ours, "Action": "s3:*"}]}, None, "PendingDeletion")
+    item = destination_item(bad, planned_policy=planned, planned_sids=["S3xrepabcDst"], replica_key="arn:k")
     assert item.verdict == "blocked"
-    assert "versioning is Suspended" in item.blocks and "S3xrepabcDst" in item.blocks and "AES256" in item.blocks
+    assert "versioning is Suspended" in item.blocks and "S3xrepabcDst" in item.blocks and "PendingDeletion" in item.blocks
+    assert destination_item(DestinationFacts(error="denied"), planned_policy=None, planned_sids=[],
+                            replica_key=None).verdict == "unknown"
 
 
 def test_go_needs_every_item_green_and_lines_say_it_in_words() -> None:
