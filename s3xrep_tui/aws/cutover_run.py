@@ -209,9 +209,48 @@ def record_cutover(journal: Journal, checklist: Checklist, *, frozen: bool, drai
     )
 
 
+@dataclass(frozen=True)
+class CutoverOutcome:
+    entry: dict[str, Any]  # the journal's cutover record
+    froze: str | None  # what the freeze did (None: no freeze asked)
+    drained: DrainProgress
+    verify: Any  # the final VerifyReport, None when the backlog did not drain
+
+    @property
+    def ok(self) -> bool:
+        return self.drained.drained and self.verify is not None and self.verify.ok
+
+
+def run_cutover(plan: Plan, clients: Mapping[str, Clients], checklist: Checklist, *, options: MigrationOptions,
+                freeze_writes: bool, allow: tuple[str, ...] = (), drain_timeout: float = 900.0, period: int = 60,
+                sample: int = 1000, on_progress: Callable[[DrainProgress], None] | None = None,
+                cancel: threading.Event | None = None, read_only: bool = False,
+                journal: Journal | None = None) -> CutoverOutcome:
+    """Freeze (if asked), drain, verify once more (saved for the report), and record it in the journal.
+
+    Raises AwsError / MergeError when the freeze cannot be written or AWS cannot be read.
+    """
+    from .results import record_verify
+    from .verify import verify_replication
+
+    journal = journal or Journal(plan.id)
+    froze = freeze(plan, clients, allow=allow, journal=journal, read_only=read_only, cancel=cancel) \
+        if freeze_writes else None
+    drained = drain(plan, clients, options=options, timeout=drain_timeout, period=period, sample=sample,
+                    on_progress=on_progress, cancel=cancel)
+    report = None
+    if drained.drained:
+        report = verify_replication(clients["source"], clients["destination"], plan.source.name,
+                                    plan.destination.name, prefix=options.prefix, limit=20, cancel=cancel)
+        record_verify(plan.id, report.as_dict())
+    entry = record_cutover(journal, checklist, frozen=freeze_writes, drained=drained,
+                           verify_ok=None if report is None else report.ok)
+    return CutoverOutcome(entry, froze, drained, report)
+
+
 def cutover_records(journal: Journal) -> list[dict[str, Any]]:
     return [e for e in journal.read().entries if e.get("kind") == CUTOVER_KIND]
 
 
-__all__ = ["CUTOVER_KIND", "DrainProgress", "FREEZE_CALL", "cutover_records", "drain", "freeze", "freeze_exempt",
-           "freeze_sid", "last_freeze", "lift_freeze_now", "planned_freeze", "record_cutover"]
+__all__ = ["CUTOVER_KIND", "CutoverOutcome", "DrainProgress", "FREEZE_CALL", "cutover_records", "drain", "freeze", "freeze_exempt",
+           "freeze_sid", "last_freeze", "lift_freeze_now", "planned_freeze", "record_cutover", "run_cutover"]

@@ -173,9 +173,7 @@ def _lift(args: argparse.Namespace, plan: Any, clients: Any, journal: Any, read_
 def _cutover(args: argparse.Namespace, options: Any, clients: Any, inputs: Any, plan: Any, journal: Any,
              allow: tuple[str, ...], read_only: bool) -> int:
     from ..aws.cutover import measure
-    from ..aws.cutover_run import drain, freeze, planned_freeze, record_cutover
-    from ..aws.results import record_verify
-    from ..aws.verify import verify_replication
+    from ..aws.cutover_run import planned_freeze, run_cutover
     from ..core.cutover import checklist_lines
 
     checklist = measure(plan, inputs, clients, options=options, max_verify_age=args.max_verify_age,
@@ -199,22 +197,16 @@ def _cutover(args: argparse.Namespace, options: Any, clients: Any, inputs: Any, 
             f"This cuts over {plan.source.name} -> {plan.destination.name}"
             + (" and freezes object writes on the source" if args.freeze else "") + ".", plan.destination.name):
         return _fail("not confirmed: nothing was changed", EXIT_USAGE)
-    if args.freeze:
-        _say(args, freeze(plan, clients, allow=allow, journal=journal))
-
     def shown(p: Any) -> None:
         _say(args, f"drain: {p.operations or 0:.0f} operation(s), {p.bytes or 0:.0f} byte(s) pending in CloudWatch, "
              f"{p.pending_sampled} PENDING sampled ({p.elapsed:.0f} s)")
 
-    drained = drain(plan, clients, options=options, timeout=args.drain_timeout, period=args.period,
-                    sample=args.sample, on_progress=shown)
-    report = None
-    if drained.drained:
-        report = verify_replication(clients["source"], clients["destination"], plan.source.name,
-                                    plan.destination.name, prefix=options.prefix, limit=20)
-        record_verify(plan.id, report.as_dict())
-    entry = record_cutover(journal, checklist, frozen=args.freeze, drained=drained,
-                           verify_ok=None if report is None else report.ok)
+    done = run_cutover(plan, clients, checklist, options=options, freeze_writes=args.freeze, allow=allow,
+                       drain_timeout=args.drain_timeout, period=args.period, sample=args.sample, on_progress=shown,
+                       journal=journal)
+    if done.froze:
+        _say(args, done.froze)
+    entry, drained, report = done.entry, done.drained, done.verify
     outcome = {"plan_id": plan.id, "at": entry["at"], "green": entry["green"], "frozen": args.freeze,
                "drained": drained.drained, "verify_ok": None if report is None else report.ok}
     if args.json:

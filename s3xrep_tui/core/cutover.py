@@ -213,8 +213,8 @@ def destination_item(facts: DestinationFacts, *, planned_policy: Mapping[str, An
         problems.append(f"policy statement(s) {', '.join(missing)} missing or changed")
     if replica_key and facts.replica_key_state != "Enabled":
         problems.append(f"replica key {replica_key} is {facts.replica_key_state or 'not readable'}")
-    measured = (f"versioning {facts.versioning or 'off'}, {len(wanted) - len(missing)} of {len(wanted)} "
-                f"statement(s), encryption {facts.encryption or 'none'}"
+    statements = f"{len(wanted) - len(missing)} of {len(wanted)} statement(s)" if wanted else "no statements planned"
+    measured = (f"versioning {facts.versioning or 'off'}, {statements}, encryption {facts.encryption or 'none'}"
                 + (f", replica key {facts.replica_key_state or '?'}" if replica_key else ""))
     if problems:
         return CheckItem("destination", label, measured, limit, "blocked",

@@ -44,6 +44,7 @@ from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
 from . import repair as repair_flow
 from .base import AppScreen
+from .cutover import CutoverScreen
 
 log = logging.getLogger(__name__)
 _runs = itertools.count(1)
@@ -153,6 +154,7 @@ class VerifyScreen(AppScreen):
         Binding("s", "stop", "Stop"),
         Binding("e", "export", "Export CSV+JSON"),
         Binding("p", "repair", "Repair"),  # only while versions are missing or mismatched
+        Binding("g", "cutover", "Go/no-go"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -398,6 +400,9 @@ class VerifyScreen(AppScreen):
         if action == "run" and self.state == "running":
             return None
         return True
+
+    def action_cutover(self) -> None:
+        self.app.push_screen(CutoverScreen())
 
     def action_stop(self) -> None:
         if self.cancel is not None:
