@@ -86,14 +86,21 @@ def test_go_no_go_cutover_with_freeze_and_the_way_back(sandbox: Sandbox, env: Pa
     assert {"failed", "canary", "destination", "alarms"} <= set(record["green"])
 
     # the way back: destination -> source, loop-free, through the freeze (replicas are not s3:PutObject)
-    assert main(["cutover", *_pair(), "--reverse", "--yes"]) == 0
+    assert main(["cutover", *_pair(), "--reverse", "--replica-modifications", "--yes"]) == 0
     out = capsys.readouterr().out
+    synced = {"ReplicaModifications": {"Status": "Enabled"}}
+    for s3, bucket in ((s3a, SRC), (s3b, DST)):  # both rules sync replica changes
+        rules = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"]
+        assert [r.get("SourceSelectionCriteria") for r in rules] == [synced], rules
     reverse_id = next(line.split()[2].rstrip(":") for line in out.splitlines() if line.startswith("Reverse plan"))
     back = s3b.put_object(Bucket=DST, Key="new-in-b.txt", Body=b"written after cut-over")["VersionId"]
     assert wait_final(s3b, DST, "new-in-b.txt", back) == "COMPLETED"
     assert s3a.head_object(Bucket=SRC, Key="new-in-b.txt", VersionId=back)["ReplicationStatus"] == "REPLICA"
     wait_for(lambda: sandbox.engine.pending_count() == 0, what="an empty replication queue")
     assert [v["VersionId"] for v in s3b.list_object_versions(Bucket=DST, Prefix="new-in-b.txt")["Versions"]] == [back]
+    # a tag set on a replica in the destination goes back to the source object (replica modification sync)
+    s3b.put_object_tagging(Bucket=DST, Key="old/0.txt", Tagging={"TagSet": [{"Key": "moved", "Value": "yes"}]})
+    assert s3a.get_object_tagging(Bucket=SRC, Key="old/0.txt")["TagSet"] == [{"Key": "moved", "Value": "yes"}]
     assert _policy(s3a, SRC)["Statement"][0] == FOREIGN  # the reverse grant merged in, foreign kept
     assert len(_policy(s3a, SRC)["Statement"]) == 3
 
