@@ -4,7 +4,7 @@
   policy with apply's executor: journaled first (``call="s3.put_bucket_policy.freeze"``,
   ``before`` / ``after`` the whole policy, ``statement`` ours), refused in read-only mode,
   retried on throttling. ``s3xrep undo`` takes exactly that statement out again
-  (:mod:`.undo_cutover`); :func:`lift_freeze` does the same now and journals it as undone.
+  (:mod:`.undo_cutover`); :func:`lift_freeze_now` does the same now (``kind="freeze-lifted"``).
 * :func:`drain` waits, bounded, until the rule's backlog is zero: the newest
   ``OperationsPendingReplication`` / ``BytesPendingReplication`` datapoints and a
   ``ReplicationStatus`` sample with nothing PENDING, reporting each poll.
@@ -37,6 +37,7 @@ from .replication_status import sample_status
 
 FREEZE_CALL = "s3.put_bucket_policy.freeze"
 CUTOVER_KIND = "cutover"
+LIFTED_KIND = "freeze-lifted"  # cutover --lift-freeze took the freeze write's statement off
 
 
 def freeze_exempt(plan: Plan, allow: tuple[str, ...] = ()) -> list[str]:
@@ -57,11 +58,12 @@ def last_freeze(journal: Journal) -> dict[str, Any] | None:
     """The newest freeze write of the journal that no undo settled (its ``statement`` is the proof)."""
     read = journal.read()
     undone = read.undone()
+    lifted = {e.get("ref") for e in read.entries if e.get("kind") == LIFTED_KIND}
     found = None
     for entry in read.writes():
         if entry.get("call") == FREEZE_CALL:
             settled = (undone.get(entry["id"]) or {}).get("status") in ("restored", "deleted", "unchanged")
-            found = None if settled else entry
+            found = None if settled or entry["id"] in lifted else entry
     return found
 
 
@@ -146,8 +148,10 @@ def lift_freeze_now(plan: Plan, clients: Mapping[str, Clients], *, journal: Jour
         status = "deleted" if lifted.policy is None else "restored"
     else:
         message, status = f"the freeze was already gone from {plan.source.name}", "unchanged"
-    journal.record("undo", ref=entry["id"], step=entry.get("step"), call=FREEZE_CALL, account="source",
-                   target=entry.get("target"), status=status, message=message)
+    # not an "undo" record: the migration goes on (the home screen would call it undone); undo later finds
+    # the statement gone and says so
+    journal.record(LIFTED_KIND, ref=entry["id"], call=FREEZE_CALL, account="source", target=entry.get("target"),
+                   status=status, message=message)
     return message
 
 
