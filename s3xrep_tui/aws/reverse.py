@@ -34,8 +34,7 @@ def reverse_options(options: MigrationOptions, *, replica_modifications: bool) -
         delete_markers=options.delete_markers,
         rtc=options.rtc,
         metrics=options.metrics,
-        single_role=True,  # nothing to backfill: one role
-        replicate_existing=False,
+        replicate_existing=False,  # nothing to backfill (and so no Batch role)
         replica_modifications=replica_modifications,
     )
 

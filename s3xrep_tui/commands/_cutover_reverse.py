@@ -87,6 +87,6 @@ def run_reverse(args: argparse.Namespace, options: Any, clients: Any, inputs: An
         return _fail(f"{why}; what was applied is journaled (s3xrep undo {failed.plan_id})", EXIT_FAILURE)
     if not args.json:
         print(safe(f"Replication {plan.destination.name} -> {plan.source.name} is on (plan {reverse.id}). "
-                   f"Take it down with: s3xrep undo {reverse.id}. Roll back with s3xrep cutover and --source/--dest "
-                   "swapped."))
+                   f"Take it down with: s3xrep undo {reverse.id}. Roll back with s3xrep cutover, --source and --dest "
+                   "swapped, and --no-existing (the options the way back was planned with)."))
     return EXIT_OK

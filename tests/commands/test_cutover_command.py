@@ -98,6 +98,14 @@ def test_go_no_go_cutover_with_freeze_and_the_way_back(sandbox: Sandbox, env: Pa
     assert s3a.head_object(Bucket=SRC, Key="new-in-b.txt", VersionId=back)["ReplicationStatus"] == "REPLICA"
     wait_for(lambda: sandbox.engine.pending_count() == 0, what="an empty replication queue")
     assert [v["VersionId"] for v in s3b.list_object_versions(Bucket=DST, Prefix="new-in-b.txt")["Versions"]] == [back]
+    # rolling back is the same cut-over the other way: its checklist measures the reverse plan
+    back_pair = ["--source", f"{PROFILES['destination']}:{DST}", "--dest", f"{PROFILES['source']}:{SRC}",
+                 "--metrics", "--no-existing", "--replica-modifications"]
+    main(["cutover", *back_pair, *_fast(), "--check"])
+    rollback = capsys.readouterr().out
+    assert f"cut-over of {DST} -> {SRC} (plan {reverse_id})" in rollback
+    assert "[GO     ] Destination as planned" in rollback and "[GO     ] FAILED versions" in rollback, rollback
+
     # a tag set on a replica in the destination goes back to the source object (replica modification sync)
     s3b.put_object_tagging(Bucket=DST, Key="old/0.txt", Tagging={"TagSet": [{"Key": "moved", "Value": "yes"}]})
     assert s3a.get_object_tagging(Bucket=SRC, Key="old/0.txt")["TagSet"] == [{"Key": "moved", "Value": "yes"}]
