@@ -71,6 +71,7 @@ async def test_the_checklist_says_each_verdict_in_a_word_and_what_blocks(
         if not screen.checklist.go:
             blocks = str(screen.query_one("#cutover-blocks").render())
             assert all(item.label in blocks for item in screen.checklist.blocking)
+        await until(pilot, lambda: "r Check again" in screen_text(app).splitlines()[-1], what="the footer drawn")
         text = screen_text(app)
         assert "c Cut over" in text.splitlines()[-1] and "r Check again" in text.splitlines()[-1], text
         assert cramped_boxes(app) == []
