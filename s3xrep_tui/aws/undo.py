@@ -35,6 +35,7 @@ from .clients import Clients
 from .errors import AwsError, error_code, explain
 from .identity import caller_identity, profile_of
 from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
+from .undo_cutover import undo_freeze
 from .undo_guard import journal_buckets, names_role, originals
 
 UndoStatus = Literal[
@@ -190,6 +191,7 @@ class _Undoer:
             "glue.create_table": lambda e: undo_athena.table(self, e),
             "glue.create_partition": lambda e: undo_athena.partition(self, e),
             "athena.create_work_group": lambda e: undo_athena.workgroup(self, e),
+            "s3.put_bucket_policy.freeze": lambda e: undo_freeze(self, e),  # the cut-over's write freeze
         }.get(call or "")
         if handler is None:
             return "failed", f"undo does not know the call {call}", "undo it by hand"

@@ -227,6 +227,8 @@ class MigrationOptions(_Model):
         if value is not None and not re.fullmatch(r"arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}", value):
             raise ValueError(f"alarm topic {value!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
         return value
+    # cut-over and the way back (issue 18.4): sync metadata changes made to replicas back to the source
+    replica_modifications: bool = False
 
     @field_validator("prefix")
     @classmethod

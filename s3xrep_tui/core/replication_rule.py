@@ -48,8 +48,13 @@ def replication_rule(inputs: PlanInputs, priority: int) -> dict[str, Any]:
         "Filter": rule_filter(inputs),
         "DeleteMarkerReplication": {"Status": "Enabled" if options.delete_markers else "Disabled"},
     }
+    criteria: dict[str, Any] = {}
     if replica_key_arn(inputs):
-        rule["SourceSelectionCriteria"] = {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+        criteria["SseKmsEncryptedObjects"] = {"Status": "Enabled"}
+    if options.replica_modifications:  # V2 rules only (ours always are): replica changes sync back
+        criteria["ReplicaModifications"] = {"Status": "Enabled"}
+    if criteria:
+        rule["SourceSelectionCriteria"] = criteria
     rule["Destination"] = destination
     return rule
 
@@ -95,6 +100,8 @@ def explain_rule(rule: dict[str, Any]) -> str:
         extras.append("RTC 15 min")
     if destination.get("Metrics", {}).get("Status") == "Enabled":
         extras.append("metrics on")
+    if (rule.get("SourceSelectionCriteria") or {}).get("ReplicaModifications", {}).get("Status") == "Enabled":
+        extras.append("replica changes synced back")
     if rule.get("ExistingObjectReplication", {}).get("Status") == "Enabled":
         extras.append("asks for existing-object replication (no longer supported)")
     return line + (", " + ", ".join(extras) if extras else "")

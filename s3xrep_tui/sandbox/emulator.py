@@ -29,6 +29,7 @@ from .inventory import InventoryConfigurations
 from .inventory_delivery import Delivery, InventoryDelivery
 from .listing import ListingMiddleware
 from .metrics import ReplicationMetrics
+from .policy_gate import PolicyGateMiddleware
 from .replication import ReplicationEngine
 from .replication_events import ReplicationNotifications
 from .replication_middleware import ReplicationMiddleware
@@ -165,7 +166,7 @@ class Sandbox:
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [
-            self.inventory.control, self.batch, BucketSettingsMiddleware(), inventory_configs,
+            self.inventory.control, self.batch, BucketSettingsMiddleware(), PolicyGateMiddleware(), inventory_configs,
             ListingMiddleware(self.engine.owner), ReplicationMiddleware(self.engine)
         ]
         storage_metrics.install()  # S3's daily storage metrics in CloudWatch, from what the buckets hold

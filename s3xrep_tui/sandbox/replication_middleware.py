@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from .canonical_ids import canonical_user_id
 from .moto_access import find_bucket
+from .replica_sync import sync_tags
 from .replication import ReplicationEngine
 from .replication_config import (
     parse_replication_xml,
@@ -136,6 +137,11 @@ class ReplicationMiddleware:
         args, method = call.args, call.method
         subresource = any(name in args for name in _OBJECT_SUBRESOURCES)
         bucket_name, key = call.bucket or "", call.key or ""
+        if "tagging" in args and method in ("PUT", "DELETE"):
+            response = forward()
+            if response.status_code < 300:  # tags follow the object (and a replica's, with ReplicaModifications)
+                sync_tags(self.engine, bucket_name, key, args.get("versionId"))
+            return response
         if method == "PUT" and not subresource:
             response = forward()  # PutObject or CopyObject
             self._after_write(call, response)

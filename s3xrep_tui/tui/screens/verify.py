@@ -44,6 +44,7 @@ from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
 from . import repair as repair_flow
 from .base import AppScreen
+from .cutover import CutoverScreen
 
 log = logging.getLogger(__name__)
 _runs = itertools.count(1)
@@ -169,6 +170,7 @@ class VerifyScreen(AppScreen):
         Binding("e", "export", "Export CSV+JSON"),
         Binding("i", "inventory", "From inventory"),  # toggles: compare the S3 Inventory reports instead
         Binding("p", "repair", "Repair"),  # only while versions are missing or mismatched
+        Binding("g", "cutover", "Go/no-go"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -423,6 +425,9 @@ class VerifyScreen(AppScreen):
             return
         self.runner = self.listing_runner if self.runner is self.inventory_runner else self.inventory_runner
         self.action_run()
+
+    def action_cutover(self) -> None:
+        self.app.push_screen(CutoverScreen())
 
     def action_stop(self) -> None:
         if self.cancel is not None:
