@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.finish import finished
 from . import job_memory, results
 from .journal import check_plan_id, journal_dir, read_journal
 from .undo import pending_writes
@@ -50,10 +51,13 @@ class Migration:
     last_verify: dict[str, Any] | None = None  # results.latest()["verify"]
     last_canary: dict[str, Any] | None = None
     problems: tuple[str, ...] = ()
+    finished_at: str | None = None  # when ``s3xrep finish`` took the plumbing down (the journal's finish record)
 
     @property
     def state(self) -> str:
-        """A word for the table: undone, undo partial, applied, empty, damaged."""
+        """A word for the table: finished, undone, undo partial, applied, empty, damaged."""
+        if self.finished_at:
+            return "finished"
         if self.undone:
             return "undone"
         if self.undo_started:
@@ -138,7 +142,7 @@ def migration(plan_id: str, path: Path | None = None) -> Migration:
         applied_at=writes[0].get("ts") if writes else None, last_write_at=writes[-1].get("ts") if writes else None,
         writes=len(writes), undone=bool(writes) and bool(undone) and not pending_writes(read),
         undo_started=bool(undone), job_ids=jobs, last_verify=latest.get("verify"), last_canary=latest.get("canary"),
-        problems=tuple(read.problems),
+        problems=tuple(read.problems), finished_at=(finished(read.entries) or {}).get("ts"),
     )
 
 
