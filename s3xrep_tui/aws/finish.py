@@ -175,8 +175,6 @@ def finish(
                    for i in done.items] + finisher.stays + _stays(read, plan_id)
     if not dry_run:
         record = journal.record("finish", complete=result.ok, not_cut_over=cut_over(read.entries) is None,
-                                removed=[r.element for r in result.rows if r.action == "removed"],
-                                stays=[r.element for r in result.rows if r.action == "stays"],
-                                problems=[r.element for r in result.rows if r.action in ("not removed", "failed")])
+                                rows=[[r.element, r.account, r.action, r.why] for r in result.rows])
         result.finished_at = record["ts"] if result.ok else None
     return result

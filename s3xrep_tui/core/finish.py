@@ -13,7 +13,7 @@ Pure: no boto3, no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +142,7 @@ def strip_replication(current: dict[str, Any] | None, written: Sequence[Written]
     return Stripped(document, tuple(removed), tuple(kept), tuple(changed))
 
 
-def last_of(entries: Iterable[dict[str, Any]], kinds: Iterable[str]) -> dict[str, Any] | None:
+def last_of(entries: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> Mapping[str, Any] | None:
     """The newest journal record of one of ``kinds``."""
     wanted = set(kinds)
     found = None
@@ -152,12 +152,12 @@ def last_of(entries: Iterable[dict[str, Any]], kinds: Iterable[str]) -> dict[str
     return found
 
 
-def cut_over(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+def cut_over(entries: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The journal's cut-over record (written by ``s3xrep cutover``), if any."""
     return last_of(entries, CUTOVER_KINDS)
 
 
-def finished(entries: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+def finished(entries: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The record of a finish that removed everything it set out to (``complete``), if any."""
     record = last_of(entries, {FINISH_KIND})
     return record if record is not None and record.get("complete") else None

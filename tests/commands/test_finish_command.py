@@ -123,6 +123,17 @@ def test_finish_keeps_a_foreign_rule_role_and_statement_and_removes_ours(
     assert finish_record["not_cut_over"] is True and finish_record["complete"] is True
     assert main(["finish", plan_id, "--yes", "--not-cut-over"]) == 0
     assert "nothing to do: the migration was finished at" in capsys.readouterr().out
+    # the report is now the final record: when it finished, what went, what stays
+    assert main(["report", plan_id, "--format", "md"]) == 0
+    report = capsys.readouterr().out
+    assert "**Status: FINISHED**" in report and "## Finished" in report and "without a cut-over record" in report
+    removed, stays = report.split("### What was removed")[1].split("### What stays")
+    assert f"role s3xrep\\-batch\\-{src}" in removed or f"role s3xrep-batch-{src}" in removed
+    assert "rule team\\-dr" in stays or "rule team-dr" in stays
+    assert "removed by finish" in report
+    html_out = env.parent / "final.html"
+    assert main(["report", plan_id, "--format", "html", "--out", str(html_out)]) == 0
+    assert "<h2>Finished</h2>" in html_out.read_text() and "What stays" in html_out.read_text()
 
 
 def test_finish_after_undo_has_nothing_to_do(env: Path, sandbox: Sandbox, capsys: Any) -> None:

@@ -15,6 +15,8 @@ from .text import (
     _scope_rows,
     _status_word,
     _verify_figures,
+    finish_intro,
+    finish_sections,
     seconds_text,
     time_text,
 )
@@ -66,8 +68,10 @@ def render_markdown(report: MigrationReport) -> str:
         out += [""] + [f"- note: {markdown_escape(note)}" for note in report.attention]
     if report.reasons or report.attention:
         out.append("")
+    out += _md_finish(report)
     out += ["## When", ""]
     out += _md_table(("Event", "Time"), [
+        *([("Finished", markdown_escape(time_text(report.finish.at)))] if report.finish else []),
         ("First write", markdown_escape(time_text(report.first_write))),
         ("Last write confirmed", markdown_escape(time_text(report.last_applied))),
         ("Batch job ended", markdown_escape(time_text(report.job_end))),
@@ -104,6 +108,17 @@ def render_markdown(report: MigrationReport) -> str:
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _md_finish(report: MigrationReport) -> list[str]:
+    if report.finish is None:
+        return []
+    out = ["## Finished", "", markdown_escape(finish_intro(report.finish)), ""]
+    for title, rows in finish_sections(report.finish):
+        out += [f"### {title}", ""]
+        out += _md_table(("Element", "Account", "Why"), [tuple(markdown_escape(c) for c in row) for row in rows])
+        out.append("")
+    return out
 
 
 def _md_jobs(report: MigrationReport) -> list[str]:

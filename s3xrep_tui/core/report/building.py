@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..finish import cut_over
+from ..finish import finished as finished_record
 from .model import (
     _MISMATCHED,
     _MISSING,
@@ -18,6 +20,7 @@ from .model import (
     CanaryView,
     Endpoint,
     Failure,
+    FinishView,
     JobView,
     MigrationReport,
     ReplicationScope,
@@ -50,7 +53,10 @@ def _arn_bucket(arn: Any) -> str:
 
 def _documents(entries: list[Mapping[str, Any]]) -> list[AppliedDocument]:
     done = {e["ref"] for e in entries if e.get("kind") == "done" and "ref" in e}
-    undone = {e["ref"]: str(e.get("status") or "") for e in entries if e.get("kind") == "undo" and "ref" in e}
+    undone = {e["ref"]: str(e.get("status") or "") for e in entries
+              if e.get("kind") == "undo" and "ref" in e and e.get("by") != "finish"}
+    finished = {e["ref"]: str(e.get("status") or "") for e in entries
+                if e.get("kind") == "undo" and "ref" in e and e.get("by") == "finish"}
     return [
         AppliedDocument(
             step=str(e.get("step") or ""),
@@ -63,6 +69,7 @@ def _documents(entries: list[Mapping[str, Any]]) -> list[AppliedDocument]:
             after=e.get("after"),
             applied=e.get("id") in done,
             undo=undone.get(e.get("id")),
+            finished=finished.get(e.get("id")),
         )
         for e in entries
         if e.get("kind") == "write"
@@ -321,6 +328,18 @@ def _status(documents: list[AppliedDocument], jobs: list[JobView], verify: Verif
     return "complete", [], attention
 
 
+def _finish(entries: list[Mapping[str, Any]]) -> FinishView | None:
+    """The last complete finish record (an incomplete one leaves the migration not finished)."""
+    record = finished_record(entries)
+    if record is None:
+        return None
+    rows = tuple(tuple(str(v) for v in row)[:4] for row in record.get("rows") or [] if isinstance(row, list)
+                 and len(row) >= 4)
+    cut = cut_over(entries)
+    return FinishView(at=str(record.get("ts") or ""), rows=rows,  # type: ignore[arg-type]
+                      cut_over_at=str((cut or {}).get("ts") or ""))
+
+
 def build_report(
     plan_id: str,
     entries: Iterable[Mapping[str, Any]],
@@ -344,6 +363,9 @@ def build_report(
     job_views = [_job(j) for j in jobs]
     verify_view, canary_view = _verify(verify), _canary(canary)
     status, reasons, attention = _status(documents, job_views, verify_view, canary_view)
+    finish = _finish(entries)
+    if finish is not None:  # the final record: what was true when it ended stays worth reading
+        status, reasons, attention = "finished", [], [*reasons, *attention]
     regions = {"source": source.region, "destination": destination.region}
     for doc in entries:
         side = doc.get("account")
@@ -370,4 +392,5 @@ def build_report(
         verify=verify_view,
         canary=canary_view,
         notes=tuple(notes),
+        finish=finish,
     )
