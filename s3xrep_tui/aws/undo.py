@@ -32,7 +32,7 @@ from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
 from .errors import AwsError, explain
 from .identity import caller_identity, profile_of
-from .journal import Journal, JournalRead, journal_path
+from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
 from .undo_guard import journal_buckets, names_role, originals
 from .undo_jobs import ENDING_JOB_STATUSES, RUNNING_JOB_STATUSES, JobUndo
 from .undo_records import (
@@ -51,7 +51,8 @@ from .undo_records import Skip as _Skip
 from .undo_records import name_of as _name
 
 __all__ = [
-    "ENDING_JOB_STATUSES", "RUNNING_JOB_STATUSES", "SETTLED", "UndoCallback", "UndoItem", "UndoResult", "UndoStatus",
+    "Damage", "ENDING_JOB_STATUSES", "JournalDamaged", "RUNNING_JOB_STATUSES", "SETTLED", "UndoCallback", "UndoItem",
+    "UndoResult", "UndoStatus",
     "WaitCallback", "check_skips", "pending_writes", "profiles_in_journal", "undo",
 ]
 
