@@ -27,7 +27,7 @@ Every value is escaped: HTML with ``html.escape``; Markdown with code spans
 bucket tag holding ``<script>`` stays text in both.
 
 The package, in the order the data flows: :mod:`.model` (the dataclasses and
-constants), :mod:`.building` (:func:`build_report`), :mod:`.text` (what both
+constants), :mod:`.building` (:func:`build_report`, with :mod:`.record` for a finished migration), :mod:`.text` (what both
 renderings share), :mod:`.as_markdown` and :mod:`.as_html`.
 """
 

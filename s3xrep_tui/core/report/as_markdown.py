@@ -110,17 +110,6 @@ def render_markdown(report: MigrationReport) -> str:
     return "\n".join(out) + "\n"
 
 
-def _md_finish(report: MigrationReport) -> list[str]:
-    if report.finish is None:
-        return []
-    out = ["## Finished", "", markdown_escape(finish_intro(report.finish)), ""]
-    for title, rows in finish_sections(report.finish):
-        out += [f"### {title}", ""]
-        out += _md_table(("Element", "Account", "Why"), [tuple(markdown_escape(c) for c in row) for row in rows])
-        out.append("")
-    return out
-
-
 def _md_jobs(report: MigrationReport) -> list[str]:
     out = ["## Batch Replication job" + ("s" if len(report.jobs) > 1 else ""), ""]
     if not report.jobs:
@@ -201,4 +190,15 @@ def _md_canary(report: MigrationReport) -> list[str]:
         out += [f"Failure code {markdown_code(c.failure_code)}.", ""]
     if c.fix:
         out += [f"Fix: {markdown_escape(c.fix)}", ""]
+    return out
+
+
+def _md_finish(report: MigrationReport) -> list[str]:
+    if report.finish is None:
+        return []
+    out = ["## Finished", "", markdown_escape(finish_intro(report.finish)), ""]
+    for title, rows in finish_sections(report.finish):
+        out += [f"### {title}", ""]
+        out += _md_table(("Element", "Account", "Why"), [tuple(markdown_escape(c) for c in row) for row in rows])
+        out.append("")
     return out

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..finish import cut_over
-from ..finish import finished as finished_record
 from .model import (
     _MISMATCHED,
     _MISSING,
@@ -20,12 +18,12 @@ from .model import (
     CanaryView,
     Endpoint,
     Failure,
-    FinishView,
     JobView,
     MigrationReport,
     ReplicationScope,
     VerifyView,
 )
+from .record import finish_view
 
 
 def _when(text: Any) -> datetime | None:
@@ -328,18 +326,6 @@ def _status(documents: list[AppliedDocument], jobs: list[JobView], verify: Verif
     return "complete", [], attention
 
 
-def _finish(entries: list[Mapping[str, Any]]) -> FinishView | None:
-    """The last complete finish record (an incomplete one leaves the migration not finished)."""
-    record = finished_record(entries)
-    if record is None:
-        return None
-    rows = tuple(tuple(str(v) for v in row)[:4] for row in record.get("rows") or [] if isinstance(row, list)
-                 and len(row) >= 4)
-    cut = cut_over(entries)
-    return FinishView(at=str(record.get("ts") or ""), rows=rows,  # type: ignore[arg-type]
-                      cut_over_at=str((cut or {}).get("ts") or ""))
-
-
 def build_report(
     plan_id: str,
     entries: Iterable[Mapping[str, Any]],
@@ -363,7 +349,7 @@ def build_report(
     job_views = [_job(j) for j in jobs]
     verify_view, canary_view = _verify(verify), _canary(canary)
     status, reasons, attention = _status(documents, job_views, verify_view, canary_view)
-    finish = _finish(entries)
+    finish = finish_view(entries)
     if finish is not None:  # the final record: what was true when it ended stays worth reading
         status, reasons, attention = "finished", [], [*reasons, *attention]
     regions = {"source": source.region, "destination": destination.region}
@@ -391,6 +377,6 @@ def build_report(
         jobs=tuple(job_views),
         verify=verify_view,
         canary=canary_view,
-        notes=tuple(notes),
         finish=finish,
+        notes=tuple(notes),
     )

@@ -182,8 +182,8 @@ class MigrationReport:
     jobs: tuple[JobView, ...] = ()
     verify: VerifyView | None = None
     canary: CanaryView | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
     finish: FinishView | None = None  # set once finished: the report is then the final migration record
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def complete(self) -> bool:
