@@ -294,9 +294,9 @@ def home_commands(app: S3xrepApp, screen: Screen) -> Iterable[SystemCommand]:
             app.source_bucket and app.destination_bucket and app.source is not None):
         yield SystemCommand("Stakeholder view", "One screen for a projector: progress, rate, latency, verified",
                             lambda: open_stakeholder(app))
-    if isinstance(screen, HomeScreen) and screen.highlighted is not None:
-        yield SystemCommand("Finish a migration", "Decommission the highlighted migration: plumbing down, data stays",
-                            lambda: screen.action_resume("finish"))
     on = app.theme == "s3xrep-high-contrast"
     yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (h on the stakeholder view)",
                         app.action_high_contrast)
+    if isinstance(screen, HomeScreen) and screen.highlighted is not None:
+        yield SystemCommand("Finish a migration", "Decommission the highlighted migration: plumbing down, data stays",
+                            lambda: screen.action_resume("finish"))
