@@ -19,7 +19,8 @@ data, and :func:`render_markdown` / :func:`render_html` turn the
 
 The status is one of ``complete``, ``in progress``, ``failed``, ``unknown``
 (a job could not be read) or ``undone`` (the replication configuration was
-rolled back), with the reasons. :attr:`MigrationReport.ok` is False when the
+rolled back), with the reasons; ``finished`` once ``s3xrep finish`` recorded the
+end (the report is then the final record: :mod:`.record`). :attr:`MigrationReport.ok` is False when the
 migration is not complete or the last verification found differences that matter.
 
 Every value is escaped: HTML with ``html.escape``; Markdown with code spans

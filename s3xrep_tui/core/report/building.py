@@ -10,6 +10,7 @@ from .model import (
     _MISMATCHED,
     _MISSING,
     _REPLICATED,
+    FINISHED,
     FIRST_DIFFERENCES,
     FIRST_EXPECTED,
     STATUSES,
@@ -351,7 +352,7 @@ def build_report(
     status, reasons, attention = _status(documents, job_views, verify_view, canary_view)
     finish = finish_view(entries)
     if finish is not None:  # the final record: what was true when it ended stays worth reading
-        status, reasons, attention = "finished", [], [*reasons, *attention]
+        status, reasons, attention = FINISHED, [], [*reasons, *attention]
     regions = {"source": source.region, "destination": destination.region}
     for doc in entries:
         side = doc.get("account")

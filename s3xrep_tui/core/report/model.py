@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("complete", "in progress", "failed", "unknown", "undone", "finished")
+STATUSES = ("complete", "in progress", "failed", "unknown", "undone")
 UNDONE = frozenset({"restored", "deleted", "cancelled"})  # undo statuses that took a write back
+FINISHED = "finished"  # the status once s3xrep finish recorded the end (not one _status gives: it comes after)
 FIRST_DIFFERENCES = 10
 FIRST_EXPECTED = 5
 _MISSING = ("missing", "delete-marker-missing")
@@ -187,7 +188,7 @@ class MigrationReport:
 
     @property
     def complete(self) -> bool:
-        return self.status in ("complete", "finished")
+        return self.status in ("complete", FINISHED)
 
     @property
     def verify_differences(self) -> int:
