@@ -34,8 +34,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import screenshots_finish, screenshots_home
+from . import screenshots_home
 from .demo_sandbox import start_embedded_sandbox
+from .screenshots_finish import PICTURES as FINISH_PICTURES
+from .screenshots_finish import finish_shots
 from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
 
@@ -381,8 +383,8 @@ GROUPS: tuple[Group, ...] = (
     Group("demo", ("accounts-demo", "buckets", "browser"), lambda out, home: _demo_shots(out)),
     Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
     Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
+    Group("finish", FINISH_PICTURES, lambda out, home: finish_shots(out, home, _shoot)),
     Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _shoot)),
-    Group("finish", screenshots_finish.PICTURES, lambda out, home: screenshots_finish.finish_shots(out, home, _shoot)),
 )
 PICTURES: tuple[str, ...] = tuple(f"{name}{suffix}.svg" for suffix, _ in SIZES for group in GROUPS
                                    for name in group.pictures)
