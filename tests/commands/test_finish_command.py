@@ -26,6 +26,7 @@ from tests.apply_world import foreign_policy, get_or_none
 from ..sandbox.helpers import wait_for
 
 SRC_PROFILE, DST_PROFILE = PROFILES["source"], PROFILES["destination"]
+HOSTILE_SID = "Evil\x1b]0;pwned\x07"  # a terminal escape in a foreign Sid: shown, never sent to the terminal
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
                                                  "Action": "sts:AssumeRole"}]}
 
@@ -46,7 +47,8 @@ def _world(sandbox: Sandbox, name: str, *, foreign_rule: bool = False) -> tuple[
     for i in range(3):
         s3a.put_object(Bucket=src, Key=f"k{i}.txt", Body=b"x" * (i + 1))
     s3b.create_bucket(Bucket=dst)
-    s3b.put_bucket_policy(Bucket=dst, Policy=json.dumps(foreign_policy(dst, "TeamRead")))
+    sids = ("TeamRead", HOSTILE_SID) if foreign_rule else ("TeamRead",)
+    s3b.put_bucket_policy(Bucket=dst, Policy=json.dumps(foreign_policy(dst, *sids)))
     if foreign_rule:
         iam = sandbox.clients(A)("iam")
         iam.create_role(RoleName=f"team-dr-{name}", AssumeRolePolicyDocument=json.dumps(TRUST),
@@ -109,7 +111,11 @@ def test_finish_keeps_a_foreign_rule_role_and_statement_and_removes_ours(
     assert main(["finish", plan_id, "--dry-run", "--not-cut-over"]) == 0
     out = capsys.readouterr().out
     assert "ACTION" in out and "remove" in out and "rule team-dr in the replication configuration" in out
+    assert "statement Evil" in out and "\x1b" not in out and "\x07" not in out
     assert _state(sandbox, src, dst, "fr") == applied  # a dry run changes nothing
+    assert main(["--read-only", "finish", plan_id, "--not-cut-over"]) == 0  # read-only: the table, no writes
+    assert "dry run, nothing is changed" in capsys.readouterr().out
+    assert _state(sandbox, src, dst, "fr") == applied
     assert main(["finish", plan_id, "--yes", "--not-cut-over"]) == 0
     captured = capsys.readouterr()
     assert "no cut-over record" in captured.err and "Finished at" in captured.out

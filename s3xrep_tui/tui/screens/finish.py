@@ -30,6 +30,7 @@ from ...aws.finish import FinishBlocked, FinishResult, finish
 from ...aws.journal import JournalDamaged
 from ...aws.migrations import Migration
 from ...core.finish import FinishRow, action_of, element_of
+from ...core.text import safe
 from ..messages_finish import FinishAnswered, FinishItemDone
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
@@ -225,8 +226,9 @@ class FinishScreen(AppScreen):
     # --- painting ------------------------------------------------------------------------------
 
     def _show_row(self, key: str, row: FinishRow) -> None:
-        cells = [Text(row.action, style=STYLES.get(row.action, "")), Text(row.account),
-                 Text(row.element, overflow="ellipsis", no_wrap=True), Text(row.why, overflow="ellipsis", no_wrap=True)]
+        cells = [Text(row.action, style=STYLES.get(row.action, "")), Text(row.account),  # AWS names made visible:
+                 Text(safe(row.element), overflow="ellipsis", no_wrap=True),  # a Sid or rule ID is theirs
+                 Text(safe(row.why), overflow="ellipsis", no_wrap=True)]
         if key in self.rows:
             for column, cell in zip(("action", "account", "element", "why"), cells, strict=True):
                 self.table.update_cell(key, column, cell)
@@ -237,16 +239,16 @@ class FinishScreen(AppScreen):
 
     def _summary_lines(self, text: Text, result: Any) -> None:
         for warning in result.warnings:
-            text.append(f"\n! {warning}", style="yellow")
+            text.append(f"\n! {safe(warning)}", style="yellow")
         for message, fix in result.blockers:
-            text.append(f"\n✗ {message}", style="red")
-            text.append(f" (fix: {fix})")
+            text.append(f"\n✗ {safe(message)}", style="red")
+            text.append(f" (fix: {safe(fix)})")
 
     def _paint_summary(self) -> None:
         m = self.migration
         text = Text.assemble(("Finish ", "bold"), (m.plan_id, "bold"), f": {m.source_bucket} → {m.destination_bucket}")
         if self.error:
-            text.append(f"\n✗ {self.error}", style="red")
+            text.append(f"\n✗ {safe(self.error)}", style="red")
         elif self.running:
             text.append("\nFinishing…", style="bold")
         elif self.result is not None:
@@ -269,8 +271,8 @@ class FinishScreen(AppScreen):
             self.query_one("#finish-detail", Static).update(Text("Nothing listed yet.", style="dim"))
             return
         row = self.rows[keys[row_number]]
-        text = Text.assemble((row.action, STYLES.get(row.action, "")), f" · {row.account} · ", (row.element, "bold"),
-                             "\n", row.why)
+        text = Text.assemble((row.action, STYLES.get(row.action, "")), f" · {row.account} · ",
+                             (safe(row.element), "bold"), "\n", safe(row.why))
         self.query_one("#finish-detail", Static).update(text)
 
     def action_back(self) -> None:
