@@ -152,6 +152,11 @@ def test_finish_after_undo_has_nothing_to_do(env: Path, sandbox: Sandbox, capsys
     assert "nothing to do: undo already took" in capsys.readouterr().out
     assert _state(sandbox, src, dst, "un") == undone
     assert not [e for e in Journal(plan_id).read().entries if e["kind"] == "finish"]
+    path = env / "journal" / f"{plan_id}.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0].replace('"write"', '"wrote"'), *lines[1:]]) + "\n")  # its checksum fails
+    assert main(["finish", plan_id, "--yes"]) == 3
+    assert "line 1" in capsys.readouterr().err
 
 
 def test_finish_refuses_while_versions_are_pending(env: Path, sandbox: Sandbox, capsys: Any) -> None:
