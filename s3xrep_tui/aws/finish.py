@@ -117,6 +117,12 @@ def _blockers(read: JournalRead, plan_id: str, clients: Mapping[str, Clients], *
     return found
 
 
+def why(item: UndoItem) -> str:
+    """An item's message, with its fix when it was not removed."""
+    fixed = item.fix and item.status in ("skipped", "failed")
+    return item.message + (f" (fix: {item.fix})" if fixed else "")
+
+
 def _stays(read: JournalRead, plan_id: str) -> list[FinishRow]:
     known = migration(plan_id, read.path)
     rows = []
@@ -171,7 +177,7 @@ def finish(
     finisher = Finisher(clients_by_side, journal, dry_run, backoff or Backoff(), on_wait, sleep=sleep, read=read)
     reverse_pending(finisher, read, journal, done, dry_run=dry_run, progress=progress, by="finish")
     result.items = done.items
-    result.rows = [FinishRow(element_of(i.call, i.target), i.account, action_of(i.status), i.message)
+    result.rows = [FinishRow(element_of(i.call, i.target), i.account, action_of(i.status), why(i))
                    for i in done.items] + finisher.stays + _stays(read, plan_id)
     if not dry_run:
         record = journal.record("finish", complete=result.ok, not_cut_over=cut_over(read.entries) is None,

@@ -34,12 +34,12 @@ class Finisher(_Undoer):
         self._prediction: tuple[tuple[str, str, str], Any] | None = None
 
     def undo(self, entry: dict[str, Any], job_ids: dict[str, str]) -> Outcome:
-        outcome = super().undo(entry, job_ids)
+        status, message, fix = super().undo(entry, job_ids)
         if self._prediction is not None:  # what a dry run leaves is the stripped document, not apply's "before"
             key, document = self._prediction
             self._predicted[key] = document
             self._prediction = None
-        return outcome
+        return status, message, fix.replace("run undo again", "run s3xrep finish again")
 
     def _written(self, entry: dict[str, Any]) -> list[tuple[Any, Any]]:
         same = [e for e in self.read.writes()

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..aws.clients import clients_for
     from ..aws.errors import AwsError, explain
-    from ..aws.finish import FinishBlocked, finish
+    from ..aws.finish import FinishBlocked, finish, why
     from ..aws.journal import JournalDamaged
     from ..aws.undo import profiles_in_journal
 
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.yes and not _confirm():
             return _fail("not confirmed: nothing was changed", EXIT_USAGE)
         result = finish(args.plan_id, clients, **kwargs,
-                        progress=lambda item: print(safe(f"  {item.status:<10} {item.message}"), flush=True),
+                        progress=lambda item: print(safe(f"  {item.status:<10} {why(item)}"), flush=True),
                         on_wait=lambda message, delay: print(f"  waiting ({safe(message)}, next try in {delay:.1f}s)",
                                                              flush=True))
     except FinishBlocked as exc:

@@ -172,3 +172,26 @@ def test_finish_refuses_while_versions_are_pending(env: Path, sandbox: Sandbox, 
     assert main(["finish", plan_id, "--yes", "--not-cut-over"]) == 3
     assert "still PENDING replication" in capsys.readouterr().err
     assert main(["finish", plan_id, "--yes", "--not-cut-over", "--allow-pending"]) == 0
+
+
+def test_a_role_a_foreign_rule_still_uses_is_kept_and_named(env: Path, sandbox: Sandbox, capsys: Any) -> None:
+    """A rule someone added after apply replicates with the configuration's role, ours: finish keeps that role."""
+    apply_args, src, _ = _world(sandbox, "kr")
+    plan_id = _apply(sandbox, env, apply_args, src, capsys)
+    s3a = sandbox.clients(A)("s3")
+    s3a.create_bucket(Bucket="fn-dr-kr")
+    s3a.put_bucket_versioning(Bucket="fn-dr-kr", VersioningConfiguration={"Status": "Enabled"})
+    config = s3a.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
+    config["Rules"].append({"ID": "team-later", "Priority": 42, "Status": "Enabled", "Filter": {"Prefix": "t/"},
+                            "DeleteMarkerReplication": {"Status": "Disabled"},
+                            "Destination": {"Bucket": "arn:aws:s3:::fn-dr-kr"}})
+    s3a.put_bucket_replication(Bucket=src, ReplicationConfiguration=config)
+    assert main(["finish", plan_id, "--yes", "--not-cut-over"]) == 1
+    err = capsys.readouterr()
+    role = config["Role"].rsplit("/", 1)[1]
+    assert f"role {role} is still named by the replication configuration of {src}" in err.out
+    assert "run s3xrep finish again" in err.out
+    left = s3a.get_bucket_replication(Bucket=src)["ReplicationConfiguration"]
+    assert [r["ID"] for r in left["Rules"]] == ["team-later"] and left["Role"] == config["Role"]
+    assert sandbox.clients(A)("iam").get_role(RoleName=role)["Role"]["RoleName"] == role
+    assert not [e for e in Journal(plan_id).read().entries if e["kind"] == "finish" and e["complete"]]

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError, explain
-from ...aws.finish import FinishBlocked, FinishResult, finish
+from ...aws.finish import FinishBlocked, FinishResult, finish, why
 from ...aws.journal import JournalDamaged
 from ...aws.migrations import Migration
 from ...core.finish import FinishRow, action_of, element_of
@@ -174,7 +174,7 @@ class FinishScreen(AppScreen):
         if message.run == self.run:
             item = message.item
             self._show_row(f"write {item.ref}", FinishRow(element_of(item.call, item.target), item.account,
-                                                          action_of(item.status), item.message))
+                                                          action_of(item.status), why(item)))
             self._paint_summary()
 
     @on(FinishAnswered)
