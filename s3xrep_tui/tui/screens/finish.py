@@ -205,7 +205,7 @@ class FinishScreen(AppScreen):
             self.confirm.freeze("Finished: the report is now the migration's final record."
                                 if self.result and self.result.ok else
                                 "Some elements were not removed (see why): r previews what is left.")
-        elif preview is None or preview.already_finished or preview.undone or preview.nothing_to_do:
+        elif preview is None or preview.already_finished or preview.undone:  # else record it, even if all is gone
             self.confirm.freeze("Nothing to do: " + (preview.summary() if preview else "no preview"))
         elif preview.blockers:
             self.confirm.freeze("Blocked (see above): c finishes without a cut-over, p despite PENDING versions.")
