@@ -93,6 +93,9 @@ async def test_finish_from_the_app_at_80x24_then_the_home_says_finished(world: d
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, HomeScreen) and "finished" in screen_text(app),
                     "the home listing it as finished")
+        await pilot.press("f")  # finishing it again: the home says so, nothing opens
+        await until(pilot, lambda: "nothing left to remove" in screen_text(app), "the home's answer")
+        assert isinstance(app.screen, HomeScreen)
     after = _state(world)
     assert after["roles"] == [] and after["rules"] == []
     assert after["sids"] == [s for s in before["sids"] if not str(s).startswith("S3xrep")] and after["sids"]
