@@ -2,7 +2,7 @@
 
 Both accounts are listed before and after (IAM roles with their policies and
 tags, every bucket's policy, replication and notification configuration, every
-object version): every foreign element is identical afterwards, every object is
+object version, SNS topics and CloudWatch alarms): every foreign element is identical afterwards, every object is
 still there, and nothing of ours is left. A foreign policy statement added while
 the migration ran (which undo, restoring apply's "before", would have had to
 skip) survives. The tests run in file order and
@@ -89,8 +89,23 @@ def _buckets(clients: Any) -> dict[str, Any]:
     return found
 
 
+def _monitoring(clients: Any) -> dict[str, Any]:
+    """The account's SNS topics and CloudWatch alarms (what the alarms of issue 18 item 1 create)."""
+    topics = [t["TopicArn"] for t in clients("sns").list_topics().get("Topics", [])]
+    alarms = [a["AlarmName"] for a in clients("cloudwatch").describe_alarms().get("MetricAlarms", [])]
+    return {"topics": sorted(t.rsplit(":", 1)[-1] for t in topics), "alarms": sorted(alarms)}
+
+
 def snapshot(world: dict[str, Any]) -> dict[str, Any]:
-    return {side: {"roles": _roles(c), "buckets": _buckets(c)} for side, c in world["clients"].items()}
+    return {side: {"roles": _roles(c), "buckets": _buckets(c), **_monitoring(c)} for side, c in world["clients"].items()}
+
+
+def _ours_id(entry: Any) -> bool:
+    return str(entry.get("Id") or entry.get("ID") or entry.get("Sid") or "").lower().startswith("s3xrep")
+
+
+def _entries(notification: dict[str, Any]) -> list[Any]:
+    return [e for key, value in notification.items() if isinstance(value, list) for e in value]
 
 
 def _ours_role(name: str, role: dict[str, Any]) -> bool:
@@ -101,11 +116,16 @@ def _foreign(state: dict[str, Any]) -> dict[str, Any]:
     """Everything in the accounts that is not ours (our roles, Sids, rule IDs aside)."""
     out: dict[str, Any] = {}
     for side, found in state.items():
-        out[side] = {"roles": {n: r for n, r in found["roles"].items() if not _ours_role(n, r)}, "buckets": {}}
+        out[side] = {"roles": {n: r for n, r in found["roles"].items() if not _ours_role(n, r)}, "buckets": {},
+                     "topics": [t for t in found["topics"] if not t.startswith("s3xrep")],
+                     "alarms": [a for a in found["alarms"] if not a.startswith("s3xrep")]}
         for bucket, b in found["buckets"].items():
-            statements = [s for s in (b["policy"] or {}).get("Statement", []) if not str(s.get("Sid")).startswith("S3xrep")]
-            rules = [r for r in (b["replication"] or {}).get("Rules", []) if not str(r.get("ID")).startswith("s3xrep")]
-            out[side]["buckets"][bucket] = {**b, "policy": statements, "replication": rules}
+            statements = [s for s in (b["policy"] or {}).get("Statement", []) if not _ours_id(s)]
+            rules = [r for r in (b["replication"] or {}).get("Rules", []) if not _ours_id(r)]
+            notification = {k: [e for e in v if not _ours_id(e)] if isinstance(v, list) else v
+                            for k, v in b["notification"].items()}
+            out[side]["buckets"][bucket] = {**b, "policy": statements, "replication": rules,
+                                            "notification": {k: v for k, v in notification.items() if v != []}}
     return out
 
 
@@ -113,11 +133,13 @@ def _ours_left(state: dict[str, Any]) -> list[str]:
     left = []
     for side, found in state.items():
         left += [f"{side} role {n}" for n, r in found["roles"].items() if _ours_role(n, r)]
+        left += [f"{side} {n}" for n in found["topics"] + found["alarms"] if n.startswith("s3xrep")]
         for bucket, b in found["buckets"].items():
             left += [f"{bucket} {s.get('Sid')}" for s in (b["policy"] or {}).get("Statement", [])
                      if str(s.get("Sid")).startswith("S3xrep")]
             left += [f"{bucket} rule {r.get('ID')}" for r in (b["replication"] or {}).get("Rules", [])
                      if str(r.get("ID")).startswith("s3xrep")]
+            left += [f"{bucket} notification {e.get('Id')}" for e in _entries(b["notification"]) if _ours_id(e)]
     return left
 
 
