@@ -36,6 +36,8 @@ from typing import Any
 
 from . import screenshots_cost, screenshots_cutover, screenshots_home
 from .demo_sandbox import start_embedded_sandbox
+from .screenshots_finish import PICTURES as FINISH_PICTURES
+from .screenshots_finish import finish_shots
 from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
 
@@ -381,6 +383,7 @@ GROUPS: tuple[Group, ...] = (
     Group("demo", ("accounts-demo", "buckets", "browser"), lambda out, home: _demo_shots(out)),
     Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
     Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
+    Group("finish", FINISH_PICTURES, lambda out, home: finish_shots(out, home, _shoot)),
     Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _shoot)),
     Group("cost", screenshots_cost.PICTURES, lambda out, home: screenshots_cost.cost_shots(out, _size(), _save, _until)),
     Group("cutover", screenshots_cutover.PICTURES, lambda out, home: screenshots_cutover.cutover_shots(out, home, _shoot)),

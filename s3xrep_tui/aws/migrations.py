@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.finish import finished
 from . import job_memory, results
 from .journal import check_plan_id, journal_dir, read_journal
 from .undo import pending_writes
@@ -44,16 +45,19 @@ class Migration:
     applied_at: str | None = None  # the first write's time (ISO 8601, UTC)
     last_write_at: str | None = None
     writes: int = 0
-    undone: bool = False  # every write settled by an undo
+    undone: bool = False  # every write settled by an undo (not by a finish)
     undo_started: bool = False  # an undo ran (maybe not everything was restored)
     job_ids: tuple[str, ...] = ()
     last_verify: dict[str, Any] | None = None  # results.latest()["verify"]
     last_canary: dict[str, Any] | None = None
     problems: tuple[str, ...] = ()
+    finished_at: str | None = None  # when ``s3xrep finish`` took the plumbing down (the journal's finish record)
 
     @property
     def state(self) -> str:
-        """A word for the table: undone, undo partial, applied, empty, damaged."""
+        """A word for the table: finished, undone, undo partial, applied, empty, damaged."""
+        if self.finished_at:
+            return "finished"
         if self.undone:
             return "undone"
         if self.undo_started:
@@ -131,14 +135,15 @@ def migration(plan_id: str, path: Path | None = None) -> Migration:
     except (OSError, ValueError):
         jobs, latest = (), {"verify": None, "canary": None}
     undone = read.undone()
+    finished_at = (finished(read.entries) or {}).get("ts")
     return Migration(
         plan_id=plan_id, journal_path=path, source_bucket=buckets.get("source"),
         destination_bucket=buckets.get("destination"), source_account=accounts.get("source"),
         destination_account=accounts.get("destination"), profiles=read.profiles(), region=region, rule_id=rule,
         applied_at=writes[0].get("ts") if writes else None, last_write_at=writes[-1].get("ts") if writes else None,
-        writes=len(writes), undone=bool(writes) and bool(undone) and not pending_writes(read),
+        writes=len(writes), undone=bool(writes) and bool(undone) and not pending_writes(read) and not finished_at,
         undo_started=bool(undone), job_ids=jobs, last_verify=latest.get("verify"), last_canary=latest.get("canary"),
-        problems=tuple(read.problems),
+        problems=tuple(read.problems), finished_at=finished_at,
     )
 
 

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -32,76 +31,34 @@ from ..core.policy_json import dump_policy, load_policy
 from . import undo_alarms, undo_athena, undo_inventory
 from .backoff import ABSENT, Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
-from .errors import AwsError, error_code, explain
+from .errors import AwsError, explain
 from .identity import caller_identity, profile_of
 from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
 from .undo_cutover import undo_freeze
 from .undo_guard import journal_buckets, names_role, originals
+from .undo_jobs import ENDING_JOB_STATUSES, RUNNING_JOB_STATUSES, JobUndo
+from .undo_records import (
+    SETTLED,
+    UndoCallback,
+    UndoItem,
+    UndoResult,
+    UndoStatus,
+    WaitCallback,
+    check_skips,
+    pending_writes,
+    record_skipped,
+    reverse_pending,
+)
+from .undo_records import Skip as _Skip
+from .undo_records import name_of as _name
 
-UndoStatus = Literal[
-    "restored", "deleted", "cancelled", "unchanged", "note", "skipped", "failed",
-    "would-restore", "would-delete", "would-cancel",
+__all__ = [
+    "Damage", "ENDING_JOB_STATUSES", "JournalDamaged", "RUNNING_JOB_STATUSES", "SETTLED", "UndoCallback", "UndoItem",
+    "UndoResult", "UndoStatus",
+    "WaitCallback", "check_skips", "pending_writes", "profiles_in_journal", "undo",
 ]
-# Outcomes after which the write is settled: a later undo does not look at it again.
-SETTLED = frozenset({"restored", "deleted", "cancelled", "unchanged", "note"})
-RUNNING_JOB_STATUSES = frozenset({"Active", "Ready", "Preparing", "New", "Suspended", "Paused", "Completing", "Pausing"})
-# On their way to an end state by themselves: S3 refuses to cancel them (JobStatusException).
-ENDING_JOB_STATUSES = frozenset({"Completing", "Cancelling", "Failing"})
 
-
-@dataclass(frozen=True)
-class UndoItem:
-    """What undo did (or would do, in a dry run) about one journaled write."""
-
-    ref: str  # the write's journal id
-    call: str  # the call that was undone
-    account: str  # "source" | "destination"
-    target: str
-    status: UndoStatus
-    message: str
-    fix: str = ""
-
-
-UndoCallback = Callable[[UndoItem], None]
-#: ``on_wait(message, seconds)`` before each backoff sleep (AWS throttling the undo's calls).
-WaitCallback = Callable[[str, float], None]
-
-
-@dataclass
-class UndoResult:
-    plan_id: str
-    journal_path: Path
-    items: list[UndoItem] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # journal lines that could not be read
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not any(i.status in ("skipped", "failed") for i in self.items)
-
-    def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for item in self.items:
-            counts[item.status] = counts.get(item.status, 0) + 1
-        if not self.items:
-            return "nothing to undo"
-        return ", ".join(f"{n} {s}" for s, n in counts.items())
-
-
-class _Skip(Exception):
-    def __init__(self, status: UndoStatus, message: str, fix: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.fix = fix
-
-
-def _name(target: str) -> str:
-    """"bucket x" / "role x" / "key x" / "role x policy p" -> x."""
-    return target.split(" ", 2)[1] if " " in target else target
-
-
-class _Undoer:
+class _Undoer(JobUndo):
     def __init__(self, clients: Mapping[str, Clients], journal: Journal, dry_run: bool, backoff: Backoff,
                  on_wait: WaitCallback | None = None, sleep: Callable[[float], None] = time.sleep,
                  read: JournalRead | None = None) -> None:
@@ -428,90 +385,6 @@ class _Undoer:
         self.call(entry, f"iam.delete_role {role!r}", lambda: iam.delete_role(RoleName=role))
         return "deleted", f"role {role} deleted (apply created it)", ""
 
-    def job(self, entry: dict[str, Any], job_id: str | None) -> tuple[UndoStatus, str, str]:
-        request = entry.get("after") or {}
-        account = request.get("AccountId") or entry.get("account_id")
-        s3c = self.client(entry, "s3control")
-        if not job_id:  # crashed between create_job and its "done" line: look for it by description
-            token: str | None = None
-            while job_id is None:
-                kwargs: dict[str, Any] = {"AccountId": account, "JobStatuses": sorted(RUNNING_JOB_STATUSES)}
-                if token:
-                    kwargs["NextToken"] = token
-                page = self.call(entry, "s3control.list_jobs", lambda kwargs=kwargs: s3c.list_jobs(**kwargs))
-                job_id = next((j["JobId"] for j in page.get("Jobs") or []
-                               if j.get("Description") == request.get("Description")), None)
-                token = page.get("NextToken")
-                if not token:
-                    break
-            if not job_id:
-                return "unchanged", "no running Batch Replication job of this plan found", ""
-        answer = self.call(entry, f"s3control.describe_job {job_id}",
-                           lambda: s3c.describe_job(AccountId=account, JobId=job_id), absent=("NotFoundException",))
-        if answer is None:
-            return "note", f"Batch Replication job {job_id} no longer exists", ""
-        status = answer["Job"].get("Status")
-        if status not in RUNNING_JOB_STATUSES or status in ENDING_JOB_STATUSES:
-            return (
-                "note",
-                f"Batch Replication job {job_id} is already {status}: objects it replicated stay in the destination",
-                "",
-            )
-        if self.dry_run:
-            return "would-cancel", f"would cancel Batch Replication job {job_id} ({status})", ""
-        try:
-            s3c.update_job_status(AccountId=account, JobId=job_id, RequestedJobStatus="Cancelled",
-                                  StatusUpdateReason="s3xrep undo")
-        except ClientError as exc:
-            if error_code(exc) != "JobStatusException":
-                raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
-                              what=f"s3control.update_job_status {job_id}") from exc
-            # it moved on meanwhile (finished, or already cancelling): say where it is now
-            now = self.call(entry, f"s3control.describe_job {job_id}",
-                            lambda: s3c.describe_job(AccountId=account, JobId=job_id))["Job"].get("Status")
-            if now in RUNNING_JOB_STATUSES and now not in ENDING_JOB_STATUSES:
-                raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
-                              what=f"s3control.update_job_status {job_id}") from exc
-            return "note", f"Batch Replication job {job_id} is already {now}: objects it replicated stay", ""
-        except BotoCoreError as exc:
-            raise explain(exc, profile=profile_of(self.clients[entry["account"]]),
-                          what=f"s3control.update_job_status {job_id}") from exc
-        return (
-            "cancelled",
-            f"Batch Replication job {job_id} cancelled (it was {status}); objects already replicated stay",
-            "",
-        )
-
-
-    def uploaded_object(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
-        """An object we uploaded (repair's manifest): delete exactly the version we wrote, if it is still ours."""
-        after = entry.get("after") or {}
-        bucket, key = after.get("Bucket"), after.get("Key")
-        result = (self.read.done().get(entry["id"]) or {}).get("result") or {}
-        version, etag = result.get("VersionId"), result.get("ETag")
-        what = f"object s3://{bucket}/{key}"
-        if not version and not etag:
-            return "unchanged", f"{what}: the upload never finished (nothing recorded as written)", ""
-        s3 = self.client(entry, "s3")
-        which = {"VersionId": version} if version and version != "null" else {}
-        head = self.call(entry, f"s3.head_object on {what}",
-                         lambda: s3.head_object(Bucket=bucket, Key=key, **which),
-                         absent=("404", "NoSuchKey", "NoSuchVersion", "NotFound"))
-        if head is None:
-            return "unchanged", f"{what} is already gone", ""
-        if etag and head.get("ETag") != etag:
-            raise self._changed(what)
-        if self.dry_run:
-            return "would-delete", f"would delete {what} (uploaded by s3xrep repair)", ""
-        self.call(entry, f"s3.delete_object on {what}", lambda: s3.delete_object(Bucket=bucket, Key=key, **which))
-        return "deleted", f"{what} deleted (uploaded by s3xrep repair)", ""
-
-
-def pending_writes(read: JournalRead) -> list[dict[str, Any]]:
-    """The journal's writes not settled by an earlier undo, newest first."""
-    undone = read.undone()
-    return [e for e in reversed(read.writes()) if undone.get(e["id"], {}).get("status") not in SETTLED]
-
 
 def undo(
     plan_id: str,
@@ -542,46 +415,11 @@ def undo(
     read = journal.read()
     skipped = check_skips(read, skip_records)
     result = UndoResult(plan_id, journal.path, problems=list(read.problems), dry_run=dry_run)
-    for damage in skipped:
-        item = UndoItem(f"line {damage.line}", "?", "?", f"journal line {damage.line}", "skipped",
-                        f"journal line {damage.line} is damaged ({damage.reason}): whatever it recorded was not "
-                        "restored", f"compare that line of {journal.path} with the current state and fix by hand")
-        if not dry_run:
-            journal.record("skip-record", line=damage.line, reason=damage.reason)
-        result.items.append(item)
-        if progress is not None:
-            progress(item)
-    done = read.done()
-    job_ids = {ref: (d.get("result") or {}).get("JobId") for ref, d in done.items() if (d.get("result") or {}).get("JobId")}
+    record_skipped(skipped, journal, result, dry_run=dry_run, progress=progress)
     undoer = _Undoer(clients_by_side, journal, dry_run, backoff or Backoff(), on_wait, read=read)
-    for entry in pending_writes(read):
-        try:
-            status, message, fix = undoer.undo(entry, job_ids)
-        except AwsError as exc:
-            status, message, fix = "failed", exc.message, exc.fix
-        item = UndoItem(entry["id"], entry.get("call", "?"), entry.get("account", "?"), entry.get("target", "?"),
-                        status, message, fix)
-        if not dry_run:
-            journal.record("undo", ref=entry["id"], step=entry.get("step"), call=entry.get("call"),
-                           account=entry.get("account"), target=entry.get("target"), status=status, message=message)
-        result.items.append(item)
-        if progress is not None:
-            progress(item)
+    reverse_pending(undoer, read, journal, result, dry_run=dry_run, progress=progress)
     return result
 
-
-def check_skips(read: JournalRead, skip_records: Collection[int]) -> list[Damage]:
-    """The damaged lines named in ``skip_records``; JournalDamaged if others are damaged, ValueError on a wrong name."""
-    damaged = {d.line: d for d in read.damaged}
-    wrong = sorted(set(skip_records) - set(damaged))
-    if wrong:
-        listed = ", ".join(str(n) for n in sorted(damaged)) or "none"
-        raise ValueError(f"--skip-record {wrong[0]}: line {wrong[0]} of {read.path} is not a damaged record "
-                         f"(damaged lines: {listed})")
-    refused = [d for n, d in sorted(damaged.items()) if n not in set(skip_records)]
-    if refused:
-        raise JournalDamaged(read.path, refused)
-    return [damaged[n] for n in sorted(set(skip_records))]
 
 
 def profiles_in_journal(plan_id: str, skip_records: Collection[int] = ()) -> tuple[Path, dict[str, str | None], list[str]]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # Steps a migration resumes at beyond the flow's own: (module, class); each takes the migration.
 EXTRA_STEPS = {
     "undo": ("s3xrep_tui.tui.screens.undo", "UndoScreen"),
+    "finish": ("s3xrep_tui.tui.screens.finish", "FinishScreen"),
     "stakeholder": ("s3xrep_tui.tui.screens.stakeholder", "StakeholderScreen"),
 }
 

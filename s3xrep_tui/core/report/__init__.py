@@ -19,7 +19,8 @@ data, and :func:`render_markdown` / :func:`render_html` turn the
 
 The status is one of ``complete``, ``in progress``, ``failed``, ``unknown``
 (a job could not be read) or ``undone`` (the replication configuration was
-rolled back), with the reasons. :attr:`MigrationReport.ok` is False when the
+rolled back), with the reasons; ``finished`` once ``s3xrep finish`` recorded the
+end (the report is then the final record: :mod:`.record`). :attr:`MigrationReport.ok` is False when the
 migration is not complete or the last verification found differences that matter.
 
 Every value is escaped: HTML with ``html.escape``; Markdown with code spans
@@ -27,7 +28,7 @@ Every value is escaped: HTML with ``html.escape``; Markdown with code spans
 bucket tag holding ``<script>`` stays text in both.
 
 The package, in the order the data flows: :mod:`.model` (the dataclasses and
-constants), :mod:`.building` (:func:`build_report`), :mod:`.text` (what both
+constants), :mod:`.building` (:func:`build_report`, with :mod:`.record` for a finished migration), :mod:`.text` (what both
 renderings share), :mod:`.as_markdown` and :mod:`.as_html`.
 """
 
@@ -45,6 +46,7 @@ from .model import (
     CanaryView,
     Endpoint,
     Failure,
+    FinishView,
     JobView,
     MigrationReport,
     ReplicationScope,
@@ -65,6 +67,7 @@ __all__ = [
     "CanaryView",
     "Endpoint",
     "Failure",
+    "FinishView",
     "JobView",
     "MigrationReport",
     "ReplicationScope",

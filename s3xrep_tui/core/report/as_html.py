@@ -16,6 +16,8 @@ from .text import (
     _scope_rows,
     _status_word,
     _verify_figures,
+    finish_intro,
+    finish_sections,
     seconds_text,
     time_text,
 )
@@ -78,6 +80,16 @@ def _html_table(header: tuple[str, ...] | None, rows: list[tuple[str, ...]], num
     return "\n".join(parts)
 
 
+def _html_finish(report: MigrationReport) -> list[str]:
+    if report.finish is None:
+        return []
+    out = ["<h2>Finished</h2>", f"<p>{html_escape(finish_intro(report.finish))}</p>"]
+    for title, rows in finish_sections(report.finish):
+        out.append(f"<h3>{html_escape(title)}</h3>")
+        out.append(_html_table(("Element", "Account", "Why"), [tuple(html_escape(c) for c in row) for row in rows]))
+    return out
+
+
 def render_html(report: MigrationReport) -> str:
     """The report as one self-contained, printable HTML page (inline CSS, no script, no external asset)."""
     out: list[str] = [
@@ -100,8 +112,10 @@ def render_html(report: MigrationReport) -> str:
         out.append("<ul>" + "".join(f"<li>{html_escape(r)}</li>" for r in report.reasons) + "</ul>")
     if report.attention:
         out.append('<ul class="meta">' + "".join(f"<li>note: {html_escape(r)}</li>" for r in report.attention) + "</ul>")
+    out += _html_finish(report)
     out.append("<h2>When</h2>")
     out.append(_html_table(None, [
+        *([("Finished", html_escape(time_text(report.finish.at)))] if report.finish else []),
         ("First write", html_escape(time_text(report.first_write))),
         ("Last write confirmed", html_escape(time_text(report.last_applied))),
         ("Batch job ended", html_escape(time_text(report.job_end))),

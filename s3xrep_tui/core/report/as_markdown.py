@@ -17,6 +17,8 @@ from .text import (
     _scope_rows,
     _status_word,
     _verify_figures,
+    finish_intro,
+    finish_sections,
     seconds_text,
     time_text,
 )
@@ -68,8 +70,10 @@ def render_markdown(report: MigrationReport) -> str:
         out += [""] + [f"- note: {markdown_escape(note)}" for note in report.attention]
     if report.reasons or report.attention:
         out.append("")
+    out += _md_finish(report)
     out += ["## When", ""]
     out += _md_table(("Event", "Time"), [
+        *([("Finished", markdown_escape(time_text(report.finish.at)))] if report.finish else []),
         ("First write", markdown_escape(time_text(report.first_write))),
         ("Last write confirmed", markdown_escape(time_text(report.last_applied))),
         ("Batch job ended", markdown_escape(time_text(report.job_end))),
@@ -198,4 +202,15 @@ def _md_canary(report: MigrationReport) -> list[str]:
         out += [f"Failure code {markdown_code(c.failure_code)}.", ""]
     if c.fix:
         out += [f"Fix: {markdown_escape(c.fix)}", ""]
+    return out
+
+
+def _md_finish(report: MigrationReport) -> list[str]:
+    if report.finish is None:
+        return []
+    out = ["## Finished", "", markdown_escape(finish_intro(report.finish)), ""]
+    for title, rows in finish_sections(report.finish):
+        out += [f"### {title}", ""]
+        out += _md_table(("Element", "Account", "Why"), [tuple(markdown_escape(c) for c in row) for row in rows])
+        out.append("")
     return out

@@ -11,6 +11,7 @@ from .model import (
     _MISMATCHED,
     _MISSING,
     _REPLICATED,
+    FINISHED,
     FIRST_DIFFERENCES,
     FIRST_EXPECTED,
     STATUSES,
@@ -24,6 +25,7 @@ from .model import (
     ReplicationScope,
     VerifyView,
 )
+from .record import finish_view
 
 
 def _when(text: Any) -> datetime | None:
@@ -51,7 +53,10 @@ def _arn_bucket(arn: Any) -> str:
 
 def _documents(entries: list[Mapping[str, Any]]) -> list[AppliedDocument]:
     done = {e["ref"] for e in entries if e.get("kind") == "done" and "ref" in e}
-    undone = {e["ref"]: str(e.get("status") or "") for e in entries if e.get("kind") == "undo" and "ref" in e}
+    undone = {e["ref"]: str(e.get("status") or "") for e in entries
+              if e.get("kind") == "undo" and "ref" in e and e.get("by") != "finish"}
+    finished = {e["ref"]: str(e.get("status") or "") for e in entries
+                if e.get("kind") == "undo" and "ref" in e and e.get("by") == "finish"}
     return [
         AppliedDocument(
             step=str(e.get("step") or ""),
@@ -64,6 +69,7 @@ def _documents(entries: list[Mapping[str, Any]]) -> list[AppliedDocument]:
             after=e.get("after"),
             applied=e.get("id") in done,
             undo=undone.get(e.get("id")),
+            finished=finished.get(e.get("id")),
         )
         for e in entries
         if e.get("kind") == "write"
@@ -346,6 +352,9 @@ def build_report(
     job_views = [_job(j) for j in jobs]
     verify_view, canary_view = _verify(verify), _canary(canary)
     status, reasons, attention = _status(documents, job_views, verify_view, canary_view)
+    finish = finish_view(entries)
+    if finish is not None:  # the final record: what was true when it ended stays worth reading
+        status, reasons, attention = FINISHED, [], [*reasons, *attention]
     regions = {"source": source.region, "destination": destination.region}
     for doc in entries:
         side = doc.get("account")
@@ -371,6 +380,7 @@ def build_report(
         jobs=tuple(job_views),
         verify=verify_view,
         canary=canary_view,
+        finish=finish,
         notes=tuple(notes),
         **_estimate(estimate),
     )

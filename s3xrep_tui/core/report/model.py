@@ -10,6 +10,7 @@ from ..estimate_model import Estimate
 
 STATUSES = ("complete", "in progress", "failed", "unknown", "undone")
 UNDONE = frozenset({"restored", "deleted", "cancelled"})  # undo statuses that took a write back
+FINISHED = "finished"  # the status once s3xrep finish recorded the end (not one _status gives: it comes after)
 FIRST_DIFFERENCES = 10
 FIRST_EXPECTED = 5
 _MISSING = ("missing", "delete-marker-missing")
@@ -39,6 +40,7 @@ class AppliedDocument:
     after: Any
     applied: bool  # a done entry confirms it
     undo: str | None = None  # the last undo status for it (restored, deleted, failed, ...)
+    finished: str | None = None  # what s3xrep finish did about it (same words; "note": it stays)
 
     @property
     def had_before(self) -> bool:
@@ -46,6 +48,10 @@ class AppliedDocument:
 
     @property
     def state(self) -> str:
+        if self.finished in UNDONE:
+            return "removed by finish"
+        if self.finished == "note":
+            return "kept by finish"
         if self.undo in UNDONE:
             return f"undone ({self.undo})"
         if not self.applied:
@@ -151,6 +157,18 @@ class CanaryView:
 
 
 @dataclass(frozen=True)
+class FinishView:
+    """The journal's record of ``s3xrep finish``: when, and each element's fate (element, account, action, why)."""
+
+    at: str
+    rows: tuple[tuple[str, str, str, str], ...] = ()
+    cut_over_at: str = ""  # the cut-over record's time; "" when finished with --not-cut-over
+
+    def of(self, *actions: str) -> tuple[tuple[str, str, str, str], ...]:
+        return tuple(row for row in self.rows if row[2] in actions)
+
+
+@dataclass(frozen=True)
 class MigrationReport:
     plan_id: str
     generated_at: str
@@ -167,13 +185,14 @@ class MigrationReport:
     jobs: tuple[JobView, ...] = ()
     verify: VerifyView | None = None
     canary: CanaryView | None = None
+    finish: FinishView | None = None  # set once finished: the report is then the final migration record
     notes: tuple[str, ...] = field(default_factory=tuple)
     estimate: Estimate | None = None  # the cost and time estimate made with the plan, before apply
     estimate_at: str = ""
 
     @property
     def complete(self) -> bool:
-        return self.status == "complete"
+        return self.status in ("complete", FINISHED)
 
     @property
     def verify_differences(self) -> int:

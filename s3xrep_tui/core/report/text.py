@@ -10,7 +10,7 @@ from typing import Any
 from ..humanize import duration, size
 from ..humanize import rate_text as humane_rate
 from .building import _when
-from .model import Endpoint, JobView, MigrationReport, ReplicationScope, VerifyView
+from .model import Endpoint, FinishView, JobView, MigrationReport, ReplicationScope, VerifyView
 
 
 def time_text(value: Any) -> str:
@@ -126,3 +126,18 @@ def _difference_text(item: Mapping[str, Any]) -> tuple[str, str, str, str]:
 
 def _status_word(report: MigrationReport) -> str:
     return report.status.upper() if report.status != "complete" else "complete"
+
+
+def finish_intro(finish: FinishView) -> str:
+    """One sentence for the top of a finished migration's record."""
+    cut = (f"cut over {time_text(finish.cut_over_at)}" if finish.cut_over_at
+           else "finished without a cut-over record (--not-cut-over)")
+    return (f"Finished {time_text(finish.at)}; {cut}. The replication plumbing is down; every object and every "
+            "foreign rule and statement stays. This report is the final record of the migration.")
+
+
+def finish_sections(finish: FinishView) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(title, [(element, account, why)]) for what was removed, what stays, and what could not be removed."""
+    sections = [("What was removed", finish.of("removed", "gone")), ("What stays", finish.of("stays")),
+                ("Not removed", finish.of("not removed", "failed"))]
+    return [(title, [(e, a, w) for e, a, _, w in rows]) for title, rows in sections if rows or title != "Not removed"]

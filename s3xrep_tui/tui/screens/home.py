@@ -3,9 +3,9 @@
 Opened over the Accounts screen when the journal directory holds migrations
 (with none, the app opens on Accounts as before). Each row is one apply journal
 (:func:`s3xrep_tui.aws.migrations.list_migrations`): its buckets, state
-(applied, undo partial, undone), when it was applied, its Batch jobs and the
+(applied, undo partial, undone, finished), when it was applied, its Batch jobs and the
 last verify. Enter resumes it at the monitor, ``v`` at verify, ``u`` opens the
-undo, ``S`` the stakeholder view; ``n`` starts a new migration (the Accounts
+undo, ``f`` the finish (decommission), ``S`` the stakeholder view; ``n`` starts a new migration (the Accounts
 screen, below this one).
 
 Resuming needs the identities the migration used: the journal records their
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 RESUME_TIMEOUT = 60.0  # seconds to wait for the sandbox and both identities before giving up
 DEMO_NOTE = ("DEMO: the sandbox starts fresh each launch; a migration from an earlier launch is listed, "
              "but its buckets, rule and jobs are gone (resuming it shows an empty monitor).")
+FINISH_KEY_WIDTH = 80  # below this the footer has no room for f (the palette still offers it)
 EMPTY = "No migrations yet: this machine has applied no plan. Press n to start one."
 
 
@@ -61,7 +62,7 @@ def row_cells(m: Migration, width: int) -> list[Text]:
     wide = width >= 140
     name = f"{m.source_bucket or '?'} → {m.destination_bucket or '?'}"
     applied = short_time(m.applied_at) if wide else short_time(m.applied_at)[5:16]
-    style = {"undone": "dim", "undo partial": "yellow", "damaged": "red"}.get(m.state, "")
+    style = {"undone": "dim", "undo partial": "yellow", "damaged": "red", "finished": "green"}.get(m.state, "")
     verify = m.verify_text if wide else compact_verify(m)
     return [Text(name, style="bold", no_wrap=True, overflow="ellipsis"), Text(m.state, style=style), Text(applied), Text(str(len(m.job_ids))),
             Text(verify, style="green" if verify.startswith("OK") else "")]
@@ -113,13 +114,14 @@ class HomeScreen(AppScreen):
         Binding("enter", "resume('monitor')", "Resume", tooltip="Resume at the monitor", priority=True),
         Binding("v", "resume('verify')", "Verify"),
         Binding("u", "resume('undo')", "Undo"),
+        Binding("f", "resume('finish')", "End", tooltip="Finish (decommission): the plumbing down, the data stays"),
         Binding("S", "resume('stakeholder')", "Stakeholder", tooltip="The stakeholder view"),
         Binding("n", "new", "New", tooltip="A new migration (the Accounts screen)"),
         Binding("r", "reload", "Refresh", show=False),  # in ? Help; the list reloads on return anyway
         Binding("escape", "new", "Accounts", show=False),
     ]
     # Short labels so every key fits in 80 columns; n first after Enter (the one key with no migration yet).
-    FOOTER_FIRST = ("enter", "n", "v", "u", "S")
+    FOOTER_FIRST = ("enter", "n", "v", "u", "f", "S")
 
     DEFAULT_CSS = """
     HomeScreen #home-note { height: auto; padding: 0 1; color: $warning; display: none; }
@@ -221,6 +223,8 @@ class HomeScreen(AppScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":
+            if parameters == ("finish",) and self.app.size.width < FINISH_KEY_WIDTH:
+                return False  # no room in the footer: the palette's "Finish a migration" opens it
             return bool(self.migrations)
         return True
 
@@ -236,6 +240,9 @@ class HomeScreen(AppScreen):
             return
         if step == "undo" and m.undone:
             self.say(f"{m.plan_id} is already undone: nothing left to restore.", "yellow")
+            return
+        if step == "finish" and m.finished_at:
+            self.say(f"{m.plan_id} was finished {short_time(m.finished_at)}: nothing left to remove.", "yellow")
             return
         self._pending = (m, step, time.monotonic() + RESUME_TIMEOUT)
         self.say(f"Opening {m.source_bucket} → {m.destination_bucket}: resolving profiles "
@@ -295,3 +302,6 @@ def home_commands(app: S3xrepApp, screen: Screen) -> Iterable[SystemCommand]:
     on = app.theme == "s3xrep-high-contrast"
     yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (h on the stakeholder view)",
                         app.action_high_contrast)
+    if isinstance(screen, HomeScreen) and screen.highlighted is not None:
+        yield SystemCommand("Finish a migration", "Decommission the highlighted migration: plumbing down, data stays",
+                            lambda: screen.action_resume("finish"))

@@ -1,0 +1,163 @@
+"""``s3xrep finish PLAN_ID``: take a completed migration's replication plumbing down; the data stays.
+
+Shows first, as a table (element, account, action, why), what goes (our rules,
+roles, policy statements and whatever else the journal says we created) and
+what stays (every object, every foreign rule and statement, versioning, the
+destination's encryption and ownership), then asks for ``finish`` to be typed
+(``--yes`` skips that; a terminal is required otherwise). ``--dry-run`` and
+``--read-only`` show the table and change nothing.
+
+Finish is for a migration that is cut over (``s3xrep cutover`` journals that);
+``--not-cut-over`` goes on without it, with a warning. It refuses while versions
+of the source are still PENDING replication unless ``--allow-pending``.
+
+Exit codes: 0 finished (or nothing to do); 1 something was not removed (each
+with its reason); 2 bad arguments; 3 blocked (not cut over, replication
+pending, a damaged journal): nothing was changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..core.text import safe
+from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+
+PROG = "s3xrep finish"
+CONFIRM_WORD = "finish"
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("finish", help="decommission a completed migration: plumbing down, data stays")
+    parser.add_argument("plan_id", metavar="PLAN_ID", help="the plan id apply printed")
+    parser.add_argument("--yes", action="store_true", help="finish without asking")
+    parser.add_argument("--dry-run", action="store_true", help="show what goes and what stays; change nothing")
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,  # not to hide `s3xrep --read-only`
+                        help="read the current state but refuse every write (the same as --dry-run here)")
+    parser.add_argument("--not-cut-over", action="store_true",
+                        help="finish although the journal has no cut-over record (applications must not use the "
+                             "source any more)")
+    parser.add_argument("--allow-pending", action="store_true",
+                        help="finish although versions of the source are still PENDING replication")
+    parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
+    parser.add_argument("--dest-profile", help="profile for the destination account (default: the one apply used)")
+    parser.add_argument("--skip-record", type=int, action="append", default=[], metavar="LINE",
+                        help="go on without this damaged journal line (repeatable)")
+    parser.set_defaults(handler=run)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: {safe(message)}", file=sys.stderr)
+    return code
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return bool(sys.stdin) and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def table_lines(rows: list[Any]) -> list[str]:
+    """The goes/stays table, escaped for a terminal."""
+    lines = [f"  {'ACTION':<12}{'ACCOUNT':<13}{'ELEMENT':<58}WHY"]
+    for row in rows:
+        lines.append(safe(f"  {row.action:<12}{row.account:<13}{row.element:<58}{row.why}"))
+    return lines
+
+
+def _blocked(blockers: list[tuple[str, str]]) -> int:
+    for message, fix in blockers:
+        print(f"{PROG}: blocked: {safe(message)} (fix: {safe(fix)})", file=sys.stderr)
+    return EXIT_BLOCKED
+
+
+def _show(result: Any) -> None:
+    for warning in result.warnings:
+        print(f"{PROG}: warning: {safe(warning)}", file=sys.stderr)
+    if result.rows:
+        print("\n".join(table_lines(result.rows)))
+
+
+def _confirm() -> bool:
+    print(f"Type '{CONFIRM_WORD}' to remove what is marked 'remove' above, anything else to cancel: ",
+          end="", flush=True)
+    return sys.stdin.readline().strip() == CONFIRM_WORD
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    from ..aws.journal import check_plan_id
+
+    try:
+        check_plan_id(args.plan_id)
+    except ValueError as exc:
+        return str(exc)
+    bad = next((n for n in args.skip_record if n < 1), None)
+    return f"--skip-record {bad}: a journal line number is 1 or more" if bad is not None else None
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _check(args)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    show_only = args.dry_run or bool(getattr(args, "read_only", False))
+    if not (args.yes or show_only) and not _stdin_is_terminal():
+        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to finish", EXIT_USAGE)
+
+    from ..aws.clients import clients_for
+    from ..aws.errors import AwsError, explain
+    from ..aws.finish import FinishBlocked, finish, why
+    from ..aws.journal import JournalDamaged
+    from ..aws.undo import profiles_in_journal
+
+    skips = sorted(set(args.skip_record))
+    try:
+        path, profiles, problems = profiles_in_journal(args.plan_id, skips)
+    except FileNotFoundError as exc:
+        return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
+    except JournalDamaged as exc:
+        return _fail(f"{exc}: finish works from the record of what apply did and does not start (nothing was "
+                     "changed); see s3xrep undo --help for --skip-record", EXIT_BLOCKED)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    for line in problems:
+        print(f"{PROG}: warning: {safe(line)}", file=sys.stderr)
+    source = args.source_profile if args.source_profile is not None else profiles.get("source")
+    dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
+    kwargs = {"not_cut_over": args.not_cut_over, "allow_pending": args.allow_pending, "skip_records": skips}
+    try:
+        clients = {"source": clients_for(source), "destination": clients_for(dest)}
+        preview = finish(args.plan_id, clients, dry_run=True, **kwargs)
+        print(f"Finish plan {args.plan_id} (journal {path})" + (": dry run, nothing is changed" if show_only else ""))
+        if preview.already_finished or preview.undone:
+            print(safe(preview.summary()))
+            return EXIT_OK
+        _show(preview)
+        if show_only:
+            if preview.blockers:
+                return _blocked(preview.blockers)
+            failed = any(item.status == "failed" for item in preview.items)
+            return _fail("the dry run could not read everything it needed", EXIT_FAILURE) if failed else EXIT_OK
+        if preview.blockers:
+            return _blocked(preview.blockers)
+        if not args.yes and not _confirm():
+            return _fail("not confirmed: nothing was changed", EXIT_USAGE)
+        result = finish(args.plan_id, clients, **kwargs,
+                        progress=lambda item: print(safe(f"  {item.status:<10} {why(item)}"), flush=True),
+                        on_wait=lambda message, delay: print(f"  waiting ({safe(message)}, next try in {delay:.1f}s)",
+                                                             flush=True))
+    except FinishBlocked as exc:
+        return _blocked(exc.blockers)
+    except Exception as exc:  # noqa: BLE001  AwsError and anything boto3 raises: one line, no traceback
+        error = exc if isinstance(exc, AwsError) else explain(exc)
+        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
+                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
+    print(safe(result.summary()))
+    if not result.ok:
+        return _fail("some elements were not removed (see 'skipped'/'failed' above); run finish again once fixed",
+                     EXIT_FAILURE)
+    print(f"Finished at {result.finished_at}; the journal {result.journal_path} records what was removed and what "
+          "stays (s3xrep report shows it)")
+    return EXIT_OK
