@@ -191,6 +191,9 @@ class MigrationOptions(_Model):
     manifest_bucket: str | None = None  # None: the generated manifest is not kept
     manifest_prefix: str = "s3xrep/batch-manifests"
     job_priority: int = 10
+    # fleet (issue 20): the migration this pair belongs to; its roles are shared by the pairs of a source
+    # account, so our inline policies are named for the source too (core.plan.inline_policy_name)
+    migration_id: str | None = None
 
     @field_validator("prefix")
     @classmethod
