@@ -28,7 +28,10 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from .errors import S3xrepError
+from .models import MigrationOptions
 
 # Options a pairs file may set, per pair or in [defaults], with how a CSV cell is read.
 # Role names are not among them: the fleet names its shared roles (core.fleet).
@@ -275,3 +278,15 @@ def expand_map(bucket_map: BucketMap, source_buckets: list[str], destination_buc
         else:
             missing.append((bucket, target))
     return MapResult(tuple(pairs), tuple(missing))
+
+
+def pair_options(base: MigrationOptions, defaults: dict[str, Any], spec: PairSpec, mid: str) -> MigrationOptions:
+    """The pair's options: the command line's, then the file's [defaults], then the pair's own."""
+    fields = {**base.model_dump(), **defaults, **spec.overrides, "migration_id": mid}
+    try:
+        return MigrationOptions(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "options"
+        where = f"line {spec.line}" if spec.line else f"pair {spec.label}"
+        raise PairsError(f"{where} ({spec.label}), field {name}: {first['msg'].removeprefix('Value error, ')}") from None
