@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import screenshots_home
+from . import screenshots_fleet, screenshots_home
 from .demo_sandbox import start_embedded_sandbox
 from .tui.app import S3xrepApp
 from .tui.widgets.profile_table import ProfileTable
@@ -382,6 +382,7 @@ GROUPS: tuple[Group, ...] = (
     Group("flow", ("options", "preview", "apply"), lambda out, home: _flow_shots(out)),
     Group("monitor", ("monitor", "verify"), lambda out, home: _monitor_shots(out)),
     Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _shoot)),
+    Group("fleet", screenshots_fleet.PICTURES, lambda out, home: screenshots_fleet.fleet_shots(out, home, _shoot)),
 )
 PICTURES: tuple[str, ...] = tuple(f"{name}{suffix}.svg" for suffix, _ in SIZES for group in GROUPS
                                    for name in group.pictures)

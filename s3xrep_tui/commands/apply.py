@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         if args.iam_wait < 0:
             raise ValueError("--iam-wait must be 0 or more seconds")
         if is_fleet(args):
-            return run_apply(args, options, terminal=_stdin_is_terminal())
+            return run_apply(args, options, terminal=_stdin_is_terminal(), progress_line=progress_line)
         check_bucket_name(args.source[1])
         check_bucket_name(args.dest[1])
     except ValueError as exc:

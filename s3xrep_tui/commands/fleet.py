@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,8 @@ def make_fleet(args: argparse.Namespace, options: Any) -> tuple[Any, Any]:
     return plan_fleet(pairs, options, clients), clients
 
 
-def fleet_json(fleet: Any) -> dict[str, Any]:
-    from .plan import plan_json
-
+def fleet_json(fleet: Any, plan_json: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """``plan --json`` of a fleet; ``plan_json``: plan's own rendering of one pair's plan."""
     return {
         "migration": fleet.id,
         "blocked": fleet.blocked,
@@ -157,7 +157,7 @@ def render_fleet(fleet: Any) -> str:
     return safe("\n".join(lines), newlines=True)
 
 
-def run_plan(args: argparse.Namespace, options: Any, fmt: str) -> int:
+def run_plan(args: argparse.Namespace, options: Any, fmt: str, plan_json: Callable[[Any], dict[str, Any]]) -> int:
     prog = "s3xrep plan"
     from ..core.fleet_pairs import PairsError
 
@@ -169,7 +169,7 @@ def run_plan(args: argparse.Namespace, options: Any, fmt: str) -> int:
         return _fail(prog, str(exc), EXIT_USAGE)
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
         return _aws_failure(prog, exc)
-    print(json.dumps(fleet_json(fleet), indent=2) if fmt == "json" else render_fleet(fleet))
+    print(json.dumps(fleet_json(fleet, plan_json), indent=2) if fmt == "json" else render_fleet(fleet))
     return EXIT_BLOCKED if fleet.blocked else EXIT_OK
 
 
@@ -184,12 +184,13 @@ def _confirm(fleet: Any) -> bool:
     return answer.strip() == fleet.id
 
 
-def run_apply(args: argparse.Namespace, options: Any, *, terminal: bool) -> int:
+def run_apply(args: argparse.Namespace, options: Any, *, terminal: bool,
+              progress_line: Callable[[Any], str | None]) -> int:
+    """``progress_line``: apply's own line for one step's event."""
     prog = "s3xrep apply"
     from ..aws.apply import Backoff
     from ..aws.fleet_apply import apply_fleet
     from ..core.fleet_pairs import PairsError
-    from .apply import progress_line
 
     if args.workers < 1:
         return _fail(prog, "--workers must be 1 or more", EXIT_USAGE)

@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         fmt = output_format(args)
         options = options_from_args(args)
         if is_fleet(args):
-            return run_plan(args, options, fmt)
+            return run_plan(args, options, fmt, plan_json)
         check_bucket_name(args.source[1])
         check_bucket_name(args.dest[1])
     except ValueError as exc:

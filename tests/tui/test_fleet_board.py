@@ -120,3 +120,28 @@ async def test_fleet_board_at_80x24_backfill_sort_filter_drill_verify_report_und
     iam = clients_for(PROFILES["source"])("iam")
     names = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert not names & set(shared_role_names(mid))
+
+
+async def test_fleet_board_fits_80x24_sorts_and_filters_on_fixed_answers() -> None:
+    from s3xrep_tui.screenshots_fleet import FixedFleetBackend, record
+
+    app = S3xrepApp()
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        board = FleetScreen(record(), backend=FixedFleetBackend(), poll_seconds=0)
+        app.push_screen(board)
+        await until(pilot, lambda: board.polls > 0, "the poll")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "6 pairs · 5 applied · backfill 46% (4,560/9,862) · 12 failed · 1 verified" in text, text
+        assert all(f"acme-legacy-{n}" in text for n in ("media", "orders", "invoices", "logs", "assets", "backups"))
+        assert "DIFFERS" in text and "partial" in text and "pending" in text
+        for _ in range(3):  # pair, state, progress, failures
+            await pilot.press("s")
+        assert board.sort == "failures" and board.shown[0] == 3  # the pair with failures first
+        await pilot.press("s", "s")
+        assert board.sort == "verify" and board.shown[0] == 3  # differences first
+        await pilot.press("slash", *"pending")
+        await until(pilot, lambda: board.shown == [6], "only the pair not applied yet")
+        await pilot.press("enter", "enter")  # Enter on a pair never applied: says so, opens nothing
+        assert "never applied" in board.status and app.screen is board

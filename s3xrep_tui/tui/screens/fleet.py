@@ -43,11 +43,16 @@ RESUME_TIMEOUT = 60.0
 SORTS = ("pair", "state", "progress", "failures", "latency", "verify")
 
 
+WIDE = 120  # from here the pair column names both buckets; below it the source (the status line says the rest)
+_SHORT_STATUS = {"New": "new", "Preparing": "prep", "Ready": "ready", "Active": "active", "Suspended": "suspend",
+                 "Pausing": "pausing", "Paused": "paused", "Cancelling": "cancel"}
+
+
 def columns_for(width: int) -> list[tuple[str, str, int]]:
     """(key, label, width): 80 columns and up; the pair's column takes what the others leave."""
-    pair = max(18, min(70, width - 58))
-    return [("index", "#", 3), ("pair", "Pair", pair), ("state", "State", 9), ("progress", "Backfill", 8),
-            ("failures", "Fail", 5), ("latency", "Latency", 7), ("verify", "Verify", 7)]
+    pair = max(18, min(80, width - 58))
+    return [("index", "#", 3), ("pair", "Pair" if width >= WIDE else "Source", pair), ("state", "State", 9),
+            ("progress", "Backfill", 8), ("failures", "Fail", 5), ("latency", "Latency", 7), ("verify", "Verify", 7)]
 
 
 def _verify_text(row: PairStatus) -> Text:
@@ -56,17 +61,19 @@ def _verify_text(row: PairStatus) -> Text:
     return Text("OK", style="green") if row.verify_ok else Text("DIFFERS", style="red")
 
 
-def cells(row: PairStatus) -> dict[str, Text]:
+def cells(row: PairStatus, wide: bool = True) -> dict[str, Text]:
     job = row.job
-    progress = percent(row.progress).strip() if job else "-"
-    if job is not None and job.terminal:
-        progress = "done" if job.succeeded else job.status[:8]
-    state = row.state if not row.error else "error"
-    style = {"undone": "dim", "undo partial": "yellow", "error": "red", "not applied": "dim"}.get(state, "")
+    progress = "-"
+    if job is not None:
+        progress = percent(row.progress).strip() if row.progress is not None else _SHORT_STATUS.get(job.status, "-")
+        if job.terminal:
+            progress = "done" if job.succeeded else ("partial" if job.status == "Complete" else job.status[:8])
+    state = {"not applied": "pending", "undo partial": "undo part"}.get(row.state, row.state) if not row.error else "error"
+    style = {"undone": "dim", "undo part": "yellow", "error": "red", "pending": "dim"}.get(state, "")
+    name = f"{row.pair.source_bucket} → {row.pair.destination_bucket}" if wide else row.pair.source_bucket
     return {
         "index": Text(str(row.pair.index)),
-        "pair": Text(safe(f"{row.pair.source_bucket} → {row.pair.destination_bucket}"), no_wrap=True,
-                     overflow="ellipsis"),
+        "pair": Text(safe(name), no_wrap=True, overflow="ellipsis"),
         "state": Text(state[:9], style=style),
         "progress": Text(progress, style="green" if progress == "done" else ""),
         "failures": Text(f"{row.failures:,}" if job else "-", style="red" if row.failures else ""),
@@ -131,11 +138,11 @@ class FleetScreen(AppScreen):
     FOOTER_FIRST = ("enter", "s", "slash", "V", "R", "U", "escape")
 
     DEFAULT_CSS = """
-    FleetScreen #fleet-totals { height: auto; padding: 0 1; text-style: bold; }
+    FleetScreen #fleet-totals { height: 1; padding: 0 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     FleetScreen #fleet-filter { display: none; height: 3; }
     FleetScreen #fleet-filter.-shown { display: block; }
     FleetScreen #fleet-table { height: 1fr; min-height: 4; }
-    FleetScreen #fleet-status { height: auto; padding: 0 1; }
+    FleetScreen #fleet-status { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, record: FleetRecord, backend: Any = None, *, poll_seconds: float = POLL_SECONDS) -> None:
@@ -209,7 +216,7 @@ class FleetScreen(AppScreen):
     def _order(self) -> list[int]:
         text = self.filter_text.lower()
         rows = [r for r in self.rows.values() if not text or text in
-                f"{r.pair.source_bucket} {r.pair.destination_bucket} {r.state}".lower()]
+                f"{r.pair.source_bucket} {r.pair.destination_bucket} {r.state} {cells(r)['state'].plain}".lower()]
         return [r.pair.index for r in sorted(rows, key=sort_key(self.sort))]
 
     def _rebuild(self) -> None:
@@ -221,7 +228,7 @@ class FleetScreen(AppScreen):
         self.shown = self._order()
         self._drawn = {}
         for index in self.shown:
-            drawn = cells(self.rows[index])
+            drawn = cells(self.rows[index], self.app.size.width >= WIDE)
             self._drawn[index] = {k: v.plain for k, v in drawn.items()}
             table.add_row(*drawn.values(), key=str(index))
         if keep in self.shown:
@@ -232,7 +239,7 @@ class FleetScreen(AppScreen):
         """Only the cells whose text changed (a full redraw of 200 rows each poll would cost frames)."""
         table = self.table
         for index in self.shown:
-            fresh = cells(self.rows[index])
+            fresh = cells(self.rows[index], self.app.size.width >= WIDE)
             old = self._drawn.get(index, {})
             for key, text in fresh.items():
                 if old.get(key) != text.plain:
@@ -241,11 +248,21 @@ class FleetScreen(AppScreen):
 
     def _paint_totals(self) -> None:
         t = totals(list(self.rows.values()))
-        shown = f"  ·  {len(self.shown)} shown" if len(self.shown) != t.pairs else ""
+        shown = f" · {len(self.shown)} shown" if len(self.shown) != t.pairs else ""
+        head = f"{self.record.id}: " if self.app.size.width >= WIDE else ""
         self.query_one("#fleet-totals", Static).update(Text(
-            f"{self.record.id}: {t.pairs} pairs · {t.applied} applied · backfill {percent(t.fraction).strip()} "
-            f"({t.objects_done:,}/{t.objects_total:,}) · {t.failures:,} failed · {t.verified} verified"
-            f" · sort {self.sort}{shown}", no_wrap=True, overflow="ellipsis"))
+            f"{head}{t.pairs} pairs · {t.applied} applied · backfill {percent(t.fraction).strip()} "
+            f"({t.objects_done:,}/{t.objects_total:,}) · {t.failures:,} failed · {t.verified} verified{shown}",
+            no_wrap=True, overflow="ellipsis"))
+        row = self.highlighted if self.is_mounted and self.shown else None
+        if row is not None and not self.status:
+            self.query_one("#fleet-status", Static).update(Text(
+                safe(f"{row.pair.index}: {row.pair.label}  ·  plan {row.pair.plan_id}"), style="dim", no_wrap=True,
+                overflow="ellipsis"))
+
+    @on(DataTable.RowHighlighted, "#fleet-table")
+    def _row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._paint_totals()
 
     def on_resize(self) -> None:
         if self.is_mounted and self.rows:
@@ -304,6 +321,8 @@ class FleetScreen(AppScreen):
         try:
             m = migration(row.pair.plan_id)
         except (OSError, ValueError):
+            m = None
+        if m is None or m.writes == 0:
             self.say(f"pair {row.pair.index} ({row.pair.label}) was never applied: nothing to watch yet", "yellow")
             return
         if not m.resumable:
