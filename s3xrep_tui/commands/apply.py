@@ -102,7 +102,6 @@ def _confirm(plan: Any) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
-
     from .fleet import check_single, is_fleet, run_apply
 
     try:

@@ -152,8 +152,8 @@ def render_fleet(fleet: Any) -> str:
     if fleet.blocked:
         lines += ["", "Blocked: fix the BLOCKING findings above, then plan again."]
     else:
-        lines += ["", f"Each pair's documents: s3xrep plan --pairs FILE --json (pair plan ids above apply's "
-                      f"journals); apply: s3xrep apply --pairs FILE"]
+        lines += ["", "Each pair's documents: s3xrep plan --pairs FILE --json (pair plan ids above apply's "
+                      "journals); apply: s3xrep apply --pairs FILE"]
     return safe("\n".join(lines), newlines=True)
 
 

@@ -149,7 +149,6 @@ def output_format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
-
     from .fleet import check_single, is_fleet, run_plan
 
     try:

@@ -311,8 +311,8 @@ def _role_uses(planned: Sequence[tuple[PlanInputs, Plan]], keep_job: Sequence[bo
             use["characters"] += len(step.request["PolicyDocument"])
         for step in plan.steps:
             if step.call in _TRUST_CALLS and step.action == "create":
-                use = uses.get((item.source_account.id, step.request["RoleName"]))
-                if use is not None and use["creator"] is None:
-                    use["creator"] = n
+                made = uses.get((item.source_account.id, step.request["RoleName"]))
+                if made is not None and made["creator"] is None:
+                    made["creator"] = n
     return [RoleUse(name, account, u["kind"], tuple(u["pairs"]), u["characters"], u["creator"])
             for (account, name), u in uses.items()]
