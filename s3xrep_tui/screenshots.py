@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import screenshots_cost, screenshots_cutover, screenshots_home
+from . import screenshots_cost, screenshots_cutover, screenshots_fleet, screenshots_home
 from .demo_sandbox import start_embedded_sandbox
 from .screenshots_finish import PICTURES as FINISH_PICTURES
 from .screenshots_finish import finish_shots
@@ -387,6 +387,7 @@ GROUPS: tuple[Group, ...] = (
     Group("home", screenshots_home.PICTURES, lambda out, home: screenshots_home.home_shots(out, home, _shoot)),
     Group("cost", screenshots_cost.PICTURES, lambda out, home: screenshots_cost.cost_shots(out, _size(), _save, _until)),
     Group("cutover", screenshots_cutover.PICTURES, lambda out, home: screenshots_cutover.cutover_shots(out, home, _shoot)),
+    Group("fleet", screenshots_fleet.PICTURES, lambda out, home: screenshots_fleet.fleet_shots(out, home, _shoot)),
 )
 PICTURES: tuple[str, ...] = tuple(f"{name}{suffix}.svg" for suffix, _ in SIZES for group in GROUPS
                                    for name in group.pictures)

@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
         "apply",
         help="plan, confirm and apply: versioning, roles, policies, replication, Batch job (journaled, undoable)",
     )
-    add_migration_arguments(parser)
+    add_migration_arguments(parser, fleet=True)
     parser.add_argument("--yes", action="store_true", help="apply without asking for the typed confirmation")
     parser.add_argument("--dry-run", action="store_true", help="print each call and its document; send nothing")
     parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,  # not to hide `s3xrep --read-only`
@@ -102,13 +102,17 @@ def _confirm(plan: Any) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
+    from .fleet import check_single, is_fleet, run_apply
 
     try:
+        check_single(args, PROG)
         options = options_from_args(args)
-        check_bucket_name(args.source[1])
-        check_bucket_name(args.dest[1])
         if args.iam_wait < 0:
             raise ValueError("--iam-wait must be 0 or more seconds")
+        if is_fleet(args):
+            return run_apply(args, options, terminal=_stdin_is_terminal(), progress_line=progress_line)
+        check_bucket_name(args.source[1])
+        check_bucket_name(args.dest[1])
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     if not (args.yes or args.dry_run or args.read_only) and not _stdin_is_terminal():

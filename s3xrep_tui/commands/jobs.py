@@ -94,6 +94,8 @@ def add_parser(sub: Any) -> None:
                         help="only jobs in this status (repeatable): Active, Suspended, Complete, ...")
     parser.add_argument("--watch", action="store_true", help="re-poll until every listed job has ended")
     parser.add_argument("--interval", type=_interval, default=15.0, help="seconds between polls (default 15)")
+    parser.add_argument("--migration", metavar="ID", help="every pair of a fleet migration: its job, progress, "
+                        "failures, latency and last verify, with totals")
     actions = parser.add_subparsers(dest="action", metavar="{show,confirm,cancel,priority}")
     show = actions.add_parser("show", help="one job: status, progress, failure reasons, report by failure code")
     show.add_argument("job_id", type=_job_id, metavar="JOB_ID")
@@ -134,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
             if match is None:
                 return _usage(f"unknown job status {name!r} (one of {', '.join(sorted(ALL_JOB_STATUSES))})")
             statuses.append(match)
+    if getattr(args, "migration", None):
+        from .fleet_watch import run_jobs
+
+        return run_jobs(args)
     if args.action == "show" and args.examples < 0:
         return _usage("--examples must be 0 or more")
     if args.watch and args.action:

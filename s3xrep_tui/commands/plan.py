@@ -40,10 +40,14 @@ def tag_spec(text: str) -> tuple[str, str]:
     return key, value
 
 
-def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments every command that builds a plan shares (plan, apply)."""
-    parser.add_argument("--source", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
-    parser.add_argument("--dest", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
+def add_migration_arguments(parser: argparse.ArgumentParser, *, fleet: bool = False) -> None:
+    """The arguments every command that builds a plan shares (plan, apply); ``fleet``: also --pairs/--map."""
+    parser.add_argument("--source", required=not fleet, type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--dest", required=not fleet, type=endpoint_spec, metavar="PROFILE:BUCKET")
+    if fleet:
+        from .fleet import add_fleet_arguments
+
+        add_fleet_arguments(parser)
     scope = parser.add_argument_group("scope")
     scope.add_argument("--prefix", default="", help="replicate only keys under this prefix")
     scope.add_argument("--tag", action="append", default=[], type=tag_spec, metavar="KEY=VALUE",
@@ -103,7 +107,7 @@ def add_migration_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("plan", help="inspect both buckets and print every document and step (writes nothing)")
-    add_migration_arguments(parser)
+    add_migration_arguments(parser, fleet=True)
     parser.add_argument("--json", action="store_true", help="print one JSON object (same as --format json)")
     parser.add_argument(
         "--format",
@@ -185,10 +189,14 @@ def output_format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
+    from .fleet import check_single, is_fleet, run_plan
 
     try:
+        check_single(args, "s3xrep plan")
         fmt = output_format(args)
         options = options_from_args(args)
+        if is_fleet(args):
+            return run_plan(args, options, fmt, plan_json)
         check_bucket_name(args.source[1])
         check_bucket_name(args.dest[1])
     except ValueError as exc:

@@ -41,7 +41,9 @@ def add_parser(sub: Any) -> None:
         "report",
         help="write a one-page migration report (Markdown or HTML): what, where, when, documents, job, verify, canary",
     )
-    parser.add_argument("plan_id", type=plan_id_arg, metavar="PLAN_ID", help="the plan id apply printed (see the journal directory)")
+    parser.add_argument("plan_id", type=plan_id_arg, metavar="PLAN_ID", nargs="?",
+                        help="the plan id apply printed (see the journal directory)")
+    parser.add_argument("--migration", metavar="ID", help="one report covering every pair of a fleet migration")
     parser.add_argument("--format", choices=("md", "html"), default="md", help="md (default) or html")
     parser.add_argument("--out", metavar="FILE", help="write here (0600); default: Markdown to stdout, "
                         "HTML to the data directory's reports/")
@@ -67,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         write_report_file,
     )
 
+    if args.migration or args.plan_id is None:
+        if args.migration and args.plan_id is None:
+            from .fleet_watch import run_report
+
+            return run_report(args)
+        return _usage("give PLAN_ID for one pair, or --migration ID for a fleet")
     out = Path(args.out) if args.out else None
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         return _usage(f"--out {args.out}: " + ("is a directory" if out.is_dir() else "its folder does not exist"))

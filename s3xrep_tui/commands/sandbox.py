@@ -31,7 +31,8 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1 only)")
-    parser.add_argument("--seed", choices=("demo", "empty"), default="demo", help="what the accounts hold at start")
+    parser.add_argument("--seed", choices=("demo", "empty", "fleet"), default="demo",
+                        help="what the accounts hold at start (fleet: the demo plus five pairs for a fleet migration)")
     parser.add_argument("--aws-config", metavar="PATH", type=Path,
                         help="where to write the AWS config file (default: under the user state directory)")
     parser.add_argument("--replication-delay", type=float, default=1.0, metavar="SECONDS",

@@ -32,7 +32,10 @@ PROG = "s3xrep undo"
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser("undo", help="restore the documents an apply replaced (from its journal)")
-    parser.add_argument("plan_id", metavar="PLAN_ID", help="the plan id apply printed")
+    parser.add_argument("plan_id", metavar="PLAN_ID", nargs="?", help="the plan id apply printed")
+    parser.add_argument("--migration", metavar="ID", help="undo a fleet migration's pairs (apply --pairs printed the id)")
+    parser.add_argument("--pair", action="append", default=[], metavar="N|PLAN_ID|SOURCE",
+                        help="with --migration: only this pair (repeatable)")
     parser.add_argument("--yes", action="store_true", help="undo without asking")
     parser.add_argument("--dry-run", action="store_true", help="say what would be restored; change nothing")
     parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
@@ -69,7 +72,15 @@ def _line(item: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..aws.journal import check_plan_id
 
+    if args.migration or args.pair:
+        from .fleet_watch import run_undo
+
+        if args.plan_id or not args.migration:
+            return _fail("give PLAN_ID for one pair, or --migration ID [--pair N] for a fleet", EXIT_USAGE)
+        return run_undo(args, _stdin_is_terminal())
     try:
+        if args.plan_id is None:
+            raise ValueError("the following arguments are required: PLAN_ID (or --migration ID)")
         check_plan_id(args.plan_id)
         bad = next((n for n in args.skip_record if n < 1), None)
         if bad is not None:

@@ -47,8 +47,10 @@ def add_parser(sub: Any) -> None:
         "verify",
         help="compare source and destination versions (key and version id) and report what did not replicate",
     )
-    parser.add_argument("--source", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
-    parser.add_argument("--dest", required=True, type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--source", type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--dest", type=endpoint_spec, metavar="PROFILE:BUCKET")
+    parser.add_argument("--migration", metavar="ID", help="verify every pair of a fleet migration (instead of "
+                        "--source/--dest)")
     parser.add_argument("--prefix", default="", help="compare only keys under this prefix")
     parser.add_argument("--json", action="store_true", help="print one JSON object (every difference unless --limit)")
     parser.add_argument("--limit", type=_limit, metavar="N",
@@ -82,7 +84,17 @@ class _Progress(StatusLine):
 def run(args: argparse.Namespace) -> int:
     from ..core.names import check_bucket_name
 
+    if args.migration:
+        from .fleet_watch import run_verify
+
+        if args.source or args.dest:
+            print("s3xrep verify: give --source/--dest for one pair, or --migration ID, not both", file=sys.stderr)
+            return EXIT_USAGE
+        return run_verify(args)
     try:
+        missing = [name for name, value in (("--source", args.source), ("--dest", args.dest)) if not value]
+        if missing:
+            raise ValueError(f"the following arguments are required: {', '.join(missing)} (or --migration ID)")
         check_bucket_name(args.source[1])
         check_bucket_name(args.dest[1])
     except ValueError as exc:

@@ -229,6 +229,9 @@ class MigrationOptions(_Model):
         return value
     # cut-over and the way back (issue 18.4): sync metadata changes made to replicas back to the source
     replica_modifications: bool = False
+    # fleet (issue 20): the migration this pair belongs to; its roles are shared by the pairs of a source
+    # account, so our inline policies are named for the source too (core.plan.inline_policy_name)
+    migration_id: str | None = None
 
     @field_validator("prefix")
     @classmethod

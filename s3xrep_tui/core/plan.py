@@ -44,8 +44,15 @@ def plan_id(inputs: PlanInputs) -> str:
 
 
 def inline_policy_name(inputs: PlanInputs, kind: str) -> str:
-    """Our inline policy's name: one per destination, so a shared role keeps others' policies."""
+    """Our inline policy's name: one per destination, so a shared role keeps others' policies.
+
+    In a fleet (``options.migration_id``) one role serves many sources: the name says the source too.
+    """
     name = f"s3xrep-{kind}-to-{inputs.destination.bucket.name}"
+    if inputs.options.migration_id:
+        name = f"s3xrep-{kind}-{inputs.source.bucket.name}-to-{inputs.destination.bucket.name}"
+        if len(name) > 128:  # two long bucket names: cut, and keep it unique with a hash
+            name = f"{name[:119]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
     return _POLICY_NAME_BAD.sub("-", name)[:128]
 
 

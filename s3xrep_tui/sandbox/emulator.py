@@ -103,7 +103,7 @@ class Sandbox:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: Literal["demo", "empty"] = "demo",
+        seed: Literal["demo", "empty", "fleet"] = "demo",
         replication_delay: float = 1.0,
         batch_task_rate: float = 200.0,
         job_dwell: float | None = None,
@@ -111,8 +111,8 @@ class Sandbox:
         config_path: Path | None = None,
         inventory_interval: float | None = None,
     ) -> None:
-        if seed not in ("demo", "empty"):
-            raise ValueError(f"seed must be 'demo' or 'empty', not {seed!r}")
+        if seed not in ("demo", "empty", "fleet"):
+            raise ValueError(f"seed must be 'demo', 'empty' or 'fleet', not {seed!r}")
         self.host = host
         self.port = port
         self.seed = seed
@@ -182,10 +182,14 @@ class Sandbox:
         self.alarms.start()
         self.notifications.start()
         started = time.perf_counter()
-        if self.seed == "demo":
+        if self.seed in ("demo", "fleet"):
             from .seed import seed_demo
 
             seed_demo(self.region)
+        if self.seed == "fleet":  # the demo plus five pairs for a fleet migration (issue 20)
+            from .seed_fleet import seed_fleet
+
+            seed_fleet(self.region)
         self.seed_seconds = time.perf_counter() - started
         self.write_config()
         log.info("sandbox up at %s (seed %s in %.2fs)", self.endpoint_url, self.seed, self.seed_seconds)

@@ -38,6 +38,7 @@ from ..resume import EXTRA_STEPS, identities_for, leave_home, reopen_profiles, r
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
 from .base import AppScreen
+from .fleet import open_fleet_board
 
 if TYPE_CHECKING:
     from ..app import S3xrepApp
@@ -118,6 +119,7 @@ class HomeScreen(AppScreen):
         Binding("S", "resume('stakeholder')", "Stakeholder", tooltip="The stakeholder view"),
         Binding("n", "new", "New", tooltip="A new migration (the Accounts screen)"),
         Binding("r", "reload", "Refresh", show=False),  # in ? Help; the list reloads on return anyway
+        Binding("F", "fleet", "Fleet", show=False, tooltip="The fleet board of the newest fleet migration"),
         Binding("escape", "new", "Accounts", show=False),
     ]
     # Short labels so every key fits in 80 columns; n first after Enter (the one key with no migration yet).
@@ -231,6 +233,9 @@ class HomeScreen(AppScreen):
     def action_new(self) -> None:
         leave_home(self.s3xrep)
 
+    def action_fleet(self) -> None:
+        open_fleet_board(self.s3xrep)
+
     def action_resume(self, step: str) -> None:
         m = self.highlighted
         if m is None:
@@ -299,6 +304,8 @@ def home_commands(app: S3xrepApp, screen: Screen) -> Iterable[SystemCommand]:
             app.source_bucket and app.destination_bucket and app.source is not None):
         yield SystemCommand("Stakeholder view", "One screen for a projector: progress, rate, latency, verified",
                             lambda: open_stakeholder(app))
+    yield SystemCommand("Fleet board", "Every pair of the newest fleet migration (apply --pairs)",
+                        lambda: open_fleet_board(app))
     on = app.theme == "s3xrep-high-contrast"
     yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (h on the stakeholder view)",
                         app.action_high_contrast)

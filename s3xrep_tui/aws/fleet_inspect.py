@@ -1,0 +1,100 @@
+"""Inspect every pair of a fleet and plan it (reads only): ``core.fleet`` over ``inspect.gather_inputs``.
+
+One set of clients per profile (their boto3 clients shared by the pairs); the pairs are read side by
+side in a small pool (each pair's own reads go in parallel too), bounded so one account is not
+throttled. The shared roles are read with the pairs; a fleet split into more roles than the first
+pass named reads those too and is planned once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.fleet import FleetPlan, build_fleet, migration_id, shared_role_names
+from ..core.fleet_pairs import PairsFile, PairSpec, pair_options
+from ..core.models import MigrationOptions, PlanInputs, RoleFacts
+from .clients import Clients, clients_for
+from .inspect import gather_inputs, inspect_role
+
+INSPECT_WORKERS = 4  # pairs read at once (each reads its two buckets and roles side by side)
+
+
+@dataclass
+class FleetClients:
+    """Clients per profile name (``None``: the ambient credentials), made once."""
+
+    make: Callable[[str | None], Clients] = clients_for
+
+    def __post_init__(self) -> None:
+        self._cache: dict[str | None, Clients] = {}
+
+    def __call__(self, profile: str | None) -> Clients:
+        if profile not in self._cache:
+            self._cache[profile] = self.make(profile)
+        return self._cache[profile]
+
+    def for_pair(self, spec: PairSpec) -> dict[str, Clients]:
+        return {"source": self(spec.source_profile), "destination": self(spec.destination_profile)}
+
+
+def fleet_options(pairs: PairsFile, base: MigrationOptions) -> tuple[str, list[tuple[PairSpec, MigrationOptions]]]:
+    """The migration id and each pair's options (PairsError naming the line and field when one is invalid)."""
+    mid = migration_id(pairs.pairs, pairs.migration)
+    out = []
+    for spec in pairs.pairs:
+        options = pair_options(base, pairs.defaults, spec, mid)
+        if not pairs.role_per_pair:
+            repl, batch = shared_role_names(mid)
+            options = options.model_copy(update={"replication_role_name": repl, "batch_role_name": batch})
+        out.append((spec, options))
+    return mid, out
+
+
+def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients | None = None) -> FleetPlan:
+    """Read every pair and plan the fleet; AwsError (naming the side and profile) when AWS cannot be read."""
+    clients = clients or FleetClients()
+    mid, chosen = fleet_options(pairs, base)
+
+    def read(item: tuple[PairSpec, MigrationOptions]) -> PlanInputs:
+        spec, options = item
+        return gather_inputs(clients(spec.source_profile), clients(spec.destination_profile),
+                             spec.source_bucket, spec.destination_bucket, options)
+
+    inputs = _in_pool(read, chosen)
+    profile_of = {i.source_account.id: spec.source_profile for (spec, _), i in zip(chosen, inputs, strict=True)}
+    facts: dict[tuple[str, str], RoleFacts] = {}
+    for item in inputs:
+        for role in (item.replication_role, item.batch_role):
+            if role is not None:
+                facts[(item.source_account.id, role.name)] = role
+    specs = [spec for spec, _ in chosen]
+    fleet = build_fleet(mid, list(zip(specs, inputs, strict=True)), facts, role_per_pair=pairs.role_per_pair)
+    if fleet.missing_role_facts:  # split into more roles than the first pass read: read them, plan again
+        found = _in_pool(lambda key: inspect_role(clients(profile_of[key[0]]), key[1]), list(fleet.missing_role_facts))
+        facts.update(dict(zip(fleet.missing_role_facts, found, strict=True)))
+        fleet = build_fleet(mid, list(zip(specs, inputs, strict=True)), facts, role_per_pair=pairs.role_per_pair)
+    return fleet
+
+
+def _in_pool(task: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    if len(items) <= 1:
+        return [task(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(INSPECT_WORKERS, len(items)), thread_name_prefix="s3xrep-fleet") as pool:
+        return list(pool.map(task, items))
+
+
+def list_bucket_names(clients: Clients) -> list[str]:
+    """Every bucket the identity lists (``--map`` is matched against these); paged by ContinuationToken."""
+    s3 = clients("s3")
+    names: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        answer = s3.list_buckets(**kwargs)
+        names += [b["Name"] for b in answer.get("Buckets") or []]
+        token = answer.get("ContinuationToken")
+        if not token:
+            return names
+        kwargs["ContinuationToken"] = token
