@@ -130,3 +130,12 @@ def test_go_no_go_cutover_with_freeze_and_the_way_back(sandbox: Sandbox, env: Pa
     assert [e["status"] for e in read.entries if e["kind"] == "freeze-lifted"] == ["restored"]
     assert main(["undo", plan_id, "--dry-run"]) == 0  # a later undo finds the freeze gone
     assert "the write freeze is already gone from co-src" in capsys.readouterr().out
+
+
+def test_bad_arguments_are_refused_before_any_call(capsys: Any) -> None:
+    pair = ["--source", "nobody:bkt-one", "--dest", "nobody:bkt-two"]
+    assert main(["cutover", *pair, "--allow-writer", "app-user", "--check"]) == 2
+    assert "is not an IAM principal ARN" in capsys.readouterr().err
+    assert main(["cutover", *pair, "--check", "--reverse"]) == 2
+    assert main(["cutover", *pair, "--freeze"]) == 2  # no terminal to type the name on, no --yes
+    assert "pass --yes" in capsys.readouterr().err
