@@ -167,7 +167,27 @@ def _lift(args: argparse.Namespace, plan: Any, clients: Any, journal: Any, read_
         return EXIT_OK
     message = lift_freeze_now(plan, clients, journal=journal, read_only=read_only)
     print(json.dumps({"plan_id": plan.id, "lifted": message}) if args.json else safe(message))
+    reverse = _applied_reverse(plan)
+    if reverse and not args.json:  # its journal saw the policy with the freeze: a whole-policy undo refuses now
+        print(safe(f"note: the way back ({reverse}) was applied while the source was frozen; its undo will not "
+                   "restore the source bucket policy it changed (it changed again): remove its statement by hand "
+                   "after s3xrep undo, or undo the way back before lifting the freeze next time"))
     return EXIT_OK
+
+
+def _applied_reverse(plan: Any) -> str | None:
+    """The id of this plan's way back when its journal has writes not undone, else None."""
+    from ..aws.journal import Journal
+    from ..aws.results import plan_id_for
+    from ..aws.undo import pending_writes
+
+    reverse = plan_id_for(plan.destination_account.id, plan.destination.name, plan.source_account.id,
+                          plan.source.name)
+    journal = Journal(reverse)
+    try:
+        return reverse if journal.exists() and pending_writes(journal.read()) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _cutover(args: argparse.Namespace, options: Any, clients: Any, inputs: Any, plan: Any, journal: Any,
