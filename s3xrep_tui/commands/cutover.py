@@ -168,10 +168,10 @@ def _lift(args: argparse.Namespace, plan: Any, clients: Any, journal: Any, read_
     message = lift_freeze_now(plan, clients, journal=journal, read_only=read_only)
     print(json.dumps({"plan_id": plan.id, "lifted": message}) if args.json else safe(message))
     reverse = _applied_reverse(plan)
-    if reverse and not args.json:  # its journal saw the policy with the freeze: a whole-policy undo refuses now
-        print(safe(f"note: the way back ({reverse}) was applied while the source was frozen; its undo will not "
-                   "restore the source bucket policy it changed (it changed again): remove its statement by hand "
-                   "after s3xrep undo, or undo the way back before lifting the freeze next time"))
+    if reverse and not args.json:  # its journal holds the whole source policy as it wrote it
+        print(safe(f"note: the way back ({reverse}) is still up; its undo restores the source bucket policy only "
+                   "if nothing changed it since (the freeze changing did): after s3xrep undo, remove its statement "
+                   "by hand if undo skips it, or undo the way back before lifting the freeze"))
     return EXIT_OK
 
 
