@@ -167,7 +167,27 @@ def _lift(args: argparse.Namespace, plan: Any, clients: Any, journal: Any, read_
         return EXIT_OK
     message = lift_freeze_now(plan, clients, journal=journal, read_only=read_only)
     print(json.dumps({"plan_id": plan.id, "lifted": message}) if args.json else safe(message))
+    reverse = _applied_reverse(plan)
+    if reverse and not args.json:  # its journal holds the whole source policy as it wrote it
+        print(safe(f"note: the way back ({reverse}) is still up; its undo restores the source bucket policy only "
+                   "if nothing changed it since (the freeze changing did): after s3xrep undo, remove its statement "
+                   "by hand if undo skips it, or undo the way back before lifting the freeze"))
     return EXIT_OK
+
+
+def _applied_reverse(plan: Any) -> str | None:
+    """The id of this plan's way back when its journal has writes not undone, else None."""
+    from ..aws.journal import Journal
+    from ..aws.results import plan_id_for
+    from ..aws.undo import pending_writes
+
+    reverse = plan_id_for(plan.destination_account.id, plan.destination.name, plan.source_account.id,
+                          plan.source.name)
+    journal = Journal(reverse)
+    try:
+        return reverse if journal.exists() and pending_writes(journal.read()) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _cutover(args: argparse.Namespace, options: Any, clients: Any, inputs: Any, plan: Any, journal: Any,

@@ -38,7 +38,8 @@ def _covers(rule: dict[str, Any], key: str) -> bool:
 
 def _may_replicate_tags(role: str, source_account: str, destination: Any, key: str) -> bool:
     resource = f"arn:aws:s3:::{destination.name}/{key}"
-    context = {"aws:SecureTransport": True, "aws:PrincipalAccount": source_account, "aws:PrincipalArn": role}
+    context: dict[str, str | bool] = {"aws:SecureTransport": True, "aws:PrincipalAccount": source_account,
+                                      "aws:PrincipalArn": role}
     if not iam_eval.role_allows(source_account, role, "s3:ReplicateTags", resource, context):
         return False
     decision = iam_eval.resource_policy_decision(destination.policy, role, "s3:ReplicateTags", resource, context)
@@ -69,7 +70,7 @@ def sync_tags(engine: Any, bucket_name: str, key: str, version_id: str | None) -
         name = str((rule.get("Destination") or {}).get("Bucket", "")).split(":::", 1)[-1]
         destination = find_bucket(name)
         target = find_version(destination, key, str(version_id)) if destination is not None else None
-        if target is None or is_delete_marker(target):
+        if destination is None or target is None or is_delete_marker(target):
             continue  # not there (yet): the replication of the version itself carries its tags
         if not _may_replicate_tags(str(config.get("Role") or ""), bucket.account_id, destination, key):
             log.info("tag change of %s/%s not synced to %s: s3:ReplicateTags not allowed", bucket_name, key, name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from s3xrep_tui.aws.journal import Journal
 from s3xrep_tui.cli import main
+from s3xrep_tui.commands.cutover import _applied_reverse
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
 from s3xrep_tui.sandbox.emulator import PROFILES, Sandbox
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
@@ -116,7 +118,11 @@ def test_go_no_go_cutover_with_freeze_and_the_way_back(sandbox: Sandbox, env: Pa
     # its journal saw, is still there: a whole-policy undo never clobbers a later change)
     assert main(["undo", plan_id, "--dry-run"]) == 0
     assert "would lift the write freeze from co-src" in capsys.readouterr().out
+    pair = SimpleNamespace(source=SimpleNamespace(name=SRC), destination=SimpleNamespace(name=DST),
+                           source_account=SimpleNamespace(id=A), destination_account=SimpleNamespace(id=B))
+    assert _applied_reverse(pair) == reverse_id  # --lift-freeze now would warn about its undo
     assert main(["undo", reverse_id, "--yes"]) == 0
+    assert _applied_reverse(pair) is None
     with pytest.raises(ClientError):
         s3b.get_bucket_replication(Bucket=DST)
     assert s3a.get_bucket_replication(Bucket=SRC)["ReplicationConfiguration"]["Rules"]
@@ -130,3 +136,12 @@ def test_go_no_go_cutover_with_freeze_and_the_way_back(sandbox: Sandbox, env: Pa
     assert [e["status"] for e in read.entries if e["kind"] == "freeze-lifted"] == ["restored"]
     assert main(["undo", plan_id, "--dry-run"]) == 0  # a later undo finds the freeze gone
     assert "the write freeze is already gone from co-src" in capsys.readouterr().out
+
+
+def test_bad_arguments_are_refused_before_any_call(capsys: Any) -> None:
+    pair = ["--source", "nobody:bkt-one", "--dest", "nobody:bkt-two"]
+    assert main(["cutover", *pair, "--allow-writer", "app-user", "--check"]) == 2
+    assert "is not an IAM principal ARN" in capsys.readouterr().err
+    assert main(["cutover", *pair, "--check", "--reverse"]) == 2
+    assert main(["cutover", *pair, "--freeze"]) == 2  # no terminal to type the name on, no --yes
+    assert "pass --yes" in capsys.readouterr().err

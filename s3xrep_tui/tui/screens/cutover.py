@@ -247,18 +247,22 @@ class CutoverScreen(AppScreen):
         steps = flow.steps_text(plan, self.freeze)
         freeze_doc = flow.freeze_document(plan) if self.freeze else None
 
+        measured = self.checklist
+
         def decided(go: bool | None) -> None:
             if not go:
                 return
             self.state = "cutting"
             self.cancel = cancel = threading.Event()
             self.refresh_bindings()
-            freeze = self.freeze
+            freeze, checklist = self.freeze, measured
+
+            def say(line: str) -> None:
+                self.post_message(self.Progressed(line))
 
             def work() -> None:
                 try:
-                    text, ok = self.cutter(target, freeze, lambda line: self.post_message(self.Progressed(line)),
-                                           cancel, self.checklist)
+                    text, ok = self.cutter(target, freeze, say, cancel, checklist)
                 except Exception as exc:  # noqa: BLE001  AwsError, a refused merge: one line, no traceback
                     text, ok = flow.one_line(exc), False
                 self.post_message(self.Finished(text, ok))
