@@ -5,7 +5,7 @@ pyarrow (files of 1,000,000 rows, like a report's data files): the source with N
 versions over 16 prefixes (a delete marker every 50th key), the destination the
 same but missing every 1,000th version and holding an extra every 5,000th. Each
 comparison runs in a fresh process (``aws.inventory_duckdb.compare`` over
-``create_view`` of the files, DuckDB's memory_limit at its default 1 GB, spill
+``create_view`` of the files, DuckDB's memory_limit at its default, spill
 to a temporary directory): wall and CPU seconds and peak RSS from ``wait4``.
 The counts are checked against what the generator made.
 
