@@ -140,3 +140,22 @@ def _resources(policy: dict) -> list[str]:
         res = statement.get("Resource", [])
         out += [res] if isinstance(res, str) else res
     return [r for r in out if r.startswith("arn:aws:s3:::")]
+
+
+def test_role_per_pair_gives_each_source_bucket_its_own_roles() -> None:
+    pairs = []
+    for i in range(3):
+        spec, inputs = _pair(f"acme-legacy-r{i}", f"acme-platform-r{i}")
+        options = inputs.options.model_copy(update={"replication_role_name": None, "batch_role_name": None})
+        pairs.append((spec, inputs.model_copy(update={"options": options})))
+    fleet = _fleet(pairs, role_per_pair=True)
+    assert {r.name for r in fleet.roles if r.kind == "replication"} == {f"s3xrep-repl-acme-legacy-r{i}" for i in range(3)}
+    assert all(r.creator == r.pairs[0] and len(r.pairs) == 1 for r in fleet.roles)
+    assert not fleet.missing_role_facts and not fleet.blocked
+
+
+def test_one_source_bucket_past_iams_limit_on_its_own_is_blocked_with_the_limit() -> None:
+    fleet = _fleet([_pair("acme-legacy-fan", f"acme-platform-fan-{i:02d}", prefix=f"p{i:02d}/") for i in range(30)])
+    [finding] = [f for f in fleet.findings if f.id == "fleet-role-policy-too-large"]
+    assert "10240" in finding.message and finding.severity == "blocking"
+    assert fleet.blocked
