@@ -31,7 +31,8 @@ from .ownership import MANAGED_TAG, MANAGED_VALUE, PLAN_TAG
 from .plan import build_plan, inline_policy_name
 from .policy_json import dump_policy
 
-# IAM: "Role policy size cannot exceed 10,240 characters" (inline policies of one role, in total).
+# IAM: "Role policy size cannot exceed 10,240 characters" (inline policies of one role, in total; white space
+# not counted). IAM User Guide, "IAM and AWS STS quotas" (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
 ROLE_INLINE_LIMIT = 10_240
 _TRUST_CALLS = ("iam.create_role", "iam.update_assume_role_policy")
 

@@ -77,6 +77,8 @@ def test_cross_pair_preflight_blocks(pairs: list[tuple[str, str]], finding: str)
 
 
 def test_a_fleet_past_iams_inline_limit_is_split_into_more_roles() -> None:
+    """IAM User Guide, "IAM and AWS STS quotas" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
+    a role's inline policies total at most 10,240 characters, white space not counted."""
     fleet = _fleet([_pair(f"acme-legacy-{i:03d}", f"acme-platform-{i:03d}") for i in range(40)])
     repl_roles = [r for r in fleet.roles if r.kind == "replication"]
     assert len(repl_roles) > 1
