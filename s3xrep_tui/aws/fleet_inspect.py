@@ -8,6 +8,7 @@ pass named reads those too and is planned once more.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,11 +31,13 @@ class FleetClients:
 
     def __post_init__(self) -> None:
         self._cache: dict[str | None, Clients] = {}
+        self._lock = threading.Lock()  # the pairs' workers ask at once: one session per profile
 
     def __call__(self, profile: str | None) -> Clients:
-        if profile not in self._cache:
-            self._cache[profile] = self.make(profile)
-        return self._cache[profile]
+        with self._lock:
+            if profile not in self._cache:
+                self._cache[profile] = self.make(profile)
+            return self._cache[profile]
 
     def for_pair(self, spec: PairSpec) -> dict[str, Clients]:
         return {"source": self(spec.source_profile), "destination": self(spec.destination_profile)}

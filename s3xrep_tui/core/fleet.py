@@ -31,7 +31,8 @@ from .ownership import MANAGED_TAG, MANAGED_VALUE, PLAN_TAG
 from .plan import build_plan, inline_policy_name
 from .policy_json import dump_policy
 
-# IAM: "Role policy size cannot exceed 10,240 characters" (inline policies of one role, in total).
+# IAM: "Role policy size cannot exceed 10,240 characters" (inline policies of one role, in total; white space
+# not counted). IAM User Guide, "IAM and AWS STS quotas" (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)
 ROLE_INLINE_LIMIT = 10_240
 _TRUST_CALLS = ("iam.create_role", "iam.update_assume_role_policy")
 
@@ -284,11 +285,17 @@ def build_fleet(
     lanes = _lanes(inputs)
     out = []
     for n, ((item, plan), spec) in enumerate(zip(planned, specs, strict=True)):
-        batch = item.batch_role.name if item.batch_role is not None and not item.options.single_role else None
+        batch = _batch_role(item)
         trimmed = _trim(plan, keep_job=keep_job[n], batch_role=batch,
                         creators={c for c in creators if _creator_of(roles, c) == n + 1})
         out.append(PairPlan(n + 1, spec, item.options, trimmed, lanes[n]))
     return FleetPlan(mid, tuple(out), tuple(findings), tuple(roles), tuple(missing))
+
+
+def _batch_role(item: PlanInputs) -> str | None:
+    """The pair's own Batch role (None when one role does both, or there is no backfill)."""
+    o = item.options
+    return o.batch_role_for(item.source.bucket.name) if o.replicate_existing and not o.single_role else None
 
 
 def _creator_of(roles: Sequence[RoleUse], name: str) -> int | None:
@@ -302,7 +309,7 @@ def _role_uses(planned: Sequence[tuple[PlanInputs, Plan]], keep_job: Sequence[bo
             if step.call != "iam.put_role_policy":
                 continue
             name = step.request["RoleName"]
-            is_batch = item.batch_role is not None and name == item.batch_role.name and not item.options.single_role
+            is_batch = name == _batch_role(item)
             if is_batch and not keep_job[n - 1]:
                 continue
             use = uses.setdefault((item.source_account.id, name), {

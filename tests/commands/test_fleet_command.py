@@ -142,3 +142,19 @@ def test_fleet_end_to_end_apply_backfill_verify_report_undo(
             src("s3").get_bucket_replication(Bucket=f"acme-legacy-{name}")
         with pytest.raises(ClientError):
             dst("s3").get_bucket_policy(Bucket=f"acme-platform-{name}")
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["undo", "--migration", "fleet-00000000", "--yes"], "no fleet migration fleet-00000000"),
+    (["undo"], "required: PLAN_ID (or --migration ID)"),
+    (["jobs", "--migration", "fleet-00000000"], "no fleet migration"),
+    (["verify", "--migration", "fleet-00000000"], "no fleet migration"),
+    (["report", "--migration", "fleet-00000000"], "no fleet migration"),
+    (["plan", "--pairs", "nowhere.toml"], "--pairs nowhere.toml: no such file"),
+    (["plan", "--map", "acme-*"], "is not SOURCE=DESTINATION"),
+    (["apply", "--pairs", "x.toml", "--source", "a:b"], "not both"),
+    (["plan"], "required: --source, --dest (or --pairs FILE / --map for a fleet)"),
+])
+def test_fleet_bad_arguments_exit_2_in_one_line(env: Path, capsys: Any, argv: list[str], words: str) -> None:
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err

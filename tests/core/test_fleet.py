@@ -77,6 +77,8 @@ def test_cross_pair_preflight_blocks(pairs: list[tuple[str, str]], finding: str)
 
 
 def test_a_fleet_past_iams_inline_limit_is_split_into_more_roles() -> None:
+    """IAM User Guide, "IAM and AWS STS quotas" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
+    a role's inline policies total at most 10,240 characters, white space not counted."""
     fleet = _fleet([_pair(f"acme-legacy-{i:03d}", f"acme-platform-{i:03d}") for i in range(40)])
     repl_roles = [r for r in fleet.roles if r.kind == "replication"]
     assert len(repl_roles) > 1
@@ -140,3 +142,22 @@ def _resources(policy: dict) -> list[str]:
         res = statement.get("Resource", [])
         out += [res] if isinstance(res, str) else res
     return [r for r in out if r.startswith("arn:aws:s3:::")]
+
+
+def test_role_per_pair_gives_each_source_bucket_its_own_roles() -> None:
+    pairs = []
+    for i in range(3):
+        spec, inputs = _pair(f"acme-legacy-r{i}", f"acme-platform-r{i}")
+        options = inputs.options.model_copy(update={"replication_role_name": None, "batch_role_name": None})
+        pairs.append((spec, inputs.model_copy(update={"options": options})))
+    fleet = _fleet(pairs, role_per_pair=True)
+    assert {r.name for r in fleet.roles if r.kind == "replication"} == {f"s3xrep-repl-acme-legacy-r{i}" for i in range(3)}
+    assert all(r.creator == r.pairs[0] and len(r.pairs) == 1 for r in fleet.roles)
+    assert not fleet.missing_role_facts and not fleet.blocked
+
+
+def test_one_source_bucket_past_iams_limit_on_its_own_is_blocked_with_the_limit() -> None:
+    fleet = _fleet([_pair("acme-legacy-fan", f"acme-platform-fan-{i:02d}", prefix=f"p{i:02d}/") for i in range(30)])
+    [finding] = [f for f in fleet.findings if f.id == "fleet-role-policy-too-large"]
+    assert "10240" in finding.message and finding.severity == "blocking"
+    assert fleet.blocked

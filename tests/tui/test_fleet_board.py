@@ -145,3 +145,23 @@ async def test_fleet_board_fits_80x24_sorts_and_filters_on_fixed_answers() -> No
         await until(pilot, lambda: board.shown == [6], "only the pair not applied yet")
         await pilot.press("enter", "enter")  # Enter on a pair never applied: says so, opens nothing
         assert "never applied" in board.status and app.screen is board
+
+
+async def test_a_poll_slower_than_the_interval_still_lands() -> None:
+    """200 pairs take longer to poll than the interval: the next tick must not cancel the poll in flight
+    (it did: an exclusive worker per tick, so no poll of a large fleet ever landed)."""
+    import threading as _threading
+
+    from s3xrep_tui.screenshots_fleet import FixedFleetBackend, record
+
+    class SlowBackend(FixedFleetBackend):
+        def status(self, pairs: Any, latency: bool = True) -> list[Any]:
+            _threading.Event().wait(0.4)  # a slow account: four interval ticks go by
+            return super().status(pairs, latency)
+
+    app = S3xrepApp()
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        board = FleetScreen(record(), backend=SlowBackend(), poll_seconds=0.1)
+        app.push_screen(board)
+        await until(pilot, lambda: board.polls >= 2, "two polls landing", timeout=15)

@@ -159,6 +159,7 @@ class FleetScreen(AppScreen):
         self.polls = 0
         self._drawn: dict[int, dict[str, str]] = {}
         self._pending: tuple[Any, str, float] | None = None
+        self._polling = False
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=("Migrations",), sides=False)
@@ -184,8 +185,16 @@ class FleetScreen(AppScreen):
 
     # --- polling ----------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="fleet-poll", exit_on_error=False)
     def action_poll(self) -> None:
+        """A poll unless one is still running: a poll of many pairs may take longer than the interval, and
+        starting another would cancel it (an exclusive worker), so none would ever land."""
+        if self._polling:
+            return
+        self._polling = True
+        self._poll()
+
+    @work(thread=True, group="fleet-poll", exit_on_error=False)
+    def _poll(self) -> None:
         worker = get_current_worker()
         try:
             rows = self.backend.status(self.record.pairs)
@@ -198,6 +207,7 @@ class FleetScreen(AppScreen):
 
     @on(FleetPolled)
     def _polled(self, message: FleetPolled) -> None:
+        self._polling = False
         if message.error:
             self.say(f"poll failed: {message.error}", "red")
             return
