@@ -41,7 +41,7 @@ def test_athena_verify_read_only_is_refused_in_one_line(env, pair: Setup, capsys
                  "--dest", f"s3xrep-demo-destination:{pair.dst}", "--engine", "athena"])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
-    assert err.count("\n") == 1 and "read-only" in err and "glue.create_database" in err
+    assert err.count("\n") == 1 and "read-only mode: verify --engine athena writes" in err and "--engine duckdb" in err
 
 
 def test_a_bad_athena_timeout_is_exit_2(env, pair: Setup, capsys: Any) -> None:
