@@ -2,24 +2,26 @@
 
 The reports are found as for DuckDB (``aws.inventory_reports.find_report``,
 each side with its own credentials), then the Glue database, the two tables
-over the reports' ``hive/`` folders, the compared partitions, our workgroup and
-(across accounts) the destination reports bucket's read grant are made if absent
-(``aws.athena_setup``: journaled in the pair's journal, undoable, refused
-read-only), and :func:`compare_in_athena` runs ``core.inventory_sql``'s Trino
-texts as written and reads the rows as ``aws.inventory_duckdb`` does
-(``result_of``). So both engines give the same counts, kept rows and reasons
-from one SQL text; each relation is the table pruned to the compared report's ``dt``.
+over the reports' ``hive/`` folders, the compared partitions and our workgroup
+are made if absent (``aws.athena_setup``: journaled in the pair's journal,
+undoable, refused read-only), and ``aws.inventory_duckdb.compare`` runs the
+``core.inventory_sql`` texts through :class:`AthenaConnection` instead of
+DuckDB. So both engines give the same counts, kept rows and reasons from one
+SQL text; each relation is the table pruned to the compared report's ``dt``.
 
-The sandbox, like moto, does not check cross-account reads: the grant is
-tested as a document and a journaled write, not by a refusal without it.
+The destination's reports are read by Athena in the source account: on AWS the
+destination's reports bucket must let the source account read the inventory
+prefix (the sandbox, like moto, does not check cross-account reads).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import sqlglot
 
 from ..core.athena_cost import AthenaProjection, bytes_per_version, project_athena
 from ..core.athena_plan import (
@@ -31,13 +33,13 @@ from ..core.athena_plan import (
     relation,
     workgroup_name,
 )
-from ..core.inventory_sql import UNDECIDED, InventoryScope, rows_sql, summary_sql
-from ..core.verify import _AGREES, _MATTERS, Expectations, Outcome, Result, Summary
+from ..core.inventory_sql import UNDECIDED, InventoryScope, rows_sql, summary_sql, to_duckdb
+from ..core.verify import _AGREES, _MATTERS, Outcome
 from .athena_query import DEFAULT_TIMEOUT, AthenaCursor, AthenaRunner
 from .athena_setup import pair_plan, set_up
 from .clients import Clients
 from .errors import AwsError
-from .inventory_duckdb import _NOT_IN_SCOPE, InventoryComparison, result_of
+from .inventory_duckdb import compare
 from .inventory_reports import InventoryReport, find_report
 from .inventory_verify import InventoryVerifyReport, _scope
 from .read_only import process_read_only
@@ -45,53 +47,33 @@ from .results import find_plan_id, plan_id_for
 from .verify import _account, _Bucket
 
 
-def _dicts(cursor: AthenaCursor) -> Iterator[dict[str, Any]]:
-    names = [name for name, _ in cursor.description]
-    for values in cursor:
-        yield dict(zip(names, values))
+class AthenaConnection:
+    """What ``compare`` needs of a DuckDB connection (``execute(sql)`` -> cursor), answered by Athena.
 
-
-def compare_in_athena(runner: AthenaRunner, scope: InventoryScope, facts: Expectations, *, limit: int | None,
-                      source: str, destination: str) -> InventoryComparison:
-    """``inventory_duckdb.compare``'s answer from Athena: the same Trino texts, the same row handling.
-
-    The summary first (a few dozen rows); only when something differs, the kept
-    rows that matter, the expected ones, and the rows a tag filter leaves
-    undecided (each decided with its tags, as listing verify does): one query
-    when the buckets agree, four at most, each over both reports.
+    ``compare`` hands over the DuckDB text of each query; the Trino text it came
+    from is looked up (made from the same arguments), so Athena runs the one SQL
+    text as written, never a translation of a translation. A text not foreseen
+    is transpiled back by sqlglot.
     """
-    summary = Summary(limit=limit, notes=facts.notes)
-    statuses: dict[str, int] = {}
-    seen: set[str] = set()
-    for outcome, status, n, sv, sb, dv, db, explained in runner.execute(summary_sql(source, destination, scope)).fetchall():
-        summary.source_versions += int(sv or 0)
-        summary.source_bytes += int(sb or 0)
-        summary.destination_versions += int(dv or 0)
-        summary.destination_bytes += int(db or 0)
-        summary.etag_differs_expected += int(explained or 0)
-        seen.add(outcome)
-        if outcome != UNDECIDED:
-            summary.counts[Outcome(outcome)] += int(n)
-        if status is not None and outcome not in _NOT_IN_SCOPE:
-            statuses[status] = statuses.get(status, 0) + int(n)
-    kept: dict[bool, list[Result]] = {True: [], False: []}
-    if seen - {o.value for o in _AGREES}:
-        for matters in (True, False):
-            wanted = [o.value for o in (_MATTERS if matters else set(Outcome) - _MATTERS - _AGREES)]
-            rows = runner.execute(rows_sql(source, destination, scope, wanted, limit))
-            kept[matters] = [result_of(row, facts) for row in _dicts(rows)]
-        if UNDECIDED in seen:
-            for row in _dicts(runner.execute(rows_sql(source, destination, scope, [UNDECIDED]))):
-                result = result_of(row, facts)
-                summary.counts[result.outcome] += 1
-                if result.outcome is Outcome.MISSING:
-                    status = row["src_replication_status"] or "NONE"
-                    statuses[status] = statuses.get(status, 0) + 1
-                kept[result.outcome.matters].append(result)
-    for matters, results in kept.items():
-        results.sort(key=lambda r: (r.key, r.version_id))
-        (summary.differences if matters else summary.expected).extend(results if limit is None else results[:limit])
-    return InventoryComparison(summary, statuses)
+
+    def __init__(self, runner: AthenaRunner, texts: list[str]) -> None:
+        self.runner = runner
+        self._trino = {to_duckdb(text): text for text in texts}
+
+    def execute(self, sql: str) -> AthenaCursor:
+        text = self._trino.get(sql) or ";\n".join(sqlglot.transpile(sql, read="duckdb", write="trino"))
+        return self.runner.execute(text)
+
+    def close(self) -> None:
+        return None
+
+
+def compare_texts(source: str, destination: str, scope: InventoryScope, limit: int | None) -> list[str]:
+    """The Trino texts ``inventory_duckdb.compare`` issues for these arguments."""
+    matters = [o.value for o in _MATTERS]
+    expected = [o.value for o in set(Outcome) - _MATTERS - _AGREES]
+    return [summary_sql(source, destination, scope), rows_sql(source, destination, scope, matters, limit),
+            rows_sql(source, destination, scope, expected, limit), rows_sql(source, destination, scope, [UNDECIDED])]
 
 
 def location_of(report: InventoryReport) -> InventoryLocation:
@@ -167,7 +149,9 @@ def verify_with_athena(
     left = relation(database, SOURCE_TABLE, where[0].dt)
     right = relation(database, DESTINATION_TABLE, where[1].dt)
     say(f"comparing in Athena (workgroup {workgroup})")
-    compared = compare_in_athena(runner, scope, facts, limit=limit, source=left, destination=right)
+    connection = AthenaConnection(runner, compare_texts(left, right, scope, limit))
+    compared = compare(connection, scope, facts, limit=limit, source=left, destination=right,
+                       materialize=False)  # Athena has no temp tables
     summary = compared.summary
     projection = project_athena(bytes_per_version(_report_bytes(reports[0]), summary.source_versions),
                                 bytes_per_version(_report_bytes(reports[1]), summary.destination_versions),
@@ -181,4 +165,4 @@ def verify_with_athena(
     )
 
 
-__all__ = ["AthenaVerifyReport", "compare_in_athena", "location_of", "verify_with_athena"]
+__all__ = ["AthenaConnection", "AthenaVerifyReport", "compare_texts", "location_of", "verify_with_athena"]

@@ -44,7 +44,7 @@ from ..core.verify import (
     source_only,
 )
 
-MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "1GB"
+MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "512MB"  # peak RSS ~0.6 GB at 10M versions a side
 THREADS = 2
 BATCH = 10_000
 #: every column the comparison reads, with its type when a report lacks it
@@ -57,7 +57,7 @@ REPLICA_REASON = "expected: a replica made by another rule (ReplicationStatus RE
 
 def connect(temp_directory: Path, *, memory_limit: str = MEMORY_LIMIT, threads: int = THREADS) -> Any:
     """An in-memory DuckDB that spills to ``temp_directory`` and never fetches an extension."""
-    return duckdb.connect(":memory:", config={
+    con = duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "allow_community_extensions": False,
@@ -66,6 +66,8 @@ def connect(temp_directory: Path, *, memory_limit: str = MEMORY_LIMIT, threads: 
         "threads": threads,
         "preserve_insertion_order": False,
     })
+    con.execute("SET enable_progress_bar = false")  # it draws on stdout: it would break verify --json
+    return con
 
 
 def _quote(text: str) -> str:
@@ -114,8 +116,20 @@ def result_of(row: dict[str, Any], facts: Expectations) -> Result:
     return Result(Outcome(row["outcome"]), result.key, result.version_id, source, destination, "")
 
 
+_DIFFERING = "s3xrep_differing"
+_AGREES_VALUES = frozenset(o.value for o in _AGREES)
+
+
+def _select(outcomes: list[str], limit: int | None) -> str:
+    """The kept differing rows of some outcomes, in key order (DuckDB's SQL: a plain select of a temp table)."""
+    wanted = ", ".join("'" + o + "'" for o in outcomes)
+    return f"SELECT * FROM {_DIFFERING} WHERE outcome IN ({wanted}) ORDER BY key, version_id" + (
+        f" LIMIT {int(limit)}" if limit is not None else "")
+
+
 def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
-    cursor = con.execute(to_duckdb(sql))
+    """DuckDB's rows of ``sql``, a batch at a time, as dicts."""
+    cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     while batch := cursor.fetchmany(BATCH):
         for values in batch:
@@ -133,34 +147,53 @@ _NOT_IN_SCOPE = frozenset({Outcome.OUT_OF_SCOPE.value, Outcome.NOT_ELIGIBLE.valu
 
 def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int | None = 20,
             source: str = "source_inventory", destination: str = "destination_inventory",
-            cancel: Callable[[], bool] | None = None) -> InventoryComparison:
-    """The comparison of the two views, as listing verify's :class:`Summary` (same counts, same kept rows)."""
+            cancel: Callable[[], bool] | None = None, materialize: bool = True) -> InventoryComparison:
+    """The comparison of the two views, as listing verify's :class:`Summary` (same counts, same kept rows).
+
+    ``materialize``: the differing rows are joined once into a DuckDB temp table and read from it;
+    off for an engine without temp tables (Athena, through ``aws.athena_verify``), where each group
+    of kept rows is its own query of the same ``rows_sql`` text.
+    """
     summary = Summary(limit=limit, notes=facts.notes)
     statuses: dict[str, int] = {}
+    seen: set[str] = set()
     for outcome, status, n, sv, sb, dv, db, explained in con.execute(to_duckdb(summary_sql(source, destination, scope))).fetchall():
         summary.source_versions += int(sv or 0)
         summary.source_bytes += int(sb or 0)
         summary.destination_versions += int(dv or 0)
         summary.destination_bytes += int(db or 0)
         summary.etag_differs_expected += int(explained or 0)
+        seen.add(outcome)
         if outcome != UNDECIDED:
             summary.counts[Outcome(outcome)] += int(n)
         if status is not None and outcome not in _NOT_IN_SCOPE:
             statuses[status] = statuses.get(status, 0) + int(n)
     kept: dict[bool, list[Result]] = {True: [], False: []}
-    for matters in (True, False):
-        wanted = [o.value for o in (_MATTERS if matters else set(Outcome) - _MATTERS - _AGREES)]
-        kept[matters] = [result_of(row, facts) for row in _rows(con, rows_sql(source, destination, scope, wanted, limit))]
-    # versions only a tag filter can place: decided one by one with their tags, as listing verify does
-    for row in _rows(con, rows_sql(source, destination, scope, [UNDECIDED])):
-        if cancel is not None and cancel():
-            break
-        result = result_of(row, facts)
-        summary.counts[result.outcome] += 1
-        if result.outcome is Outcome.MISSING:
-            status = row["src_replication_status"] or "NONE"
-            statuses[status] = statuses.get(status, 0) + 1
-        kept[result.outcome.matters].append(result)
+    if seen - set(_AGREES_VALUES):  # the rows that differ, joined once more and kept (DuckDB spills them if need be)
+        differing = [o.value for o in set(Outcome) - _AGREES] + [UNDECIDED]
+        def select(outcomes: list[str], most: int | None) -> str:
+            if materialize:
+                return _select(outcomes, most)
+            return to_duckdb(rows_sql(source, destination, scope, outcomes, most))
+
+        if materialize:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_DIFFERING} AS "
+                        + to_duckdb(rows_sql(source, destination, scope, differing)))
+        for matters in (True, False):
+            wanted = [o.value for o in (_MATTERS if matters else set(Outcome) - _MATTERS - _AGREES)]
+            kept[matters] = [result_of(row, facts) for row in _rows(con, select(wanted, limit))]
+        # versions only a tag filter can place: decided one by one with their tags, as listing verify does
+        for row in _rows(con, select([UNDECIDED], None)):
+            if cancel is not None and cancel():
+                break
+            result = result_of(row, facts)
+            summary.counts[result.outcome] += 1
+            if result.outcome is Outcome.MISSING:
+                status = row["src_replication_status"] or "NONE"
+                statuses[status] = statuses.get(status, 0) + 1
+            kept[result.outcome.matters].append(result)
+        if materialize:
+            con.execute(f"DROP TABLE {_DIFFERING}")
     for matters, results in kept.items():
         results.sort(key=lambda r: (r.key, r.version_id))
         (summary.differences if matters else summary.expected).extend(results if limit is None else results[:limit])
