@@ -38,9 +38,11 @@ from ..core.verify import _AGREES, _MATTERS, Outcome
 from .athena_query import DEFAULT_TIMEOUT, AthenaCursor, AthenaRunner
 from .athena_setup import pair_plan, set_up
 from .clients import Clients
+from .errors import AwsError
 from .inventory_duckdb import compare
 from .inventory_reports import InventoryReport, find_report
 from .inventory_verify import InventoryVerifyReport, _scope
+from .read_only import process_read_only
 from .results import find_plan_id, plan_id_for
 from .verify import _account, _Bucket
 
@@ -117,6 +119,10 @@ def verify_with_athena(
     progress: Callable[[str], None] | None = None,
 ) -> AthenaVerifyReport:
     """Compare the newest complete inventories of both buckets in Athena (set up first, journaled)."""
+    if read_only or process_read_only():  # before any call: the whole engine writes
+        raise AwsError("read-only mode: verify --engine athena writes (a Glue database and tables, a workgroup, "
+                       "each query's results) and Athena bills the bytes it scans",
+                       "verify with --engine duckdb (it only reads), or without --read-only", "ReadOnly")
     started = time.monotonic()
     say = progress or (lambda _: None)
     source_owner, destination_owner = _account(source, "source"), _account(destination, "destination")
@@ -148,7 +154,8 @@ def verify_with_athena(
                        materialize=False)  # Athena has no temp tables
     summary = compared.summary
     projection = project_athena(bytes_per_version(_report_bytes(reports[0]), summary.source_versions),
-                                bytes_per_version(_report_bytes(reports[1]), summary.destination_versions))
+                                bytes_per_version(_report_bytes(reports[1]), summary.destination_versions),
+                                measured_versions=min(summary.source_versions, summary.destination_versions))
     return AthenaVerifyReport(
         source_bucket=source_bucket, destination_bucket=destination_bucket, source_account=source_owner,
         destination_account=destination_owner, source_region=src.region, destination_region=dst.region,

@@ -180,7 +180,7 @@ def render_text(report: Any) -> str:
     if inventories:
         lines.append(f"  from S3 Inventory: source as of {inventories[0].as_of}, destination as of {inventories[1].as_of}")
     if getattr(report, "projection", None) is not None:  # the Athena engine
-        lines.append(f"  in Athena (workgroup {report.workgroup}): {report.queries} queries, "
+        lines.append(f"  in Athena (workgroup {report.workgroup}): {report.queries} quer{'y' if report.queries == 1 else 'ies'}, "
                      f"{size(report.scanned_bytes, grouping=True)} scanned")
         lines.append(f"  projected at {report.projection.text()}")
     if report.rules >= 0:

@@ -25,6 +25,7 @@ MIN_BYTES_PER_QUERY = 10 * 10**6  # Athena's minimum charge per query
 QUERIES_PER_VERIFY = 4
 DEFAULT_SCAN_RATE = 1 * 10**9  # bytes a second one query reads (assumed, not measured)
 BILLION = 10**9
+SMALL_REPORT = 100_000
 
 
 @dataclass(frozen=True)
@@ -37,18 +38,24 @@ class AthenaProjection:
     cost_usd: float
     seconds: float
     price_per_tb_usd: float
+    measured_versions: int = 0  # the report the bytes per version were measured on (0: not said)
 
     def as_dict(self) -> dict[str, Any]:
         return {"versions_per_side": self.versions_per_side, "bytes_per_version": round(self.bytes_per_version, 3),
                 "bytes_per_query": self.bytes_per_query, "queries": self.queries,
                 "bytes_scanned": self.bytes_scanned, "cost_usd": round(self.cost_usd, 4),
                 "seconds": round(self.seconds, 1), "price_per_tb_usd": self.price_per_tb_usd,
+                "measured_versions": self.measured_versions,
                 "assumptions": "every query scans all of both inventories; price and scan rate are parameters"}
 
     def text(self) -> str:
+        # below SMALL_REPORT versions a report's bytes are mostly Parquet's per-file overhead
+        caveat = (f"; measured on {self.measured_versions:,} versions: an upper bound"
+                  if 0 < self.measured_versions < SMALL_REPORT else "")
         return (f"{self.versions_per_side:,} versions a side: {self.queries} queries x "
                 f"{self.bytes_per_query / TB:,.3f} TB = {self.bytes_scanned / TB:,.3f} TB scanned, about "
-                f"${self.cost_usd:,.2f} at ${self.price_per_tb_usd:g}/TB and {self.seconds / 60:,.0f} min (projected)")
+                f"${self.cost_usd:,.2f} at ${self.price_per_tb_usd:g}/TB and {self.seconds / 60:,.0f} min "
+                f"(projected{caveat})")
 
 
 def bytes_per_version(parquet_bytes: int, versions: int) -> float:
@@ -59,7 +66,7 @@ def bytes_per_version(parquet_bytes: int, versions: int) -> float:
 def project_athena(source_bytes_per_version: float, destination_bytes_per_version: float, *,
                    versions_per_side: int = BILLION, queries: int = QUERIES_PER_VERIFY,
                    price_per_tb_usd: float = PRICE_PER_TB_USD,
-                   scan_bytes_per_second: float = DEFAULT_SCAN_RATE) -> AthenaProjection:
+                   scan_bytes_per_second: float = DEFAULT_SCAN_RATE, measured_versions: int = 0) -> AthenaProjection:
     """Projected bytes scanned, cost and time of one Athena verify at ``versions_per_side`` a side."""
     if versions_per_side < 0 or queries < 1 or price_per_tb_usd < 0 or scan_bytes_per_second <= 0:
         raise ValueError("versions must be >= 0, queries >= 1, the price >= 0 and the scan rate > 0")
@@ -69,7 +76,7 @@ def project_athena(source_bytes_per_version: float, destination_bytes_per_versio
     cost = billed * queries / TB * price_per_tb_usd
     seconds = scanned / scan_bytes_per_second
     return AthenaProjection(versions_per_side, (source_bytes_per_version + destination_bytes_per_version) / 2,
-                            per_query, queries, scanned, cost, seconds, price_per_tb_usd)
+                            per_query, queries, scanned, cost, seconds, price_per_tb_usd, measured_versions)
 
 
 __all__ = ["AthenaProjection", "BILLION", "PRICE_PER_TB_USD", "QUERIES_PER_VERIFY", "bytes_per_version",

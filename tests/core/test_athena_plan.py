@@ -121,3 +121,8 @@ def test_the_reports_grant_and_the_pair_s_own_statements_leave_each_other_alone(
     again = merge_bucket_policy(json.dumps(both.policy), [delivery], family=pair, bucket="dst-reports")
     assert [s["Sid"] for s in again.policy["Statement"]] == [s["Sid"] for s in both.policy["Statement"]]
     assert len(again.policy["Statement"]) == 3
+
+
+def test_a_projection_from_a_small_report_says_it_is_an_upper_bound() -> None:
+    assert "an upper bound" in project_athena(2700.0, 2700.0, measured_versions=3).text()
+    assert "upper bound" not in project_athena(17.0, 17.0, measured_versions=1_000_000).text()
