@@ -18,6 +18,9 @@ NOT_OURS = {
     "s3xrep_tui.aws.backoff.GaveUp": "always turned into an AwsError by the caller",
     "s3xrep_tui.sandbox.batch_manifest.JobFailure": "the emulated job's failure (AWS's, not ours)",
     "s3xrep_tui.sandbox.batch_protocol.S3ControlError": "the emulated s3control's error answer",
+    "s3xrep_tui.sandbox.athena_catalog.AthenaQueryError": "the emulated Athena's FAILED state (AWS's, not ours)",
+    "s3xrep_tui.sandbox.inventory.InventoryError": "the emulated S3 Inventory API's error answer",
+    "s3xrep_tui.aws.undo_records.Skip": "undo's control flow: always turned into that write's item status",
 }
 
 

@@ -34,7 +34,7 @@ def applied(plan: str, *, destination_write: bool = True) -> str:
 
 def test_record_and_latest_keep_the_newest_of_each_kind_in_a_private_file(data: Path) -> None:
     plan = "p-1"
-    assert results.latest(plan) == {"verify": None, "canary": None}
+    assert results.latest(plan) == {"verify": None, "canary": None, "estimate": None}
     results.record_verify(plan, verify(missing=1)["result"], ts="2026-01-01T00:00:00+00:00")
     results.record_canary(plan, canary()["result"], ts="2026-01-01T00:01:00+00:00")
     results.record_verify(plan, verify()["result"], ts="2026-01-01T00:02:00+00:00")

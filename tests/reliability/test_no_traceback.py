@@ -49,16 +49,19 @@ def _commands(w: World) -> dict[str, list[str]]:
         "canary": ["canary", *both, "--timeout", "1", "--plan", PLAN_ID],
         "report": ["report", PLAN_ID, "--format", "html"],
         "repair": ["repair", *both, "--report-bucket", w.report, "--yes", "--wait", "1"],
+        "cutover": ["cutover", *both, "--check", "--plan", PLAN_ID],
+        "finish": ["finish", PLAN_ID, "--yes"],
         "sandbox": ["sandbox", "--seed", "empty"],
         "tui": [],
     }
 
 
-COMMANDS = ("plan", "apply", "undo", "jobs", "verify", "canary", "report", "repair", "sandbox", "tui")
+COMMANDS = ("plan", "apply", "undo", "jobs", "verify", "canary", "report", "repair", "cutover", "finish",
+            "sandbox", "tui")
 # Commands that cannot do their job without the data directory, and the codes they may end with: apply
 # journals first (1); undo and report read a plan's journal and find none (2: no such plan). verify and
 # canary record their result for a plan best-effort (it never fails them), plan and jobs need none of it.
-NEEDS_DATA = {"apply": (1,), "undo": (1, 2), "report": (1, 2)}
+NEEDS_DATA = {"apply": (1,), "undo": (1, 2), "report": (1, 2), "finish": (1, 2)}
 # Commands whose first act is their log (state directory): no data needed, still refused.
 NEEDS_LOG = {"sandbox", "tui"}
 
