@@ -61,6 +61,8 @@ def test_metrics_live_in_the_bucket_region_and_list_metrics_names_them(aws, sour
     source_clients("s3").create_bucket(Bucket="metrics-east")
     source_clients("s3", "eu-west-1").create_bucket(
         Bucket="metrics-west", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    for bucket, region in (("metrics-east", None), ("metrics-west", "eu-west-1")):  # an empty bucket reports none
+        source_clients("s3", region).put_object(Bucket=bucket, Key="k", Body=b"x")
     names = aws("cloudwatch", "list-metrics", "--namespace", "AWS/S3", "--metric-name", "NumberOfObjects")
     buckets = {d["Value"] for m in names["Metrics"] for d in m["Dimensions"] if d["Name"] == "BucketName"}
     assert buckets == {"metrics-east"}  # the sandbox's region is us-east-1; metrics-west reports in eu-west-1
