@@ -37,6 +37,7 @@ DOCUMENT_TITLES = {
     "destination_kms_key_policy": "KMS policy",
     "replication_configuration": "Replication",
     "batch_job": "Batch job",
+    "alarms": "Alarms",
 }
 DOCUMENT_DESCRIPTIONS = {
     "replication_role_trust_policy": "who may assume the replication role (source account)",
@@ -47,9 +48,13 @@ DOCUMENT_DESCRIPTIONS = {
     "destination_kms_key_policy": "the replica key's policy, ours merged into what is there",
     "replication_configuration": "the source bucket's replication configuration, merged with its rules",
     "batch_job": "the S3 Batch Operations job request that replicates existing objects",
+    "alarms": "alarms while it runs: the topic's policy and the source's event notifications (both merged with "
+    "what is there), the topic, two CloudWatch alarms, our inbox queue, the subscriptions",
 }
 # Documents that replace nothing: why there is no diff.
 NO_DIFF = {
+    "alarms": "Each is judged at apply: a topic, alarm or queue of ours is kept or updated, one that is not ours "
+    "is refused (the journal and our tag prove which are ours).",
     "batch_job": "Nothing to compare: each apply starts a new job (after checking that no job with the same "
     "description is running, and that this plan's journal has not created one already).",
 }
