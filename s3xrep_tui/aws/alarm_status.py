@@ -82,6 +82,15 @@ def parse_events(body: str) -> list[FailureEvent]:
     return events
 
 
+def has_alarms(plan_id: str) -> bool:
+    """Whether this plan's journal created alarms or an inbox still there (no AWS call)."""
+    journal = Journal(plan_id)
+    if not journal.exists():
+        return False
+    read = journal.read()
+    return bool(_live_targets(read, "cloudwatch.put_metric_alarm") or _live_targets(read, "sqs.create_queue"))
+
+
 def alarm_status(clients: Clients, plan_id: str, *, region: str | None = None) -> AlarmStatus:
     """The journal's alarms as CloudWatch has them now, and the failure events in our inbox queue."""
     read = Journal(plan_id).read()
@@ -129,4 +138,4 @@ def merge_events(seen: list[FailureEvent], new: list[FailureEvent], keep: int = 
     return sorted(unique.values(), key=lambda e: e.time, reverse=True)[:keep]
 
 
-__all__ = ["AlarmState", "AlarmStatus", "FailureEvent", "alarm_status", "merge_events", "parse_events"]
+__all__ = ["AlarmState", "AlarmStatus", "FailureEvent", "alarm_status", "has_alarms", "merge_events", "parse_events"]

@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         if args.watch:
             return _watch(args, statuses, *context)
         jobs = _list(args, statuses, *context)
-        _print_list(args, jobs, account_id, region)
+        _print_list(args, jobs, account_id, region, clients=clients)
         return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -178,14 +178,20 @@ def _list(args: argparse.Namespace, statuses: list[str], clients: Any, account_i
 
 
 def _print_list(args: argparse.Namespace, jobs: list[Any], account_id: str, region: str, *,
-                one_line: bool = False) -> None:
+                one_line: bool = False, clients: Any = None) -> None:
+    from . import jobs_alarms
+
+    alarms = jobs_alarms.gather(clients, account_id, region) if clients is not None else []
     if args.json:
-        document = {"account_id": account_id, "region": region, "jobs": [job.to_dict() for job in jobs]}
+        document = {"account_id": account_id, "region": region, "jobs": [job.to_dict() for job in jobs],
+                    "alarms": jobs_alarms.as_json(alarms)}
         if one_line:
             document["time"] = _now_text()
         print(json.dumps(document, indent=None if one_line else 2, default=str), flush=True)
     else:
         print(render_list(jobs, account_id, region), flush=True)
+        if alarms:
+            print(jobs_alarms.render(alarms), flush=True)
 
 
 def _watch(args: argparse.Namespace, statuses: list[str], clients: Any, account_id: str, region: str) -> int:
@@ -213,7 +219,7 @@ def _watch(args: argparse.Namespace, statuses: list[str], clients: Any, account_
             print("\x1b[H\x1b[2J", end="")
         elif not args.json:
             print(f"-- {_now_text()}")
-        _print_list(args, jobs, account_id, region, one_line=True)
+        _print_list(args, jobs, account_id, region, one_line=True, clients=clients)
         if all(job.terminal for job in jobs):
             watched = [job for job in jobs if job.job_id in started_unfinished]
             return EXIT_FAILURE if any(job.has_failures for job in watched) else EXIT_OK

@@ -174,14 +174,17 @@ def alarm_requests(inputs: PlanInputs, plan_id: str) -> list[dict[str, Any]]:
 
 
 def documents(inputs: PlanInputs, plan_id: str) -> tuple[dict[str, Any], list[MergeError]]:
-    """The alarm documents by name (empty without ``alarms``) and the merge problems found."""
+    """The alarm documents (none without ``alarms``) and the merge problems found.
+
+    One, ``alarms`` (one Preview tab): the topic policy and the source's notification configuration,
+    each merged with what is there, then the topic, the two alarms, our inbox queue and the
+    subscriptions, as the requests apply sends.
+    """
     if not inputs.options.alarms:
         return {}, []
     found: dict[str, Any] = {}
     problems: list[MergeError] = []
     arn = topic_arn(inputs)
-    if arn is not None and not inputs.options.alarm_topic_arn:
-        found["alarm_topic"] = {"Name": topic_name(inputs), "Tags": tags(inputs, plan_id)}
     if arn is not None:
         ours = topic_statements(inputs, arn)
         facts = inputs.alarm_facts
@@ -198,17 +201,22 @@ def documents(inputs: PlanInputs, plan_id: str) -> tuple[dict[str, Any], list[Me
     except MergeError as error:
         problems.append(error)
         found["notification_configuration"] = None
-    failed, latency = alarm_requests(inputs, plan_id)
-    found["alarm_failed_replication"] = failed
-    found["alarm_replication_latency"] = latency
+    subscriptions: list[dict[str, Any]] = []
     if arn is not None:
-        found["alarm_inbox"] = inbox_request(inputs, plan_id, arn)
-        found["alarm_inbox_subscription"] = {"TopicArn": arn, "Protocol": "sqs", "Endpoint": inbox_arn(inputs),
-                                             "Attributes": {"RawMessageDelivery": "true"},
-                                             "ReturnSubscriptionArn": True}
-    if inputs.options.alarm_email and arn is not None:
-        found["alarm_email_subscription"] = {"TopicArn": arn, "Protocol": "email",
-                                             "Endpoint": inputs.options.alarm_email, "ReturnSubscriptionArn": True}
+        subscriptions.append({"TopicArn": arn, "Protocol": "sqs", "Endpoint": inbox_arn(inputs),
+                              "Attributes": {"RawMessageDelivery": "true"}, "ReturnSubscriptionArn": True})
+        if inputs.options.alarm_email:
+            subscriptions.append({"TopicArn": arn, "Protocol": "email", "Endpoint": inputs.options.alarm_email,
+                                  "ReturnSubscriptionArn": True})
+    found["alarms"] = {
+        "topic_policy": found.pop("alarm_topic_policy", None),
+        "notification_configuration": found.pop("notification_configuration"),
+        "topic": {"Name": topic_name(inputs), "Tags": tags(inputs, plan_id)}
+        if arn is not None and not inputs.options.alarm_topic_arn else None,
+        "alarms": alarm_requests(inputs, plan_id),
+        "inbox": inbox_request(inputs, plan_id, arn) if arn is not None else None,
+        "subscriptions": subscriptions,
+    }
     return found, problems
 
 
@@ -219,16 +227,18 @@ def add_steps(inputs: PlanInputs, found: dict[str, Any], add: Any) -> None:
     src = inputs.source.bucket.name
     arn = topic_arn(inputs)
     facts = inputs.alarm_facts
-    if "alarm_topic" in found:
-        add("source", "sns.create_topic", "no-op" if facts and facts.topic_exists else "create", f"Create SNS topic {topic_name(inputs)} for replication "
-            "events and alarms (tagged ours)", dict(found["alarm_topic"]), "alarm_topic")
+    parts = found["alarms"]
+    if parts["topic"] is not None:
+        add("source", "sns.create_topic", "no-op" if facts and facts.topic_exists else "create",
+            f"Create SNS topic {topic_name(inputs)} for replication events and alarms (tagged ours)",
+            dict(parts["topic"]), "alarms")
     if arn is not None:
-        same = bool(facts and facts.topic_policy == found["alarm_topic_policy"])
+        same = bool(facts and facts.topic_policy == parts["topic_policy"])
         add("source", "sns.set_topic_attributes", "no-op" if same else "update", f"Let S3 (events of {src}) and our CloudWatch alarms "
             "publish to the topic (merged by Sid into its policy)",
-            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": dump_policy(found["alarm_topic_policy"])},
-            "alarm_topic_policy")
-    configuration = found.get("notification_configuration")
+            {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": dump_policy(parts["topic_policy"])},
+            "alarms")
+    configuration = parts["notification_configuration"]
     if configuration is not None:
         current = {k: v for k, v in (inputs.source_notifications or {}).items() if k != "ResponseMetadata"}
         kept = sum(len(current.get(k) or []) for k in ("TopicConfigurations", "QueueConfigurations",
@@ -240,22 +250,20 @@ def add_steps(inputs: PlanInputs, found: dict[str, Any], add: Any) -> None:
             f"(merged: other entries kept; {kept} there now)",
             {"Bucket": src, "NotificationConfiguration": configuration,
              "ExpectedBucketOwner": inputs.source_account.id},
-            "notification_configuration")
-    for name in ("alarm_failed_replication", "alarm_replication_latency"):
-        request = found[name]
+            "alarms")
+    for request in parts["alarms"]:
         there = (facts.alarms if facts else {}).get(request["AlarmName"])
         add("source", "cloudwatch.put_metric_alarm",
             "create" if there is None else ("no-op" if there == alarm_settings(request) else "update"),
             f"Alarm {request['AlarmName']} on {request['MetricName']} ({request['Statistic']} > "
-            f"{request['Threshold']:g} in {PERIOD_SECONDS} s)", dict(request), name)
-    if "alarm_inbox" in found:
+            f"{request['Threshold']:g} in {PERIOD_SECONDS} s)", dict(request), "alarms")
+    if parts["inbox"] is not None:
         add("source", "sqs.create_queue", "no-op" if facts and facts.inbox_exists else "create",
             f"Create SQS queue {inbox_name(inputs)} where the monitor reads failure events (tagged ours; only the "
-            "topic may send)", dict(found["alarm_inbox"]), "alarm_inbox")
-        done = bool(facts and inbox_arn(inputs) in facts.subscribed)
-        add("source", "sns.subscribe", "no-op" if done else "create", "Subscribe that queue to the topic",
-            dict(found["alarm_inbox_subscription"]), "alarm_inbox_subscription")
-    if "alarm_email_subscription" in found:
-        done = bool(facts and inputs.options.alarm_email in facts.subscribed)
-        add("source", "sns.subscribe", "no-op" if done else "create", f"Subscribe {inputs.options.alarm_email} to the topic (the "
-            "address must confirm)", dict(found["alarm_email_subscription"]), "alarm_email_subscription")
+            "topic may send)", dict(parts["inbox"]), "alarms")
+    for subscription in parts["subscriptions"]:
+        done = bool(facts and subscription["Endpoint"] in facts.subscribed)
+        what = "our inbox queue" if subscription["Protocol"] == "sqs" else f"{subscription['Endpoint']} (the " \
+            "address must confirm)"
+        add("source", "sns.subscribe", "no-op" if done else "create", f"Subscribe {what} to the topic",
+            dict(subscription), "alarms")

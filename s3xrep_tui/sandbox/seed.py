@@ -4,7 +4,9 @@ Account 111111111111 (source, "Acme legacy"):
   acme-legacy-media          unversioned, a few thousand current objects under photos/, videos/,
                              docs/, logs/ (some tagged, some STANDARD_IA, a few GLACIER)
   acme-legacy-archive        versioned, with older versions and delete markers (the history story)
-  acme-legacy-secure         default encryption SSE-KMS with a customer-managed key; objects use it
+  acme-legacy-secure         default encryption SSE-KMS with a customer-managed key; objects use it, but for one
+                             under alias/acme-legacy-restricted (the finance team's key, which a replication role
+                             is not granted): it fails to replicate, so alarms and failure events show something
   acme-legacy-records        Object Lock (versioned, default GOVERNANCE retention)
   acme-legacy-batch-reports  where Batch Replication reports go (same account and region as the source)
   KMS key alias/acme-legacy-secure
@@ -168,6 +170,23 @@ def _seed_secure(region: str, rng: random.Random) -> int:
     return 60
 
 
+RESTRICTED_KEY_ALIAS = "alias/acme-legacy-restricted"
+FAILING_KEY = "finance/restricted/board-minutes-2024.pdf"
+
+
+def _seed_failing_version(region: str, rng: random.Random) -> int:
+    """One version of acme-legacy-secure under a key only its own account's admins use (issue 18's failing object).
+
+    The replication role is granted kms:Decrypt on the bucket's default key only, so with SSE-KMS objects
+    included this version fails (SrcGetObjectNotPermitted): an alarm, a failure event, and work for repair.
+    """
+    key = _kms_key(SOURCE, region, RESTRICTED_KEY_ALIAS, "Acme legacy: finance team's restricted key")
+    when = dt.datetime(2024, 6, 30, 17, 0, 0)
+    _put(_s3(SOURCE), SECURE, FAILING_KEY, _body(rng, FAILING_KEY, 800, 2_000), when, content_type="application/pdf",
+         encryption="aws:kms", kms_key_id=key.arn)
+    return 1
+
+
 def _seed_records(region: str, rng: random.Random) -> int:
     backend = _s3(SOURCE)
     bucket = _make_bucket(SOURCE, RECORDS, region, versioned=True)
@@ -211,7 +230,7 @@ def seed_demo(region: str = "us-east-1") -> dict[str, int]:
     counts = {
         MEDIA: _seed_media(region, rng),
         ARCHIVE: _seed_archive(region, rng),
-        SECURE: _seed_secure(region, rng),
+        SECURE: _seed_secure(region, rng) + _seed_failing_version(region, random.Random(18)),
         RECORDS: _seed_records(region, rng),
     }
     reports = _make_bucket(SOURCE, SOURCE_REPORTS, region)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..aws import job_memory, results
+from ..aws.alarm_status import AlarmStatus, alarm_status, has_alarms
 from ..aws.canary import CanaryProgress, CanaryResult, run_canary
 from ..aws.completion_reports import ReportSummary, read_report_summary
 from ..aws.errors import AwsError
@@ -113,6 +114,12 @@ class MonitorBackend:
                                   context.rule_id, region=context.region, prefix=context.prefix,
                                   sample_size=self.sample_size, window=self.metrics_window,
                                   period=self.metrics_period, settled=self._settled)
+
+    def alarms(self, context: MonitorContext) -> AlarmStatus:
+        """The plan's alarms (its journal names them) and the failure events in its inbox queue."""
+        if not context.plan_id or not has_alarms(context.plan_id):  # nothing to ask AWS about
+            return AlarmStatus()
+        return alarm_status(self._clients(), context.plan_id, region=context.region)
 
     def forget_settled(self) -> None:
         """The next replication sample asks about every version again (``r``)."""

@@ -71,7 +71,7 @@ def test_apply_makes_the_topic_events_and_alarms_and_undo_takes_only_ours_away(w
     assert result.ok, [(s.step.call, s.message) for s in result.steps if s.status == "failed"]
 
     sns, cw = w.accounts[A]("sns"), w.accounts[A]("cloudwatch")
-    topic = plan.documents["alarm_failed_replication"]["AlarmActions"][0]
+    topic = plan.documents["alarms"]["alarms"][0]["AlarmActions"][0]
     tags = {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=topic)["Tags"]}
     assert tags["s3xrep:managed-by"] == "s3xrep-tui"
     policy = json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])
@@ -164,7 +164,8 @@ def test_a_failure_is_seen_as_an_alarm_and_an_event_with_its_reason_in_words(
         sandbox.metrics.flush()
         sandbox.alarms.evaluate()
         status = alarm_status(w.clients["source"], plan.id)
-        return status if status.any_alarm and status.events else None
+        failed = [a for a in status.alarms if a.metric == "OperationsFailedReplication" and a.state == "ALARM"]
+        return status if failed and status.events else None
 
     status = wait_for(alarmed, what="the alarm and the failure event")
     failed = next(a for a in status.alarms if a.metric == "OperationsFailedReplication")

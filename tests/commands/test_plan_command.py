@@ -77,6 +77,7 @@ def test_json_plan_has_every_document_and_writes_nothing(env: Path, endpoint: st
         "destination_bucket_policy",
         "replication_configuration",
         "batch_job",
+        "alarms",  # issue 18
     }
     # the foreign statement survives, first and unchanged
     assert plan["documents"]["destination_bucket_policy"]["Statement"][0] == EXISTING_POLICY["Statement"][0]

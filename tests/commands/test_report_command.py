@@ -105,7 +105,7 @@ def test_report_html_end_to_end(world: dict, plan_id: str, capsys) -> None:
                      "3,244 total, 3,244 succeeded, 0 failed", "s3.put_bucket_policy", "PlatformReadOnlyAudit",
                      "Compared", "3,250", "replicated in", "replica-status", "GLACIER objects are not replicated"):
         assert expected in text, expected
-    assert page.count("<details>") == 8  # the writes apply made (the destination's versioning was a no-op)
+    assert page.count("<details>") == 15  # the writes apply made (the destination's versioning was a no-op; 7 alarm writes)
 
 
 def test_report_markdown_to_stdout(plan_id: str, capsys) -> None:

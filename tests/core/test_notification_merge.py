@@ -123,10 +123,10 @@ def test_the_plan_has_the_alarm_steps_before_the_backfill_and_metrics_on_the_rul
                           "sns.subscribe", "s3control.create_job"]
     rule = plan.documents["replication_configuration"]["Rules"][0]
     assert rule["Destination"]["Metrics"]["Status"] == "Enabled"
-    failed = plan.documents["alarm_failed_replication"]
+    failed = plan.documents["alarms"]["alarms"][0]
     assert [d["Name"] for d in failed["Dimensions"]] == ["SourceBucket", "DestinationBucket", "RuleId"]
     assert failed["AlarmActions"] == [TOPIC] and failed["MetricName"] == "OperationsFailedReplication"
-    s3_statement = plan.documents["alarm_topic_policy"]["Statement"][0]
+    s3_statement = plan.documents["alarms"]["topic_policy"]["Statement"][0]
     assert s3_statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert s3_statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::acme-legacy-media"},
                                          "StringEquals": {"aws:SourceAccount": "111111111111"}}
@@ -134,7 +134,7 @@ def test_the_plan_has_the_alarm_steps_before_the_backfill_and_metrics_on_the_rul
 
 def test_rtc_adds_the_threshold_events_and_no_alarms_adds_nothing() -> None:
     rtc = build_plan(make_inputs(rtc=True))
-    assert rtc.documents["notification_configuration"]["TopicConfigurations"][0]["Events"] == [
+    assert rtc.documents["alarms"]["notification_configuration"]["TopicConfigurations"][0]["Events"] == [
         alarms.FAILED_EVENT, *alarms.RTC_EVENTS]
     off = build_plan(make_inputs(alarms=False))
     assert not any(s.call.startswith(("sns.", "cloudwatch.")) or "notification" in s.call for s in off.steps)
@@ -146,11 +146,11 @@ def test_a_named_topic_or_eventbridge_creates_no_topic_and_an_email_subscribes()
     named = build_plan(make_inputs(alarm_topic_arn=arn, alarm_email="ops@example.com"))
     calls = [s.call for s in named.steps]
     assert "sns.create_topic" not in calls and calls.count("sns.subscribe") == 2  # our inbox queue, the e-mail
-    assert named.documents["alarm_email_subscription"]["Endpoint"] == "ops@example.com"
+    assert named.documents["alarms"]["subscriptions"][1]["Endpoint"] == "ops@example.com"
     bus = build_plan(make_inputs(alarm_eventbridge=True))
-    assert bus.documents["notification_configuration"] == {"EventBridgeConfiguration": {}}
+    assert bus.documents["alarms"]["notification_configuration"] == {"EventBridgeConfiguration": {}}
     assert not any(s.call.startswith("sns.") for s in bus.steps)
-    assert "AlarmActions" not in bus.documents["alarm_failed_replication"]
+    assert "AlarmActions" not in bus.documents["alarms"]["alarms"][0]
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [

@@ -83,12 +83,11 @@ def _applied(inputs, plan):
             "batch_role": roles["batch"],
             "replica_key": replica_key,
             # the alarms (issue 18): the topic with its policy, our notification entry, the two alarms
-            "source_notifications": docs.get("notification_configuration"),
+            "source_notifications": docs["alarms"]["notification_configuration"],
             "alarm_facts": AlarmFacts(
-                topic_exists=True, topic_policy=docs.get("alarm_topic_policy"), inbox_exists=True,
-                subscribed=(docs["alarm_inbox_subscription"]["Endpoint"],),
-                alarms={d["AlarmName"]: alarm_settings(d) for name, d in docs.items() if name.startswith("alarm_")
-                        and d and "AlarmName" in d},
+                topic_exists=True, topic_policy=docs["alarms"]["topic_policy"], inbox_exists=True,
+                subscribed=tuple(s["Endpoint"] for s in docs["alarms"]["subscriptions"]),
+                alarms={d["AlarmName"]: alarm_settings(d) for d in docs["alarms"]["alarms"]},
             ),
         }
     )

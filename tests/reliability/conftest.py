@@ -31,6 +31,9 @@ SRC_PROFILE, DST_PROFILE = PROFILES["source"], PROFILES["destination"]
 CALLS = [
     "s3.put_bucket_versioning", "s3.put_bucket_versioning", "iam.create_role", "iam.put_role_policy",
     "iam.create_role", "iam.put_role_policy", "s3.put_bucket_policy", "s3.put_bucket_replication",
+    # the alarms (on by default, issue 18)
+    "sns.create_topic", "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
+    "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm", "sqs.create_queue", "sns.subscribe",
     "s3control.create_job",
 ]
 

@@ -1,6 +1,6 @@
 """Faults during apply: each survived, nothing lost, the next run converges, undo still restores.
 
-* the sandbox stopped in the middle of apply, at each of the nine writes in turn, two ways:
+* the sandbox stopped in the middle of apply, at each of the sixteen writes in turn (nine, and seven for the alarms), two ways:
   the write never reached AWS ("dropped"), or it did and its answer was lost ("lost");
 * the apply process killed with SIGKILL while a write is in flight (a child process
   against the sandbox of this test process, which survives it);
@@ -66,7 +66,13 @@ def is_write(call: Call) -> bool:
         return call.method in ("PUT", "POST", "DELETE") and call.bucket is not None and call.key is None
     if call.service == "iam":
         return any(f"Action={a}".encode() in call.body for a in ("CreateRole", "PutRolePolicy", "UpdateAssumeRolePolicy"))
+    if call.service in ("sns", "cloudwatch", "monitoring", "sqs"):  # the alarms (issue 18), whatever the protocol
+        where = call.body + call.request.path.encode() + call.request.headers.get("X-Amz-Target", "").encode()
+        return any(f"{sep}{a}".encode() in where for a in ALARM_WRITES for sep in ("Action=", "/", "."))
     return False
+
+
+ALARM_WRITES = ("CreateTopic", "SetTopicAttributes", "Subscribe", "PutMetricAlarm", "CreateQueue")
 
 
 class CutAtWrite:

@@ -286,7 +286,7 @@ async def test_a_full_apply_shows_every_step_done_the_job_and_the_way_to_the_mon
         job_id = result.job_id
         assert job_id
         status = screen.status_text()
-        assert status.startswith("✓ Applied: 8 done, 1 no-op.")
+        assert status.startswith("✓ Applied: 15 done, 1 no-op.")  # 7 of them the alarms (issue 18)
         assert f"Batch Replication job: {job_id}" in status
         assert f"Journal: {result.journal_path}" in status and f"s3xrep undo {plan.id}" in status
         assert "m opens the monitor" in status
@@ -320,7 +320,7 @@ async def test_a_full_apply_shows_every_step_done_the_job_and_the_way_to_the_mon
         await confirm(pilot)
         await finished(pilot, again)
         assert states(again) == ["= no-op (already so)"] * len(plan.steps)
-        assert again.status_text().startswith("✓ Applied: 9 no-op.")
+        assert again.status_text().startswith("✓ Applied: 16 no-op.")
         assert f"Batch Replication job: {job_id}" in again.status_text()
         assert len(jobs(sandbox)) == 1
     assert capfd.readouterr().err == ""
@@ -378,7 +378,7 @@ async def test_an_iam_propagation_wait_shows_waiting_with_the_reason_then_done(s
             await until(pilot, gate.arrived.is_set, "the retried put_bucket_policy")
             await until(pilot, lambda: screen.table.state_of(step_id).startswith("⧗"), "the waiting state")
             assert screen.table.state_of(step_id) == "⧗ waiting for IAM 2/5 · 0.2s"
-            assert (f"Step {index + 1}/9 s3.put_bucket_policy: waiting for IAM to propagate role {REPL_ROLE} "
+            assert (f"Step {index + 1}/16 s3.put_bucket_policy: waiting for IAM to propagate role {REPL_ROLE} "
                     "(attempt 2/5), next try in 0.2s") in screen.status_text()
             assert "x cancels" in screen.status_text()
             assert f"waiting for IAM to propagate role {REPL_ROLE} (attempt 2/5)" in screen.detail.plain
@@ -420,7 +420,7 @@ async def test_a_failure_shows_the_fix_and_r_retries_from_that_step(sandbox: San
         shown = states(screen)
         assert shown[:index] == ["= no-op (already so)"] * index  # what was done before holds
         assert shown[index:] == ["✓ done"] * (len(shown) - index)
-        assert screen.status_text().startswith("✓ Applied: 7 no-op, 2 done.")
+        assert screen.status_text().startswith("✓ Applied: 7 no-op, 9 done.")  # replication, 7 alarm steps, the job
     assert fault.answered == 1
     assert replication(sandbox) is not None and len(jobs(sandbox)) == 1
 
@@ -446,13 +446,13 @@ async def test_x_cancels_a_run_at_the_next_safe_point_and_esc_waits_for_it(sandb
         await finished(pilot, screen)
         shown = states(screen)
         assert shown[index] == "✓ done"  # the call in flight finished; the run stopped before the next one
-        assert shown[index + 1:] == ["■ cancelled", "– not run"]
+        assert shown[index + 1:] == ["■ cancelled", "– not run"] + ["– not run"] * 7  # the alarm steps
         assert screen.status_text().startswith(f"■ Cancelled at step {index + 2} s3.put_bucket_replication.")
         assert replication(sandbox) is None and jobs(sandbox) == []
 
         await pilot.press("r")  # continue
         await finished(pilot, screen)
-        assert states(screen)[index:] == ["= no-op (already so)", "✓ done", "✓ done"]
+        assert states(screen)[index:] == ["= no-op (already so)", "✓ done", "✓ done"] + ["✓ done"] * 7  # the alarms
         await pilot.press("escape")
         assert app.screen is not screen
 

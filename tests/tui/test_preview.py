@@ -74,10 +74,11 @@ async def test_the_preview_has_the_findings_then_a_tab_per_document_and_the_step
         assert present == [
             "replication_role_trust_policy", "replication_role_policy", "batch_role_trust_policy",
             "batch_role_policy", "destination_bucket_policy", "replication_configuration", "batch_job",
+            "alarms",  # issue 18: the alarms while it runs, one tab
         ]
         assert screen.tab_ids() == [f"tab-{name}" for name in present] + [STEPS_TAB, COST_TAB]
         labels = [str(tab.label) for tab in screen.query_one(TabbedContent).query("ContentTab")]
-        assert labels[:2] == ["1 Repl trust", "2 Repl perms"] and labels[-2:] == ["8 Steps", "9 Cost"]
+        assert labels[:2] == ["1 Repl trust", "2 Repl perms"] and labels[-3:] == ["8 Alarms", "s Steps", "$ Cost"]
         assert screen.query_one(FindingsList).border_title == "Findings: 1 warning · 1 info"
         summary = words(text_of(screen.query_one("#summary", Static)))
         assert f"Plan {plan.id}" in summary and "✓ Ready" in summary
@@ -119,11 +120,14 @@ async def test_the_steps_tab_lists_the_steps_in_order(demo: Sandbox) -> None:
         await show(pilot, screen, STEPS_TAB)
         table = screen.query_one(StepsTable)
         plan = app.plan
-        assert plan is not None and table.row_count == len(plan.steps) == 9
+        assert plan is not None and table.row_count == len(plan.steps) == 16  # 9, and 7 for the alarms (issue 18)
         rows = [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0] == ["1", "source", "s3.put_bucket_versioning", "create", plan.steps[0].summary]
         assert rows[1][3] == "no-op"
-        assert [row[2] for row in rows][-2:] == ["s3.put_bucket_replication", "s3control.create_job"]
+        assert [row[2] for row in rows][-9:] == ["s3.put_bucket_replication", "sns.create_topic",
+                                                  "sns.set_topic_attributes", "s3.put_bucket_notification_configuration",
+                                                  "cloudwatch.put_metric_alarm", "cloudwatch.put_metric_alarm",
+                                                  "sqs.create_queue", "sns.subscribe", "s3control.create_job"]
         await pilot.press("down")
         assert table.cursor_row == 1
 
@@ -141,8 +145,14 @@ async def test_tab_shift_tab_and_digits_switch_tabs_even_in_a_fast_run(demo: San
         await pilot.press("tab", "tab", "tab", "tab", "tab")
         await pilot.pause()
         assert screen.active_tab == ids[4]
-        await pilot.press("9")  # the ninth and last: the cost estimate
-        assert screen.active_tab == ids[8] == COST_TAB
+        await pilot.press("8")  # the eighth document: the alarms
+        assert screen.active_tab == ids[7] == "tab-alarms"
+        await pilot.press("s")  # Steps and Cost by letter, however many documents come first
+        assert screen.active_tab == STEPS_TAB
+        await pilot.press("dollar_sign")
+        assert screen.active_tab == ids[-1] == COST_TAB
+        await pilot.press("9")  # no ninth document: nothing changes
+        assert screen.active_tab == COST_TAB
 
 
 async def test_c_copies_the_current_document_with_osc_52(demo: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,6 +189,12 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             f"    --notification-configuration {doc} \\",
             f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
         ]
+    if step.call == "sqs.create_queue":  # AWS CLI v1 sends SQS to queue.amazonaws.com unless --endpoint-url
+        return [
+            f'SQS_ENDPOINT=(); _url="$(aws configure get endpoint_url {who} 2>/dev/null || true)"',
+            'if [ -n "$_url" ]; then SQS_ENDPOINT=(--endpoint-url "$_url"); fi',
+            f'{_CLI_INPUT[step.call]} --cli-input-json {doc} "${{SQS_ENDPOINT[@]}}" {who}',
+        ]
     if step.call in _CLI_INPUT:
         return [f"{_CLI_INPUT[step.call]} --cli-input-json {doc} {who}"]
     raise ValueError(f"no AWS CLI command for {step.call}")

@@ -47,14 +47,17 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, get_current_worker
 
 from ...aws import results
+from ...aws.alarm_status import AlarmStatus, FailureEvent, merge_events
 from ...aws.canary import CanaryProgress, CanaryResult
 from ...aws.errors import AwsError
 from ...aws.jobs import JobSummary
 from ...aws.replication_status import ReplicationHealth
 from ...core.humanize import duration
+from ...core.text import safe
 from .. import frozen_heap
 from ..monitor_backend import JobsSource, MonitorBackend, MonitorContext  # re-exported: tests import them here
 from ..poller import Poller, PollState, PollStateChanged
+from ..widgets.alarms_panel import AlarmsPanel
 from ..widgets.canary_panel import CanaryPanel
 from ..widgets.context_bar import ContextBar
 from ..widgets.jobs_table import JobsTable
@@ -103,6 +106,12 @@ class MonitorScreen(AppScreen):
             super().__init__()
             self.generation = generation
             self.health = health
+
+    class AlarmsPolled(Message):
+        def __init__(self, generation: int, status: AlarmStatus) -> None:
+            super().__init__()
+            self.generation = generation
+            self.status = status
 
     class CanaryProgressed(Message):
         def __init__(self, run: int, progress: CanaryProgress) -> None:
@@ -170,6 +179,9 @@ class MonitorScreen(AppScreen):
         self._canary_run = 0
         self._canary_cancel: threading.Event | None = None
         self._seen_jobs = False
+        self._seen_alarms = False
+        self.alarms: AlarmStatus | None = None  # the journal's alarms as CloudWatch has them (issue 18)
+        self.failure_events: list[FailureEvent] = []  # the newest ones read from our inbox, kept across polls
 
     @property
     def backend(self) -> MonitorBackend:
@@ -183,6 +195,7 @@ class MonitorScreen(AppScreen):
         yield Static(id="jobs-problem")
         yield Static(id="monitor-message")  # what w wrote, where (a path is read later: not only a toast)
         yield JobsTable(clock=self.clock, id="jobs")
+        yield AlarmsPanel(id="alarms")
         with Horizontal(id="bottom"):
             yield ReplicationPanel(id="replication")
             yield CanaryPanel(id="canary")
@@ -203,6 +216,8 @@ class MonitorScreen(AppScreen):
         self.table.border_title = f"jobs · account {self.context.account_id} · {self.context.region or 'default region'}"
         self.start_loop("jobs")
         self.start_loop("replication")
+        if self.context.plan_id:
+            self.start_loop("alarms")
         self.set_interval(1.0, self.table.tick)
         self._paint_status()
 
@@ -228,6 +243,9 @@ class MonitorScreen(AppScreen):
             if self.table.jobs:  # keep what the table knows: only new answers repaint it
                 self.jobs_source.known.update(self.table.jobs)
             poller: Poller[Any] = Poller(self.jobs_source, interval=self.interval, is_terminal=JobsSource.all_ended)
+        elif loop == "alarms":
+            context = self.context
+            poller = Poller(lambda: self.backend.alarms(context), interval=self._interval_for(loop))
         else:
             context = self.context
             poller = Poller(lambda: self.backend.replication(context), interval=self._interval_for(loop),
@@ -246,6 +264,8 @@ class MonitorScreen(AppScreen):
                 source = self.jobs_source
                 mine = source.mine if source is not None else frozenset()
                 self.post_message(self.JobsPolled(generation, value, changed, mine))
+            elif loop == "alarms":
+                self.post_message(self.AlarmsPolled(generation, value))
             else:
                 self.post_message(self.ReplicationPolled(generation, value))
 
@@ -267,7 +287,23 @@ class MonitorScreen(AppScreen):
             error = message.state.error
             if isinstance(error, AwsError) and error.code == "NoBuckets":
                 self.query_one(ReplicationPanel).show_problem(Text(error.message, style="dim"))
+        if message.loop == "alarms" and message.state.status in ("retrying", "error") and message.state.error:
+            error = message.state.error
+            self.query_one(AlarmsPanel).show_problem(error.message if isinstance(error, AwsError) else str(error))
         self._paint_status()
+
+    @on(AlarmsPolled)
+    def _alarms_polled(self, message: MonitorScreen.AlarmsPolled) -> None:
+        if message.generation != self.generations.get("alarms"):
+            return
+        before = {a.name: a.state for a in (self.alarms.alarms if self.alarms else [])}
+        self.alarms = message.status
+        self.failure_events = merge_events(self.failure_events, message.status.events)
+        self.query_one(AlarmsPanel).show(message.status, self.failure_events)
+        for alarm in message.status.alarms:  # a change to ALARM is announced (toast and bell), as job ends are
+            if alarm.state == "ALARM" and before.get(alarm.name, "OK") != "ALARM" and (before or self._seen_alarms):
+                self.announce(safe(f"alarm {alarm.name}: ALARM ({alarm.metric})"), "error")
+        self._seen_alarms = True
 
     @on(JobsPolled)
     def _jobs_polled(self, message: MonitorScreen.JobsPolled) -> None:
@@ -376,7 +412,7 @@ class MonitorScreen(AppScreen):
                 return
             self._problem(None)
         self.backend.forget_settled()  # the sample asks about every version again
-        for loop in ("jobs", "replication"):
+        for loop in ("jobs", "replication", *(("alarms",) if self.context.plan_id else ())):
             poller = self.pollers.get(loop)
             worker = self.workers_by_loop.get(loop)
             if poller is None or worker is None or worker.is_finished or poller.stopped:

@@ -134,6 +134,9 @@ class PreviewScreen(AppScreen):
         Binding("tab", "next_tab", "Next tab", priority=True),
         Binding("shift+tab", "previous_tab", "Previous tab", show=False, priority=True),
         *(Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False) for n in range(1, 10)),
+        # Steps and Cost by letter: a plan with alarms and inventories has more than nine documents
+        Binding("s", f"show_pane('{STEPS_TAB}')", "Steps tab", show=False),
+        Binding("dollar_sign", f"show_pane('{COST_TAB}')", "Cost tab", show=False),
         *(Binding(key, f"scroll('{key}')", f"Scroll {key}", show=False)
           for key in ("up", "down", "pageup", "pagedown", "home", "end")),
         Binding("left_square_bracket", "scroll_diff('pageup')", "Diff page up", show=False),
@@ -201,9 +204,9 @@ class PreviewScreen(AppScreen):
                 diff = document_diff(name, plan, inputs) if inputs is not None else None
                 with TabPane(f"{number} {title_of(name)}", id=f"tab-{name}"):
                     yield DocumentView(name, document, plan, diff, id=f"doc-{name}")
-            with TabPane(f"{number + 1} Steps", id=STEPS_TAB):
+            with TabPane("s Steps", id=STEPS_TAB):
                 yield StepsTable(plan.steps, id="steps")
-            with TabPane(f"{number + 2} Cost", id=COST_TAB):
+            with TabPane("$ Cost", id=COST_TAB):
                 yield CostPanel(id="cost")
         yield Footer()
 
@@ -367,12 +370,16 @@ class PreviewScreen(AppScreen):
     def action_previous_tab(self) -> None:
         self._step_tab(-1)
 
+    def action_show_pane(self, pane_id: str) -> None:
+        if self.plan is not None:
+            self._switch(pane_id)
+
     def action_show_tab(self, number: int) -> None:
         if self.plan is None:
             return
-        ids = self.tab_ids()
-        if 1 <= number <= len(ids):
-            self._switch(ids[number - 1])
+        documents = [tab for tab in self.tab_ids() if tab not in (STEPS_TAB, COST_TAB)]  # digits are documents
+        if 1 <= number <= len(documents):
+            self._switch(documents[number - 1])
 
     def action_scroll(self, how: str) -> None:
         """Arrows and page keys scroll the current tab's JSON (move through the steps on Steps)."""

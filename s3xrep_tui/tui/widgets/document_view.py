@@ -41,6 +41,7 @@ DOCUMENT_TITLES = {
     "source_inventory_configuration": "Src inventory",
     "destination_inventory_reports_policy": "Dst reports",
     "destination_inventory_configuration": "Dst inventory",
+    "alarms": "Alarms",
 }
 DOCUMENT_DESCRIPTIONS = {
     "replication_role_trust_policy": "who may assume the replication role (source account)",
@@ -55,9 +56,13 @@ DOCUMENT_DESCRIPTIONS = {
     "source_inventory_configuration": "the source's daily all-versions Parquet inventory (for verify --inventory)",
     "destination_inventory_reports_policy": "the destination reports bucket's policy: S3 Inventory may deliver there",
     "destination_inventory_configuration": "the destination's daily all-versions Parquet inventory",
+    "alarms": "alarms while it runs: the topic's policy and the source's event notifications (both merged with "
+    "what is there), the topic, two CloudWatch alarms, our inbox queue, the subscriptions",
 }
 # Documents that replace nothing: why there is no diff.
 NO_DIFF = {
+    "alarms": "Each is judged at apply: a topic, alarm or queue of ours is kept or updated, one that is not ours "
+    "is refused (the journal and our tag prove which are ours).",
     "batch_job": "Nothing to compare: each apply starts a new job (after checking that no job with the same "
     "description is running, and that this plan's journal has not created one already).",
 }
