@@ -280,4 +280,110 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/sandbox/conformance/test_cli_endpoints.py::test_stock_cli_reaches_s3control_with_the_printed_config",
         "tests/sandbox/conformance/test_cli_endpoints.py::test_plain_boto3_reaches_s3control_with_the_printed_config",
     ]),
+    # --- issue 18: the end of a migration ---------------------------------------------------
+    ("alarms", "alarms on by default: metrics on our rule; topic, its policy, replication events, two alarms and an inbox before the backfill", [
+        "tests/core/test_notification_merge.py::test_the_plan_has_the_alarm_steps_before_the_backfill_and_metrics_on_the_rule",
+        "tests/core/test_notification_merge.py::test_rtc_adds_the_threshold_events_and_no_alarms_adds_nothing",
+        "tests/core/test_notification_merge.py::test_a_named_topic_or_eventbridge_creates_no_topic_and_an_email_subscribes",
+    ]),
+    ("alarms", "property: any existing notification configuration keeps every foreign entry through adding and removing ours; ours only by proof", [
+        "tests/core/test_notification_merge.py::test_adding_and_removing_ours_leaves_every_foreign_entry_as_it_was",
+        "tests/core/test_notification_merge.py::test_an_entry_is_ours_only_by_proof_not_by_its_id",
+        "tests/core/test_notification_merge.py::test_a_foreign_entry_with_our_id_is_refused",
+    ]),
+    ("alarms", "undo takes only ours away; a foreign alarm with our name is refused; --read-only refuses the writes", [
+        "tests/aws/test_apply_alarms.py::test_apply_makes_the_topic_events_and_alarms_and_undo_takes_only_ours_away",
+        "tests/aws/test_apply_alarms.py::test_a_foreign_alarm_with_our_name_is_not_overwritten",
+        "tests/aws/test_apply_alarms.py::test_read_only_refuses_the_alarm_writes_where_clients_are_built",
+    ]),
+    ("alarms", "a real failure seen as ALARM and an event with its reason in words: sandbox, monitor at 80x24, s3xrep jobs", [
+        "tests/sandbox/conformance/test_replication_alarms.py",
+        "tests/aws/test_alarms_demo.py",
+        "tests/tui/test_monitor_alarms.py",
+        "tests/commands/test_jobs_alarms_command.py",
+    ]),
+    ("cut-over", "go/no-go checklist: each item's measured value, limit and verdict in words; no alarms planned is neutral", [
+        "tests/core/test_cutover_checklist.py",
+        "tests/aws/test_cutover_alarms.py",
+        "tests/tui/test_cutover_screen.py",
+    ]),
+    ("cut-over", "write freeze merged by Sid: foreign statements survive freeze and lift (property); undo lifts exactly ours", [
+        "tests/core/test_freeze.py",
+        "tests/aws/test_undo_freeze.py",
+    ]),
+    ("cut-over", "on the sandbox: NO-GO then GO, freeze refuses writes, final drain and verify recorded; the way back replicates once and not again forward", [
+        "tests/commands/test_cutover_command.py::test_go_no_go_cutover_with_freeze_and_the_way_back",
+        "tests/sandbox/conformance/test_freeze_and_two_way.py",
+        "tests/core/test_replica_modifications_rule.py",
+    ]),
+    ("bad input", "cutover refuses bad principals, conflicting modes and a missing confirmation with exit 2", [
+        "tests/commands/test_cutover_command.py::test_bad_arguments_are_refused_before_any_call",
+    ]),
+    ("finish", "s3xrep finish removes our rules, roles, statements, alarms and notifications, leaves every foreign element and object (both accounts listed before and after)", [
+        "tests/aws/test_finish_demo.py::test_finish_after_cut_over_removes_ours_and_leaves_every_foreign_element_and_object",
+        "tests/commands/test_finish_command.py::test_finish_keeps_a_foreign_rule_role_and_statement_and_removes_ours",
+        "tests/commands/test_finish_after_cutover.py::test_finish_after_a_cut_over_with_the_write_freeze",
+        "tests/core/test_finish.py::test_any_foreign_statements_survive_adding_and_removing_ours",
+    ]),
+    ("finish", "blocked without a cut-over or with PENDING versions (exit 3); dry run and read-only change nothing; twice and after undo: nothing to do; a role still in use is kept and named", [
+        "tests/aws/test_finish_demo.py::test_finish_without_a_cut_over_is_blocked_and_changes_nothing",
+        "tests/commands/test_finish_command.py::test_finish_refuses_while_versions_are_pending",
+        "tests/aws/test_finish_demo.py::test_a_dry_run_shows_what_goes_and_what_stays_and_changes_nothing",
+        "tests/aws/test_finish_demo.py::test_finish_twice_says_there_is_nothing_to_do",
+        "tests/commands/test_finish_command.py::test_finish_after_undo_has_nothing_to_do",
+        "tests/commands/test_finish_command.py::test_a_role_a_foreign_rule_still_uses_is_kept_and_named",
+    ]),
+    ("finish", "from the app at 80x24; the home screen lists it finished", [
+        "tests/tui/test_finish_screen.py",
+        "tests/aws/test_migrations_finished.py",
+    ]),
+    # --- issue 19: verify at any scale -----------------------------------------------------
+    ("inventory", "verify --inventory (DuckDB) and --engine athena give listing verify's verdicts over generated histories", [
+        "tests/aws/test_inventory_properties.py",
+        "tests/aws/test_engines_property.py",
+        "tests/aws/test_athena_verify.py::test_athena_verdicts_equal_duckdb_and_listing_verdicts",
+    ]),
+    ("inventory", "DuckDB never installs or loads an extension and never writes to stdout; a report whose checksum does not match is passed over", [
+        "tests/aws/test_inventory_verify.py::test_duckdb_never_installs_or_loads_an_extension",
+        "tests/aws/test_inventory_verify.py::test_a_report_whose_checksum_does_not_match_is_passed_over",
+    ]),
+    ("inventory", "inventory as plan steps: journaled, merged by Sid, undone; auto from CloudWatch's object count, warning instead of blocking without reports buckets", [
+        "tests/aws/test_apply_inventory.py",
+        "tests/core/test_inventory_plan.py",
+        "tests/commands/test_plan_inventory_command.py",
+    ]),
+    ("inventory", "Athena setup journaled, idempotent and undone; a query past its timeout is stopped; read-only refuses a query (it writes results)", [
+        "tests/aws/test_athena_verify.py::test_athena_setup_is_journaled_idempotent_and_undone",
+        "tests/aws/test_athena_query.py::test_a_query_past_its_timeout_is_stopped_and_fails_in_one_line",
+        "tests/commands/test_verify_athena_command.py::test_athena_verify_read_only_is_refused_in_one_line",
+        "tests/aws/test_read_only_clients.py::test_an_athena_query_is_a_write_and_reading_its_results_is_not",
+    ]),
+    ("sandbox", "S3 Inventory delivered in AWS's layout; Batch jobs with inventory manifests; Athena queries in DuckDB over the reports, Glue DDL, paging and states (stock CLI)", [
+        "tests/sandbox/conformance/test_inventory.py",
+        "tests/sandbox/conformance/test_inventory_manifest_jobs.py",
+        "tests/sandbox/conformance/test_athena.py",
+    ]),
+    # --- issue 20: fleets and cost --------------------------------------------------------
+    ("fleet", "N pairs planned together: shared roles within IAM's 10,240-character limit, one rule per pair, one policy per destination, one job per source bucket; cross-pair preflight", [
+        "tests/core/test_fleet.py",
+    ]),
+    ("fleet", "pairs file and --map: bad input names the line, the field and the fix", [
+        "tests/core/test_fleet_pairs.py",
+    ]),
+    ("fleet", "apply bounded, a failed pair isolated, a re-run converges, undo per pair and per migration; CLI end to end; the fleet board at 80x24", [
+        "tests/aws/test_fleet_apply.py",
+        "tests/commands/test_fleet_command.py",
+        "tests/tui/test_fleet_board.py",
+    ]),
+    ("cost", "estimate line items, totals, duration from the count and the measured rate; storage figures from CloudWatch, no listing", [
+        "tests/core/test_estimate.py",
+        "tests/aws/test_estimate.py",
+    ]),
+    ("cost", "the estimate in plan --json, plan's text, the report and the Preview's Cost tab at 80x24; the Price List API and storage metrics in the sandbox (stock CLI)", [
+        "tests/commands/test_plan_estimate.py",
+        "tests/core/test_report_estimate.py",
+        "tests/tui/test_preview_cost.py",
+        "tests/sandbox/conformance/test_storage_metrics.py",
+        "tests/sandbox/conformance/test_price_list.py",
+    ]),
 ]
