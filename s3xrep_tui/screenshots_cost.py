@@ -46,7 +46,7 @@ async def cost_shots(out: Path, size: tuple[int, int], save: Callable[[Any, Path
         await pilot.press("p")
         await until(pilot, lambda: hasattr(app.screen, "tab_ids"), "the preview")
         preview: Any = app.screen
-        preview.action_show_tab(preview.tab_ids().index(COST_TAB) + 1)
+        preview.action_show_pane(COST_TAB)
         await until(pilot, lambda: preview.estimate is not None, "the estimate")
         panel = preview.query_one(CostPanel)
         panel.show(pinned(preview.estimate))

@@ -8,15 +8,19 @@ INSUFFICIENT_DATA), never colours; every AWS string is escaped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..aws.alarm_status import AlarmStatus, alarm_status
-from ..aws.migrations import list_migrations
 from ..core.text import safe
+
+if TYPE_CHECKING:  # boto3 comes with them: imported when the command runs (s3xrep --version stays light)
+    from ..aws.alarm_status import AlarmStatus
 
 
 def gather(clients: Any, account_id: str, region: str) -> list[tuple[str, AlarmStatus]]:
     """(plan id, its alarm status) for each migration of ``account_id`` in ``region`` that has alarms."""
+    from ..aws.alarm_status import alarm_status
+    from ..aws.migrations import list_migrations
+
     found: list[tuple[str, AlarmStatus]] = []
     for migration in list_migrations():
         if migration.source_account != account_id or migration.undone:

@@ -356,7 +356,7 @@ def _add_inventory(inputs: PlanInputs, family: str, steps: _Steps, documents: di
                    findings: list[Finding]) -> None:
     """S3 Inventory on both sides (core.inventory_plan), when the option or the buckets' size asks for it."""
     inventory = plan_inventory(inputs, family)
-    if inventory.wanted or inputs.source.object_count is not None or inputs.destination.object_count is not None:
+    if inventory.wanted:  # auto below the threshold says nothing: most buckets never need it
         findings.append(Finding(id="inventory", severity="info", message=inventory.why,
                                 fix="--inventory on|off decides it yourself"))
     findings.extend(inventory.findings)

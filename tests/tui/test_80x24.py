@@ -120,8 +120,8 @@ async def walk_the_demo(app: S3xrepApp, pilot: Any, big: bool) -> Walk:
 
     preview = app.screen
     assert isinstance(preview, PreviewScreen)
-    for number, tab in enumerate(preview.tab_ids(), start=1):
-        await pilot.press(str(number))
+    for tab in preview.tab_ids():
+        await pilot.press(preview.tab_key(tab))
         await until(pilot, lambda tab=tab: preview.active_tab == tab, f"tab {tab}")  # type: ignore[misc]
         text = await walk.check(f"preview {tab}")
         if big and tab not in (STEPS_TAB, COST_TAB):

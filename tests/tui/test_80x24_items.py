@@ -49,8 +49,8 @@ async def test_preview_shows_a_screenful_of_json_in_every_tab_at_80x24(demo: San
     app = demo_app(demo)
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_preview(pilot, demo)
-        for number, tab in enumerate(screen.tab_ids(), start=1):
-            await pilot.press(str(number))
+        for tab in screen.tab_ids():
+            await pilot.press(screen.tab_key(tab))
             await until(pilot, lambda tab=tab: screen.active_tab == tab, tab)  # type: ignore[misc]
             await pilot.pause()
             assert cramped_boxes(app) == [], tab

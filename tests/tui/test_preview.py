@@ -58,8 +58,8 @@ def words(text: str) -> str:
 
 
 async def show(pilot, screen: PreviewScreen, tab_id: str) -> None:  # type: ignore[no-untyped-def]
-    """Press the digit of ``tab_id``."""
-    await pilot.press(str(screen.tab_ids().index(tab_id) + 1))
+    """Press the key of ``tab_id`` (its digit; s for Steps, $ for Cost)."""
+    await pilot.press(screen.tab_key(tab_id))
     await pilot.pause()
     assert screen.active_tab == tab_id
 

@@ -112,6 +112,16 @@ def _key_region(key_arn: str) -> str | None:
     return parts[3] if len(parts) > 5 and parts[3] else None
 
 
+# Bucket configurations put from a document file: the s3api subcommand and its document option. Each is
+# the WHOLE configuration (a policy, the rules, the notifications): theirs merged with ours by the plan.
+_S3_DOCUMENTS = {
+    "s3.put_bucket_policy": ("put-bucket-policy", "--policy"),
+    "s3.put_bucket_replication": ("put-bucket-replication", "--replication-configuration"),
+    "s3.put_bucket_notification_configuration": ("put-bucket-notification-configuration",
+                                                 "--notification-configuration"),
+}
+
+
 def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
     """The ``aws`` command lines of one step (continuation lines joined with a backslash)."""
     r = step.request
@@ -154,16 +164,11 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             f"    --policy-name {_q(r.get('PolicyName', 'default'))} \\",
             f"    --policy {doc} {who}" + (f" --region {_q(region)}" if region else ""),
         ]
-    if step.call == "s3.put_bucket_policy":
+    if step.call in _S3_DOCUMENTS:
+        subcommand, option = _S3_DOCUMENTS[step.call]
         return [
-            f"retry aws s3api put-bucket-policy --bucket {_q(r['Bucket'])} \\",
-            f"    --policy {doc} \\",
-            f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
-        ]
-    if step.call == "s3.put_bucket_replication":
-        return [
-            f"retry aws s3api put-bucket-replication --bucket {_q(r['Bucket'])} \\",
-            f"    --replication-configuration {doc} \\",
+            f"retry aws s3api {subcommand} --bucket {_q(r['Bucket'])} \\",
+            f"    {option} {doc} \\",
             f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
         ]
     if step.call == "s3.put_bucket_inventory_configuration":
@@ -182,12 +187,6 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             f'    --query JobId --output text "${{S3CONTROL_ENDPOINT[@]}}" {who})',
             'echo "Batch Replication job $JOB_ID created; watch it with:"',
             f'echo "  aws s3control describe-job --account-id {r["AccountId"]} --job-id $JOB_ID"',
-        ]
-    if step.call == "s3.put_bucket_notification_configuration":  # the WHOLE configuration: theirs plus ours
-        return [
-            f"retry aws s3api put-bucket-notification-configuration --bucket {_q(r['Bucket'])} \\",
-            f"    --notification-configuration {doc} \\",
-            f"    --expected-bucket-owner {_q(r['ExpectedBucketOwner'])} {who}",
         ]
     if step.call == "sqs.create_queue":  # AWS CLI v1 sends SQS to queue.amazonaws.com unless --endpoint-url
         return [

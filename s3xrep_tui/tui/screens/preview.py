@@ -370,6 +370,16 @@ class PreviewScreen(AppScreen):
     def action_previous_tab(self) -> None:
         self._step_tab(-1)
 
+    def tab_key(self, tab_id: str) -> str:
+        """The key that shows ``tab_id``: its digit (documents 1-9), ``s`` for Steps, ``$`` for Cost ('' none)."""
+        if tab_id == STEPS_TAB:
+            return "s"
+        if tab_id == COST_TAB:
+            return "dollar_sign"
+        documents = [tab for tab in self.tab_ids() if tab not in (STEPS_TAB, COST_TAB)]
+        number = documents.index(tab_id) + 1 if tab_id in documents else 0
+        return str(number) if 1 <= number <= 9 else ""
+
     def action_show_pane(self, pane_id: str) -> None:
         if self.plan is not None:
             self._switch(pane_id)
