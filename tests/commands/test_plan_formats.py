@@ -90,7 +90,8 @@ def test_cloudformation_writes_a_template_per_account(env: Sandbox, capsys, tmp_
     code, out, _ = _plan(capsys, "--format", "cloudformation", "--out", str(tmp_path))
     assert code == 0
     written = {Path(line.removeprefix("wrote ")).name for line in out.splitlines()}
-    assert {"source-account.cfn.yaml", "destination-account.cfn.yaml", "replication_configuration.json", "batch_job.json"} == written
+    assert {"source-account.cfn.yaml", "destination-account.cfn.yaml", "replication_configuration.json", "batch_job.json",
+            "alarms.json"} == written  # the alarm steps are commands too (issue 18), their requests in one file
 
 
 def test_the_script_is_written_executable(env: Sandbox, capsys, tmp_path: Path) -> None:

@@ -120,6 +120,13 @@ _BY_CLI = {  # why each of these steps is an AWS CLI command, not a resource
         "the stack owns. This is the whole (merged) configuration: every existing rule plus ours",
     "kms.put_key_policy": "a key policy is a property of AWS::KMS::Key: only for a key the stack owns",
     "s3control.create_job": "CloudFormation has no resource for S3 Batch Operations jobs",
+    "s3.put_bucket_notification_configuration":
+        "the notification configuration is a property of AWS::S3::Bucket: only for a bucket the stack owns. "
+        "This is the whole (merged) configuration: every existing entry plus ours",
+    **dict.fromkeys(("sns.create_topic", "sns.set_topic_attributes", "sns.subscribe", "sqs.create_queue",
+                     "cloudwatch.put_metric_alarm"),
+                    "an alarm step: not a resource of this template yet (AWS::SNS::Topic, AWS::CloudWatch::Alarm "
+                    "exist), so a command, in step order"),
 }
 
 
