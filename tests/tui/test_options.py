@@ -305,3 +305,18 @@ def test_options_snapshot(snap_compare, demo: Sandbox) -> None:  # type: ignore[
         await pilot.pause()
 
     assert snap_compare(demo_app(demo), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_alarms_switch_is_on_by_default_says_metrics_come_with_it_and_off_leaves_the_alarms_out(
+        demo: Sandbox) -> None:
+    """Issue 18: alarms are a plan option, on by default, that the app switches off like the CLI's --no-alarms."""
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_options(pilot, demo)
+        assert screen.query_one("#opt-alarms", Switch).value is True
+        assert text_of(screen.query_one("#hint-alarms", Static)).split() == "on failure events, 2 alarms; metrics on".split()
+        screen.query_one("#opt-alarms", Switch).focus()
+        await pilot.press("space")
+        await judged(pilot)
+        assert screen.requested is not None and screen.requested.alarms is False
+        assert text_of(screen.query_one("#hint-alarms", Static)).split()[0] == "off"

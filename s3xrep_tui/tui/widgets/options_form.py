@@ -60,6 +60,7 @@ SECTIONS: tuple[tuple[str, tuple[FormField, ...]], ...] = (
             FormField("storage_class", "Storage class", "storage_class"),
             FormField("rtc", "Time Control (RTC)", "switch", "15-minute SLA, extra cost"),
             FormField("metrics", "Metrics", "switch", "replication metrics in CloudWatch"),
+            FormField("alarms", "Alarms", "switch", "failure events, 2 alarms; metrics on"),
             FormField("replica_kms_key", "Replica KMS key", "optional", "arn:aws:kms:REGION:ACCOUNT:key/ID"),
             FormField("rule_id", "Rule id", "optional"),
             FormField("priority", "Rule priority", "optional_int", "lowest unused"),
