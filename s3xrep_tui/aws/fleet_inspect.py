@@ -11,13 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ..core.estimate import total
 from ..core.fleet import FleetPlan, build_fleet, migration_id, shared_role_names
 from ..core.fleet_pairs import PairsFile, PairSpec, pair_options
 from ..core.models import MigrationOptions, PlanInputs, RoleFacts
 from .clients import Clients, clients_for
+from .estimate import PriceBooks, estimate_inputs
 from .inspect import gather_inputs, inspect_role
 
 INSPECT_WORKERS = 4  # pairs read at once (each reads its two buckets and roles side by side)
@@ -56,8 +58,13 @@ def fleet_options(pairs: PairsFile, base: MigrationOptions) -> tuple[str, list[t
     return mid, out
 
 
-def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients | None = None) -> FleetPlan:
-    """Read every pair and plan the fleet; AwsError (naming the side and profile) when AWS cannot be read."""
+def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients | None = None, *,
+               estimate: bool = False) -> FleetPlan:
+    """Read every pair and plan the fleet; AwsError (naming the side and profile) when AWS cannot be read.
+
+    ``estimate``: also each pair's cost and time (CloudWatch's storage metrics and the Price List API,
+    reads only; each region's prices read once) and their total, in ``estimate_hook``.
+    """
     clients = clients or FleetClients()
     mid, chosen = fleet_options(pairs, base)
 
@@ -79,6 +86,11 @@ def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients |
         found = _in_pool(lambda key: inspect_role(clients(profile_of[key[0]]), key[1]), list(fleet.missing_role_facts))
         facts.update(dict(zip(fleet.missing_role_facts, found, strict=True)))
         fleet = build_fleet(mid, list(zip(specs, inputs, strict=True)), facts, role_per_pair=pairs.role_per_pair)
+    if estimate and inputs:
+        books = PriceBooks(clients(specs[0].source_profile))
+        per_pair = _in_pool(lambda item: estimate_inputs(clients(item[0].source_profile), item[1], books=books),
+                            list(zip(specs, inputs, strict=True)))
+        fleet = replace(fleet, estimate_hook={"pairs": per_pair, "total": total(per_pair)})
     return fleet
 
 

@@ -97,12 +97,19 @@ def read_pairs(args: argparse.Namespace, clients: Any) -> Any:
     return parsed
 
 
-def make_fleet(args: argparse.Namespace, options: Any) -> tuple[Any, Any]:
+def make_fleet(args: argparse.Namespace, options: Any, *, estimate: bool = False) -> tuple[Any, Any]:
     from ..aws.fleet_inspect import FleetClients, plan_fleet
 
     clients = FleetClients()
     pairs = read_pairs(args, clients)
-    return plan_fleet(pairs, options, clients), clients
+    return plan_fleet(pairs, options, clients, estimate=estimate), clients
+
+
+def _estimate_json(fleet: Any) -> dict[str, Any] | None:
+    hook = fleet.estimate_hook
+    if not hook:
+        return None
+    return {"total": hook["total"].as_dict(), "pairs": [e.as_dict() for e in hook["pairs"]]}
 
 
 def fleet_json(fleet: Any, plan_json: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -113,8 +120,7 @@ def fleet_json(fleet: Any, plan_json: Callable[[Any], dict[str, Any]]) -> dict[s
         "findings": [f.model_dump() for f in fleet.findings],
         "roles": [{"name": r.name, "account": r.account, "kind": r.kind, "pairs": list(r.pairs),
                    "characters": r.characters, "limit": 10_240, "created_by_pair": r.creator} for r in fleet.roles],
-        # INTEGRATION HOOK (cost helper): per-pair and total estimates from core.estimate go here
-        "estimate": fleet.estimate_hook or None,
+        "estimate": _estimate_json(fleet),  # per pair and the fleet's total (None: --no-estimate)
         "pairs": [{"index": p.index, "lane": p.lane, "source_profile": p.spec.source_profile,
                    "destination_profile": p.spec.destination_profile, **plan_json(p.plan)} for p in fleet.pairs],
     }
@@ -124,9 +130,18 @@ _SEVERITY = {"blocking": "BLOCKING", "warning": "warning ", "info": "info    "}
 
 
 def estimate_lines(fleet: Any) -> list[str]:
-    """INTEGRATION HOOK (cost helper): the fleet preview's cost and time totals (core.estimate's total of
-    the per-pair estimates) go here; until it is wired, nothing is shown."""
-    return []
+    """The fleet's cost and time: the total's line items, then one summary line per pair."""
+    from ..core.estimate_text import estimate_lines as lines_of
+    from ..core.estimate_text import summary_line
+
+    hook = fleet.estimate_hook
+    if not hook:
+        return []
+    lines = ["", "Cost and time of the whole fleet", *lines_of(hook["total"])]
+    lines += ["", "Per pair"]
+    for pair, estimate in zip(fleet.pairs, hook["pairs"], strict=True):
+        lines.append(f"  {pair.index:>3}  {pair.label}: {summary_line(estimate)}")
+    return lines
 
 
 def render_fleet(fleet: Any) -> str:
@@ -164,7 +179,7 @@ def run_plan(args: argparse.Namespace, options: Any, fmt: str, plan_json: Callab
     if fmt not in ("text", "json"):
         return _fail(prog, f"--format {fmt} exports one pair; a fleet prints text or --json", EXIT_USAGE)
     try:
-        fleet, _ = make_fleet(args, options)
+        fleet, _ = make_fleet(args, options, estimate=not getattr(args, "no_estimate", False))
     except (PairsError, ValueError) as exc:
         return _fail(prog, str(exc), EXIT_USAGE)
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback

@@ -83,7 +83,7 @@ class FleetPlan:
     findings: tuple[Finding, ...]  # across pairs; each pair's own are in its plan
     roles: tuple[RoleUse, ...] = ()
     missing_role_facts: tuple[tuple[str, str], ...] = ()  # (account, role) the caller should inspect
-    estimate_hook: dict[str, Any] = field(default_factory=dict)  # per-pair cost/time (core.estimate), when wired
+    estimate_hook: dict[str, Any] = field(default_factory=dict)  # {"pairs": [Estimate], "total": Estimate} when asked
 
     @property
     def blocked(self) -> bool:

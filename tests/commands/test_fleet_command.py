@@ -71,6 +71,22 @@ def test_plan_with_map_shows_the_pairs_it_found_before_planning(env: Path, capsy
     assert out.index("Map ") < out.index("Migration ")
 
 
+def test_plan_estimates_every_pair_and_the_fleet_in_total(env: Path, capsys: Any, tmp_path: Path) -> None:
+    """Issue 20 item 4: per pair and in total, before anything is written (CloudWatch's storage metrics, prices)."""
+    code, out, _ = _run(capsys, "plan", "--pairs", str(_pairs_file(tmp_path)), "--json")
+    assert code == 0
+    estimate = json.loads(out)["estimate"]
+    assert len(estimate["pairs"]) == 5 and len(estimate["total"]["pairs"]) == 5
+    one_time = sum(p["one_time_usd"] for p in estimate["pairs"])
+    assert estimate["total"]["one_time_usd"] == pytest.approx(one_time, abs=0.01) and one_time > 0
+    assert max(p["backfill_seconds"] or 0 for p in estimate["pairs"]) == estimate["total"]["backfill_seconds"]
+    code, out, _ = _run(capsys, "plan", "--pairs", str(_pairs_file(tmp_path)))
+    assert code == 0 and "Cost and time of the whole fleet" in out and "ESTIMATE, not a quote" in out
+    assert sum("acme-legacy-" in line and "One-time" in line for line in out.splitlines()) == 5, out
+    code, out, _ = _run(capsys, "plan", "--pairs", str(_pairs_file(tmp_path)), "--json", "--no-estimate")
+    assert code == 0 and json.loads(out)["estimate"] is None
+
+
 def test_plan_json_holds_every_pair_and_the_shared_roles(env: Path, capsys: Any, tmp_path: Path) -> None:
     code, out, _ = _run(capsys, "plan", "--pairs", str(_pairs_file(tmp_path)), "--json")
     assert code == 0
