@@ -17,6 +17,7 @@ from s3xrep_tui.aws.results import record_canary
 from s3xrep_tui.core.cutover import VERDICT_WORDS
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, Sandbox
 from s3xrep_tui.tui.app import S3xrepApp
+from s3xrep_tui.tui.screens import cutover_flow
 from s3xrep_tui.tui.screens.cutover import CutoverConfirm, CutoverScreen
 from s3xrep_tui.tui.screens.verify import VerifyScreen
 from tests.tui.screen_fit import cramped_boxes, screen_text
@@ -42,7 +43,8 @@ async def _to_cutover(app: S3xrepApp, pilot: Any, plan: Any) -> CutoverScreen:
     await asyncio.wait_for(app.workers.wait_for_complete(), 120)
     await until(pilot, lambda: verify.state != "running", timeout=60, what="verify to finish")
     await pilot.pause()
-    assert "g Go/no-go" in screen_text(app).splitlines()[-1]  # the key is in the Verify screen's footer
+    # the key is in the Verify screen's footer once it ended (while it runs, s Stop comes first)
+    await until(pilot, lambda: "g Go/no-go" in screen_text(app).splitlines()[-1], what="g in the footer")
     await pilot.press("g")
     screen = await until(pilot, lambda: isinstance(app.screen, CutoverScreen) and app.screen, what="the cut-over")
     await until(pilot, lambda: screen.checklist is not None and screen.state == "idle", timeout=90,
@@ -84,8 +86,10 @@ async def test_the_checklist_says_each_verdict_in_a_word_and_what_blocks(
 
 
 async def test_cut_over_with_the_freeze_after_the_typed_destination_name(
-    demo_config: Path, world: Sandbox, applied: dict[str, Any]
+    demo_config: Path, world: Sandbox, applied: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the demo plan has metrics on (its alarms need them): the drain reads 1-second datapoints, not minutes
+    monkeypatch.setattr(cutover_flow, "METRICS_PERIOD", 1)
     wait_job(world, applied["job_id"])
     clients = applied["clients"]
     canary = run_canary(clients["source"], clients["destination"], SOURCE, DESTINATION, timeout=60)
