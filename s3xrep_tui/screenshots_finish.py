@@ -18,7 +18,6 @@ from .aws.finish import FinishResult
 from .aws.migrations import migration
 from .core.finish import FinishRow
 from .screenshots_home import JOB, PLAN, home, quiet_app, write_migrations
-from .tui.messages_finish import FinishAnswered
 from .tui.screens.finish import FinishScreen
 
 PICTURES = ("finish",)  # taken at each of screenshots.SIZES
@@ -48,7 +47,7 @@ class FixedFinishScreen(FinishScreen):
     def _finish_in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = FinishResult(self.migration.plan_id, self.migration.journal_path, dry_run=dry_run, rows=list(PREVIEW),
                               blockers=list(BLOCKERS))
-        self.post_message(FinishAnswered(run, dry_run, result))
+        self.post_message(FinishScreen.FinishAnswered(run, dry_run, result))
 
 
 async def finish_screen(pilot: Any) -> None:

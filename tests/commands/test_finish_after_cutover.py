@@ -25,8 +25,6 @@ from tests.apply_world import get_or_none
 
 from ..sandbox.helpers import head_status, wait_for
 
-pytest.importorskip("s3xrep_tui.commands.cutover", reason="s3xrep cutover (issue 18 item 3) is not in the tree yet")
-
 SRC, DST = "fc-src", "fc-dst"
 FOREIGN = {"Sid": "ReadersKeepReading", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
            "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{SRC}/*"}

@@ -22,6 +22,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
@@ -31,7 +32,6 @@ from ...aws.journal import JournalDamaged
 from ...aws.migrations import Migration
 from ...core.finish import FinishRow, action_of, element_of
 from ...core.text import safe
-from ..messages_finish import FinishAnswered, FinishItemDone
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
@@ -58,6 +58,24 @@ def _error_text(exc: Exception, plan_id: str) -> str:
 
 
 class FinishScreen(AppScreen):
+    class FinishAnswered(Message):
+        """A preview (``dry_run``) or a real finish ended: ``result`` (a FinishResult) or ``error`` (one line)."""
+
+        def __init__(self, run: int, dry_run: bool, result: Any = None, error: str = "") -> None:
+            super().__init__()
+            self.run = run
+            self.dry_run = dry_run
+            self.result = result
+            self.error = error
+
+    class FinishItemDone(Message):
+        """One journaled write taken down (or kept, skipped, failed) while the real finish runs."""
+
+        def __init__(self, run: int, item: Any) -> None:
+            super().__init__()
+            self.run = run
+            self.item = item
+
     TITLE = "Finish"
 
     BINDINGS = [
@@ -160,17 +178,17 @@ class FinishScreen(AppScreen):
         try:
             clients = {"source": self.s3xrep.clients("source"), "destination": self.s3xrep.clients("destination")}
             def told(item: Any) -> None:
-                self.post_message(FinishItemDone(run, item))
+                self.post_message(self.FinishItemDone(run, item))
 
             result = finish(self.migration.plan_id, clients, dry_run=dry_run, not_cut_over=self.flags["not_cut_over"],
                             allow_pending=self.flags["allow_pending"], progress=None if dry_run else told)
         except Exception as exc:  # AwsError, a blocker, anything boto3 raises: one line, never a traceback
             error = _error_text(exc, self.migration.plan_id)
         if not worker.is_cancelled:
-            self.post_message(FinishAnswered(run, dry_run, result, error))
+            self.post_message(self.FinishAnswered(run, dry_run, result, error))
 
     @on(FinishItemDone)
-    def _item_done(self, message: FinishItemDone) -> None:
+    def _item_done(self, message: FinishScreen.FinishItemDone) -> None:
         if message.run == self.run:
             item = message.item
             self._show_row(f"write {item.ref}", FinishRow(element_of(item.call, item.target), item.account,
@@ -178,7 +196,7 @@ class FinishScreen(AppScreen):
             self._paint_summary()
 
     @on(FinishAnswered)
-    def _answered(self, message: FinishAnswered) -> None:
+    def _answered(self, message: FinishScreen.FinishAnswered) -> None:
         if message.run != self.run:
             return
         self.running = False
