@@ -13,7 +13,7 @@ Pure: no boto3, no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,17 +75,26 @@ def _label(statement: dict[str, Any], index: int) -> str:
     return f"statement {sid}" if isinstance(sid, str) and sid else f"statement #{index + 1} (no Sid)"
 
 
+def _added(written: Iterable[Written], items: Callable[[Any], list[dict[str, Any]]],
+           fingerprint: Callable[[dict[str, Any]], str],
+           name: Callable[[dict[str, Any]], str | None]) -> tuple[set[str], set[str]]:
+    """The fingerprints of the items our writes added (in a write's ``after``, not its ``before``), and their names."""
+    ours: set[str] = set()
+    names: set[str] = set()
+    for before, after in written:
+        had = {fingerprint(item) for item in items(before)}
+        for item in items(after):
+            if fingerprint(item) not in had:
+                ours.add(fingerprint(item))
+                if (found := name(item)) is not None:
+                    names.add(found)
+    return ours, names
+
+
 def strip_policy(current: dict[str, Any] | None, written: Iterable[Written]) -> Stripped:
     """``current`` without the statements our writes added; None when no statement is left."""
-    ours: set[str] = set()
-    our_sids: set[str] = set()
-    for before, after in written:
-        had = {_canon(s) for s in _statements(before)}
-        for statement in _statements(after):
-            if _canon(statement) not in had:
-                ours.add(_canon(statement))
-                if isinstance(statement.get("Sid"), str):
-                    our_sids.add(statement["Sid"])
+    ours, our_sids = _added(written, _statements, _canon,
+                            lambda s: s["Sid"] if isinstance(s.get("Sid"), str) else None)
     if current is None:
         return Stripped(None)
     left: list[dict[str, Any]] = []
@@ -107,15 +116,7 @@ def strip_policy(current: dict[str, Any] | None, written: Iterable[Written]) -> 
 
 def strip_replication(current: dict[str, Any] | None, written: Sequence[Written]) -> Stripped:
     """``current`` without the rules our writes added; its Role back to the one before ours when rules remain."""
-    ours: set[str] = set()
-    our_ids: set[str] = set()
-    for before, after in written:
-        had = {rule_fingerprint(r) for r in _rules(before)}
-        for rule in _rules(after):
-            if rule_fingerprint(rule) not in had:
-                ours.add(rule_fingerprint(rule))
-                if rule.get("ID"):
-                    our_ids.add(str(rule["ID"]))
+    ours, our_ids = _added(written, _rules, rule_fingerprint, lambda r: str(r["ID"]) if r.get("ID") else None)
     if current is None:
         return Stripped(None)
     left: list[dict[str, Any]] = []
