@@ -198,7 +198,9 @@ def run_canary(
         return result
     result.rule_id = str(rule.get("ID") or "") or None
     key = canary_key(rule, prefix)
-    body = json.dumps({"s3xrep": "canary", "rule": result.rule_id, "key": key, "at": time.time()}).encode()
+    body = json.dumps({"s3xrep": "canary", "rule": result.rule_id, "key": key,
+                       # a fixed-width time: every canary is the same size (a float's repr is not)
+                       "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode()
     result.key = key
 
     put: dict[str, Any] = {"Key": key, "Body": body, "ChecksumAlgorithm": "SHA256", "ContentType": "application/json"}

@@ -22,7 +22,10 @@ in namespace ``AWS/S3`` with dimensions ``SourceBucket``, ``DestinationBucket``
 Publishing is cheap: a thread wakes every ``period`` seconds and writes only
 the rules that changed, plus the pending gauges of rules with something still
 pending (so a ``Maximum`` over any period sees them), plus one zero when a
-rule's backlog drains. Nothing is written for rules that are idle. A pending
+rule's backlog drains. An idle rule gets its zero gauges once a ``heartbeat``
+(a minute, S3's own granularity) so the newest minute of a drained rule reads
+zero, as on AWS, where enabled metrics are reported every minute; without it
+the newest datapoint would stay the last minute that had a peak. A pending
 gauge carries the highest level seen since the previous publish (versions
 pending for less than a publish period still show), the next one the level
 after it.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +55,16 @@ class _RuleState:
     failed: int = 0  # since the last publish
     dirty: bool = False
     published_pending: tuple[int, int] = (0, 0)  # (operations, bytes) last written
+    published_at: float = 0.0  # time.monotonic() of the last write
 
 
 class ReplicationMetrics:
     """Listens to the ReplicationEngine's events and publishes AWS/S3 replication metrics."""
 
-    def __init__(self, engine: Any, *, period: float = 1.0) -> None:
+    def __init__(self, engine: Any, *, period: float = 1.0, heartbeat: float = 60.0) -> None:
         self.engine = engine
         self.period = period
+        self.heartbeat = heartbeat
         self._rules: dict[tuple[str, str, str, str, str], _RuleState] = {}
         self._regions: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -158,10 +164,12 @@ class ReplicationMetrics:
     def flush(self) -> int:
         """Publish what changed since the last flush; returns the number of datapoints written."""
         batches: list[tuple[str, str, list[dict[str, Any]]]] = []
+        now = time.monotonic()
         with self._lock:
             for (account, region, source, destination, rule_id), state in self._rules.items():
                 current = (len(state.pending), sum(state.pending.values()))
-                if not state.dirty and current == (0, 0) and state.published_pending == (0, 0):
+                idle = not state.dirty and current == (0, 0) and state.published_pending == (0, 0)
+                if idle and now - state.published_at < self.heartbeat:
                     continue
                 # the gauges carry the period's peak, so versions that were pending only briefly
                 # (a fast sandbox) still show; the next publish carries the level after that
@@ -186,6 +194,7 @@ class ReplicationMetrics:
                 state.failed = 0
                 state.dirty = False
                 state.published_pending = (operations, size)
+                state.published_at = now
                 state.peak = current
         if not batches:
             return 0

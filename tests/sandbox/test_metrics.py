@@ -137,3 +137,28 @@ def test_publisher_accounting(env: Env) -> None:
         }
     finally:
         metrics.stop()
+
+
+def test_an_idle_rule_reads_zero_once_a_minute(env: Env) -> None:
+    """A drained rule's newest datapoint is a zero, not the minute of its last peak.
+
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html (replication metrics are
+    reported per minute while enabled): the sandbox writes an idle rule's zero gauges once a heartbeat.
+    """
+    engine = _Engine()
+    metrics = ReplicationMetrics(engine, period=3600, heartbeat=3600)
+    metrics.start()
+    try:
+        source = f"unit-{uuid.uuid4().hex[:8]}"
+        feed = engine.listeners[0]
+        feed(_event("pending", "a", source=source, size=10))
+        feed(_event("completed", "a", source=source, latency=1.0))
+        assert metrics.flush() == 3  # the period's peak (1 op, 10 B) and its latency
+        assert metrics.flush() == 2  # the drained gauges
+        assert metrics.flush() == 0  # idle, within the heartbeat
+        metrics.heartbeat = 0.0  # a heartbeat later
+        assert metrics.flush() == 2  # zero and zero again, so the newest minute reads 0
+        args = (source, f"{source}-dst", "r1")
+        assert metric(env, "OperationsPendingReplication", "Minimum", *args) == [0.0]
+    finally:
+        metrics.stop()
