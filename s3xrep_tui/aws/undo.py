@@ -34,7 +34,7 @@ from .clients import Clients
 from .errors import AwsError, explain
 from .identity import caller_identity, profile_of
 from .journal import Damage, Journal, JournalDamaged, JournalRead, journal_path
-from .undo_cutover import undo_freeze
+from .undo_cutover import freeze_lifted_since, undo_freeze
 from .undo_guard import journal_buckets, names_role, originals
 from .undo_jobs import ENDING_JOB_STATUSES, RUNNING_JOB_STATUSES, JobUndo
 from .undo_records import (
@@ -254,13 +254,15 @@ class _Undoer(JobUndo):
         answer = self.call(entry, f"s3.get_bucket_policy on bucket {bucket!r}",
                            lambda: s3.get_bucket_policy(Bucket=bucket, **owner_kw), absent=("NoSuchBucketPolicy",))
         current = load_policy(answer.get("Policy")) if answer else None
-        return self._restore(
-            entry, f"bucket policy of {bucket}", current,
+        lifted = freeze_lifted_since(entry, current)  # the cut-over's freeze, lifted since: ours, not a change
+        status, message, fix = self._restore(
+            entry if lifted is None else lifted[0], f"bucket policy of {bucket}", current,
             put=lambda doc: self.call(entry, f"s3.put_bucket_policy on bucket {bucket!r}",
                                       lambda: s3.put_bucket_policy(Bucket=bucket, Policy=dump_policy(doc), **owner_kw)),
             delete=lambda: self.call(entry, f"s3.delete_bucket_policy on bucket {bucket!r}",
                                      lambda: s3.delete_bucket_policy(Bucket=bucket, **owner_kw)),
         )
+        return status, message if lifted is None else f"{message} {lifted[1]}", fix
 
     def replication(self, entry: dict[str, Any]) -> tuple[UndoStatus, str, str]:
         bucket = _name(entry["target"])

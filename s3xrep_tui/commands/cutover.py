@@ -168,10 +168,9 @@ def _lift(args: argparse.Namespace, plan: Any, clients: Any, journal: Any, read_
     message = lift_freeze_now(plan, clients, journal=journal, read_only=read_only)
     print(json.dumps({"plan_id": plan.id, "lifted": message}) if args.json else safe(message))
     reverse = _applied_reverse(plan)
-    if reverse and not args.json:  # its journal holds the whole source policy as it wrote it
-        print(safe(f"note: the way back ({reverse}) is still up; its undo restores the source bucket policy only "
-                   "if nothing changed it since (the freeze changing did): after s3xrep undo, remove its statement "
-                   "by hand if undo skips it, or undo the way back before lifting the freeze"))
+    if reverse and not args.json:  # its undo knows the freeze went (aws.undo_cutover.freeze_lifted_since)
+        print(safe(f"note: the way back ({reverse}) is still up: s3xrep undo {reverse} takes it down "
+                   "(the freeze stays lifted)"))
     return EXIT_OK
 
 
