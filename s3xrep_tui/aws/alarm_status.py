@@ -73,8 +73,8 @@ def parse_events(body: str) -> list[FailureEvent]:
     events: list[FailureEvent] = []
     for record in (message.get("Records") if isinstance(message, dict) else None) or []:
         data = record.get("replicationEventData") if isinstance(record, dict) else None
-        if not isinstance(data, dict):
-            continue
+        if not isinstance(data, dict) or str(record.get("eventName", "")).endswith("Threshold"):
+            continue  # RTC's threshold events (late, not failed) carry no failureReason
         obj = (record.get("s3") or {}).get("object") or {}
         code = str(data.get("failureReason") or "")
         events.append(FailureEvent(str(obj.get("key", "")), str(obj.get("versionId", "")), code, meaning_for(code),

@@ -110,6 +110,7 @@ class Sandbox:
         region: str = "us-east-1",
         config_path: Path | None = None,
         inventory_interval: float | None = None,
+        rtc_threshold: float | None = None,
     ) -> None:
         if seed not in ("demo", "empty", "fleet"):
             raise ValueError(f"seed must be 'demo', 'empty' or 'fleet', not {seed!r}")
@@ -128,7 +129,8 @@ class Sandbox:
         self.inventory_interval = inventory_interval  # seconds between scheduled inventory reports (None: on demand only)
         self.inventory: InventoryDelivery | None = None
         self.alarms: AlarmEvaluator | None = None  # CloudWatch alarm evaluation (moto never evaluates)
-        self.notifications: ReplicationNotifications | None = None  # replication failure events to SNS/SQS
+        self.notifications: ReplicationNotifications | None = None  # replication events to SNS/SQS
+        self.rtc_threshold = rtc_threshold  # seconds until an RTC version is late (None: the rule's 15 minutes)
         self._server: SandboxServer | None = None
         self._started = False
         self.seed_seconds: float | None = None
@@ -162,7 +164,7 @@ class Sandbox:
         inventory_configs = InventoryConfigurations()
         self.inventory = InventoryDelivery(inventory_configs, self.engine.status, interval=self.inventory_interval)
         self.alarms = AlarmEvaluator(ACCOUNTS)
-        self.notifications = ReplicationNotifications(self.engine)
+        self.notifications = ReplicationNotifications(self.engine, rtc_threshold=self.rtc_threshold)
         # BucketSettings first (ExpectedBucketOwner refuses before anything answers); the listing
         # middleware answers ListObjectVersions / ListObjectsV2 with the engine's per-version owners
         middlewares: list[Middleware] = [

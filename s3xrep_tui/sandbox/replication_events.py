@@ -16,8 +16,11 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-failure-codes.
   whose events and key filter match; S3 publishes only as the destination's policy allows
   (``s3.amazonaws.com`` with ``aws:SourceArn`` and ``aws:SourceAccount``), else it is dropped.
 
-The threshold events (RTC, 15 minutes) are never raised: the emulator replicates in seconds.
-Every message delivered is also kept (``delivered``) so tests can read them.
+With RTC on the rule, ``s3:Replication:OperationMissedThreshold`` and
+``s3:Replication:OperationReplicatedAfterThreshold`` too (:mod:`.replication_threshold` times them;
+their ``replicationEventData`` carries ``threshold``, and ``replicationTime`` once replicated, in
+place of ``failureReason``), delivered the same way. Every message delivered is also kept
+(``delivered``) so tests can read them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 from . import iam_eval
 from .moto_access import find_bucket
+from .replication_threshold import ThresholdWatch
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +46,14 @@ def _arn(bucket: str) -> str:
     return bucket if bucket.startswith("arn:") else f"arn:aws:s3:::{bucket}"
 
 
-def event_record(event: Any, bucket: Any, configuration_id: str, now: dt.datetime) -> dict[str, Any]:
-    """One Records[] entry, in the documented shape."""
+def event_record(event: Any, bucket: Any, configuration_id: str, now: dt.datetime, *,
+                 name: str = FAILED, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One Records[] entry, in the documented shape (``data``: replicationEventData past the failure's)."""
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    event_data = {"failureReason": event.failure_code} if data is None else data
     return {
         "eventVersion": "2.2", "eventSource": "aws:s3", "awsRegion": bucket.region_name, "eventTime": stamp,
-        "eventName": "Replication:OperationFailedReplication",
+        "eventName": name.removeprefix("s3:"),
         "userIdentity": {"principalId": "s3.amazonaws.com"},
         "requestParameters": {"sourceIPAddress": "s3.amazonaws.com"},
         "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": uuid.uuid4().hex},
@@ -60,37 +66,64 @@ def event_record(event: Any, bucket: Any, configuration_id: str, now: dt.datetim
         },
         "replicationEventData": {
             "replicationRuleId": event.rule_id, "destinationBucket": _arn(event.destination_bucket),
-            "s3Operation": "OBJECT_PUT", "requestTime": stamp, "failureReason": event.failure_code,
+            "s3Operation": "OBJECT_PUT", "requestTime": stamp, **event_data,
         },
     }
 
 
 class ReplicationNotifications:
-    """Listens to the ReplicationEngine and delivers failure events to SNS topics and SQS queues."""
+    """Listens to the ReplicationEngine and delivers its replication events to SNS topics and SQS queues."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, *, rtc_threshold: float | None = None) -> None:
         self.engine = engine
         self.delivered: list[dict[str, Any]] = []  # {"destination": arn, "message": the S3 event}
         self._lock = threading.Lock()
         self._listening = False
+        self.threshold = ThresholdWatch(self._rule_of, self._late, seconds=rtc_threshold)
+
+    @property
+    def rtc_threshold(self) -> float | None:
+        """Seconds after which a version of an RTC rule is late (None: the rule's EventThreshold, AWS's 15 minutes)."""
+        return self.threshold.seconds
+
+    @rtc_threshold.setter
+    def rtc_threshold(self, seconds: float | None) -> None:
+        self.threshold.seconds = seconds
 
     def start(self) -> None:
         if not self._listening:
+            self.threshold.start()
             self.engine.add_listener(self.on_event)
+            self.engine.add_listener(self.threshold.on_event)
             self._listening = True
 
     def stop(self) -> None:
         if self._listening:
             self.engine.remove_listener(self.on_event)
+            self.engine.remove_listener(self.threshold.on_event)
+            self.threshold.stop()
             self._listening = False
+
+    def _rule_of(self, event: Any) -> dict[str, Any] | None:
+        config = self.engine.configuration(event.source_bucket) or {}
+        return next((r for r in config.get("Rules") or [] if str(r.get("ID", "")) == event.rule_id), None)
+
+    def _late(self, event: Any, name: str, minutes: int) -> None:
+        data: dict[str, Any] = {"threshold": str(minutes)}
+        if event.latency is not None:  # replicated after the threshold: how long it took
+            data["replicationTime"] = str(round(event.latency, 3))
+        self.publish(event, name, data)
 
     def messages(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.delivered)
 
     def on_event(self, event: Any) -> None:
-        if event.kind != "failed" or not event.metrics_enabled:
-            return
+        if event.kind == "failed" and event.metrics_enabled:
+            self.publish(event, FAILED)
+
+    def publish(self, event: Any, name: str, data: dict[str, Any] | None = None) -> None:
+        """Send one event of type ``name`` to every matching entry of the source bucket's configuration."""
         bucket = find_bucket(event.source_bucket)
         config = getattr(bucket, "notification_configuration", None) if bucket is not None else None
         if config is None:
@@ -98,9 +131,9 @@ class ReplicationNotifications:
         now = dt.datetime.now(dt.timezone.utc)
         for kind, entries in (("topic", config.topic), ("queue", config.queue)):
             for entry in entries:
-                if not entry.matches(FAILED, event.key):
+                if not entry.matches(name, event.key):
                     continue
-                message = {"Records": [event_record(event, bucket, entry.id, now)]}
+                message = {"Records": [event_record(event, bucket, entry.id, now, name=name, data=data)]}
                 if self._deliver(kind, entry.arn, bucket, message):
                     with self._lock:
                         self.delivered.append({"destination": entry.arn, "message": message})
