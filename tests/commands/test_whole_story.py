@@ -18,12 +18,15 @@ waited for.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -162,6 +165,16 @@ def _jobs_text(sandbox: Sandbox, capsys: Any, *, now: dt.datetime | None = None)
     return capsys.readouterr().out
 
 
+def _repair_manifest(sandbox: Sandbox) -> list[list[str]]:
+    """The rows of the CSV manifest of the one repair job (bucket, key, version id)."""
+    s3c = _read(sandbox, A, "s3control")
+    (job,) = [j for j in s3c.list_jobs(AccountId=A)["Jobs"] if j.get("Description", "").startswith(f"s3xrep repair: {SRC} ")]
+    arn = s3c.describe_job(AccountId=A, JobId=job["JobId"])["Job"]["Manifest"]["Location"]["ObjectArn"]
+    bucket, key = arn.split(":::", 1)[1].split("/", 1)
+    body = _read(sandbox, A, "s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return [[b, unquote(k), v] for b, k, v in csv.reader(io.StringIO(body))]
+
+
 def _operator(sandbox: Sandbox) -> tuple[str, Any]:
     """An IAM user of the source account with keys of its own: (its ARN, an S3 client as it)."""
     iam = _read(sandbox, A, "iam")
@@ -212,6 +225,7 @@ def test_the_whole_migration_from_apply_to_finish(sandbox: Sandbox, env: Path, c
     out = capsys.readouterr().out
     assert "verify found 1 version(s) missing or mismatched; 1 to replicate, 0 a job cannot replicate" in out, out
     assert "Before: 1 missing or mismatched. After: 0 (1 of 1 replicated by 1 job(s))" in out, out
+    assert _repair_manifest(sandbox) == [[SRC, "reports/q3.csv", failed]]  # exactly the missing version
     assert s3b.head_object(Bucket=DST, Key="reports/q3.csv", VersionId=failed)["ReplicationStatus"] == "REPLICA"
     assert main(verify) == 0
     assert main(["canary", *pair[:4]]) == 0
@@ -237,7 +251,8 @@ def test_the_whole_migration_from_apply_to_finish(sandbox: Sandbox, env: Path, c
     with pytest.raises(ClientError) as refused:
         s3a.put_object(Bucket=SRC, Key="late.txt", Body=b"too late")
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
-    assert as_operator.put_object(Bucket=SRC, Key="operator.txt", Body=b"spared")["VersionId"]
+    spared = as_operator.put_object(Bucket=SRC, Key="operator.txt", Body=b"spared")["VersionId"]
+    assert wait_final(s3a, SRC, "operator.txt", spared, timeout=30) == "COMPLETED"  # the replication role writes
     freeze = next(s for s in json.loads(s3a.get_bucket_policy(Bucket=SRC)["Policy"])["Statement"]
                   if s["Sid"].endswith("WriteFreeze"))
     role_arn = s3a.get_bucket_replication(Bucket=SRC)["ReplicationConfiguration"]["Role"]
