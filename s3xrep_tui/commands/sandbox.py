@@ -40,6 +40,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--job-dwell", type=float, default=None, metavar="SECONDS",
                         help="least time a Batch Operations job spends in New, Preparing, Ready and Active "
                              "(default: $S3XREP_SANDBOX_JOB_DWELL, else 2.5; 0 moves as fast as the work)")
+    parser.add_argument("--rtc-threshold", type=float, default=None, metavar="SECONDS",
+                        help="when a version of an RTC rule counts as late (OperationMissedThreshold); "
+                             "default: the rule's EventThreshold, S3's 15 minutes")
     parser.add_argument("--log-file", type=Path, help="server log file (default: under the user log directory)")
     parser.set_defaults(handler=run)
 
@@ -79,12 +82,16 @@ def run(args: argparse.Namespace) -> int:
     if args.port < 0 or args.port > 65535:
         print(f"s3xrep sandbox: --port {args.port} is not a TCP port", file=sys.stderr)
         return 2
+    if args.rtc_threshold is not None and not args.rtc_threshold > 0:
+        print("s3xrep sandbox: --rtc-threshold must be above 0 seconds", file=sys.stderr)
+        return 2
     if args.job_dwell is not None and not 0 <= args.job_dwell <= 3600:
         print(f"s3xrep sandbox: --job-dwell {args.job_dwell:g} is out of range: give 0 to 3600 seconds", file=sys.stderr)
         return 2
     log_path = _log_to_file(args.log_file)
     sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, config_path=args.aws_config,
-                      replication_delay=args.replication_delay, job_dwell=args.job_dwell)
+                      replication_delay=args.replication_delay, job_dwell=args.job_dwell,
+                      rtc_threshold=args.rtc_threshold)
     try:
         sandbox.start()
     except locations.UnsafeLocation as exc:  # where its AWS config goes

@@ -103,3 +103,10 @@ def test_the_jobs_list_does_not_count_a_late_version_as_a_failure(sandbox: Any, 
     bodies = wait_for(lambda: len(found := sandbox.notifications.messages()) >= 2 and found,
                       what="both threshold events")
     assert not [e for m in bodies for e in parse_events(json.dumps(m["message"]))]
+
+
+def test_the_threshold_is_a_sandbox_setting(capsys: Any) -> None:
+    from s3xrep_tui.cli import main
+
+    assert main(["sandbox", "--rtc-threshold", "0"]) == 2  # refused before anything starts
+    assert "--rtc-threshold must be above 0 seconds" in capsys.readouterr().err
