@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.cutover import Checklist
-from ..core.freeze import freeze_sid, freeze_statement, lift_freeze, merge_freeze
+from ..core.freeze import FREEZE_CALL, freeze_sid, freeze_statement, lift_freeze, merge_freeze
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
 from ..core.policy_json import dump_policy, load_policy
@@ -35,7 +35,6 @@ from .errors import AwsError
 from .journal import Journal
 from .replication_status import sample_status
 
-FREEZE_CALL = "s3.put_bucket_policy.freeze"
 CUTOVER_KIND = "cutover"
 LIFTED_KIND = "freeze-lifted"  # cutover --lift-freeze took the freeze write's statement off
 

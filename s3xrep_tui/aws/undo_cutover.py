@@ -17,12 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.freeze import FREEZE_SUFFIX, frozen_statement, lift_freeze
+from ..core.freeze import FREEZE_CALL, FREEZE_SUFFIX, frozen_statement, lift_freeze
 from ..core.merge import MergeError
 from ..core.policy_json import dump_policy
 from .journal import journal_dir, read_journal
-
-FREEZE_CALL = "s3.put_bucket_policy.freeze"  # as aws.cutover_run journals it (that module imports apply's executor)
 
 
 def undo_freeze(undoer: Any, entry: dict[str, Any]) -> tuple[str, str, str]:

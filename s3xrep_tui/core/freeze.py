@@ -28,6 +28,7 @@ from .merge import BUCKET_POLICY_LIMIT, MergeError, parse_policy, policy_size
 from .names import Partition, objects_arn
 
 FREEZE_SUFFIX = "WriteFreeze"
+FREEZE_CALL = "s3.put_bucket_policy.freeze"  # the journal's call name of a freeze write (undo has its own handler)
 FROZEN_ACTIONS = (
     "s3:PutObject",
     "s3:PutObjectAcl",
