@@ -337,6 +337,15 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/tui/test_finish_screen.py",
         "tests/aws/test_migrations_finished.py",
     ]),
+    ("finish", "the whole migration through the CLI on one sandbox: apply with alarms, a failure as an event and ALARM in jobs, verify, repair exactly it, go/no-go all measured and green, cut-over with the freeze, the way back without a loop, finish removes exactly ours (both accounts listed before and after), journal and report say finished", [
+        "tests/commands/test_whole_story.py::test_the_whole_migration_from_apply_to_finish",
+    ]),
+    ("cut-over", "undo of the way back after the freeze was lifted converges (the freeze stays lifted, the reverse role goes); a foreign change since is never clobbered", [
+        "tests/commands/test_undo_way_back.py",
+    ]),
+    ("alarms", "RTC's threshold events on the sandbox: missed, then replicated after; none without RTC; not listed as failures (stock CLI)", [
+        "tests/sandbox/conformance/test_rtc_threshold_events.py",
+    ]),
     # --- issue 19: verify at any scale -----------------------------------------------------
     ("inventory", "verify --inventory (DuckDB) and --engine athena give listing verify's verdicts over generated histories", [
         "tests/aws/test_inventory_properties.py",
