@@ -160,8 +160,12 @@ class _Undoer(JobUndo):
             return skip.status, skip.message, skip.fix
         kind = {"s3.put_bucket_policy": "policy", "s3.put_bucket_replication": "replication"}.get(call or "")
         if kind and outcome[0] in ("would-restore", "would-delete"):
-            self._predicted[(entry["account"], _name(entry["target"]), kind)] = entry.get("before")
+            self.predict(entry, kind, entry.get("before"))
         return outcome
+
+    def predict(self, entry: dict[str, Any], kind: str, document: Any) -> None:
+        """What a dry run would leave of a bucket's policy or replication configuration (read instead of AWS)."""
+        self._predicted[(entry["account"], _name(entry["target"]), kind)] = document
 
     def _account_of(self, side: str) -> str | None:
         return next((e.get("account_id") for e in self.read.entries

@@ -39,6 +39,8 @@ def undo_freeze(undoer: Any, entry: dict[str, Any]) -> tuple[str, str, str]:
         return "skipped", exc.message, exc.fix
     if not lifted.changed:
         return "unchanged", f"the write freeze is already gone from {bucket}", ""
+    if undoer.dry_run:  # what is left, for the role guard (a role the freeze spares goes once it is lifted)
+        undoer.predict(entry, "policy", lifted.policy)
     if lifted.policy is None:
         if undoer.dry_run:
             return "would-delete", f"would delete the bucket policy of {bucket} (only the freeze is in it)", ""

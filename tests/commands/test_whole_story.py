@@ -275,14 +275,16 @@ def test_the_whole_migration_from_apply_to_finish(sandbox: Sandbox, env: Path, c
 
     # the rollback window over: the way back comes down, then finish takes our plumbing away
     assert main(["undo", reverse_id, "--yes"]) == 0, _out(capsys)
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    assert f"replication configuration of {DST} deleted (there was none before apply)" in out, out
+    assert f"role s3xrep-repl-{DST} deleted (apply created it)" in out, out
     data = _versions(sandbox)
     assert main(["finish", plan_id, "--dry-run"]) == 0
     table = capsys.readouterr().out
     assert "remove" in table and "stays" in table and "rule team-dr" in table
     assert main(["finish", plan_id, "--yes"]) == 0, _out(capsys)
     out = capsys.readouterr().out
-    assert "Finished at" in out
+    assert "Finished at" in out and "removed" in out and "not removed" not in out, out
 
     after = _foreign_view(sandbox)
     assert after == before  # every foreign rule, role, statement and notification as it was; nothing of ours left
