@@ -66,6 +66,7 @@ def test_finish_after_a_cut_over_with_the_write_freeze(sandbox: Sandbox, env: Pa
     assert main(["finish", plan_id, "--yes"]) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
     assert "no cut-over record" not in captured.err and "Finished at" in captured.out
+    assert "not removed" not in captured.out  # the preview knows the roles the freeze spares go once it is lifted
     assert json.loads(s3a.get_bucket_policy(Bucket=SRC)["Policy"])["Statement"] == [FOREIGN]  # freeze lifted
     assert get_or_none(lambda: s3a.get_bucket_replication(Bucket=SRC), "ReplicationConfigurationNotFoundError") is None
     assert get_or_none(lambda: s3b.get_bucket_policy(Bucket=DST), "NoSuchBucketPolicy") is None  # only ours was there
