@@ -24,6 +24,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -185,116 +186,156 @@ def _operator(sandbox: Sandbox) -> tuple[str, Any]:
     return arn, Clients(session, endpoint_url=sandbox.endpoint_url)("s3")
 
 
-@pytest.mark.e2e
-def test_the_whole_migration_from_apply_to_finish(sandbox: Sandbox, env: Path, capsys: Any) -> None:  # noqa: PLR0915
-    s3a, s3b = _read(sandbox, A, "s3"), _read(sandbox, B, "s3")
-    _seed_foreign(sandbox)
-    operator_arn, as_operator = _operator(sandbox)
-    before = _foreign_view(sandbox)
-    pair = ["--source", f"{PROFILES['source']}:{SRC}", "--dest", f"{PROFILES['destination']}:{DST}",
-            "--report-bucket", REP]
+@dataclass
+class Story:
+    """One migration's shared state through the phases (the buckets' clients, the pair's arguments, capsys)."""
 
-    # plan and apply, alarms on (the default)
-    assert main(["plan", *pair]) == 0
-    planned = capsys.readouterr().out
+    sandbox: Sandbox
+    capsys: Any
+    s3a: Any = None
+    s3b: Any = None
+    plan_id: str = ""
+    pair: list[str] = field(default_factory=lambda: [
+        "--source", f"{PROFILES['source']}:{SRC}", "--dest", f"{PROFILES['destination']}:{DST}", "--report-bucket", REP])
+
+    def __post_init__(self) -> None:
+        self.s3a, self.s3b = _read(self.sandbox, A, "s3"), _read(self.sandbox, B, "s3")
+
+    def out(self) -> str:
+        return str(self.capsys.readouterr().out)
+
+
+def _plan_and_apply_with_alarms(story: Story) -> None:
+    assert main(["plan", *story.pair]) == 0
+    planned = story.out()
     assert "put-metric-alarm" in planned and "create-topic" in planned and "1 other rule(s) kept" in planned
-    assert main(["apply", *pair, "--yes", "--iam-wait", "0.1"]) == 0
-    out = capsys.readouterr().out
-    plan_id = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("Plan id: "))
-    wait_for(lambda: all(head_status(s3a, SRC, key) == "COMPLETED" for key in OLD), timeout=60, what="the backfill")
-    jobs = _jobs_text(sandbox, capsys)
-    assert f"Alarms of migration {plan_id}:" in jobs and "ALARM " not in jobs
+    assert main(["apply", *story.pair, "--yes", "--iam-wait", "0.1"]) == 0
+    story.plan_id = next(line.split(": ", 1)[1] for line in story.out().splitlines() if line.startswith("Plan id: "))
+    wait_for(lambda: all(head_status(story.s3a, SRC, key) == "COMPLETED" for key in OLD), timeout=60,
+             what="the backfill")
+    jobs = _jobs_text(story.sandbox, story.capsys)
+    assert f"Alarms of migration {story.plan_id}:" in jobs and "ALARM " not in jobs
 
-    # a replication failure: the event reaches our topic with its reason, the alarm goes to ALARM
-    failed = _fail_one_version(sandbox)
-    topic = next(m["destination"] for m in wait_for(
-        lambda: [m for m in sandbox.notifications.messages()  # type: ignore[union-attr]
-                 if m["message"]["Records"][0]["s3"]["object"]["versionId"] == failed], what="the failure event"))
-    assert topic.endswith(f":{A}:s3xrep-replication-{SRC}-to-{DST}")
-    jobs = wait_for(lambda: "ALARM " in (t := _jobs_text(sandbox, capsys)) and "FAILED reports/q3.csv" in t and t,
-                    timeout=20, what="the alarm and the event in s3xrep jobs")
+
+def _a_failure_is_seen(story: Story) -> str:
+    """The event reaches our topic and s3xrep jobs with its reason in words; the alarm goes to ALARM."""
+    failed = _fail_one_version(story.sandbox)
+    notifications = story.sandbox.notifications
+    assert notifications is not None
+    (event,) = wait_for(lambda: [m for m in notifications.messages()
+                                 if m["message"]["Records"][0]["s3"]["object"]["versionId"] == failed],
+                        what="the failure event")
+    assert event["destination"].endswith(f":{A}:s3xrep-replication-{SRC}-to-{DST}")
+    jobs = wait_for(lambda: "ALARM " in (t := _jobs_text(story.sandbox, story.capsys)) and "FAILED reports/q3.csv" in t
+                    and t, timeout=20, what="the alarm and the event in s3xrep jobs")
     assert re.search(rf"ALARM +s3xrep-{SRC}-to-{DST}-failed-replication ", jobs), jobs
     assert (f"FAILED reports/q3.csv {failed}: the destination refused the replica write (s3:ReplicateObject) "
             "[DstPutObjectNotPermitted]") in jobs, jobs
+    return failed
 
-    # the cause was fixed (above): verify finds the missing version, repair replicates exactly it
-    verify = ["verify", *pair[:4]]
+
+def _verify_and_repair(story: Story, failed: str) -> None:
+    """Verify finds the missing version, repair replicates exactly it, verify is clean."""
+    verify = ["verify", *story.pair[:4]]
     assert main(verify) == 1
-    assert re.search(r"missing +1  \(matters\)", capsys.readouterr().out)
-    assert main(["repair", *pair, "--yes", "--wait", "30"]) == 0
-    out = capsys.readouterr().out
+    assert re.search(r"missing +1  \(matters\)", story.out())
+    assert main(["repair", *story.pair, "--yes", "--wait", "30"]) == 0
+    out = story.out()
     assert "verify found 1 version(s) missing or mismatched; 1 to replicate, 0 a job cannot replicate" in out, out
     assert "Before: 1 missing or mismatched. After: 0 (1 of 1 replicated by 1 job(s))" in out, out
-    assert _repair_manifest(sandbox) == [[SRC, "reports/q3.csv", failed]]  # exactly the missing version
-    assert s3b.head_object(Bucket=DST, Key="reports/q3.csv", VersionId=failed)["ReplicationStatus"] == "REPLICA"
+    assert _repair_manifest(story.sandbox) == [[SRC, "reports/q3.csv", failed]]  # exactly the missing version
+    assert story.s3b.head_object(Bucket=DST, Key="reports/q3.csv", VersionId=failed)["ReplicationStatus"] == "REPLICA"
     assert main(verify) == 0
-    assert main(["canary", *pair[:4]]) == 0
-    capsys.readouterr()
+    assert main(["canary", *story.pair[:4]]) == 0
+    story.out()
 
-    # CloudWatch's next minutes without failures: the alarm back to OK; go/no-go all green, every item measured
+
+def _go(story: Story) -> None:
+    """CloudWatch's next minutes without failures: the alarm back to OK; go/no-go all green, every item measured."""
     later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=2)
-    jobs = _jobs_text(sandbox, capsys, now=later)
+    jobs = _jobs_text(story.sandbox, story.capsys, now=later)
     assert "ALARM " not in jobs and re.search(rf"OK +s3xrep-{SRC}-to-{DST}-failed-replication ", jobs), jobs
-    check = ["cutover", *pair, *FAST, "--check"]
-    wait_for(lambda: main(check) == 0, timeout=30, what="go")
-    lines = capsys.readouterr().out.splitlines()
+    wait_for(lambda: main(["cutover", *story.pair, *FAST, "--check"]) == 0, timeout=30, what="go")
+    lines = story.out().splitlines()
     start = max(i for i, line in enumerate(lines) if line.startswith("GO: cut-over of"))
     items = [line for line in lines[start + 1:] if line.startswith("  [")]
     assert len(items) >= 6 and all(line.startswith("  [GO     ]") for line in items), lines[start:]
     assert any("Alarms: 2 of 2 OK" in line for line in items), items
 
-    # the cut-over with the write freeze, sparing the operator
-    assert main(["cutover", *pair, *FAST, "--freeze", "--allow-writer", operator_arn, "--yes",
+
+def _cut_over_with_the_freeze(story: Story) -> None:
+    """A writer the freeze does not spare is refused; the one named and the replication role still write."""
+    operator_arn, as_operator = _operator(story.sandbox)
+    assert main(["cutover", *story.pair, *FAST, "--freeze", "--allow-writer", operator_arn, "--yes",
                  "--drain-timeout", "30"]) == 0
-    out = capsys.readouterr().out
+    out = story.out()
     assert "Cut-over recorded" in out and f"object writes on {SRC} denied to all but" in out and operator_arn in out
     with pytest.raises(ClientError) as refused:
-        s3a.put_object(Bucket=SRC, Key="late.txt", Body=b"too late")
+        story.s3a.put_object(Bucket=SRC, Key="late.txt", Body=b"too late")
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     spared = as_operator.put_object(Bucket=SRC, Key="operator.txt", Body=b"spared")["VersionId"]
-    assert wait_final(s3a, SRC, "operator.txt", spared, timeout=30) == "COMPLETED"  # the replication role writes
-    freeze = next(s for s in json.loads(s3a.get_bucket_policy(Bucket=SRC)["Policy"])["Statement"]
+    assert wait_final(story.s3a, SRC, "operator.txt", spared, timeout=30) == "COMPLETED"  # the replication role writes
+    freeze = next(s for s in json.loads(story.s3a.get_bucket_policy(Bucket=SRC)["Policy"])["Statement"]
                   if s["Sid"].endswith("WriteFreeze"))
-    role_arn = s3a.get_bucket_replication(Bucket=SRC)["ReplicationConfiguration"]["Role"]
+    role_arn = story.s3a.get_bucket_replication(Bucket=SRC)["ReplicationConfiguration"]["Role"]
     assert role_arn in freeze["Condition"]["ArnNotLike"]["aws:PrincipalArn"]  # the replication role is spared
-    record = [e for e in Journal(plan_id).read().entries if e["kind"] == "cutover"][-1]
+    record = [e for e in Journal(story.plan_id).read().entries if e["kind"] == "cutover"][-1]
     assert record["frozen"] and record["verify_ok"] and record["drained"]["drained"]
 
-    # the way back: a new write in the destination replicates to the (frozen) source, a replica is not sent back
-    assert main(["cutover", *pair, "--reverse", "--yes"]) == 0
-    out = capsys.readouterr().out
+
+def _the_way_back(story: Story) -> str:
+    """A new write in the destination replicates to the (frozen) source; a replica is not sent back. Its plan id."""
+    s3a, s3b = story.s3a, story.s3b
+    assert main(["cutover", *story.pair, "--reverse", "--yes"]) == 0
+    out = story.out()
     reverse_id = next(line.split()[2].rstrip(":") for line in out.splitlines() if line.startswith("Reverse plan"))
     assert f"Replication {DST} -> {SRC} is on (plan {reverse_id})" in out
     back = s3b.put_object(Bucket=DST, Key="after-cutover.txt", Body=b"written in the new bucket")["VersionId"]
     assert wait_final(s3b, DST, "after-cutover.txt", back, timeout=30) == "COMPLETED"
     assert s3a.head_object(Bucket=SRC, Key="after-cutover.txt", VersionId=back)["ReplicationStatus"] == "REPLICA"
-    wait_for(lambda: sandbox.engine.pending_count() == 0, what="an empty replication queue")
+    wait_for(lambda: story.sandbox.engine.pending_count() == 0, what="an empty replication queue")
     assert [v["VersionId"] for v in s3b.list_object_versions(Bucket=DST, Prefix="after-cutover.txt")["Versions"]] == [back]
     assert s3b.head_object(Bucket=DST, Key=OLD[0])["ReplicationStatus"] == "REPLICA"  # came by replication ...
     assert len(s3a.list_object_versions(Bucket=SRC, Prefix=OLD[0])["Versions"]) == 1  # ... and was not sent back
+    return reverse_id
 
-    # the rollback window over: the way back comes down, then finish takes our plumbing away
-    assert main(["undo", reverse_id, "--yes"]) == 0, _out(capsys)
-    out = capsys.readouterr().out
+
+def _finish(story: Story, reverse_id: str) -> None:
+    """The rollback window over: the way back comes down, then finish takes our plumbing away."""
+    assert main(["undo", reverse_id, "--yes"]) == 0, _out(story.capsys)
+    out = story.out()
     assert f"replication configuration of {DST} deleted (there was none before apply)" in out, out
     assert f"role s3xrep-repl-{DST} deleted (apply created it)" in out, out
-    data = _versions(sandbox)
-    assert main(["finish", plan_id, "--dry-run"]) == 0
-    table = capsys.readouterr().out
+    assert main(["finish", story.plan_id, "--dry-run"]) == 0
+    table = story.out()
     assert "remove" in table and "stays" in table and "rule team-dr" in table
-    assert main(["finish", plan_id, "--yes"]) == 0, _out(capsys)
-    out = capsys.readouterr().out
+    assert main(["finish", story.plan_id, "--yes"]) == 0, _out(story.capsys)
+    out = story.out()
     assert "Finished at" in out and "removed" in out and "not removed" not in out, out
 
-    after = _foreign_view(sandbox)
-    assert after == before  # every foreign rule, role, statement and notification as it was; nothing of ours left
+
+@pytest.mark.e2e
+def test_the_whole_migration_from_apply_to_finish(sandbox: Sandbox, env: Path, capsys: Any) -> None:
+    _seed_foreign(sandbox)
+    before = _foreign_view(sandbox)
+    story = Story(sandbox, capsys)
+    _plan_and_apply_with_alarms(story)
+    failed = _a_failure_is_seen(story)
+    _verify_and_repair(story, failed)  # the cause was fixed in _fail_one_version
+    _go(story)
+    _cut_over_with_the_freeze(story)
+    reverse_id = _the_way_back(story)
+    data = _versions(sandbox)
+    _finish(story, reverse_id)
+
+    assert _foreign_view(sandbox) == before  # every foreign rule, role, statement, notification; nothing of ours
     assert _versions(sandbox) == data and all(data)  # every object version in both buckets
-    assert s3a.put_object(Bucket=SRC, Key="writes-again.txt", Body=b"the freeze went with finish")["VersionId"]
-    finished = [e for e in Journal(plan_id).read().entries if e["kind"] == "finish"][-1]
+    assert story.s3a.put_object(Bucket=SRC, Key="writes-again.txt", Body=b"the freeze went with finish")["VersionId"]
+    finished = [e for e in Journal(story.plan_id).read().entries if e["kind"] == "finish"][-1]
     assert finished["complete"] and finished["not_cut_over"] is False
-    assert main(["finish", plan_id, "--yes"]) == 0
-    assert "nothing to do: the migration was finished at" in capsys.readouterr().out
-    assert main(["report", plan_id, "--format", "md"]) == 0
-    report = capsys.readouterr().out
+    assert main(["finish", story.plan_id, "--yes"]) == 0
+    assert "nothing to do: the migration was finished at" in story.out()
+    assert main(["report", story.plan_id, "--format", "md"]) == 0
+    report = story.out()
     assert "**Status: FINISHED**" in report and "## Finished" in report and "; cut over " in report
     assert "### What was removed" in report and "### What stays" in report
