@@ -40,9 +40,6 @@ class FinishScreen(TeardownScreen):
 
     TITLE = "Finish"
     VERB = "Finish"
-    PREFIX = "finish"
-    COLUMNS = ("action", "account", "element", "why")
-    STYLES = STYLES
     READING = "Reading what finish would remove (a dry run: nothing is changed)…"
     RUNNING = "Finishing: each row changes as its element comes down…"
     DONE = "Finished: the report is now the migration's final record."

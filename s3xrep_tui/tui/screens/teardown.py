@@ -10,7 +10,7 @@ confirmation. Read-only mode refuses the real run in the AWS layer (the
 preview still runs). No error reaches the screen as a traceback: each is one
 line with its fix (:func:`error_line`).
 
-A subclass names its command (:attr:`VERB`, :attr:`PREFIX` for the widgets'
+A subclass names its command (:attr:`VERB`, also the prefix of the widgets'
 ids), its columns and cells, the blocking call (:meth:`_call`) and the texts
 that differ; its own messages subclass the two here, so each screen's
 messages stay classes of that screen.
@@ -80,10 +80,7 @@ class TeardownScreen(AppScreen):
             self.run = run
             self.item = item
 
-    VERB: ClassVar[str] = ""  # "Undo": the title's word, the confirmation's verb, the texts' subject
-    PREFIX: ClassVar[str] = ""  # the widgets' ids: PREFIX-summary, -items, -detail, -confirm
-    COLUMNS: ClassVar[tuple[str, ...]] = ()  # the table's column keys, in the order _cells gives them
-    STYLES: ClassVar[dict[str, str]] = {}  # a state's style in the table and the detail
+    VERB: ClassVar[str] = ""  # "Undo": the confirmation's verb, the texts' subject; "undo-…" the widgets' ids
     READING = ""  # the confirmation's line while the dry run reads
     RUNNING = ""  # the confirmation's line while the real run goes on
     DONE = ""  # ... after a real run that did everything
@@ -105,6 +102,8 @@ class TeardownScreen(AppScreen):
         self.error = ""
         self.running = False
         self.run = 0
+        self.prefix = self.VERB.lower()  # the widgets' ids: undo-summary, -items, -detail, -confirm
+        self.columns: list[str] = []  # the table's column keys, in the order _cells gives the cells
 
     # --- what a subclass says ------------------------------------------------------------------
 
@@ -147,15 +146,15 @@ class TeardownScreen(AppScreen):
 
     def compose(self) -> ComposeResult:
         yield ContextBar(self.TITLE or self.VERB, demo=self.s3xrep.demo, trail=("Migrations",), migration=self.migration)
-        yield Static(id=f"{self.PREFIX}-summary")
-        yield FixedTable(id=f"{self.PREFIX}-items", cursor_type="row")
-        yield Static(id=f"{self.PREFIX}-detail")
-        yield ConfirmApply(self.migration.source_bucket or "?", verb=self.VERB, id=f"{self.PREFIX}-confirm")
+        yield Static(id=f"{self.prefix}-summary")
+        yield FixedTable(id=f"{self.prefix}-items", cursor_type="row")
+        yield Static(id=f"{self.prefix}-detail")
+        yield ConfirmApply(self.migration.source_bucket or "?", verb=self.VERB, id=f"{self.prefix}-confirm")
         yield Footer()
 
     @property
     def table(self) -> FixedTable:
-        return self.query_one(f"#{self.PREFIX}-items", FixedTable)
+        return self.query_one(f"#{self.prefix}-items", FixedTable)
 
     @property
     def confirm(self) -> ConfirmApply:
@@ -164,7 +163,8 @@ class TeardownScreen(AppScreen):
     def on_mount(self) -> None:
         for key, label, size in self._columns(self.app.size.width):
             self.table.add_column(label, key=key, width=size)
-        self.query_one(f"#{self.PREFIX}-detail").border_title = "why"
+            self.columns.append(key)
+        self.query_one(f"#{self.prefix}-detail").border_title = "why"
         self.confirm.freeze(self.READING)
         self.action_reload()
 
@@ -268,7 +268,7 @@ class TeardownScreen(AppScreen):
     def _show(self, key: str, entry: Any) -> None:
         cells = self._cells(entry)
         if key in self.listed:
-            for column, cell in zip(self.COLUMNS, cells, strict=True):
+            for column, cell in zip(self.columns, cells, strict=True):
                 self.table.update_cell(key, column, cell)
         else:
             self.table.add_row(*cells, key=key)
@@ -290,7 +290,7 @@ class TeardownScreen(AppScreen):
             self._preview_lines(text, self.preview)
         else:
             text.append("Reading the journal and the current state…", style="dim")
-        self.query_one(f"#{self.PREFIX}-summary", Static).update(text)
+        self.query_one(f"#{self.prefix}-summary", Static).update(text)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -300,7 +300,7 @@ class TeardownScreen(AppScreen):
     def _paint_detail(self) -> None:
         row = self.table.cursor_row
         keys = list(self.listed)
-        detail = self.query_one(f"#{self.PREFIX}-detail", Static)
+        detail = self.query_one(f"#{self.prefix}-detail", Static)
         if not keys or not 0 <= row < len(keys):
             detail.update(Text("Nothing listed yet.", style="dim"))
         else:

@@ -41,9 +41,6 @@ class UndoScreen(TeardownScreen):
 
     TITLE = "Undo"
     VERB = "Undo"
-    PREFIX = "undo"
-    COLUMNS = ("status", "account", "what", "why")
-    STYLES = STYLES
     READING = "Reading what undo would do (a dry run: nothing is changed)…"
     RUNNING = "Undoing: each row changes as its write is restored…"
     DONE = "Undone."
