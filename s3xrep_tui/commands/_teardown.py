@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.text import safe
 from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_USAGE
@@ -46,17 +46,28 @@ def bad_skip_record(lines: list[int]) -> str | None:
     return f"--skip-record {bad}: a journal line number is 1 or more" if bad is not None else None
 
 
-def open_journal(prog: str, args: argparse.Namespace, skips: list[int],
-                 refusal: Callable[[Any], str]) -> tuple[Path, dict[str, Any]] | int:
-    """The journal's path and the two accounts' clients, or the exit code of a refusal already said.
+class Opened(NamedTuple):
+    path: Path  # the plan's journal
+    clients: dict[str, Any]  # "source" and "destination", from the journal's profiles or the flags'
+    skips: list[int]  # the damaged lines to go without, sorted
 
-    A journal that is not there, or a plan id that names none, is a usage error;
-    a damaged one is refused (``refusal`` says why, exit 3); the lines it could
-    not use are warnings.
+
+def open_journal(prog: str, args: argparse.Namespace, refusal: Callable[[Any], str], *, verb: str,
+                 asks: bool) -> Opened | int:
+    """The journal and the two accounts' clients, or the exit code of a refusal already said.
+
+    ``asks``: the command will ask for ``verb`` to be typed, which needs a
+    terminal. A journal that is not there, or a plan id that names none, is a
+    usage error; a damaged one is refused (``refusal`` says why, exit 3); the
+    lines it could not use are warnings.
     """
+    if asks and not stdin_is_terminal():
+        return fail(prog, f"stdin is not a terminal, so the confirmation cannot be asked: pass --yes to {verb}",
+                    EXIT_USAGE)
     from ..aws.journal import JournalDamaged
     from ..aws.undo import profiles_in_journal
 
+    skips = sorted(set(args.skip_record))
     try:
         path, profiles, problems = profiles_in_journal(args.plan_id, skips)
     except FileNotFoundError as exc:
@@ -70,7 +81,7 @@ def open_journal(prog: str, args: argparse.Namespace, skips: list[int],
     source = args.source_profile if args.source_profile is not None else profiles.get("source")
     dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
     try:
-        return path, _clients(source, dest)
+        return Opened(path, _clients(source, dest), skips)
     except Exception as exc:  # noqa: BLE001  a profile that does not open: one line, no traceback
         return failed(prog, exc)
 
@@ -95,4 +106,4 @@ def waiting(message: str, delay: float) -> None:
     print(f"  waiting ({safe(message)}, next try in {delay:.1f}s)", flush=True)
 
 
-__all__ = ["add_journal_options", "bad_skip_record", "fail", "failed", "open_journal", "stdin_is_terminal", "waiting"]
+__all__ = ["Opened", "add_journal_options", "bad_skip_record", "fail", "failed", "open_journal", "stdin_is_terminal", "waiting"]

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from ..core.text import safe
-from ._teardown import add_journal_options, bad_skip_record, fail, failed, open_journal, stdin_is_terminal, waiting
+from ._teardown import add_journal_options, bad_skip_record, fail, failed, open_journal, waiting
 from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep finish"
@@ -97,16 +97,12 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem, EXIT_USAGE)
     show_only = args.dry_run or bool(getattr(args, "read_only", False))
-    if not (args.yes or show_only) and not stdin_is_terminal():
-        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to finish", EXIT_USAGE)
-
-    from ..aws.finish import FinishBlocked, finish, why
-
-    skips = sorted(set(args.skip_record))
-    opened = open_journal(PROG, args, skips, _refusal)
+    opened = open_journal(PROG, args, _refusal, verb="finish", asks=not (args.yes or show_only))
     if isinstance(opened, int):
         return opened
-    path, clients = opened
+    from ..aws.finish import FinishBlocked, finish, why
+
+    path, clients, skips = opened
     kwargs = {"not_cut_over": args.not_cut_over, "allow_pending": args.allow_pending, "skip_records": skips}
     try:
         preview = finish(args.plan_id, clients, dry_run=True, **kwargs)

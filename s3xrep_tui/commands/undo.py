@@ -77,16 +77,12 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(problem)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    if not (args.yes or args.dry_run) and not stdin_is_terminal():
-        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to undo", EXIT_USAGE)
-
-    from ..aws.undo import undo
-
-    skips = sorted(set(args.skip_record))
-    opened = open_journal(PROG, args, skips, _refusal)
+    opened = open_journal(PROG, args, _refusal, verb="undo", asks=not (args.yes or args.dry_run))
     if isinstance(opened, int):
         return opened
-    path, clients = opened
+    from ..aws.undo import undo
+
+    path, clients, skips = opened
     try:
         if not args.yes and not args.dry_run:
             preview = undo(args.plan_id, clients, dry_run=True, skip_records=skips)

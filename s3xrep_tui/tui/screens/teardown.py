@@ -103,7 +103,7 @@ class TeardownScreen(AppScreen):
         self.running = False
         self.run = 0
         self.prefix = self.VERB.lower()  # the widgets' ids: undo-summary, -items, -detail, -confirm
-        self.columns: list[str] = []  # the table's column keys, in the order _cells gives the cells
+        self.column_keys: list[str] = []  # the table's column keys, in the order _cells gives the cells
 
     # --- what a subclass says ------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class TeardownScreen(AppScreen):
     def on_mount(self) -> None:
         for key, label, size in self._columns(self.app.size.width):
             self.table.add_column(label, key=key, width=size)
-            self.columns.append(key)
+            self.column_keys.append(key)
         self.query_one(f"#{self.prefix}-detail").border_title = "why"
         self.confirm.freeze(self.READING)
         self.action_reload()
@@ -268,7 +268,7 @@ class TeardownScreen(AppScreen):
     def _show(self, key: str, entry: Any) -> None:
         cells = self._cells(entry)
         if key in self.listed:
-            for column, cell in zip(self.columns, cells, strict=True):
+            for column, cell in zip(self.column_keys, cells, strict=True):
                 self.table.update_cell(key, column, cell)
         else:
             self.table.add_row(*cells, key=key)
