@@ -44,7 +44,7 @@ BLOCKERS = [("plan has not been cut over (the journal has no cut-over record)",
 class FixedFinishScreen(FinishScreen):
     """The finish screen with its dry run answered by :data:`PREVIEW` (no AWS)."""
 
-    def _finish_in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
+    def _in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = FinishResult(self.migration.plan_id, self.migration.journal_path, dry_run=dry_run, rows=list(PREVIEW),
                               blockers=list(BLOCKERS))
         self.post_message(FinishScreen.FinishAnswered(run, dry_run, result))

@@ -97,7 +97,7 @@ PREVIEW = [
 class FixedUndoScreen(UndoScreen):
     """The undo screen with its dry run answered by :data:`PREVIEW` (no AWS)."""
 
-    def _undo_in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
+    def _in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = UndoResult(self.migration.plan_id, self.migration.journal_path, list(PREVIEW), dry_run=dry_run)
         self.post_message(UndoScreen.UndoAnswered(run, dry_run, result))
 

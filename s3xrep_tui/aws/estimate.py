@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.estimate import estimate_pair, options_for
 from ..core.estimate_model import Estimate, PriceBook, StorageFacts
-from ..core.models import PlanInputs
+from ..core.models import Plan, PlanInputs
 from .errors import AwsError
 from .pricing import price_book
 from .storage_metrics import read_storage
@@ -49,9 +49,10 @@ def storage_of(clients: Any, bucket: str, region: str) -> StorageFacts:
 
 
 def estimate_inputs(source_clients: Any, inputs: PlanInputs, *, books: PriceBooks | None = None,
-                    inventory: bool | None = None, athena: bool | None = None) -> Estimate:
-    """The estimate of the pair ``inputs`` describes (what ``gather_inputs`` read for its plan)."""
-    options = options_for(inputs, inventory=inventory, athena=athena)
+                    plan: Plan | None = None, inventory: bool | None = None, athena: bool | None = None) -> Estimate:
+    """The estimate of the pair ``inputs`` describes (what ``gather_inputs`` read for ``plan``, whose steps say
+    whether S3 Inventory and Athena are part of it: see :func:`core.estimate.options_for`)."""
+    options = options_for(inputs, steps=plan.steps if plan is not None else None, inventory=inventory, athena=athena)
     books = books or PriceBooks(source_clients)
     storage = storage_of(source_clients, inputs.source.bucket.name, options.source_region)
     source_book = books.get(options.source_region)

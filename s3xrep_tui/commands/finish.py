@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from ..core.text import safe
+from ._teardown import add_journal_options, bad_skip_record, fail, failed, open_journal, waiting
 from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep finish"
@@ -41,23 +42,12 @@ def add_parser(sub: Any) -> None:
                              "source any more)")
     parser.add_argument("--allow-pending", action="store_true",
                         help="finish although versions of the source are still PENDING replication")
-    parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
-    parser.add_argument("--dest-profile", help="profile for the destination account (default: the one apply used)")
-    parser.add_argument("--skip-record", type=int, action="append", default=[], metavar="LINE",
-                        help="go on without this damaged journal line (repeatable)")
+    add_journal_options(parser, "go on without this damaged journal line (repeatable)")
     parser.set_defaults(handler=run)
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {safe(message)}", file=sys.stderr)
-    return code
-
-
-def _stdin_is_terminal() -> bool:
-    try:
-        return bool(sys.stdin) and sys.stdin.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
+    return fail(PROG, message, code)
 
 
 def table_lines(rows: list[Any]) -> list[str]:
@@ -94,8 +84,12 @@ def _check(args: argparse.Namespace) -> str | None:
         check_plan_id(args.plan_id)
     except ValueError as exc:
         return str(exc)
-    bad = next((n for n in args.skip_record if n < 1), None)
-    return f"--skip-record {bad}: a journal line number is 1 or more" if bad is not None else None
+    return bad_skip_record(args.skip_record)
+
+
+def _refusal(exc: Any) -> str:
+    return (f"{exc}: finish works from the record of what apply did and does not start (nothing was changed); "
+            "see s3xrep undo --help for --skip-record")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,32 +97,14 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         return _fail(problem, EXIT_USAGE)
     show_only = args.dry_run or bool(getattr(args, "read_only", False))
-    if not (args.yes or show_only) and not _stdin_is_terminal():
-        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to finish", EXIT_USAGE)
-
-    from ..aws.clients import clients_for
-    from ..aws.errors import AwsError, explain
+    opened = open_journal(PROG, args, _refusal, verb="finish", asks=not (args.yes or show_only))
+    if isinstance(opened, int):
+        return opened
     from ..aws.finish import FinishBlocked, finish, why
-    from ..aws.journal import JournalDamaged
-    from ..aws.undo import profiles_in_journal
 
-    skips = sorted(set(args.skip_record))
-    try:
-        path, profiles, problems = profiles_in_journal(args.plan_id, skips)
-    except FileNotFoundError as exc:
-        return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
-    except JournalDamaged as exc:
-        return _fail(f"{exc}: finish works from the record of what apply did and does not start (nothing was "
-                     "changed); see s3xrep undo --help for --skip-record", EXIT_BLOCKED)
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    for line in problems:
-        print(f"{PROG}: warning: {safe(line)}", file=sys.stderr)
-    source = args.source_profile if args.source_profile is not None else profiles.get("source")
-    dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
+    path, clients, skips = opened
     kwargs = {"not_cut_over": args.not_cut_over, "allow_pending": args.allow_pending, "skip_records": skips}
     try:
-        clients = {"source": clients_for(source), "destination": clients_for(dest)}
         preview = finish(args.plan_id, clients, dry_run=True, **kwargs)
         print(f"Finish plan {args.plan_id} (journal {path})" + (": dry run, nothing is changed" if show_only else ""))
         if preview.already_finished or preview.undone:
@@ -138,22 +114,19 @@ def run(args: argparse.Namespace) -> int:
         if show_only:
             if preview.blockers:
                 return _blocked(preview.blockers)
-            failed = any(item.status == "failed" for item in preview.items)
-            return _fail("the dry run could not read everything it needed", EXIT_FAILURE) if failed else EXIT_OK
+            failed_read = any(item.status == "failed" for item in preview.items)
+            return _fail("the dry run could not read everything it needed", EXIT_FAILURE) if failed_read else EXIT_OK
         if preview.blockers:
             return _blocked(preview.blockers)
         if not args.yes and not _confirm():
             return _fail("not confirmed: nothing was changed", EXIT_USAGE)
         result = finish(args.plan_id, clients, **kwargs,
                         progress=lambda item: print(safe(f"  {item.status:<10} {why(item)}"), flush=True),
-                        on_wait=lambda message, delay: print(f"  waiting ({safe(message)}, next try in {delay:.1f}s)",
-                                                             flush=True))
+                        on_wait=waiting)
     except FinishBlocked as exc:
         return _blocked(exc.blockers)
     except Exception as exc:  # noqa: BLE001  AwsError and anything boto3 raises: one line, no traceback
-        error = exc if isinstance(exc, AwsError) else explain(exc)
-        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
-                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
+        return failed(PROG, exc)
     print(safe(result.summary()))
     if not result.ok:
         return _fail("some elements were not removed (see 'skipped'/'failed' above); run finish again once fixed",

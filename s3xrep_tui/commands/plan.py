@@ -228,7 +228,7 @@ def estimate_plan(plan: Any, inputs: Any, source_clients: Any) -> Any:
     from ..aws import results
     from ..aws.estimate import estimate_inputs
 
-    estimate = estimate_inputs(source_clients, inputs)
+    estimate = estimate_inputs(source_clients, inputs, plan=plan)
     try:
         results.record_estimate(plan.id, estimate.as_dict())
     except (OSError, ValueError) as exc:  # the report goes without it; the plan does not fail

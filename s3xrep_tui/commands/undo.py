@@ -25,7 +25,8 @@ import sys
 from typing import Any
 
 from ..core.text import safe
-from .plan import EXIT_BLOCKED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from ._teardown import add_journal_options, bad_skip_record, fail, failed, open_journal, stdin_is_terminal, waiting
+from .plan import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 
 PROG = "s3xrep undo"
 
@@ -38,23 +39,12 @@ def add_parser(sub: Any) -> None:
                         help="with --migration: only this pair (repeatable)")
     parser.add_argument("--yes", action="store_true", help="undo without asking")
     parser.add_argument("--dry-run", action="store_true", help="say what would be restored; change nothing")
-    parser.add_argument("--source-profile", help="profile for the source account (default: the one apply used)")
-    parser.add_argument("--dest-profile", help="profile for the destination account (default: the one apply used)")
-    parser.add_argument("--skip-record", type=int, action="append", default=[], metavar="LINE",
-                        help="go on without this damaged journal line (repeatable; undo names them when it refuses)")
+    add_journal_options(parser, "go on without this damaged journal line (repeatable; undo names them when it refuses)")
     parser.set_defaults(handler=run)
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {safe(message)}", file=sys.stderr)
-    return code
-
-
-def _stdin_is_terminal() -> bool:
-    try:
-        return bool(sys.stdin) and sys.stdin.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
+    return fail(PROG, message, code)
 
 
 def _refusal(exc: Any) -> str:
@@ -77,39 +67,23 @@ def run(args: argparse.Namespace) -> int:
 
         if args.plan_id or not args.migration:
             return _fail("give PLAN_ID for one pair, or --migration ID [--pair N] for a fleet", EXIT_USAGE)
-        return run_undo(args, _stdin_is_terminal())
+        return run_undo(args, stdin_is_terminal())
     try:
         if args.plan_id is None:
             raise ValueError("the following arguments are required: PLAN_ID (or --migration ID)")
         check_plan_id(args.plan_id)
-        bad = next((n for n in args.skip_record if n < 1), None)
-        if bad is not None:
-            raise ValueError(f"--skip-record {bad}: a journal line number is 1 or more")
+        problem = bad_skip_record(args.skip_record)
+        if problem:
+            raise ValueError(problem)
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    if not (args.yes or args.dry_run) and not _stdin_is_terminal():
-        return _fail("stdin is not a terminal, so the confirmation cannot be asked: pass --yes to undo", EXIT_USAGE)
+    opened = open_journal(PROG, args, _refusal, verb="undo", asks=not (args.yes or args.dry_run))
+    if isinstance(opened, int):
+        return opened
+    from ..aws.undo import undo
 
-    from ..aws.clients import clients_for
-    from ..aws.errors import AwsError, explain
-    from ..aws.journal import JournalDamaged
-    from ..aws.undo import profiles_in_journal, undo
-
-    skips = sorted(set(args.skip_record))
+    path, clients, skips = opened
     try:
-        path, profiles, problems = profiles_in_journal(args.plan_id, skips)
-    except FileNotFoundError as exc:
-        return _fail(f"{exc} (apply prints the plan id and the journal path)", EXIT_USAGE)
-    except JournalDamaged as exc:
-        return _fail(_refusal(exc), EXIT_BLOCKED)
-    except ValueError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    for problem in problems:
-        print(f"{PROG}: warning: {safe(problem)}", file=sys.stderr)
-    source = args.source_profile if args.source_profile is not None else profiles.get("source")
-    dest = args.dest_profile if args.dest_profile is not None else profiles.get("destination")
-    try:
-        clients = {"source": clients_for(source), "destination": clients_for(dest)}
         if not args.yes and not args.dry_run:
             preview = undo(args.plan_id, clients, dry_run=True, skip_records=skips)
             print(f"Undo plan {args.plan_id} (journal {path}):")
@@ -123,13 +97,9 @@ def run(args: argparse.Namespace) -> int:
                 return _fail("not confirmed: nothing was changed", EXIT_USAGE)
         print(f"Undo plan {args.plan_id}" + (" (dry run: nothing is changed)" if args.dry_run else ""))
         result = undo(args.plan_id, clients, dry_run=args.dry_run, skip_records=skips,
-                      progress=lambda item: print(_line(item), flush=True),
-                      on_wait=lambda message, delay: print(f"  waiting ({message}, next try in {delay:.1f}s)",
-                                                           flush=True))
+                      progress=lambda item: print(_line(item), flush=True), on_wait=waiting)
     except Exception as exc:  # AwsError and anything boto3 raises: one line, no traceback
-        error = exc if isinstance(exc, AwsError) else explain(exc)
-        return _fail(error.message + (f" (fix: {error.fix})" if error.fix else ""),
-                     EXIT_USAGE if error.bad_argument else EXIT_FAILURE)
+        return failed(PROG, exc)
     print(safe(result.summary(), newlines=True))
     print(f"Journal: {result.journal_path}")
     if args.dry_run:  # the dry run succeeded unless a call failed; what it would skip is reported above

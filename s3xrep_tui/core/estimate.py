@@ -27,7 +27,8 @@ from .estimate_model import (
     PriceBook,
     StorageFacts,
 )
-from .models import PlanInputs
+from .inventory_plan import inventory_wanted
+from .models import PlanInputs, Step
 
 __all__ = [
     "DEFAULT_RATE",
@@ -37,6 +38,7 @@ __all__ = [
     "bytes_by_class",
     "estimate_pair",
     "options_for",
+    "plan_uses",
     "remaining_seconds",
     "total",
     "with_measured_rate",
@@ -56,13 +58,31 @@ ATHENA_MIN_BYTES = 10 * 1024**2  # Athena bills at least 10 MB per query (Amazon
 INVENTORY_BYTES_PER_OBJECT = 100  # assumed size of one object's row in a Parquet inventory
 
 
-def options_for(inputs: PlanInputs, *, inventory: bool | None = None, athena: bool | None = None) -> EstimateOptions:
+INVENTORY_CALL = "s3.put_bucket_inventory_configuration"  # one per bucket the plan reports on
+ATHENA_SERVICES = ("athena.", "glue.")  # the workgroup, the database and tables over the inventories
+
+
+def plan_uses(steps: Iterable[Step]) -> tuple[int, bool]:
+    """How many inventory configurations the steps write, and whether they set Athena up."""
+    calls = [step.call for step in steps]
+    return calls.count(INVENTORY_CALL), any(call.startswith(ATHENA_SERVICES) for call in calls)
+
+
+def options_for(inputs: PlanInputs, *, steps: Iterable[Step] | None = None, inventory: bool | None = None,
+                athena: bool | None = None) -> EstimateOptions:
     """What the plan built from ``inputs`` makes AWS do, as the estimate needs it.
 
-    ``inventory``/``athena``: whether the plan uses S3 Inventory and Athena (other areas add those
-    options; default: an ``inventory``/``athena`` option on the plan's options, when it has one).
+    ``steps``: the plan's. S3 Inventory is priced only when they configure an inventory (a report per
+    configured bucket), Athena only when they create its workgroup or tables. Without them: the
+    inventory as the plan decides it from ``inputs`` (:func:`core.inventory_plan.inventory_wanted`), and
+    no Athena (a plan never sets it up; ``verify --engine athena`` does, and prices its own queries).
+    ``inventory``/``athena``: what the caller knows better (a what-if), over both.
     """
     options = inputs.options
+    if steps is not None:
+        reports, uses_athena = plan_uses(steps)
+    else:
+        reports, uses_athena = (2 if inventory_wanted(inputs)[0] else 0), False
     source_region = inputs.source.bucket.region or "us-east-1"
     destination_region = inputs.destination.bucket.region or source_region
     sse_kms = bool(options.replica_kms_key) or (inputs.source.encryption.algorithm or "").startswith("aws:kms")
@@ -74,9 +94,10 @@ def options_for(inputs: PlanInputs, *, inventory: bool | None = None, athena: bo
         generated_manifest=True,  # core.batch_job always asks S3 to generate the manifest
         rtc=options.rtc,
         sse_kms=sse_kms,
-        inventory=bool(getattr(options, "inventory", False)) if inventory is None else inventory,
-        athena=bool(getattr(options, "athena", False)) if athena is None else athena,
+        inventory=reports > 0 if inventory is None else inventory,
+        athena=uses_athena if athena is None else athena,
         scoped=bool(options.prefix or options.tags),
+        inventory_reports=reports or 2,
     )
 
 

@@ -14,69 +14,39 @@ reaches the screen as a traceback: each is one line with its fix.
 
 from __future__ import annotations
 
-import itertools
-import logging
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
-from textual.worker import get_current_worker
 
-from ...aws.errors import AwsError, explain
 from ...aws.finish import FinishBlocked, FinishResult, finish, why
-from ...aws.journal import JournalDamaged
 from ...aws.migrations import Migration
 from ...core.finish import FinishRow, action_of, element_of
 from ...core.text import safe
-from ..widgets.confirm_apply import ConfirmApply
-from ..widgets.context_bar import ContextBar
-from ..widgets.fixed_table import FixedTable
-from .base import AppScreen
-
-log = logging.getLogger(__name__)
-_runs = itertools.count(1)
+from .teardown import Progress, TeardownScreen, error_line
 
 STYLES = {"remove": "cyan", "removed": "green", "gone": "dim", "stays": "yellow", "not removed": "bold yellow",
           "failed": "bold red"}
 
 
-def _error_text(exc: Exception, plan_id: str) -> str:
-    if isinstance(exc, JournalDamaged):
-        lines = ", ".join(f"line {d.line} ({d.reason})" for d in exc.damaged)
-        return (f"the journal {exc.path} is damaged ({lines}): finish does not start, nothing was changed "
-                "(fix: look at those lines; `s3xrep finish --skip-record LINE` goes on without them)")
-    if isinstance(exc, FileNotFoundError | FinishBlocked):
-        return str(exc)
-    if not isinstance(exc, AwsError):
-        log.exception("finish of %s failed", plan_id)
-    failure = exc if isinstance(exc, AwsError) else explain(exc)
-    return failure.message + (f" (fix: {failure.fix})" if failure.fix else "")
-
-
-class FinishScreen(AppScreen):
-    class FinishAnswered(Message):
+class FinishScreen(TeardownScreen):
+    class FinishAnswered(TeardownScreen.Answered):
         """A preview (``dry_run``) or a real finish ended: ``result`` (a FinishResult) or ``error`` (one line)."""
 
-        def __init__(self, run: int, dry_run: bool, result: Any = None, error: str = "") -> None:
-            super().__init__()
-            self.run = run
-            self.dry_run = dry_run
-            self.result = result
-            self.error = error
-
-    class FinishItemDone(Message):
+    class FinishItemDone(TeardownScreen.ItemDone):
         """One journaled write taken down (or kept, skipped, failed) while the real finish runs."""
 
-        def __init__(self, run: int, item: Any) -> None:
-            super().__init__()
-            self.run = run
-            self.item = item
+    ANSWERED, ITEM_DONE = FinishAnswered, FinishItemDone
 
     TITLE = "Finish"
+    VERB = "Finish"
+    READING = "Reading what finish would remove (a dry run: nothing is changed)…"
+    RUNNING = "Finishing: each row changes as its element comes down…"
+    DONE = "Finished: the report is now the migration's final record."
+    NOT_DONE = "Some elements were not removed (see why): r previews what is left."
+    BUSY = "Finish is running: it ends on its own (each element is journaled as it goes)."
+    PREVIEW_TAIL = ". The data stays."
+    FLAGS = ("flag",)
 
     BINDINGS = [
         Binding("r", "reload", "Preview"),
@@ -97,57 +67,15 @@ class FinishScreen(AppScreen):
     """
 
     def __init__(self, migration: Migration) -> None:
-        super().__init__()
-        self.migration = migration
-        self.rows: dict[str, FinishRow] = {}
+        super().__init__(migration)
         self.preview: FinishResult | None = None
         self.result: FinishResult | None = None
-        self.error = ""
-        self.running = False
-        self.run = 0
         self.flags = {"not_cut_over": False, "allow_pending": False}
 
-    def compose(self) -> ComposeResult:
-        yield ContextBar(self.TITLE, demo=self.s3xrep.demo, trail=("Migrations",), migration=self.migration)
-        yield Static(id="finish-summary")
-        yield FixedTable(id="finish-items", cursor_type="row")
-        yield Static(id="finish-detail")
-        yield ConfirmApply(self.migration.source_bucket or "?", verb="Finish", id="finish-confirm")
-        yield Footer()
-
     @property
-    def table(self) -> FixedTable:
-        return self.query_one("#finish-items", FixedTable)
-
-    @property
-    def confirm(self) -> ConfirmApply:
-        return self.query_one(ConfirmApply)
-
-    def on_mount(self) -> None:
-        width = self.app.size.width
-        element = max(24, min(60, width - 52))
-        for key, label, size in (("action", "Action", 11), ("account", "Account", 11),
-                                 ("element", "Element", element), ("why", "Why", max(16, width - element - 30))):
-            self.table.add_column(label, key=key, width=size)
-        self.query_one("#finish-detail").border_title = "why"
-        self.confirm.freeze("Reading what finish would remove (a dry run: nothing is changed)…")
-        self.action_reload()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("confirm_typed", "to_items"):
-            return self.is_mounted and self.focused is self.confirm.input
-        if action in ("reload", "flag"):
-            return None if self.running else True
-        return True
-
-    def on_descendant_focus(self) -> None:
-        self.refresh_bindings()  # Enter and Tab act only in the confirmation field
-
-    async def action_confirm_typed(self) -> None:
-        await self.confirm.input.action_submit()
-
-    def action_to_items(self) -> None:
-        self.table.focus()
+    def rows(self) -> dict[str, FinishRow]:
+        """The elements listed, by row key: what goes and what stays."""
+        return self.listed
 
     def action_flag(self, flag: str) -> None:
         if self.running:
@@ -155,147 +83,51 @@ class FinishScreen(AppScreen):
         self.flags[flag] = not self.flags[flag]
         self.action_reload()
 
-    # --- the runs ----------------------------------------------------------------------------------
+    def _columns(self, width: int) -> list[tuple[str, str, int]]:
+        element = max(24, min(60, width - 52))
+        return [("action", "Action", 11), ("account", "Account", 11), ("element", "Element", element),
+                ("why", "Why", max(16, width - element - 30))]
 
-    def action_reload(self) -> None:
-        if not self.running:
-            self._start(dry_run=True)
+    def _call(self, dry_run: bool, progress: Progress | None) -> FinishResult:
+        clients = {"source": self.s3xrep.clients("source"), "destination": self.s3xrep.clients("destination")}
+        return finish(self.migration.plan_id, clients, dry_run=dry_run, not_cut_over=self.flags["not_cut_over"],
+                      allow_pending=self.flags["allow_pending"], progress=progress)
 
-    def _start(self, *, dry_run: bool) -> None:
-        self.run = next(_runs)
-        self.running = not dry_run
-        self.error = ""
-        if dry_run:
-            self.rows.clear()
-            self.table.clear()
-        self._paint_summary()
-        self._finish_in_thread(self.run, dry_run)
+    def _error_text(self, exc: Exception) -> str:
+        return error_line(exc, self.VERB, self.migration.plan_id, plain=(FileNotFoundError, FinishBlocked))
 
-    @work(thread=True, exclusive=True, group="finish", exit_on_error=False)
-    def _finish_in_thread(self, run: int, dry_run: bool) -> None:
-        worker = get_current_worker()
-        result, error = None, ""
-        try:
-            clients = {"source": self.s3xrep.clients("source"), "destination": self.s3xrep.clients("destination")}
-            def told(item: Any) -> None:
-                self.post_message(self.FinishItemDone(run, item))
+    def _show_result(self, result: FinishResult) -> None:
+        self._clear()
+        for number, row in enumerate(result.rows):
+            self._show(f"row {number}", row)
 
-            result = finish(self.migration.plan_id, clients, dry_run=dry_run, not_cut_over=self.flags["not_cut_over"],
-                            allow_pending=self.flags["allow_pending"], progress=None if dry_run else told)
-        except Exception as exc:  # AwsError, a blocker, anything boto3 raises: one line, never a traceback
-            error = _error_text(exc, self.migration.plan_id)
-        if not worker.is_cancelled:
-            self.post_message(self.FinishAnswered(run, dry_run, result, error))
+    def _show_item(self, item: Any) -> None:
+        self._show(f"write {item.ref}", FinishRow(element_of(item.call, item.target), item.account,
+                                                  action_of(item.status), why(item)))
 
-    @on(FinishItemDone)
-    def _item_done(self, message: FinishScreen.FinishItemDone) -> None:
-        if message.run == self.run:
-            item = message.item
-            self._show_row(f"write {item.ref}", FinishRow(element_of(item.call, item.target), item.account,
-                                                          action_of(item.status), why(item)))
-            self._paint_summary()
+    def _cells(self, row: FinishRow) -> list[Text]:
+        return [Text(row.action, style=STYLES.get(row.action, "")), Text(row.account),  # AWS names made visible:
+                Text(safe(row.element), overflow="ellipsis", no_wrap=True),  # a Sid or rule ID is theirs
+                Text(safe(row.why), overflow="ellipsis", no_wrap=True)]
 
-    @on(FinishAnswered)
-    def _answered(self, message: FinishScreen.FinishAnswered) -> None:
-        if message.run != self.run:
-            return
-        self.running = False
-        self.error = message.error
-        result = message.result
-        if result is not None:
-            self.rows.clear()
-            self.table.clear()
-            for number, row in enumerate(result.rows):
-                self._show_row(f"row {number}", row)
-            if message.dry_run:
-                self.preview = result
-            else:
-                self.result = result
-        self._paint_summary()
-        self._paint_detail()
-        self._set_confirm(message.dry_run)
+    def _detail(self, row: FinishRow) -> Text:
+        return Text.assemble((row.action, STYLES.get(row.action, "")), f" · {row.account} · ",
+                             (safe(row.element), "bold"), "\n", safe(row.why))
 
-    def _set_confirm(self, after_dry_run: bool) -> None:
+    def _not_ready(self) -> str | None:
         preview = self.preview
-        if self.error:
-            self.confirm.freeze("Finish cannot start (see above): r previews again.")
-        elif not after_dry_run:
-            self.confirm.freeze("Finished: the report is now the migration's final record."
-                                if self.result and self.result.ok else
-                                "Some elements were not removed (see why): r previews what is left.")
-        elif preview is None or preview.already_finished or preview.undone:  # else record it, even if all is gone
-            self.confirm.freeze("Nothing to do: " + (preview.summary() if preview else "no preview"))
-        elif preview.blockers:
-            self.confirm.freeze("Blocked (see above): c finishes without a cut-over, p despite PENDING versions.")
-        elif self.s3xrep.read_only:
-            self.confirm.freeze("Read-only mode: finish writes, so it is refused (the list above is the dry run).")
-        else:
-            self.confirm.thaw()
-            self.confirm.input.focus()
+        if preview is None or preview.already_finished or preview.undone:  # else record it, even if all is gone
+            return "Nothing to do: " + (preview.summary() if preview else "no preview")
+        if preview.blockers:
+            return "Blocked (see above): c finishes without a cut-over, p despite PENDING versions."
+        return None
 
-    @on(ConfirmApply.Confirmed)
-    def _confirmed(self, event: ConfirmApply.Confirmed) -> None:
-        event.stop()
-        if self.running or self.preview is None:
-            return
-        self.confirm.freeze("Finishing: each row changes as its element comes down…")
-        self._start(dry_run=False)
-
-    # --- painting ------------------------------------------------------------------------------
-
-    def _show_row(self, key: str, row: FinishRow) -> None:
-        cells = [Text(row.action, style=STYLES.get(row.action, "")), Text(row.account),  # AWS names made visible:
-                 Text(safe(row.element), overflow="ellipsis", no_wrap=True),  # a Sid or rule ID is theirs
-                 Text(safe(row.why), overflow="ellipsis", no_wrap=True)]
-        if key in self.rows:
-            for column, cell in zip(("action", "account", "element", "why"), cells, strict=True):
-                self.table.update_cell(key, column, cell)
-        else:
-            self.table.add_row(*cells, key=key)
-        self.rows[key] = row
-        self._paint_detail()
-
-    def _summary_lines(self, text: Text, result: Any) -> None:
-        for warning in result.warnings:
+    def _preview_lines(self, text: Text, preview: FinishResult) -> None:
+        for warning in preview.warnings:
             text.append(f"\n! {safe(warning)}", style="yellow")
-        for message, fix in result.blockers:
+        for message, fix in preview.blockers:
             text.append(f"\n✗ {safe(message)}", style="red")
             text.append(f" (fix: {safe(fix)})")
 
-    def _paint_summary(self) -> None:
-        m = self.migration
-        text = Text.assemble(("Finish ", "bold"), (m.plan_id, "bold"), f": {m.source_bucket} → {m.destination_bucket}")
-        if self.error:
-            text.append(f"\n✗ {safe(self.error)}", style="red")
-        elif self.running:
-            text.append("\nFinishing…", style="bold")
-        elif self.result is not None:
-            text.append(f"\nDone: {self.result.summary()}", style="green" if self.result.ok else "yellow")
-        elif self.preview is not None:
-            text.append(f"\nPreview (dry run, nothing changed): {self.preview.summary()}. The data stays.")
-            self._summary_lines(text, self.preview)
-        else:
-            text.append("\nReading the journal and the current state…", style="dim")
-        self.query_one("#finish-summary", Static).update(text)
 
-    @on(DataTable.RowHighlighted, "#finish-items")
-    def _highlighted(self, _: DataTable.RowHighlighted) -> None:
-        self._paint_detail()
-
-    def _paint_detail(self) -> None:
-        row_number = self.table.cursor_row
-        keys = list(self.rows)
-        if not keys or not 0 <= row_number < len(keys):
-            self.query_one("#finish-detail", Static).update(Text("Nothing listed yet.", style="dim"))
-            return
-        row = self.rows[keys[row_number]]
-        text = Text.assemble((row.action, STYLES.get(row.action, "")), f" · {row.account} · ",
-                             (safe(row.element), "bold"), "\n", safe(row.why))
-        self.query_one("#finish-detail", Static).update(text)
-
-    def action_back(self) -> None:
-        if self.running:
-            self.notify("Finish is running: it ends on its own (each element is journaled as it goes).",
-                        severity="warning")
-            return
-        self.app.pop_screen()
+__all__ = ["STYLES", "FinishScreen"]

@@ -231,18 +231,19 @@ class PreviewScreen(AppScreen):
             else:
                 self.query_one(CostPanel).show(self.estimate)
             return
-        self.run_worker(lambda: self._estimate_in_thread(plan.id, inputs), name="estimate the cost",
+        self.run_worker(lambda: self._estimate_in_thread(plan, inputs), name="estimate the cost",
                         group="preview-estimate", exclusive=True, thread=True, exit_on_error=False)
 
-    def _estimate_in_thread(self, plan_id: str, inputs: PlanInputs) -> None:
+    def _estimate_in_thread(self, plan: Plan, inputs: PlanInputs) -> None:
         # boto3 (through aws.estimate) is loaded with the first estimate, not with the screen
         from ...aws import results
         from ...aws.errors import explain
         from ...aws.estimate import estimate_inputs
 
         worker = get_current_worker()
+        plan_id = plan.id
         try:
-            estimate = estimate_inputs(self.s3xrep.clients("source"), inputs)
+            estimate = estimate_inputs(self.s3xrep.clients("source"), inputs, plan=plan)
             results.record_estimate(plan_id, estimate.as_dict())
         except Exception as exc:  # a refusal is a note of the estimate; this is anything else: one line, the log
             log.exception("estimating plan %s failed", plan_id)

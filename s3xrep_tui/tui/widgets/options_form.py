@@ -11,6 +11,12 @@ when to re-evaluate (debounced).
 Every state has a text form, not colour alone (plain text, a screen reader, a
 washed-out projector): a checkbox draws ``[x]`` or ``[ ]``, a switch's hint
 starts with ``on`` or ``off``.
+
+A switch says what the plan will do, not only what was chosen: while Alarms or
+RTC is on the plan enables replication metrics whatever Metrics says
+(``MigrationOptions.metrics_enabled``), so the Metrics switch then shows on,
+disabled, with the reason as its hint; the choice made there is kept and comes
+back when nothing needs the metrics any more.
 """
 
 from __future__ import annotations
@@ -108,6 +114,15 @@ class TextCheckbox(Checkbox):
 
 def switch_state(on: bool) -> Text:
     return Text("on  " if on else "off ", style="bold" if on else "dim")
+
+
+def metrics_needed_by(raw: dict[str, Any]) -> str:
+    """What turns replication metrics on whatever the Metrics switch says ("" when nothing does)."""
+    if raw.get("alarms"):
+        return "Alarms need them"
+    if raw.get("rtc"):
+        return "RTC needs them"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,7 @@ class OptionsForm(VerticalScroll):
         self._initial = options
         self._source = source_bucket
         self._destination = destination_bucket
+        self._metrics_choice = options.metrics  # the Metrics switch's own value, while Alarms or RTC holds it on
 
     # --- building ------------------------------------------------------------------
 
@@ -302,6 +318,8 @@ class OptionsForm(VerticalScroll):
                 raw[name] = value if isinstance(value, str) else ""
             else:
                 raw[name] = self.query_one(f"#opt-{name}", Input).value
+        if metrics_needed_by(raw):
+            raw["metrics"] = self._metrics_choice  # the switch shows on; the option keeps what was chosen
         return raw
 
     def read(self) -> Parsed:
@@ -341,13 +359,24 @@ class OptionsForm(VerticalScroll):
     def _paint_switches(self, raw: dict[str, Any] | None = None) -> None:
         """Each switch's hint, after its state in words."""
         raw = raw if raw is not None else self.raw_values()
+        needed = metrics_needed_by(raw)
+        self._hold_metrics(bool(needed))
         for name, field in FIELDS.items():
             if field.kind != "switch":
                 continue
-            hint = field.hint
-            if name == "metrics" and raw["rtc"]:
-                hint += " (on anyway: RTC needs it)"
-            self.query_one(f"#hint-{name}", Static).update(Text.assemble(switch_state(bool(raw[name])), hint))
+            hint, on = field.hint, bool(raw[name])
+            if name == "metrics" and needed:
+                hint, on = f"replication metrics: {needed}", True
+            self.query_one(f"#hint-{name}", Static).update(Text.assemble(switch_state(on), hint))
+
+    def _hold_metrics(self, held: bool) -> None:
+        """The Metrics switch on and disabled while something needs the metrics; else the choice made there."""
+        switch = self.query_one("#opt-metrics", Switch)
+        value = True if held else self._metrics_choice
+        if switch.value != value:
+            with switch.prevent(Switch.Changed):  # not an edit: the options do not change
+                switch.value = value
+        switch.disabled = held
 
     # --- events --------------------------------------------------------------------
 
@@ -360,6 +389,8 @@ class OptionsForm(VerticalScroll):
         wid = getattr(control, "id", None) or ""
         name = "existing_statuses" if wid.startswith("opt-status-") else wid.removeprefix("opt-")
         if isinstance(control, Switch) and self.is_mounted:
+            if name == "metrics" and not control.disabled:
+                self._metrics_choice = control.value
             self._paint_switches()
         if name in FIELDS:
             self.post_message(self.Edited(name))
