@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ def pinned(estimate: Estimate, today: dt.date | None = None) -> Estimate:
     """``estimate`` with today's and yesterday's dates replaced by :data:`TODAY` and :data:`YESTERDAY`."""
     day = today or dt.datetime.now(dt.UTC).date()
     text = json.dumps(estimate.as_dict())
-    text = text.replace(day.isoformat(), TODAY).replace((day - dt.timedelta(days=1)).isoformat(), YESTERDAY)
+    dates = {day.isoformat(): TODAY, (day - dt.timedelta(days=1)).isoformat(): YESTERDAY}
+    # one pass: replaced in turn, the day after TODAY would become TODAY and then YESTERDAY
+    text = re.sub("|".join(map(re.escape, dates)), lambda found: dates[found.group(0)], text)
     return estimate_from_dict(json.loads(text))
 
 
