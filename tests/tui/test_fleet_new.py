@@ -160,6 +160,16 @@ async def test_a_fleet_by_keys_at_80x24_plan_estimate_apply_backfill_verify_repo
     assert all("ReplicationConfiguration" not in _replication(s3, f"acme-legacy-{n}") for n in FLEET)
 
 
+def _delete_bucket(s3: Any, bucket: str) -> None:
+    """Every version and delete marker (the first test's replicas), then the bucket."""
+    listed = s3.list_object_versions(Bucket=bucket)
+    doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+              for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+    if doomed:
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+    s3.delete_bucket(Bucket=bucket)
+
+
 def _replication(s3: Any, bucket: str) -> dict[str, Any]:
     try:
         return s3.get_bucket_replication(Bucket=bucket)
@@ -186,3 +196,33 @@ async def test_the_new_fleet_screens_at_160x48(demo_world: dict[str, Any]) -> No
         await until(pilot, lambda: isinstance(app.screen, ConfirmFleetApply), "the confirmation")
         await pilot.press("escape")  # nothing applied
         await until(pilot, lambda: app.screen is preview, "back on the preview")
+
+
+async def test_a_failed_pair_does_not_stop_the_others(demo_world: dict[str, Any]) -> None:
+    """The last of the module: a destination bucket deleted between the preview and the apply (as a teammate
+    might): that pair FAILED with AWS's reason on its row, every other pair applied."""
+    app = _app(demo_world)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_new_fleet(app, pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, FleetPreviewScreen), "the fleet preview")
+        preview = app.screen
+        assert isinstance(preview, FleetPreviewScreen)
+        await until(pilot, lambda: preview.fleet is not None, "the fleet planned", timeout=60)
+        fleet = preview.fleet
+        assert fleet is not None and len(fleet.pairs) == 6
+        _delete_bucket(clients_for(PROFILES["destination"])("s3"), "acme-platform-logs")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmFleetApply), "the confirmation")
+        await pilot.press(*fleet.id, "enter")
+        await until(pilot, lambda: isinstance(app.screen, FleetApplyScreen), "the fleet's apply")
+        run = app.screen
+        assert isinstance(run, FleetApplyScreen)
+        await until(pilot, lambda: run.result is not None, "every pair ended", timeout=120)
+        await pilot.pause()
+        [logs] = [p.index for p in fleet.pairs if p.spec.source_bucket == "acme-legacy-logs"]
+        assert run.states == {p.index: "FAILED" if p.index == logs else "applied" for p in fleet.pairs}
+        text = screen_text(app)
+        assert "6 pairs · 5 applied · 0 running · 1 failed" in text, text
+        assert "5 of 6 pair(s) applied, 1 failed" in run.status and "does not exist" in run.status, run.status
+        assert "b Board" in text.splitlines()[-1]

@@ -65,7 +65,7 @@ class FleetApplyScreen(AppScreen):
     FleetApplyScreen #fleet-run-totals { height: 1; padding: 0 1; text-style: bold; text-wrap: nowrap;
                                          text-overflow: ellipsis; }
     FleetApplyScreen #fleet-run-table { height: 1fr; min-height: 4; }
-    FleetApplyScreen #fleet-run-status { height: auto; max-height: 3; padding: 0 1; }
+    FleetApplyScreen #fleet-run-status { height: auto; max-height: 8; padding: 0 1; }
     """
 
     def __init__(self, fleet: FleetPlan, planner: FleetPlanner) -> None:
@@ -74,6 +74,7 @@ class FleetApplyScreen(AppScreen):
         self.planner = planner
         self.states: dict[int, str] = {p.index: "waiting" for p in fleet.pairs}
         self.steps: dict[int, str] = {p.index: "" for p in fleet.pairs}
+        self.reasons: dict[int, str] = {}  # why a pair failed, in AWS's words
         self.result: FleetResult | None = None
         self.running = False
         self.status = ""
@@ -124,6 +125,10 @@ class FleetApplyScreen(AppScreen):
         if self.states.get(message.index) == "waiting":
             self._set(message.index, "running")
         self.steps[message.index] = step_text(message.event)
+        if message.event.status == "failed":  # AWS's reason, kept for the row once the pair has ended
+            event = message.event
+            self.reasons[message.index] = f"{event.step.call}: {event.message}" + (
+                f" (fix: {event.fix})" if event.fix else "")
         self.table.update_cell(str(message.index), "step", Text(safe(self.steps[message.index]), no_wrap=True,
                                                                   overflow="ellipsis"))
 
@@ -140,14 +145,17 @@ class FleetApplyScreen(AppScreen):
             cancelled = outcome.error is not None and outcome.error.startswith("cancelled")
             self._set(index, "applied" if outcome.ok else ("cancel" if cancelled else "FAILED"))
             if not outcome.ok:
-                self.table.update_cell(str(index), "step", Text(safe(outcome.message), style="red", no_wrap=True,
+                self.reasons.setdefault(index, outcome.message)
+                self.table.update_cell(str(index), "step", Text(safe(self.reasons[index]), style="red", no_wrap=True,
                                                                   overflow="ellipsis"))
         failed = message.result.failed
-        text = safe(message.result.summary())
+        done = len(message.result.outcomes) - len(failed)
+        text = f"migration {safe(self.fleet.id)}: {done} of {len(self.fleet.pairs)} pair(s) applied"
         if failed:
-            first = failed[0]
-            self.say(f"{text}\npair {first.pair.index}: {safe(first.message)}\nb: the fleet board · to continue the "
-                     "failed pairs: Esc, r (plan again), a (each pair converges)", "red")
+            first = failed[0].pair
+            self.say(f"{text}, {len(failed)} failed\npair {first.index} "
+                     f"{safe(first.spec.source_bucket)}: {safe(self.reasons[first.index])}\nb: the fleet board · "
+                     "Esc, r, a: plan and apply again (each pair converges)", "red")
         else:
             self.say(f"{text} · b: the fleet board (backfill, verify, report, undo)", "green")
 
