@@ -30,13 +30,10 @@ class FleetPlanner:
 
         self.clients = FleetClients(lambda profile: clients_for(profile, read_only=lambda: bool(app.read_only)))
         self.backoff = backoff
-        self._listed: dict[str | None, list[str]] = {}
 
     def buckets(self, profile: str | None) -> list[str]:
-        """Every bucket ``profile`` lists (read once per profile: a map is matched as it is typed)."""
-        if profile not in self._listed:
-            self._listed[profile] = list_bucket_names(self.clients(profile))
-        return self._listed[profile]
+        """Every bucket ``profile`` lists (the new-fleet screen reads them once and matches the map as it is typed)."""
+        return list_bucket_names(self.clients(profile))
 
     def plan(self, pairs: PairsFile, options: MigrationOptions | None = None) -> FleetPlan:
         """Every pair read and planned, with each pair's cost and time estimate and the fleet's total."""

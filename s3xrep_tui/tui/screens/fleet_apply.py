@@ -108,6 +108,9 @@ class FleetApplyScreen(AppScreen):
         self.say(f"Applying {len(self.fleet.pairs)} pairs, {self.planner.workers} at a time; each pair journaled.")
         self._apply()
 
+    def on_unmount(self) -> None:
+        self._cancel.set()  # the app is closing: the pairs not started yet are not started
+
     @work(thread=True, exclusive=True, group="fleet-apply", exit_on_error=False)
     def _apply(self) -> None:
         def relay(pair: PairPlan, event: ApplyEvent) -> None:

@@ -89,6 +89,7 @@ class FleetNewScreen(AppScreen):
         self.found: MapResult | None = None
         self.skipped: set[str] = set()  # sources picked out of the fleet
         self.status = ""
+        self.problem = ""  # why no pair is listed (a map that does not parse, the listing under way)
         self._deadline = 0.0
         self._to_table = False  # Enter was pressed in the map: the list takes the keys once it is filled
 
@@ -231,6 +232,7 @@ class FleetNewScreen(AppScreen):
         return [p for p in pairs if p.source_bucket not in self.skipped]
 
     def _paint(self, problem: str) -> None:
+        self.problem = problem
         table = self.table
         keep = table.cursor_row
         table.clear()
@@ -271,7 +273,7 @@ class FleetNewScreen(AppScreen):
     def on_resize(self) -> None:
         if self.is_mounted:
             self._columns()
-            self._paint("")
+            self._paint(self.problem)
 
     # --- keys ---------------------------------------------------------------------------------------
 
@@ -287,7 +289,7 @@ class FleetNewScreen(AppScreen):
                      "again.", "yellow")
             return
         self.skipped ^= {key}
-        self._paint("")
+        self._paint(self.problem)
 
     @on(DataTable.RowSelected, "#fleet-map-table")
     def _row_selected(self, _: DataTable.RowSelected) -> None:

@@ -185,6 +185,7 @@ class FleetPreviewScreen(AppScreen):
         self.pairs = pairs
         self.planner = planner
         self.fleet: FleetPlan | None = None
+        self._estimates: dict[int, Estimate] = {}  # by pair index
         self.status = ""
 
     def compose(self) -> ComposeResult:
@@ -232,6 +233,8 @@ class FleetPreviewScreen(AppScreen):
             self.say("r: plan again")
             return
         self.fleet = message.fleet
+        estimates: list[Any] = self.fleet.estimate_hook.get("pairs") or []  # in the order of the pairs
+        self._estimates = {p.index: e for p, e in zip(self.fleet.pairs, estimates, strict=False)}
         self._paint()
         self.table.focus()
         self.refresh_bindings()
@@ -243,10 +246,7 @@ class FleetPreviewScreen(AppScreen):
     # --- drawing ------------------------------------------------------------------------------------
 
     def _estimate(self, pair: PairPlan) -> Estimate | None:
-        assert self.fleet is not None
-        estimates: list[Any] = self.fleet.estimate_hook.get("pairs") or []
-        position = self.fleet.pairs.index(pair)
-        return estimates[position] if position < len(estimates) else None
+        return self._estimates.get(pair.index)
 
     def _paint(self) -> None:
         fleet = self.fleet
