@@ -22,7 +22,7 @@ from s3xrep_tui.tui.screens.buckets import BucketsScreen
 from s3xrep_tui.tui.screens.fleet import FleetScreen
 from s3xrep_tui.tui.screens.fleet_apply import FleetApplyScreen
 from s3xrep_tui.tui.screens.fleet_new import FleetNewScreen, suggest_map
-from s3xrep_tui.tui.screens.fleet_preview import ConfirmFleetApply, FleetCostScreen, FleetPreviewScreen
+from s3xrep_tui.tui.screens.fleet_preview import ConfirmFleetApply, FleetCostScreen, FleetPreviewScreen, changes
 from s3xrep_tui.tui.screens.home import HomeScreen
 
 from .conftest import AMBIENT_VARIABLES
@@ -123,6 +123,11 @@ async def test_a_fleet_by_keys_at_80x24_plan_estimate_apply_backfill_verify_repo
         assert "Not confirmed" in preview.status
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmFleetApply), "the confirmation again")
+        await pilot.pause()
+        text = screen_text(app)
+        writes = sum(changes(p) for p in fleet.pairs)
+        assert f"Apply migration {fleet.id}: {writes} change(s) to 5 pair(s), 3 pairs" in text, text
+        assert "Type the migration id to apply" in text and not cramped_boxes(app)
         await pilot.press(*fleet.id, "enter")
         await until(pilot, lambda: isinstance(app.screen, FleetApplyScreen), "the fleet's apply")
         run = app.screen
