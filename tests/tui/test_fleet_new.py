@@ -79,6 +79,40 @@ def test_suggest_map_turns_one_pair_into_its_pattern() -> None:
     assert suggest_map("alpha", "beta") == "" and suggest_map(None, "x") == "" and suggest_map("a-b", "a-b") == ""
 
 
+async def test_the_map_screen_without_aws_waits_for_identities_and_says_what_is_wrong(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No identity chosen: it waits (bounded) and says so; then a map that does not parse, one that matches
+    nothing, and space on a source without a destination each say why, in a line (fixed bucket lists)."""
+    from s3xrep_tui.screenshots_fleet import FixedPlanner, _chosen
+    from s3xrep_tui.tui.screens import fleet_new
+
+    monkeypatch.setattr(fleet_new, "IDENTITY_TIMEOUT", 0.3)
+    app = S3xrepApp()
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = FleetNewScreen(FixedPlanner())  # type: ignore[arg-type]
+        app.push_screen(screen)
+        await until(pilot, lambda: "Waiting for a source and a destination" in screen.status, "the wait said")
+        await until(pilot, lambda: "No fleet without both identities" in screen.status, "the bounded wait")
+        app.source, app.destination = _chosen("acme-legacy", "111111111111"), _chosen("acme-platform", "222222222222")
+        await pilot.press(*"acme-legacy-*")
+        assert "is not SOURCE=DESTINATION" in screen_text(app)
+        await pilot.press(*"=nothing-*")
+        await until(pilot, lambda: screen.found is not None, "the match")
+        assert not screen.found.pairs and "matches no listed source bucket" in screen.status  # type: ignore[union-attr]
+        screen.map_input.value = MAP
+        await until(pilot, lambda: screen.found is not None and len(screen.found.pairs) == 6, "the six pairs")
+        screen.table.focus()
+        screen.table.move_cursor(row=6)  # acme-legacy-archive: no acme-platform-archive
+        await pilot.press("space")
+        assert "has no destination bucket" in screen.status and len(screen.in_use) == 6
+        for row in range(6):
+            screen.table.move_cursor(row=row)
+            await pilot.press("space")
+        await pilot.press("p")
+        assert "No pair in use" in screen.status and isinstance(app.screen, FleetNewScreen)
+
+
 async def test_a_fleet_by_keys_at_80x24_plan_estimate_apply_backfill_verify_report_undo(
         demo_world: dict[str, Any]) -> None:
     app = _app(demo_world)

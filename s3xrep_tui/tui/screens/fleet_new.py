@@ -128,17 +128,22 @@ class FleetNewScreen(AppScreen):
 
     def _await_identities(self) -> None:
         """Poll (bounded) until both identities resolve: from the home screen the Accounts screen may still be
-        resolving them."""
+        resolving them (in the demo, the sandbox may still be starting)."""
         if not self.is_attached:
             return
-        if self.s3xrep.identities_ready():
+        app = self.s3xrep
+        if app.identities_ready():
             self._match()
             return
-        if time.monotonic() > self._deadline:
-            self.say("The source and destination identities did not resolve: choose them on the Accounts screen "
-                     "(Esc), then open this again.", "red")
+        failed = [c for c in (app.source, app.destination) if c is not None and c.identity.state == "failed"]
+        if failed or time.monotonic() > self._deadline:
+            why = f"profile {safe(failed[0].profile.name)} did not resolve" if failed else "they did not resolve"
+            self.say(f"No fleet without both identities: {why}. Choose them on the Accounts screen (Esc), then "
+                     "open this again.", "red")
             return
-        self.say("Waiting for the source and destination identities (the Accounts screen resolves them)…")
+        chosen = app.source is not None and app.destination is not None
+        self.say("Resolving the source and destination identities…" if chosen else
+                 "Waiting for a source and a destination identity (chosen on the Accounts screen)…")
         self.set_timer(0.1, self._await_identities)
 
     def _profiles(self) -> tuple[str | None, str | None]:
