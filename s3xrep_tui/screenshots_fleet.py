@@ -89,14 +89,16 @@ class FixedPlanner:
         return [f"acme-{side}-{n}" for n in names]
 
 
-def _chosen(profile: str, account: str) -> Choice:
+def chosen_identity(profile: str, account: str) -> Choice:
+    """A resolved identity of ``profile`` in ``account`` (no AWS: the picture and its test pin it)."""
     info = ProfileInfo(profile, "static", "us-east-1")
     return Choice(info, Identity("resolved", Account(id=account, arn=f"arn:aws:iam::{account}:user/admin")))
 
 
 async def fleet_new(pilot: Any) -> None:
     app = pilot.app
-    app.source, app.destination = _chosen("acme-legacy", "111111111111"), _chosen("acme-platform", "222222222222")
+    app.source = chosen_identity("acme-legacy", "111111111111")
+    app.destination = chosen_identity("acme-platform", "222222222222")
     screen = FleetNewScreen(FixedPlanner())  # type: ignore[arg-type]
     app.push_screen(screen)
     await _wait(pilot, lambda: screen.is_mounted, "the new fleet screen")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from s3xrep_tui.aws.clients import clients_for
 from s3xrep_tui.demo_sandbox import start_embedded_sandbox
 from s3xrep_tui.sandbox.seed import DEST_MEDIA, DEST_REPORTS, MEDIA, SOURCE_REPORTS
 from s3xrep_tui.sandbox.seed_fleet import FLEET
 
 
-def test_the_demo_holds_the_single_pair_story_and_the_fleet(aws_env: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_holds_the_single_pair_story_and_the_fleet(aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     environment = start_embedded_sandbox()
     try:
         monkeypatch.setenv("AWS_CONFIG_FILE", environment.config_path)

@@ -83,7 +83,7 @@ async def test_the_map_screen_without_aws_waits_for_identities_and_says_what_is_
         monkeypatch: pytest.MonkeyPatch) -> None:
     """No identity chosen: it waits (bounded) and says so; then a map that does not parse, one that matches
     nothing, and space on a source without a destination each say why, in a line (fixed bucket lists)."""
-    from s3xrep_tui.screenshots_fleet import FixedPlanner, _chosen
+    from s3xrep_tui.screenshots_fleet import FixedPlanner, chosen_identity
     from s3xrep_tui.tui.screens import fleet_new
 
     monkeypatch.setattr(fleet_new, "IDENTITY_TIMEOUT", 0.3)
@@ -94,7 +94,8 @@ async def test_the_map_screen_without_aws_waits_for_identities_and_says_what_is_
         app.push_screen(screen)
         await until(pilot, lambda: "Waiting for a source and a destination" in screen.status, "the wait said")
         await until(pilot, lambda: "No fleet without both identities" in screen.status, "the bounded wait")
-        app.source, app.destination = _chosen("acme-legacy", "111111111111"), _chosen("acme-platform", "222222222222")
+        app.source = chosen_identity("acme-legacy", "111111111111")
+        app.destination = chosen_identity("acme-platform", "222222222222")
         await pilot.press(*"acme-legacy-*")
         assert "is not SOURCE=DESTINATION" in screen_text(app)
         await pilot.press(*"=nothing-*")

@@ -250,7 +250,8 @@ class FleetNewScreen(AppScreen):
                               Text("use", style="green") if used else Text("skip", style="dim"),
                               key=pair.source_bucket)
             for source, target in found.missing:
-                table.add_row(Text("-", style="dim"), Text(safe(source), style="dim", no_wrap=True, overflow="ellipsis"),
+                table.add_row(Text("-", style="dim"),
+                              Text(safe(source), style="dim", no_wrap=True, overflow="ellipsis"),
                               Text(safe(target), style="dim", no_wrap=True, overflow="ellipsis"),
                               Text("no dest", style="yellow"), key=f"missing:{source}")
             if table.row_count:

@@ -93,7 +93,8 @@ def detail_text(fleet: FleetPlan, pair: PairPlan | None, estimate: Estimate | No
     if pair is None:
         return text
     text.append(f"Pair {pair.index}: ", style="bold")
-    text.append(f"{safe(pair.spec.source_bucket)} → {safe(pair.spec.destination_bucket)} · plan {safe(pair.plan.id)} · lane {pair.lane}\n")
+    text.append(f"{safe(pair.spec.source_bucket)} → {safe(pair.spec.destination_bucket)} · "
+                f"plan {safe(pair.plan.id)} · lane {pair.lane}\n")
     if estimate is not None:
         text.append(f"  {summary_line(estimate)} (estimate)\n")
     text.append("  no findings\n" if not pair.plan.findings else "")
