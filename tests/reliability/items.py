@@ -384,6 +384,10 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         "tests/commands/test_fleet_command.py",
         "tests/tui/test_fleet_board.py",
     ]),
+    ("fleet", "the fleet from the app on the demo, by keys: the map typed and its pairs shown, the estimate, one confirmation, a failed pair isolated, the board's backfill, verify, report and undo", [
+        "tests/tui/test_fleet_new.py",
+        "tests/tui/test_demo_world.py",
+    ]),
     ("cost", "estimate line items, totals, duration from the count and the measured rate; storage figures from CloudWatch, no listing", [
         "tests/core/test_estimate.py",
         "tests/aws/test_estimate.py",

@@ -94,6 +94,7 @@ class BucketsScreen(AppScreen):
         Binding("n", "new_bucket", "New bucket"),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "continue", "Continue"),
+        Binding("m", "new_fleet", "New fleet", show=False, tooltip="Many pairs by a map (acme-legacy-*=acme-platform-*)"),
         Binding("escape", "escape", "Back", show=False),
     ]
     FOOTER_FIRST = ("c", "s", "d", "tab")
@@ -441,6 +442,11 @@ class BucketsScreen(AppScreen):
             self._update_hint()
             return
         self.app.goto("options")  # type: ignore[attr-defined]
+
+    def action_new_fleet(self) -> None:
+        from .fleet_new import open_new_fleet  # a fleet is a side road of the flow: its screens load when asked
+
+        open_new_fleet(self.s3xrep)
 
     # --- browsing and creating ----------------------------------------------------------------
 

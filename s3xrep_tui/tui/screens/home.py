@@ -39,6 +39,7 @@ from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
 from .base import AppScreen
 from .fleet import open_fleet_board
+from .fleet_new import open_new_fleet
 
 if TYPE_CHECKING:
     from ..app import S3xrepApp
@@ -120,6 +121,7 @@ class HomeScreen(AppScreen):
         Binding("n", "new", "New", tooltip="A new migration (the Accounts screen)"),
         Binding("r", "reload", "Refresh", show=False),  # in ? Help; the list reloads on return anyway
         Binding("F", "fleet", "Fleet", show=False, tooltip="The fleet board of the newest fleet migration"),
+        Binding("m", "new_fleet", "New fleet", show=False, tooltip="A fleet of bucket pairs by a map (acme-a-*=acme-b-*)"),
         Binding("escape", "new", "Accounts", show=False),
     ]
     # Short labels so every key fits in 80 columns; n first after Enter (the one key with no migration yet).
@@ -236,6 +238,9 @@ class HomeScreen(AppScreen):
     def action_fleet(self) -> None:
         open_fleet_board(self.s3xrep)
 
+    def action_new_fleet(self) -> None:
+        open_new_fleet(self.s3xrep)
+
     def action_resume(self, step: str) -> None:
         m = self.highlighted
         if m is None:
@@ -306,6 +311,8 @@ def home_commands(app: S3xrepApp, screen: Screen) -> Iterable[SystemCommand]:
                             lambda: open_stakeholder(app))
     yield SystemCommand("Fleet board", "Every pair of the newest fleet migration (apply --pairs)",
                         lambda: open_fleet_board(app))
+    yield SystemCommand("New fleet migration", "Many bucket pairs by a map (acme-legacy-*=acme-platform-*): plan, "
+                        "estimate, apply", lambda: open_new_fleet(app))
     on = app.theme == "s3xrep-high-contrast"
     yield SystemCommand("High contrast " + ("off" if on else "on"), "The projector theme (h on the stakeholder view)",
                         app.action_high_contrast)
