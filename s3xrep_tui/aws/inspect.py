@@ -558,11 +558,16 @@ def gather_inputs(
         options=options,
         **results,
     )
-    inputs = with_inventory_facts(inputs, source, destination)
-    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))}
+    # the inventory's and the alarms' reads need only the buckets' Regions: side by side (a fleet's pair waits
+    # for the longest, not for all six one after another)
+    later: dict[str, Callable[[], Any]] = {"inventory": lambda: with_inventory_facts(inputs, source, destination)}
     if options.alarms and inputs.source.exists:
-        update["source_notifications"] = source_notifications(
+        later["source_notifications"] = lambda: source_notifications(
             source, source_bucket, source_account.id, inputs.source.bucket.region)
+        later["alarm_facts"] = lambda: alarm_facts(source, inputs)
+    read = dict(zip(later, _run_all(list(later.values()), len(later))))
+    inputs = read.pop("inventory")
+    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs)), **read}
+    if "alarm_facts" in read:
         update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
-        update["alarm_facts"] = alarm_facts(source, inputs)
     return inputs.model_copy(update=update)
