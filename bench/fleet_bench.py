@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import select
 import subprocess
@@ -167,6 +168,7 @@ class Frames:
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.runqueue: list[float] = []
+        self.full_gc: list[float] = []  # the frames a full garbage collection fell into
         self.recording = False
         self._schedstat = f"/proc/self/task/{threading.get_native_id()}/schedstat"
 
@@ -186,10 +188,13 @@ class Frames:
             if not frames.recording:
                 return original(screen)
             waited, wall, cpu = frames._waited(), time.perf_counter(), time.thread_time()
+            full = gc.get_stats()[2]["collections"]
             try:
                 return original(screen)
             finally:
                 frames.wall.append(time.perf_counter() - wall)
+                if gc.get_stats()[2]["collections"] != full:
+                    frames.full_gc.append(frames.wall[-1])
                 frames.cpu.append(time.thread_time() - cpu)
                 frames.runqueue.append(frames._waited() - waited)
 
@@ -204,6 +209,7 @@ class Frames:
             "frame_cpu": {**stats(self.cpu), "p95": pct(self.cpu, 95)},
             "frame_runqueue_wait": {**stats(self.runqueue), "p95": pct(self.runqueue, 95)},
             "frame_wall_minus_runqueue": {**stats(scheduled), "p95": pct(scheduled, 95)},
+            "frames_with_a_full_gc": len(self.full_gc), "full_gc_frame_wall_max": max(self.full_gc, default=None),
             "frames_over_50ms": sum(1 for f in self.wall if f > FRAME_TARGET),
             "frames_over_50ms_cpu": sum(1 for f in self.cpu if f > FRAME_TARGET),
             "frames_over_50ms_wall_minus_runqueue": sum(1 for f in scheduled if f > FRAME_TARGET),
