@@ -253,15 +253,17 @@ class FleetScreen(AppScreen):
         self._paint_totals()
 
     def _update_cells(self) -> None:
-        """Only the cells whose text changed (a full redraw of 200 rows each poll would cost frames)."""
-        table = self.table
+        """Only the cells whose text changed, and only those rendered again (a full redraw of 200 rows each
+        poll would cost frames)."""
+        changes: dict[str, dict[str, Text]] = {}
         for index in self.shown:
             fresh = cells(self.rows[index], self.app.size.width >= WIDE)
             old = self._drawn.get(index, {})
-            for key, text in fresh.items():
-                if old.get(key) != text.plain:
-                    table.update_cell(str(index), key, text)
+            if changed := {key: text for key, text in fresh.items() if old.get(key) != text.plain}:
+                changes[str(index)] = changed
             self._drawn[index] = {k: v.plain for k, v in fresh.items()}
+        if changes:
+            self.table.update_cells(changes)
 
     def _paint_totals(self) -> None:
         t = totals(list(self.rows.values()))
