@@ -88,7 +88,8 @@ BUILT_IN: tuple[Middleware, ...] = (PricingMiddleware(),)
 
 def _moto_modules_listed_once() -> None:
     """moto lists its package directory (a stat per service, ~200) on every request to find the backend;
-    the list never changes while we run, so it is read once (about a fifth of the sandbox's CPU per call)."""
+    the list never changes while we run, so it is read once (a tenth to a fifth of the sandbox's CPU per call
+    on the fleet plan, bench/fleet_bench.py)."""
     from moto import backends
 
     if getattr(backends.list_of_moto_modules, "s3xrep_once", False):
