@@ -2,24 +2,26 @@
 
 One set of clients per profile (their boto3 clients shared by the pairs); the pairs are read side by
 side in a small pool (each pair's own reads go in parallel too), bounded so one account is not
-throttled. The shared roles are read with the pairs; a fleet split into more roles than the first
-pass named reads those too and is planned once more.
+throttled. Who each account is and each shared role are read once for the whole fleet (``_Once``),
+not once per pair: the calls grow with the pairs only by each pair's own buckets. A fleet split into
+more roles than the first pass named reads those too and is planned once more.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.estimate import total
 from ..core.fleet import FleetPlan, build_fleet, migration_id, shared_role_names
 from ..core.fleet_pairs import PairsFile, PairSpec, pair_options
-from ..core.models import MigrationOptions, PlanInputs, RoleFacts
+from ..core.models import Account, MigrationOptions, PlanInputs, RoleFacts
 from .clients import Clients, clients_for
 from .estimate import PriceBooks, estimate_inputs
+from .identity import caller_identity
 from .inspect import gather_inputs, inspect_role
 
 INSPECT_WORKERS = 4  # pairs read at once (each reads its two buckets and roles side by side)
@@ -45,6 +47,39 @@ class FleetClients:
         return {"source": self(spec.source_profile), "destination": self(spec.destination_profile)}
 
 
+class _Once:
+    """Each key read once however many pairs ask at once: the others wait for its answer (or its error)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[Any, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: Any, read: Callable[[], Any]) -> Any:
+        with self._lock:
+            answer, mine = self._answers.get(key), key not in self._answers
+            if answer is None:
+                answer = self._answers[key] = Future()
+        if mine:
+            try:
+                answer.set_result(read())
+            except Exception as exc:  # every pair that asked gets the same error (each names its side)
+                answer.set_exception(exc)
+        return answer.result()
+
+
+class FleetReads:
+    """The reads a fleet shares: who each account is, and each role (clients are per profile, so by id)."""
+
+    def __init__(self) -> None:
+        self._once = _Once()
+
+    def identity(self, clients: Clients) -> Account:
+        return self._once(("identity", id(clients)), lambda: caller_identity(clients))  # type: ignore[no-any-return]
+
+    def role(self, clients: Clients, name: str) -> RoleFacts:
+        return self._once(("role", id(clients), name), lambda: inspect_role(clients, name))  # type: ignore[no-any-return]
+
+
 def fleet_options(pairs: PairsFile, base: MigrationOptions) -> tuple[str, list[tuple[PairSpec, MigrationOptions]]]:
     """The migration id and each pair's options (PairsError naming the line and field when one is invalid)."""
     mid = migration_id(pairs.pairs, pairs.migration)
@@ -67,11 +102,13 @@ def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients |
     """
     clients = clients or FleetClients()
     mid, chosen = fleet_options(pairs, base)
+    shared = FleetReads()
 
     def read(item: tuple[PairSpec, MigrationOptions]) -> PlanInputs:
         spec, options = item
         return gather_inputs(clients(spec.source_profile), clients(spec.destination_profile),
-                             spec.source_bucket, spec.destination_bucket, options)
+                             spec.source_bucket, spec.destination_bucket, options,
+                             identity=shared.identity, role=shared.role)
 
     inputs = _in_pool(read, chosen)
     profile_of = {i.source_account.id: spec.source_profile for (spec, _), i in zip(chosen, inputs, strict=True)}
@@ -83,7 +120,7 @@ def plan_fleet(pairs: PairsFile, base: MigrationOptions, clients: FleetClients |
     specs = [spec for spec, _ in chosen]
     fleet = build_fleet(mid, list(zip(specs, inputs, strict=True)), facts, role_per_pair=pairs.role_per_pair)
     if fleet.missing_role_facts:  # split into more roles than the first pass read: read them, plan again
-        found = _in_pool(lambda key: inspect_role(clients(profile_of[key[0]]), key[1]), list(fleet.missing_role_facts))
+        found = _in_pool(lambda key: shared.role(clients(profile_of[key[0]]), key[1]), list(fleet.missing_role_facts))
         facts.update(dict(zip(fleet.missing_role_facts, found, strict=True)))
         fleet = build_fleet(mid, list(zip(specs, inputs, strict=True)), facts, role_per_pair=pairs.role_per_pair)
     if estimate and inputs:

@@ -503,9 +503,14 @@ def gather_inputs(
     source_bucket: str,
     destination_bucket: str,
     options: MigrationOptions,
+    *,
+    identity: Callable[[Clients], Account] = caller_identity,
+    role: Callable[[Clients, str], RoleFacts] = inspect_role,
 ) -> PlanInputs:
     """Read everything the plan needs, from both accounts, side by side.
 
+    ``identity`` and ``role`` read who a side is and a role; a fleet passes readers that ask once
+    per account and role for all its pairs (``fleet_inspect``).
     Raises ``ValueError`` (before any call) when a bucket name breaks S3's rules,
     :class:`AwsError` naming the side and profile when AWS cannot be read.
     """
@@ -513,8 +518,8 @@ def gather_inputs(
     check_bucket_name(destination_bucket)
     source_account, destination_account = _run_all(
         [
-            _on_side("source", source, lambda: caller_identity(source)),
-            _on_side("destination", destination, lambda: caller_identity(destination)),
+            _on_side("source", source, lambda: identity(source)),
+            _on_side("destination", destination, lambda: identity(destination)),
         ],
         2,
     )
@@ -526,10 +531,10 @@ def gather_inputs(
         "destination": _on_side(
             "destination", destination, lambda: inspect_bucket(destination, destination_bucket, destination_account.id)
         ),
-        "replication_role": _on_side("source", source, lambda: inspect_role(source, replication_role_name)),
+        "replication_role": _on_side("source", source, lambda: role(source, replication_role_name)),
     }
     if batch_role_name is not None and batch_role_name != replication_role_name:
-        tasks["batch_role"] = _on_side("source", source, lambda: inspect_role(source, batch_role_name))
+        tasks["batch_role"] = _on_side("source", source, lambda: role(source, batch_role_name))
     if options.replica_kms_key:
         key = options.replica_kms_key
         tasks["replica_key"] = _on_side("destination", destination, lambda: describe_kms_key(destination, key))
@@ -553,11 +558,16 @@ def gather_inputs(
         options=options,
         **results,
     )
-    inputs = with_inventory_facts(inputs, source, destination)
-    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs))}
+    # the inventory's and the alarms' reads need only the buckets' Regions: side by side (a fleet's pair waits
+    # for the longest, not for all six one after another)
+    later: dict[str, Callable[[], Any]] = {"inventory": lambda: with_inventory_facts(inputs, source, destination)}
     if options.alarms and inputs.source.exists:
-        update["source_notifications"] = source_notifications(
+        later["source_notifications"] = lambda: source_notifications(
             source, source_bucket, source_account.id, inputs.source.bucket.region)
+        later["alarm_facts"] = lambda: alarm_facts(source, inputs)
+    read = dict(zip(later, _run_all(list(later.values()), len(later))))
+    inputs = read.pop("inventory")
+    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs)), **read}
+    if "alarm_facts" in read:
         update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
-        update["alarm_facts"] = alarm_facts(source, inputs)
     return inputs.model_copy(update=update)

@@ -63,3 +63,43 @@ async def test_an_auto_width_column_is_measured_as_datatable_does(monkeypatch: p
         await pilot.pause()
         fixed, plain = app.query_one("#fixed", FixedTable), app.query_one("#plain", DataTable)
         assert counts["fixed"] >= 300 and fixed.virtual_size == plain.virtual_size
+
+
+class Pair(Tables):
+    CSS = "DataTable { height: 18; }"
+
+
+def lines(table: DataTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def cached_cells(table: DataTable) -> set[Any]:
+    return set(table._cell_render_cache.keys())
+
+
+async def test_update_cells_paints_what_update_cell_paints_and_renders_only_the_changed_cells() -> None:
+    app = Pair()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.fill()
+        await pilot.pause()
+        fixed, plain = app.query_one("#fixed", FixedTable), app.query_one("#plain", DataTable)
+        for table in (fixed, plain):
+            table.move_cursor(row=3)
+        await pilot.pause()
+        assert lines(fixed) == lines(plain)
+        before = {t.id: cached_cells(t) for t in (fixed, plain)}
+        changes = {"k3": {"size": "changed"}, "k5": {"key": "renamed.jpg", "size": "1"}, "k250": {"size": "far"}}
+        fixed.update_cells(changes)
+        for row, cells in changes.items():
+            for column, value in cells.items():
+                plain.update_cell(row, column, value)
+        await pilot.pause()
+        assert lines(fixed) == lines(plain) and "changed" in " ".join(lines(fixed))
+        made = {t.id: len(cached_cells(t) - before[t.id]) for t in (fixed, plain)}  # renders under new cache keys
+        assert made["fixed"] <= 4 < 30 <= made["plain"], made  # update_cell rendered every visible cell anew
+        for table in (fixed, plain):
+            table.move_cursor(row=250)  # a row that was off screen when it changed
+        await pilot.pause()
+        assert lines(fixed) == lines(plain) and "far" in " ".join(lines(fixed))
+        with pytest.raises(Exception, match="No cell exists"):
+            fixed.update_cells({"nope": {"size": "x"}})

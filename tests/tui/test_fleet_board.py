@@ -165,3 +165,24 @@ async def test_a_poll_slower_than_the_interval_still_lands() -> None:
         board = FleetScreen(record(), backend=SlowBackend(), poll_seconds=0.1)
         app.push_screen(board)
         await until(pilot, lambda: board.polls >= 2, "two polls landing", timeout=15)
+
+
+async def test_the_board_keeps_its_heap_out_of_full_collections_while_it_is_up() -> None:
+    """A full collection over a 200-pair board's heap took a frame 0.2 s of CPU (bench/fleet_bench.py): the
+    board freezes the heap once its first poll landed and lets it go when it leaves."""
+    import gc
+
+    from s3xrep_tui.screenshots_fleet import FixedFleetBackend, record
+    from s3xrep_tui.tui import frozen_heap
+
+    app = S3xrepApp()
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = frozen_heap.holders()
+        board = FleetScreen(record(), backend=FixedFleetBackend(), poll_seconds=0)
+        app.push_screen(board)
+        await until(pilot, lambda: board.polls > 0, "the poll")
+        assert frozen_heap.holders() == before + 1 and gc.get_freeze_count() > 0
+        app.pop_screen()
+        await until(pilot, lambda: not board.is_attached, "the board gone")
+        assert frozen_heap.holders() == before
