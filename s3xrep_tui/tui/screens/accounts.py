@@ -26,7 +26,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError
@@ -35,6 +35,7 @@ from ...aws.profiles import DEFAULT_REGION, ProfileInfo, list_profiles, resolve_
 from ...core.models import Account
 from ..state import Choice, Identity
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.profile_table import ProfileRow, ProfileTable
 from ..widgets.selection_summary import SelectionSummary
 from .add_keys import AddKeysScreen, ConfirmDeleteKeys

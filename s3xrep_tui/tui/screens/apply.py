@@ -33,7 +33,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ...aws.apply import ApplyEvent, ApplyResult, Backoff, apply_plan
@@ -43,6 +43,7 @@ from ..flow import FLOW
 from ..widgets.apply_steps import ApplyStepsTable, RowState, StepDetail, advance
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from .base import AppScreen
 
 log = logging.getLogger(__name__)

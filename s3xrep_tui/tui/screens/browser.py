@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ...aws.browse import (
@@ -49,6 +49,7 @@ from ...aws.errors import AwsError
 from ...core.text import safe
 from .. import frozen_heap
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.object_table import (
     EARLIER,
     MORE,

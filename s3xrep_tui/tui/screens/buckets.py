@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.browse import (
@@ -41,6 +41,7 @@ from ..widgets.bucket_table import (
     replication_label,
 )
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .create_bucket import CREATED_WITH, CreateBucketScreen
 

@@ -25,13 +25,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...aws.errors import AwsError
 from ...core.cutover import VERDICT_WORDS, Checklist
 from ...core.text import safe
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.jobs_table import shorten
 from . import cutover_flow as flow
 from .base import AppScreen

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.fleet_report import percent
@@ -34,6 +34,7 @@ from ..fleet_backend import FleetBackend, FleetDone, FleetPolled
 from ..resume import identities_for, reopen_profiles, resume
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .fleet_totals import FleetTotalsScreen
 

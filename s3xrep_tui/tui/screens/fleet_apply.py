@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...aws.apply import ApplyEvent
 from ...aws.fleet_apply import FleetResult
@@ -25,6 +25,7 @@ from ...core.text import safe
 from ..fleet_planner import FleetPlanner
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .fleet import FleetScreen
 

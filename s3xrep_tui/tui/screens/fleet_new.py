@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...core.fleet_pairs import BucketMap, MapResult, PairsError, PairsFile, PairSpec, expand_map, parse_map
@@ -26,6 +26,7 @@ from ...core.text import safe
 from ..fleet_planner import FleetPlanner
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .fleet_preview import FleetPreviewScreen
 

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from ...commands.fleet import estimate_lines
@@ -32,6 +32,7 @@ from ...core.text import safe
 from ..fleet_planner import FleetPlanner
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .fleet_apply import FleetApplyScreen
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Digits, Footer, ProgressBar, Static
+from textual.widgets import Digits, ProgressBar, Static
 
 from ...aws.fleet_status import PairStatus, totals
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from .base import AppScreen
 
 

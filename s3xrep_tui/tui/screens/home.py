@@ -30,13 +30,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ...aws.migrations import Migration, list_migrations, short_time
 from ..resume import EXTRA_STEPS, identities_for, leave_home, reopen_profiles, resume
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .fleet import open_fleet_board
 from .fleet_new import open_new_fleet

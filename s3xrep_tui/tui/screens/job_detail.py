@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.completion_reports import ReportSummary
@@ -33,6 +33,7 @@ from ...core.text import safe
 from ..monitor_backend import MonitorBackend
 from ..poller import Poller, PollState, PollStateChanged
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.jobs_table import progress_bar
 
 log = logging.getLogger(__name__)

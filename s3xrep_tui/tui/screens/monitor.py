@@ -43,7 +43,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from ...aws import results
@@ -60,6 +60,7 @@ from ..poller import Poller, PollState, PollStateChanged
 from ..widgets.alarms_panel import AlarmsPanel
 from ..widgets.canary_panel import CanaryPanel
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.jobs_table import JobsTable
 from ..widgets.replication_panel import ReplicationPanel
 from .base import AppScreen

@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError, explain
@@ -38,6 +38,7 @@ from ...core.models import MigrationOptions, Plan, PlanInputs
 from ...core.plan import build_plan
 from ..widgets.context_bar import ContextBar
 from ..widgets.findings_list import FindingsList, count_line
+from ..widgets.footer import Footer
 from ..widgets.options_form import OptionsForm, Parsed
 from .base import AppScreen
 

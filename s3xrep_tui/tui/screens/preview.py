@@ -31,7 +31,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Input, Static, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from ...commands.plan import plan_json, write_documents
@@ -43,6 +43,7 @@ from ..widgets.context_bar import ContextBar
 from ..widgets.cost_panel import CostPanel, EstimateReady
 from ..widgets.document_view import DocumentView, JsonView, title_of
 from ..widgets.findings_list import FindingsList, count_line
+from ..widgets.footer import Footer
 from ..widgets.json_diff import DiffView
 from ..widgets.steps_table import StepsTable
 from .base import AppScreen

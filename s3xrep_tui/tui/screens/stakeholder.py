@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Digits, Footer, ProgressBar, Sparkline, Static
+from textual.widgets import Digits, ProgressBar, Sparkline, Static
 from textual.worker import get_current_worker
 
 from ...aws import results
@@ -34,6 +34,7 @@ from ...aws.migrations import Migration, short_time
 from ...core.failure_codes import meaning_for
 from ...core.humanize import duration
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from .base import AppScreen
 from .monitor import MonitorBackend, MonitorContext
 

@@ -27,7 +27,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ...aws.errors import AwsError, explain
@@ -37,6 +37,7 @@ from ...core.text import safe
 from ..widgets.confirm_apply import ConfirmApply
 from ..widgets.context_bar import ContextBar
 from ..widgets.fixed_table import FixedTable
+from ..widgets.footer import Footer
 from .base import AppScreen
 
 log = logging.getLogger(__name__)

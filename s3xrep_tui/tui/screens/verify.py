@@ -30,7 +30,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ... import storage
@@ -40,6 +40,7 @@ from ...aws.verify import Cancelled, VerifyProgress, VerifyReport, verify_replic
 from ...core.humanize import size as _size
 from ...core.verify import Outcome, Result
 from ..widgets.context_bar import ContextBar
+from ..widgets.footer import Footer
 from ..widgets.jobs_table import shorten
 from ..widgets.verify_progress import VerifyProgressView
 from . import repair as repair_flow
