@@ -97,6 +97,9 @@ PREVIEW = [
 class FixedUndoScreen(UndoScreen):
     """The undo screen with its dry run answered by :data:`PREVIEW` (no AWS)."""
 
+    def on_mount(self) -> None:  # before the base class's: the field is focused after the dry run
+        self.confirm.input.cursor_blink = False  # a blinking cursor would make the picture depend on its phase
+
     def _in_thread(self, run: int, dry_run: bool) -> None:  # type: ignore[override]
         result = UndoResult(self.migration.plan_id, self.migration.journal_path, list(PREVIEW), dry_run=dry_run)
         self.post_message(UndoScreen.UndoAnswered(run, dry_run, result))
@@ -155,7 +158,9 @@ async def home(pilot: Any) -> None:
 async def undo(pilot: Any) -> None:
     await home(pilot)
     pilot.app.push_screen(FixedUndoScreen(migration(PLAN)))
-    await _wait(pilot, lambda: getattr(pilot.app.screen, "preview", None) is not None, "the dry run")
+    screen = pilot.app.screen
+    await _wait(pilot, lambda: screen.preview is not None and screen.focused is screen.confirm.input,
+                "the dry run and the confirmation field focused")
 
 
 async def stakeholder(pilot: Any) -> None:

@@ -34,15 +34,19 @@ def test_alarms_item_follows_the_journal_and_the_alarm_state(world: Sandbox) -> 
     journal = Journal("src-to-dst-00000001")
     assert _item(world, journal).verdict == "n/a"  # nothing journaled: no alarms were planned
     cloudwatch = world.clients(A)("cloudwatch", "us-east-1")
+    # TreatMissingData=ignore: the sandbox's evaluator (every second, no datapoints here) keeps the state
+    # set_alarm_state sets, as AWS does; with "missing" it could turn it INSUFFICIENT_DATA before the read
     cloudwatch.put_metric_alarm(AlarmName=NAME, Namespace="AWS/S3", MetricName="OperationsFailedReplication",
                                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=0,
-                                ComparisonOperator="GreaterThanThreshold")
+                                ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore")
     write = journal.record("write", step="alarm", call="cloudwatch.put_metric_alarm", account="source",
                            account_id=A, profile=None, region="us-east-1", target=NAME, before=None, after={})
     cloudwatch.set_alarm_state(AlarmName=NAME, StateValue="ALARM", StateReason="test")
+    world.alarms.evaluate()  # an evaluation in between, as the thread may run one: the state stays
     item = _item(world, journal)
     assert item.verdict == "blocked" and f"{NAME}: ALARM" in item.blocks
     cloudwatch.set_alarm_state(AlarmName=NAME, StateValue="OK", StateReason="test")
+    world.alarms.evaluate()  # an evaluation in between, as the thread may run one: the state stays
     assert _item(world, journal).verdict == "go"
     cloudwatch.delete_alarms(AlarmNames=[NAME])
     assert "missing" in _item(world, journal).blocks  # deleted behind the journal's back: blocked

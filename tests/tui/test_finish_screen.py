@@ -63,7 +63,9 @@ async def test_read_only_shows_goes_and_stays_and_refuses_the_finish(world: dict
         assert not screen.error, screen.error
         actions = {row.action for row in screen.rows.values()}
         assert {"remove", "stays"} <= actions
-        assert "has not been cut over" in screen_text(app) and "Blocked" in screen_text(app)
+        # the summary's auto height is laid out after the handler that set the preview: wait for the repaint
+        await until(pilot, lambda: "has not been cut over" in screen_text(app) and "Blocked" in screen_text(app),
+                    "the blocker and the frozen confirmation drawn")
         await pilot.press("c")  # without a cut-over record: previews again
         await until(pilot, lambda: screen.preview is not None and not screen.preview.blockers, "a preview unblocked")
         await until(pilot, lambda: "Read-only mode: finish writes" in screen_text(app), "the read-only refusal")

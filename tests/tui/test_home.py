@@ -58,16 +58,18 @@ async def test_quit_and_relaunch_lists_the_migration_and_resumes_at_the_monitor(
     app.animation_level = "none"
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: isinstance(app.screen, HomeScreen), "the home screen after a relaunch")
-        await pilot.pause()
+        await until(pilot, lambda: f"{SOURCE} → {DESTINATION}" in screen_text(app), "the migration listed")
         text = screen_text(app)
-        assert f"{SOURCE} → {DESTINATION}" in text, text
         assert "applied" in text and world["plan"].id in text and "never" in text
         assert "DEMO: the sandbox starts fresh each launch" in text
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, MonitorScreen), "the monitor", timeout=60)
         monitor = app.screen
         job_id = world["job"]["JobId"]
-        await until(pilot, lambda: job_id in monitor.query_one(JobsTable).jobs, "the migration's job listed")
+        try:
+            await until(pilot, lambda: job_id in monitor.query_one(JobsTable).jobs, "the migration's job listed")
+        except AssertionError as exc:  # say why: the jobs poll's state (retrying after timeouts, an error...)
+            raise AssertionError(f"{exc}; the monitor's polls: {monitor.states}") from None
         assert job_id in monitor.query_one(JobsTable).mine  # the journal's job, marked as ours
         assert app.source is not None and app.source.profile.name == PROFILES["source"]
         assert (app.source_bucket, app.destination_bucket) == (SOURCE, DESTINATION)

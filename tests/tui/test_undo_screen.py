@@ -60,17 +60,18 @@ async def test_undo_from_the_app_restores_the_destination_policy(world: dict[str
     app.animation_level = "none"
     async with app.run_test(size=size) as pilot:
         screen = await open_undo(pilot)
-        # the rows are drawn a refresh after the preview lands (seen late once on a loaded machine)
-        await until(pilot, lambda: "would-restore" in screen_text(app), "the preview's rows drawn")
-        text = screen_text(app)
-        assert "Preview (dry run, nothing changed)" in text, text
-        assert "would-restore" in text and "s3.put_bucket_policy" in text
+        # the summary, the table's rows and the focus land turns of the event loop after the preview: one
+        # "would-restore" (the detail pane's) is not yet the rows; wait for all of it, and for the field's focus
+        # (before it, the "r" of "wrong-name" would be the screen's Preview again)
+        shown = ("Preview (dry run, nothing changed)", "would-restore", "s3.put_bucket_policy")
+        await until(pilot, lambda: all(part in screen_text(app) for part in shown)
+                    and screen.focused is screen.query_one(Input), "the preview drawn and the field focused")
         statuses = {i.call: i.status for i in screen.items.values()}
         assert statuses["s3.put_bucket_policy"] == "would-restore"
         assert statuses["iam.create_role"] == "would-delete"
         await pilot.press(*"wrong-name", "enter")
-        await pilot.pause()
-        assert screen.result is None and "is not the source bucket's name" in screen_text(app)
+        await until(pilot, lambda: "is not the source bucket's name" in screen_text(app), "the wrong name refused")
+        assert screen.result is None
         screen.query_one(Input).value = ""
         await pilot.press(*SOURCE, "enter")
         await until(pilot, lambda: screen.result is not None or bool(screen.error), "the undo to finish")
