@@ -25,17 +25,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, emit, load
+from _common import emit, load
+from _inventory_world import run_tools
+
+from s3xrep_tui.aws.inventory_duckdb import MEMORY_LIMIT, THREADS
+from s3xrep_tui.core.athena_cost import BILLION, bytes_per_version, project_athena
 
 ROWS_PER_FILE = 1_000_000
-ATHENA_USD_PER_TB = 5.0  # assumption (see the docstring)
 
 
 def _write_side(directory: Path, total: int, side: str) -> tuple[list[str], int]:
@@ -111,28 +116,35 @@ def measure(source: list[str], destination: list[str]) -> dict[str, object]:
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "counts": json.loads(out)}
 
 
-def listing_rate() -> dict[str, float] | None:
-    """versions/second of listing verify, from the largest verify_vs_cli result saved."""
-    for name in ("verify_vs_cli_300000", "verify_vs_cli_100000"):
-        path = RESULTS / f"{name}.json"
-        if path.exists():
-            data = json.loads(path.read_text())
-            run = data["runs"]["s3xrep verify"]
-            return {"from": name, "versions_per_side": data["versions_per_side"],
-                    "wall_median": run["wall"]["median"], "max_rss_mb": run.get("max_rss_mb", {}).get("max")
-                    if isinstance(run.get("max_rss_mb"), dict) else run.get("max_rss_mb"),
-                    "versions_per_second": round(data["versions_per_side"] / run["wall"]["median"], 1)}
-    return None
+def _athena(source_bytes: int, destination_bytes: int, versions: int) -> dict[str, Any]:
+    """core.athena_cost's projection for one billion versions a side, from the Parquet bytes measured here."""
+    projection = project_athena(bytes_per_version(source_bytes, versions), bytes_per_version(destination_bytes, versions),
+                                versions_per_side=BILLION, measured_versions=versions)
+    return dict(projection.as_dict(), text=projection.text())
+
+
+def _ratios(tools: dict[str, Any], duckdb_wall: float | None) -> dict[str, Any]:
+    """Each reference's wall and CPU over inventory verify's (above 1: inventory verify is faster)."""
+    ours = tools["s3xrep verify --inventory"]
+    ratios: dict[str, Any] = {}
+    for name, got in tools.items():
+        if name == "s3xrep verify --inventory" or got.get("code"):
+            continue
+        ratios[name] = {"wall": round(got["wall"] / ours["wall"], 2), "cpu": round(got["cpu"] / ours["cpu"], 2)}
+        if duckdb_wall:
+            ratios[name]["wall_vs_duckdb_compare_alone"] = round(got["wall"] / duckdb_wall, 2)
+    return ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--sandbox", type=int, default=1_000_000,
+                        help="versions a side of the sandbox world the CLI tools are timed on (0: skip)")
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args()
     before = load()
-    reference = listing_rate()
-    sizes: dict[str, object] = {}
+    sizes: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
         for versions in args.versions:
             directory = Path(work) / str(versions)
@@ -140,30 +152,29 @@ def main() -> None:
             generated = time.perf_counter()
             source, source_bytes = _write_side(directory, versions, "source")
             destination, destination_bytes = _write_side(directory, versions, "destination")
+            generate_seconds = round(time.perf_counter() - generated, 1)
             result = measure(source, destination)
-            result["generate_seconds"] = round(time.perf_counter() - generated - result["wall"], 1)  # type: ignore[operator]
+            result["generate_seconds"] = generate_seconds
             result["parquet_bytes"] = {"source": source_bytes, "destination": destination_bytes}
             missing, extra = versions // 1000 + (1 if versions % 1000 > 7 else 0), max(1, versions // 5000)
             counts = result["counts"]
-            assert counts.get("missing", 0) + counts.get("delete-marker-missing", 0) == missing, result  # type: ignore[union-attr]
-            assert counts.get("extra") == extra, result  # type: ignore[union-attr]
-            if reference:
-                listing = versions / reference["versions_per_second"]
-                result["listing_verify_projected_seconds"] = round(listing, 1)
-                result["speedup_vs_listing_projected"] = round(listing / result["wall"], 1)  # type: ignore[operator]
-            scanned = (source_bytes + destination_bytes) * 1_000_000_000 / versions
-            result["athena_1b_per_side_projection"] = {
-                "bytes_scanned": int(scanned), "usd": round(scanned / 1e12 * ATHENA_USD_PER_TB, 2),
-                "usd_per_tb_assumed": ATHENA_USD_PER_TB}
+            assert counts.get("missing", 0) + counts.get("delete-marker-missing", 0) == missing, result
+            assert counts.get("extra") == extra, result
+            result["athena_1b_per_side_projection"] = _athena(source_bytes, destination_bytes, versions)
+            print(f"{versions:,} a side: {result['wall']} s, {result['max_rss_mb']} MB peak RSS; Athena at 1B: "
+                  f"{result['athena_1b_per_side_projection']['text']}", file=sys.stderr, flush=True)
             sizes[str(versions)] = result
-            shutil_rm(directory)
-    emit("inventory_verify", {"load": [before, load()], "listing_reference": reference, "runs": sizes}, args.save)
-
-
-def shutil_rm(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(directory, ignore_errors=True)
+    rss = [sizes[str(v)]["max_rss_mb"] for v in args.versions]
+    memory = {"max_rss_mb": dict(zip(map(str, args.versions), rss)), "largest_over_smallest": round(max(rss) / min(rss), 3),
+              "flat_within_15_percent": max(rss) <= 1.15 * min(rss), "under_1_gb": max(rss) < 1024,
+              "memory_limit": MEMORY_LIMIT, "threads": THREADS}
+    tools: dict[str, Any] = {}
+    if args.sandbox:
+        tools = run_tools(args.sandbox)
+        same = sizes.get(str(args.sandbox))
+        tools["ratios_reference_over_inventory_verify"] = _ratios(tools["tools"], same and same["wall"])
+    emit("inventory_verify", {"load": [before, load()], "memory": memory, "runs": sizes, "sandbox": tools}, args.save)
 
 
 if __name__ == "__main__":
