@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import process_cpu
+
 SOURCE, DESTINATION = "111111111111", "222222222222"
 SRC_BUCKET, DST_BUCKET = "bench-inv-source", "bench-inv-replica"
 PREFIXES = 16
@@ -99,8 +101,13 @@ def serve(versions: int, config: Path) -> None:
     box.stop()
 
 
-def timed(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Wall, CPU (user+sys) and peak RSS of one run (``wait4``), its exit code and stdout."""
+def timed(argv: list[str], env: dict[str, str], server: int | None = None) -> dict[str, Any]:
+    """Wall, CPU (user+sys) and peak RSS of one run (``wait4``), its exit code and stdout.
+
+    ``server``: the sandbox's pid, whose CPU over the run is added as ``cpu_with_sandbox`` (a listing's
+    cost is mostly the server's; on a loaded machine CPU seconds vary less than wall seconds).
+    """
+    serving = process_cpu(server) if server else 0.0
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
@@ -109,7 +116,9 @@ def timed(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
         out.seek(0)
         err.seek(0)
         text, errors = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    return {"wall": round(wall, 2), "cpu": round(usage.ru_utime + usage.ru_stime, 2),
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall": round(wall, 2), "cpu": round(cpu, 2),
+            **({"cpu_with_sandbox": round(cpu + process_cpu(server) - serving, 2)} if server else {}),
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "code": os.waitstatus_to_exitcode(status),
             "output": text, "errors": errors[-2000:]}
 
@@ -126,20 +135,23 @@ def _rclone_env(env: dict[str, str], ready: dict[str, Any]) -> dict[str, str]:
                     f"RCLONE_CONFIG_{remote}_SECRET_ACCESS_KEY": secret,
                     f"RCLONE_CONFIG_{remote}_ENDPOINT": ready["endpoint"],
                     f"RCLONE_CONFIG_{remote}_REGION": ready["region"],
-                    f"RCLONE_CONFIG_{remote}_FORCE_PATH_STYLE": "true"})
+                    f"RCLONE_CONFIG_{remote}_FORCE_PATH_STYLE": "true",
+                    # provider Other lists with ListObjects (v1) by default; V2 is what S3 recommends
+                    f"RCLONE_CONFIG_{remote}_LIST_VERSION": "2"})
     return env
 
 
-def _s5cmd(env: dict[str, str], ready: dict[str, Any], binary: str) -> dict[str, Any]:
+def _s5cmd(env: dict[str, str], ready: dict[str, Any], binary: str, server: int) -> dict[str, Any]:
     """``s5cmd ls --all-versions`` of both buckets, each with its own keys: the two runs summed (RSS: the larger)."""
     runs = []
     for bucket, account in ((SRC_BUCKET, SOURCE), (DST_BUCKET, DESTINATION)):
         key, secret = ready["keys"][account]
         side = dict(env, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret, AWS_REGION=ready["region"])
         runs.append(timed([binary, "--endpoint-url", ready["endpoint"], "ls", "--all-versions", f"s3://{bucket}/*"],
-                          side))
+                          side, server))
     lines = [len(r.pop("output").splitlines()) for r in runs]
     return {"wall": round(sum(r["wall"] for r in runs), 2), "cpu": round(sum(r["cpu"] for r in runs), 2),
+            "cpu_with_sandbox": round(sum(r["cpu_with_sandbox"] for r in runs), 2),
             "max_rss_mb": max(r["max_rss_mb"] for r in runs), "code": max(r["code"] for r in runs),
             "errors": "".join(r["errors"] for r in runs)[-2000:], "versions_listed": lines}
 
@@ -162,14 +174,14 @@ def run_tools(versions: int) -> dict[str, Any]:
                        XDG_CACHE_HOME=str(Path(tmp) / "cache"))
             verify = [str(VENV_BIN / "s3xrep"), "verify", "--source", f"s3xrep-demo-source:{SRC_BUCKET}",
                       "--dest", f"s3xrep-demo-destination:{DST_BUCKET}", "--json"]
-            tools: dict[str, Any] = {"s3xrep verify --inventory": timed(verify + ["--inventory"], env),
-                                     "s3xrep verify": timed(verify, env)}
+            tools: dict[str, Any] = {"s3xrep verify --inventory": timed(verify + ["--inventory"], env, server.pid),
+                                     "s3xrep verify": timed(verify, env, server.pid)}
             for name in tools:
                 tools[name]["found"] = _verify_counts(tools[name].pop("output"))
             rclone = shutil.which("rclone")
             if rclone:
                 got = timed([rclone, "check", f"src:{SRC_BUCKET}", f"dst:{DST_BUCKET}"],
-                            _rclone_env(env, ready))
+                            _rclone_env(env, ready), server.pid)
                 got.pop("output")
                 matched = re.search(r"(\d+) matching files", got["errors"])
                 got["files_matched"] = int(matched.group(1)) if matched else None
@@ -177,16 +189,17 @@ def run_tools(versions: int) -> dict[str, Any]:
                 tools["rclone check"] = got
             s5cmd = shutil.which("s5cmd", path=str(VENV_BIN)) or shutil.which("s5cmd")
             if s5cmd:
-                tools["s5cmd ls --all-versions (both sides)"] = _s5cmd(env, ready, s5cmd)
+                tools["s5cmd ls --all-versions (both sides)"] = _s5cmd(env, ready, s5cmd, server.pid)
         finally:
             server.stdin.close()  # type: ignore[union-attr]
-            server.wait(timeout=120)
+            _, _, usage = os.wait4(server.pid, 0)
     for got in tools.values():
         if not got["code"]:
             got.pop("errors")  # what a tool said on stderr is kept only when it failed
     missing = [t for t, found in (("rclone check", rclone), ("s5cmd", s5cmd)) if not found]
     return {"versions_per_side": versions, "seed_seconds": ready["seed_seconds"],
-            "inventory_delivery_seconds": ready["inventory_delivery_seconds"], "tools": tools,
+            "inventory_delivery_seconds": ready["inventory_delivery_seconds"],
+            "sandbox_max_rss_mb": round(usage.ru_maxrss / 1024, 1), "tools": tools,
             "not_installed": missing}
 
 

@@ -130,7 +130,8 @@ def _ratios(tools: dict[str, Any], duckdb_wall: float | None) -> dict[str, Any]:
     for name, got in tools.items():
         if name == "s3xrep verify --inventory" or got.get("code"):
             continue
-        ratios[name] = {"wall": round(got["wall"] / ours["wall"], 2), "cpu": round(got["cpu"] / ours["cpu"], 2)}
+        ratios[name] = {"wall": round(got["wall"] / ours["wall"], 2), "cpu": round(got["cpu"] / ours["cpu"], 2),
+                        "cpu_with_sandbox": round(got["cpu_with_sandbox"] / ours["cpu_with_sandbox"], 2)}
         if duckdb_wall:
             ratios[name]["wall_vs_duckdb_compare_alone"] = round(got["wall"] / duckdb_wall, 2)
     return ratios
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args()
     before = load()
+    tools = run_tools(args.sandbox) if args.sandbox else {}
     sizes: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
         for versions in args.versions:
@@ -169,9 +171,7 @@ def main() -> None:
     memory = {"max_rss_mb": dict(zip(map(str, args.versions), rss)), "largest_over_smallest": round(max(rss) / min(rss), 3),
               "flat_within_15_percent": max(rss) <= 1.15 * min(rss), "under_1_gb": max(rss) < 1024,
               "memory_limit": MEMORY_LIMIT, "threads": THREADS}
-    tools: dict[str, Any] = {}
-    if args.sandbox:
-        tools = run_tools(args.sandbox)
+    if tools:
         same = sizes.get(str(args.sandbox))
         tools["ratios_reference_over_inventory_verify"] = _ratios(tools["tools"], same and same["wall"])
     emit("inventory_verify", {"load": [before, load()], "memory": memory, "runs": sizes, "sandbox": tools}, args.save)
