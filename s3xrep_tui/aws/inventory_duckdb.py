@@ -44,8 +44,8 @@ from ..core.verify import (
     source_only,
 )
 
-# The join spills past this, so peak RSS is flat: 0.34 GB at 1M versions a side, 0.36 GB at 10M (bench/
-# inventory_verify.py); 512MB let 1M stay in memory (0.3 GB) and 10M grow to 0.61 GB; 128MB runs out at 10M.
+# The join spills past this from 1M versions a side on, so peak RSS is flat: 0.34 GB at 1M, 0.36 GB at 10M
+# (bench/inventory_verify.py); with 512MB, 1M alone takes 0.41 GB; with 128MB, 10M runs out of memory.
 MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "256MB"
 THREADS = 2
 BATCH = 10_000
