@@ -1,23 +1,26 @@
-"""Issue 19: verify from S3 Inventory (DuckDB, embedded) at 1M and 10M versions per side: time and peak RSS.
+"""Issue 19: verify from S3 Inventory against today's listing verify, rclone and s5cmd, and its memory at 10M.
 
-Parquet inventories in S3 Inventory's all-versions schema are generated with
-pyarrow (files of 1,000,000 rows, like a report's data files): the source with N
-versions over 16 prefixes (a delete marker every 50th key), the destination the
-same but missing every 1,000th version and holding an extra every 5,000th. Each
-comparison runs in a fresh process (``aws.inventory_duckdb.compare`` over
-``create_view`` of the files, DuckDB's memory_limit at its default, spill
-to a temporary directory): wall and CPU seconds and peak RSS from ``wait4``.
-The counts are checked against what the generator made.
+Two halves, one run:
 
-The listing reference is bench/results/verify_vs_cli_*.json (``s3xrep verify`` over
-the sandbox's HTTP at 100k and 300k versions per side): its versions/second is
-used to project a 1M listing verify, as seeding 1M versions into moto takes most
-of an hour on this machine. The Athena projection for one billion versions per
-side scales the measured Parquet bytes (Athena bills the bytes it scans; its
-price is not read from AWS here: USD 5 per TB is an assumption, the figure on
-AWS's Athena pricing page for us-east-1 at the time of writing).
+1. On the sandbox (bench/_inventory_world.py): one world of ``--sandbox`` versions a
+   side (default 1,000,000; all replicated) with both buckets' inventories
+   delivered; ``s3xrep verify --inventory`` (fetch both reports over HTTP, compare
+   in DuckDB), ``s3xrep verify`` (both version listings), ``rclone check`` (current
+   versions only) and ``s5cmd ls --all-versions`` of both buckets, each a process
+   timed by ``wait4`` (wall, CPU, CPU with the sandbox's, peak RSS); the ratios are
+   each reference over inventory verify.
+2. Parquet inventories in S3 Inventory's all-versions schema generated with pyarrow
+   (files of 1,000,000 rows): the source with N versions over 16 prefixes (a delete
+   marker every 50th key), the destination the same but missing every 1,000th
+   version and holding an extra every 5,000th. Each comparison runs in a fresh
+   process (``aws.inventory_duckdb.compare`` over ``create_view`` of the files,
+   ``connect``'s defaults: its memory_limit and threads, spill to a temporary
+   directory): wall, CPU and peak RSS (``wait4``), the counts checked against what
+   the generator made; memory is flat when the largest peak is within 15% of the
+   smallest. Athena's cost and time for one billion versions a side are
+   ``core.athena_cost.project_athena`` over the Parquet bytes measured here.
 
-    python bench/inventory_verify.py [--versions 1000000 10000000] [--save]
+    python bench/inventory_verify.py [--versions 1000000 10000000] [--sandbox 1000000] [--save]
 """
 
 from __future__ import annotations
@@ -25,17 +28,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, emit, load
+from _common import emit, load
+from _inventory_world import run_tools
+
+from s3xrep_tui.core.athena_cost import BILLION, bytes_per_version, project_athena
 
 ROWS_PER_FILE = 1_000_000
-ATHENA_USD_PER_TB = 5.0  # assumption (see the docstring)
 
 
 def _write_side(directory: Path, total: int, side: str) -> tuple[list[str], int]:
@@ -84,6 +91,8 @@ def _write_side(directory: Path, total: int, side: str) -> tuple[list[str], int]
     return files, size
 
 
+# The child reports its own peak RSS (VmHWM): wait4's ru_maxrss of a child is at least its parent's peak
+# RSS when it was started (Linux keeps the larger of the old and new image's peaks across exec).
 _CHILD = """
 import json, sys, tempfile, time
 from s3xrep_tui.aws.inventory_duckdb import compare, connect, create_view
@@ -92,14 +101,18 @@ from s3xrep_tui.core.verify import Expectations
 source, destination = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 with tempfile.TemporaryDirectory() as spill:
     con = connect(spill)
+    settings = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
     create_view(con, "source_inventory", source)
     create_view(con, "destination_inventory", destination)
     result = compare(con, InventoryScope(rules=(ScopeRule(delete_markers=True),)), Expectations(delete_markers=True))
-    print(json.dumps({o.value: n for o, n in result.summary.counts.items() if n}))
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(json.dumps({"counts": {o.value: n for o, n in result.summary.counts.items() if n}, "peak_kb": peak,
+                      "duckdb": {"memory_limit": settings[0], "threads": settings[1]}}))
 """
 
 
-def measure(source: list[str], destination: list[str]) -> dict[str, object]:
+def measure(source: list[str], destination: list[str]) -> dict[str, Any]:
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(source), json.dumps(destination)],
                             stdout=subprocess.PIPE)
@@ -107,63 +120,88 @@ def measure(source: list[str], destination: list[str]) -> dict[str, object]:
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"the comparison failed: {out!r}")
+    got = json.loads(out)
     return {"wall": round(time.perf_counter() - started, 2), "cpu": round(usage.ru_utime + usage.ru_stime, 2),
-            "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "counts": json.loads(out)}
+            "max_rss_mb": round(got["peak_kb"] / 1024, 1), "counts": got["counts"], "duckdb": got["duckdb"]}
 
 
-def listing_rate() -> dict[str, float] | None:
-    """versions/second of listing verify, from the largest verify_vs_cli result saved."""
-    for name in ("verify_vs_cli_300000", "verify_vs_cli_100000"):
-        path = RESULTS / f"{name}.json"
-        if path.exists():
-            data = json.loads(path.read_text())
-            run = data["runs"]["s3xrep verify"]
-            return {"from": name, "versions_per_side": data["versions_per_side"],
-                    "wall_median": run["wall"]["median"], "max_rss_mb": run.get("max_rss_mb", {}).get("max")
-                    if isinstance(run.get("max_rss_mb"), dict) else run.get("max_rss_mb"),
-                    "versions_per_second": round(data["versions_per_side"] / run["wall"]["median"], 1)}
-    return None
+def _generate(directory: Path, versions: int) -> tuple[list[str], int, list[str], int]:
+    """Both sides' Parquet files, written by a child process (pyarrow's memory would raise this one's peak)."""
+    out = subprocess.run([sys.executable, __file__, "--write", str(directory), str(versions)], check=True,
+                         capture_output=True, text=True).stdout
+    return tuple(json.loads(out))  # type: ignore[return-value]
+
+
+def _athena(source_bytes: int, destination_bytes: int, versions: int) -> dict[str, Any]:
+    """core.athena_cost's projection for one billion versions a side, from the Parquet bytes measured here."""
+    projection = project_athena(bytes_per_version(source_bytes, versions), bytes_per_version(destination_bytes, versions),
+                                versions_per_side=BILLION, measured_versions=versions)
+    return dict(projection.as_dict(), text=projection.text())
+
+
+def _ratios(tools: dict[str, Any], duckdb_wall: float | None) -> dict[str, Any]:
+    """Each reference's wall and CPU over inventory verify's (above 1: inventory verify is faster)."""
+    ours = tools["s3xrep verify --inventory"]
+    ratios: dict[str, Any] = {}
+    for name, got in tools.items():
+        if name == "s3xrep verify --inventory" or got.get("code"):
+            continue
+        ratios[name] = {"wall": round(got["wall"] / ours["wall"], 2), "cpu": round(got["cpu"] / ours["cpu"], 2),
+                        "cpu_with_sandbox": round(got["cpu_with_sandbox"] / ours["cpu_with_sandbox"], 2)}
+        if duckdb_wall:
+            ratios[name]["wall_vs_duckdb_compare_alone"] = round(got["wall"] / duckdb_wall, 2)
+    return ratios
+
+
+def _peak_mb() -> float:
+    with open("/proc/self/status") as status:
+        return round(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--sandbox", type=int, default=1_000_000,
+                        help="versions a side of the sandbox world the CLI tools are timed on (0: skip)")
     parser.add_argument("--save", action="store_true")
+    parser.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # DIRECTORY VERSIONS: the generator's child
     args = parser.parse_args()
+    if args.write:
+        directory, versions = Path(args.write[0]), int(args.write[1])
+        print(json.dumps([*_write_side(directory, versions, "source"), *_write_side(directory, versions, "destination")]))
+        return
     before = load()
-    reference = listing_rate()
-    sizes: dict[str, object] = {}
+    tools = run_tools(args.sandbox) if args.sandbox else {}
+    sizes: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as work:
         for versions in args.versions:
             directory = Path(work) / str(versions)
             directory.mkdir()
             generated = time.perf_counter()
-            source, source_bytes = _write_side(directory, versions, "source")
-            destination, destination_bytes = _write_side(directory, versions, "destination")
+            source, source_bytes, destination, destination_bytes = _generate(directory, versions)
+            generate_seconds = round(time.perf_counter() - generated, 1)
             result = measure(source, destination)
-            result["generate_seconds"] = round(time.perf_counter() - generated - result["wall"], 1)  # type: ignore[operator]
+            result["generate_seconds"] = generate_seconds
             result["parquet_bytes"] = {"source": source_bytes, "destination": destination_bytes}
             missing, extra = versions // 1000 + (1 if versions % 1000 > 7 else 0), max(1, versions // 5000)
             counts = result["counts"]
-            assert counts.get("missing", 0) + counts.get("delete-marker-missing", 0) == missing, result  # type: ignore[union-attr]
-            assert counts.get("extra") == extra, result  # type: ignore[union-attr]
-            if reference:
-                listing = versions / reference["versions_per_second"]
-                result["listing_verify_projected_seconds"] = round(listing, 1)
-                result["speedup_vs_listing_projected"] = round(listing / result["wall"], 1)  # type: ignore[operator]
-            scanned = (source_bytes + destination_bytes) * 1_000_000_000 / versions
-            result["athena_1b_per_side_projection"] = {
-                "bytes_scanned": int(scanned), "usd": round(scanned / 1e12 * ATHENA_USD_PER_TB, 2),
-                "usd_per_tb_assumed": ATHENA_USD_PER_TB}
+            assert counts.get("missing", 0) + counts.get("delete-marker-missing", 0) == missing, result
+            assert counts.get("extra") == extra, result
+            result["athena_1b_per_side_projection"] = _athena(source_bytes, destination_bytes, versions)
+            print(f"{versions:,} a side: {result['wall']} s, {result['max_rss_mb']} MB peak RSS; Athena at 1B: "
+                  f"{result['athena_1b_per_side_projection']['text']}", file=sys.stderr, flush=True)
             sizes[str(versions)] = result
-            shutil_rm(directory)
-    emit("inventory_verify", {"load": [before, load()], "listing_reference": reference, "runs": sizes}, args.save)
-
-
-def shutil_rm(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(directory, ignore_errors=True)
+    rss = [sizes[str(v)]["max_rss_mb"] for v in args.versions]
+    memory = {"max_rss_mb": dict(zip(map(str, args.versions), rss)), "largest_over_smallest": round(max(rss) / min(rss), 3),
+              "flat_within_15_percent": max(rss) <= 1.15 * min(rss), "under_1_gb": max(rss) < 1024,
+              "duckdb": sizes[str(args.versions[0])]["duckdb"],
+              "this_process_peak_rss_mb": _peak_mb(),  # the floor of wait4's figures for the tools (see _CHILD)
+              "measured_as": "VmHWM of the comparison's process, read by itself at the end"}
+    if tools:
+        same = sizes.get(str(args.sandbox))
+        tools["ratios_reference_over_inventory_verify"] = _ratios(tools["tools"], same and same["wall"])
+    emit("inventory_verify", {"load": [before, load()], "memory": memory, "runs": sizes, "sandbox": tools}, args.save)
 
 
 if __name__ == "__main__":

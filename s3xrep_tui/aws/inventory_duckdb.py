@@ -44,7 +44,9 @@ from ..core.verify import (
     source_only,
 )
 
-MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "512MB"  # peak RSS ~0.6 GB at 10M versions a side
+# The join spills past this from 1M versions a side on, so peak RSS is flat: 0.34 GB at 1M, 0.36 GB at 10M
+# (bench/inventory_verify.py); with 512MB, 1M alone takes 0.41 GB; with 128MB, 10M runs out of memory.
+MEMORY_LIMIT = os.environ.get("S3XREP_DUCKDB_MEMORY") or "256MB"
 THREADS = 2
 BATCH = 10_000
 #: every column the comparison reads, with its type when a report lacks it
@@ -136,6 +138,13 @@ def _rows(con: Any, sql: str) -> Iterator[dict[str, Any]]:
             yield dict(zip(names, values))
 
 
+def _trim(results: list[Result], limit: int | None) -> None:
+    """Keep the first ``limit`` in key order once the list is twice that: memory by the limit, not the versions."""
+    if limit is not None and len(results) >= 2 * max(limit, 1):
+        results.sort(key=lambda r: (r.key, r.version_id))
+        del results[limit:]
+
+
 @dataclass
 class InventoryComparison:
     summary: Summary
@@ -192,6 +201,7 @@ def compare(con: Any, scope: InventoryScope, facts: Expectations, *, limit: int 
                 status = row["src_replication_status"] or "NONE"
                 statuses[status] = statuses.get(status, 0) + 1
             kept[result.outcome.matters].append(result)
+            _trim(kept[result.outcome.matters], limit)
         if materialize:
             con.execute(f"DROP TABLE {_DIFFERING}")
     for matters, results in kept.items():

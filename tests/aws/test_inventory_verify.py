@@ -12,6 +12,7 @@ from s3xrep_tui.aws.errors import AwsError
 from s3xrep_tui.aws.inventory_duckdb import connect
 from s3xrep_tui.aws.inventory_verify import verify_from_inventory
 from s3xrep_tui.aws.verify import verify_replication
+from s3xrep_tui.core.verify import Outcome
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, SOURCE_ACCOUNT
 from tests.aws.inventory_helpers import configure_pair, deliver_pair
 from tests.aws.test_verify import new_pair, sandbox  # noqa: F401  (the module's shared sandbox)
@@ -116,3 +117,21 @@ def test_a_tag_filtered_rule_is_decided_with_the_tags_as_listing_verify_decides(
     counts, rows = verdicts(inventory)
     assert counts == {"missing": 1, "out-of-scope": 2}
     assert ("missing", "t/tagged") == rows[0][:2]
+
+
+def test_undecided_rows_past_the_limit_are_not_kept_and_the_kept_are_listing_verifys(sandbox) -> None:
+    """Versions a tag filter leaves undecided are trimmed to ``limit`` as they stream in (the first in key order)."""
+    tagged = {"And": {"Prefix": "t/", "Tags": [{"Key": "team", "Value": "media"}]}}
+    setup = new_pair(sandbox, replicate=False)
+    configure_pair(setup)
+    for key in ("t/d", "t/b", "t/e", "t/a", "t/c"):
+        setup.s3a.put_object(Bucket=setup.src, Key=key, Body=b"x", Tagging="team=media")
+    setup.put_rules({"ID": "tags", "Priority": 1, "Status": "Enabled", "Filter": tagged,
+                     "DeleteMarkerReplication": {"Status": "Disabled"},
+                     "Destination": {"Bucket": f"arn:aws:s3:::{setup.dst}"}})
+    deliver_pair(sandbox, setup)
+    args = (sandbox.clients(SOURCE_ACCOUNT), sandbox.clients(DESTINATION_ACCOUNT), setup.src, setup.dst)
+    listing, inventory = verify_replication(*args, limit=2), verify_from_inventory(*args, limit=2)
+    assert verdicts(inventory) == verdicts(listing)
+    assert inventory.summary.counts[Outcome.MISSING] == 5
+    assert [r.key for r in inventory.summary.differences] == ["t/a", "t/b"]
