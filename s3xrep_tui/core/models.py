@@ -405,6 +405,7 @@ class PlanInputs(_Model):
     report_bucket: BucketFacts | None = None
     manifest_bucket: BucketFacts | None = None
     rule_fingerprints: tuple[str, ...] = ()  # of rules this plan's journal says an earlier apply wrote
+    statement_fingerprints: tuple[str, ...] = ()  # of policy statements it wrote (core.statement_proof)
     # S3 Inventory (issue 19): the reports buckets, and our configuration on each bucket as it is (None: absent)
     source_inventory_reports: BucketFacts | None = None
     destination_inventory_reports: BucketFacts | None = None
