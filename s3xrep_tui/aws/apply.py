@@ -46,7 +46,6 @@ from ..core.merge import merge_bucket_policy, merge_key_policy, merge_replicatio
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.ownership import describe_rule, rule_fingerprint, rule_is_ours
 from ..core.policy_json import dump_policy, load_policy
-from ..core.statement_proof import proven_statements
 from .apply_alarms import AlarmSteps
 from .apply_executor import Side, _message, _role_name, _roles_in
 from .apply_inventory import InventoryStep
@@ -111,12 +110,6 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
         return Outcome("done", f"versioning enabled on {bucket}")
 
     # -- resource policies -----------------------------------------------------------------------
-
-    def _proven(self) -> frozenset[str]:
-        """The statements this plan's journal wrote (undo did not take them back): ours by proof."""
-        read = self.journal.read()
-        taken_back = {ref for ref, e in read.undone().items() if e.get("status") in ("deleted", "restored")}
-        return proven_statements(read.writes(), taken_back)
 
     def _ours(self, document: Any) -> list[dict[str, Any]]:
         statements = (document or {}).get("Statement") or []
@@ -187,7 +180,7 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
             read=lambda: s3.get_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner),
             read_what=f"s3.get_bucket_policy on bucket {bucket!r}",
             merge=lambda text, ours: merge_bucket_policy(text, ours, family=self.family, bucket=bucket,
-                                                         proven=self._proven(), adopt=self.options.adopt),
+                                                         proven=self.proven(), adopt=self.options.adopt),
             send=lambda policy: s3.put_bucket_policy(Bucket=bucket, Policy=policy, ExpectedBucketOwner=owner),
         )
 
@@ -205,7 +198,7 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
             read=lambda: kms.get_key_policy(KeyId=key, PolicyName=name),
             read_what=f"kms.get_key_policy {key!r}",
             merge=lambda text, ours: merge_key_policy(text, ours, family=self.family, key=key,
-                                                      proven=self._proven(), adopt=self.options.adopt),
+                                                      proven=self.proven(), adopt=self.options.adopt),
             send=lambda policy: kms.put_key_policy(KeyId=key, PolicyName=name, Policy=policy),
         )
 

@@ -94,7 +94,7 @@ class AlarmSteps(ExecutorBase):
         planned = load_policy(step.request.get("AttributeValue")) or {}
         ours = [s for s in planned.get("Statement") or [] if str(s.get("Sid", "")).startswith(self.family)]
         merged = merge_policy(current_text, ours, family=self.family, what=f"the policy of topic {arn}",
-                              limit=alarms.TOPIC_POLICY_LIMIT)
+                              limit=alarms.TOPIC_POLICY_LIMIT, proven=self.proven())
         if current == merged.policy:
             return Outcome("no-op", f"the policy of topic {arn} already holds our statements")
         self.write(side, step, call=step.call, target=f"topic {arn}", region=region, before=current,
