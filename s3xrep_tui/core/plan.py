@@ -24,6 +24,7 @@ from .names import sid_family
 from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
 from .policy_json import dump_policy
 from .preflight import preflight
+from .replication_rule import replica_modifications_findings
 from .statement_findings import statement_findings
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
@@ -306,7 +307,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
     src, dst = inputs.source, inputs.destination
     src_account = inputs.source_account.id
     family = sid_family(src_account, src.bucket.name, dst.bucket.name)
-    findings: list[Finding] = list(preflight(inputs))
+    findings: list[Finding] = [*preflight(inputs), *replica_modifications_findings(inputs)]
     documents: dict[str, Any] = {}
     steps = _Steps()
 
