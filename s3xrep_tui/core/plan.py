@@ -21,7 +21,7 @@ from .inventory_plan import plan_inventory
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
-from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
+from .ownership import MANAGED_TAG, MANAGED_VALUE, role_tags, tagged_ours
 from .policy_json import dump_policy
 from .preflight import preflight
 from .replication_rule import replica_modifications_findings
@@ -121,6 +121,7 @@ def _role_steps(
     policy_name: str,
     purpose: str,
     adopt: bool = False,
+    tags: list[dict[str, str]] | None = None,
 ) -> None:
     """create_role (or fix its trust), then put our inline policy; each judged against the role as it is."""
     exists = bool(facts and facts.exists)
@@ -135,6 +136,7 @@ def _role_steps(
                     "RoleName": name,
                     "AssumeRolePolicyDocument": dump_policy(trust),
                     "Description": f"s3xrep: {purpose}",
+                    "Tags": tags or role_tags(),  # our proof of ownership, whoever creates it (apply or an export)
                 },
                 trust_doc,
             )
@@ -197,6 +199,7 @@ def _all_role_steps(
             policy_name=inline_policy_name(inputs, "replication"),
             purpose="replication and Batch Replication" if o.single_role else "replication",
             adopt=o.adopt,
+            tags=role_tags(plan_id(inputs)),
         )
     if not o.single_role and o.replicate_existing:
         _role_steps(
@@ -210,6 +213,7 @@ def _all_role_steps(
             policy_name=inline_policy_name(inputs, "batch"),
             purpose="Batch Replication",
             adopt=o.adopt,
+            tags=role_tags(plan_id(inputs)),
         )
 
 
