@@ -120,3 +120,23 @@ def test_our_statement_edited_after_apply_is_no_longer_ours(world: Any) -> None:
     with pytest.raises(ValueError, match="blocked"):
         _apply(w, again, delete_markers=True)
     assert ours in (w.dst_policy() or {})["Statement"]
+
+
+def test_the_go_no_go_checks_our_statements_not_a_foreign_one_in_our_family(world: Any) -> None:
+    """Its owner removing the foreign statement kept in the plan is no reason to hold the cut-over."""
+    from s3xrep_tui.aws.cutover import measure
+
+    w = world("sq-cut")
+    _our_role_first(w)
+    theirs = _squat(w, "Audit", ["s3:GetObject"])
+    plan = _plan(w)
+    _apply(w, plan)
+    policy = w.dst_policy() or {}
+    policy["Statement"] = [s for s in policy["Statement"] if s != theirs]
+    w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(policy))
+    c = w.clients
+    inputs = gather_inputs(c["source"], c["destination"], w.src, w.dst, MigrationOptions(report_bucket=w.report))
+    checklist = measure(plan, inputs, c, options=MigrationOptions(report_bucket=w.report), sample=10)
+    item = next(i for i in checklist.items if i.id == "destination")
+    assert item.verdict == "go", item.blocks
+    assert "1 of 1 statement(s)" in item.measured
