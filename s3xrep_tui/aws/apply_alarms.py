@@ -53,6 +53,14 @@ class AlarmSteps(ExecutorBase):
                    and undone.get(e["id"], {}).get("status") not in ("deleted", "restored")
                    for e in read.writes())
 
+    def _wrote_exactly(self, call: str, target: str, content: Any) -> bool:
+        """This plan's journal wrote exactly ``content`` to ``target`` (no undo took it back): its fingerprint."""
+        read = self.journal.read()
+        undone = read.undone()
+        return any(e.get("call") == call and e.get("target") == target and e.get("after") == content
+                   and undone.get(e["id"], {}).get("status") not in ("deleted", "restored")
+                   for e in read.writes())
+
     def _tags_ours(self, tags: list[dict[str, Any]]) -> bool:
         return any(t.get("Key") == MANAGED_TAG and t.get("Value") == MANAGED_VALUE for t in tags)
 
@@ -201,7 +209,7 @@ class AlarmSteps(ExecutorBase):
             arn = existing.get("AlarmArn", "")
             tags = self.call(side, f"cloudwatch.list_tags_for_resource {name!r}",
                              lambda: cw.list_tags_for_resource(ResourceARN=arn)).get("Tags") or []
-            if not (self._tags_ours(tags) or self._journaled(step.call, name)):
+            if not (self._tags_ours(tags) or self._wrote_exactly(step.call, name, before)):  # never by name alone
                 raise AwsError(
                     f"CloudWatch alarm {name} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): "
                     "refusing to overwrite it",
