@@ -45,14 +45,6 @@ class AlarmSteps(ExecutorBase):
             "sqs.create_queue": self.create_queue,
         }
 
-    def _journaled(self, call: str, target: str) -> bool:
-        """This plan's journal wrote ``target`` with ``call`` and no undo took it back."""
-        read = self.journal.read()
-        undone = read.undone()
-        return any(e.get("call") == call and e.get("target") == target
-                   and undone.get(e["id"], {}).get("status") not in ("deleted", "restored")
-                   for e in read.writes())
-
     def _wrote_exactly(self, call: str, target: str, content: Any) -> bool:
         """This plan's journal wrote exactly ``content`` to ``target`` (no undo took it back): its fingerprint."""
         read = self.journal.read()
@@ -78,7 +70,7 @@ class AlarmSteps(ExecutorBase):
         if found is not ABSENT:
             tags = self.call(side, f"sns.list_tags_for_resource {arn}",
                              lambda: sns.list_tags_for_resource(ResourceArn=arn)).get("Tags") or []
-            if self._tags_ours(tags) or self._journaled(step.call, target):
+            if self._tags_ours(tags):  # we create it tagged; untagged, it is not provably ours (as undo has it)
                 return Outcome("no-op", f"topic {name} already exists (ours)")
             raise AwsError(
                 f"SNS topic {arn} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): refusing to take "
@@ -140,7 +132,7 @@ class AlarmSteps(ExecutorBase):
         if found is not ABSENT:
             tags = self.call(side, f"sqs.list_queue_tags {name!r}",
                              lambda: sqs.list_queue_tags(QueueUrl=found["QueueUrl"])).get("Tags") or {}
-            if tags.get(MANAGED_TAG) == MANAGED_VALUE or self._journaled(step.call, target):
+            if tags.get(MANAGED_TAG) == MANAGED_VALUE:  # created tagged; untagged, not provably ours
                 return Outcome("no-op", f"queue {name} already exists (ours)")
             raise AwsError(f"SQS queue {name} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): "
                            "refusing to use it", "delete or rename that queue, or plan with --no-alarms",

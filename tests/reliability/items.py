@@ -266,6 +266,7 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         f"{R}/test_rule_edited_before_apply.py::test_an_edit_of_our_rule_between_plan_and_apply_is_not_overwritten",
         f"{R}/test_our_sid_not_proven.py::test_the_go_no_go_checks_our_statements_not_a_foreign_one_in_our_family",
         f"{R}/test_alarm_replaced_by_name.py::test_a_foreign_alarm_in_place_of_ours_is_not_overwritten",
+        f"{R}/test_alarm_replaced_by_name.py::test_a_topic_of_our_name_no_longer_tagged_ours_gets_no_statement_of_ours",
     ]),
     # --- issue 17: the sandbox by AWS's documents ------------------------------------------
     ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [

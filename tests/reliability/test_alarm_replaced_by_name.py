@@ -38,3 +38,24 @@ def test_a_foreign_alarm_in_place_of_ours_is_not_overwritten(world: Any) -> None
     assert failed[0].error is not None and failed[0].error.code == "AlarmNotOurs"
     now = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
     assert (now["Namespace"], now["MetricName"], now["Threshold"]) == ("Team/Metrics", "Errors", 10.0)
+
+
+def test_a_topic_of_our_name_no_longer_tagged_ours_gets_no_statement_of_ours(world: Any) -> None:
+    """The journal created a topic of that name; untagged now, it is someone's: no policy, no subscription."""
+    w = world("topic-swap")
+    w.apply()
+    sns = w.accounts[A]("sns")
+    (arn,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if f"-{w.src}-" in t["TopicArn"]]
+    sns.untag_resource(ResourceArn=arn, TagKeys=[t["Key"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]])
+    policy = sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy")
+
+    options = MigrationOptions(report_bucket=w.report, alarm_email="ops@example.com")  # a change of ours to make
+    c = w.clients
+    plan = build_plan(gather_inputs(c["source"], c["destination"], w.src, w.dst, options))
+    result = apply_plan(plan, c, options=options, backoff=FAST)
+    failed = [s for s in result.steps if s.status == "failed"]
+    assert failed and failed[0].step.call == "sns.create_topic", result.summary()
+    assert failed[0].error is not None and failed[0].error.code == "TopicNotOurs"
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy") == policy
+    endpoints = [s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]]
+    assert "ops@example.com" not in endpoints
