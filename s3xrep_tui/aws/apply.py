@@ -179,7 +179,8 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
             region=region,
             read=lambda: s3.get_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner),
             read_what=f"s3.get_bucket_policy on bucket {bucket!r}",
-            merge=lambda text, ours: merge_bucket_policy(text, ours, family=self.family, bucket=bucket),
+            merge=lambda text, ours: merge_bucket_policy(text, ours, family=self.family, bucket=bucket,
+                                                         proven=self.proven(), adopt=self.options.adopt),
             send=lambda policy: s3.put_bucket_policy(Bucket=bucket, Policy=policy, ExpectedBucketOwner=owner),
         )
 
@@ -196,7 +197,8 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
             region=region,
             read=lambda: kms.get_key_policy(KeyId=key, PolicyName=name),
             read_what=f"kms.get_key_policy {key!r}",
-            merge=lambda text, ours: merge_key_policy(text, ours, family=self.family, key=key),
+            merge=lambda text, ours: merge_key_policy(text, ours, family=self.family, key=key,
+                                                      proven=self.proven(), adopt=self.options.adopt),
             send=lambda policy: kms.put_key_policy(KeyId=key, PolicyName=name, Policy=policy),
         )
 
@@ -272,20 +274,20 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
         return Outcome("done", f"replication configuration of {bucket} in effect{note}", remerged=remerged)
 
     def _refuse_foreign_rule(self, current: dict[str, Any] | None, rule: dict[str, Any] | None, bucket: str) -> None:
-        """A rule with our ID added since the plan, neither ours by content nor by the journal: not replaced.
+        """A rule with our ID, neither ours by content nor by the journal's fingerprint: not replaced.
 
-        One this plan's journal wrote (and undo did not take back) is ours even when edited since: it is re-merged.
+        Added since the plan, or ours edited since (the plan judged the rule it read the same way): the
+        journal proves the exact rules this plan wrote, not every rule that carries our ID.
         """
         found = next((r for r in (current or {}).get("Rules") or [] if rule and r.get("ID") == rule.get("ID")), None)
         if found is None or rule is None or self.options.adopt:
             return
         read = self.journal.read()
-        undone = read.undone()
         writes = [e for e in read.writes() if e.get("call") == "s3.put_bucket_replication"]
-        if any(e["id"] not in undone and rule.get("ID") in {r.get("ID") for r in (e.get("after") or {}).get("Rules") or []}
-               for e in writes):
-            return
-        if not rule_is_ours(found, rule, {e["rule_fingerprint"] for e in writes if e.get("rule_fingerprint")}):
+        proven = {e["rule_fingerprint"] for e in writes if e.get("rule_fingerprint")} | {  # older journals: the after
+            rule_fingerprint(r) for e in writes for r in (e.get("after") or {}).get("Rules") or []
+            if isinstance(r, dict) and r.get("ID") == rule.get("ID")}
+        if not rule_is_ours(found, rule, proven):
             raise AwsError(
                 f"the replication configuration of {bucket} now has a rule {rule.get('ID')} that this tool did not "
                 f"write ({describe_rule(found)}): it changed since the plan was made; refusing to replace it",

@@ -45,11 +45,11 @@ class AlarmSteps(ExecutorBase):
             "sqs.create_queue": self.create_queue,
         }
 
-    def _journaled(self, call: str, target: str) -> bool:
-        """This plan's journal wrote ``target`` with ``call`` and no undo took it back."""
+    def _wrote_exactly(self, call: str, target: str, content: Any) -> bool:
+        """This plan's journal wrote exactly ``content`` to ``target`` (no undo took it back): its fingerprint."""
         read = self.journal.read()
         undone = read.undone()
-        return any(e.get("call") == call and e.get("target") == target
+        return any(e.get("call") == call and e.get("target") == target and e.get("after") == content
                    and undone.get(e["id"], {}).get("status") not in ("deleted", "restored")
                    for e in read.writes())
 
@@ -70,7 +70,7 @@ class AlarmSteps(ExecutorBase):
         if found is not ABSENT:
             tags = self.call(side, f"sns.list_tags_for_resource {arn}",
                              lambda: sns.list_tags_for_resource(ResourceArn=arn)).get("Tags") or []
-            if self._tags_ours(tags) or self._journaled(step.call, target):
+            if self._tags_ours(tags):  # we create it tagged; untagged, it is not provably ours (as undo has it)
                 return Outcome("no-op", f"topic {name} already exists (ours)")
             raise AwsError(
                 f"SNS topic {arn} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): refusing to take "
@@ -94,7 +94,7 @@ class AlarmSteps(ExecutorBase):
         planned = load_policy(step.request.get("AttributeValue")) or {}
         ours = [s for s in planned.get("Statement") or [] if str(s.get("Sid", "")).startswith(self.family)]
         merged = merge_policy(current_text, ours, family=self.family, what=f"the policy of topic {arn}",
-                              limit=alarms.TOPIC_POLICY_LIMIT)
+                              limit=alarms.TOPIC_POLICY_LIMIT, proven=self.proven())
         if current == merged.policy:
             return Outcome("no-op", f"the policy of topic {arn} already holds our statements")
         self.write(side, step, call=step.call, target=f"topic {arn}", region=region, before=current,
@@ -132,7 +132,7 @@ class AlarmSteps(ExecutorBase):
         if found is not ABSENT:
             tags = self.call(side, f"sqs.list_queue_tags {name!r}",
                              lambda: sqs.list_queue_tags(QueueUrl=found["QueueUrl"])).get("Tags") or {}
-            if tags.get(MANAGED_TAG) == MANAGED_VALUE or self._journaled(step.call, target):
+            if tags.get(MANAGED_TAG) == MANAGED_VALUE:  # created tagged; untagged, not provably ours
                 return Outcome("no-op", f"queue {name} already exists (ours)")
             raise AwsError(f"SQS queue {name} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): "
                            "refusing to use it", "delete or rename that queue, or plan with --no-alarms",
@@ -201,7 +201,7 @@ class AlarmSteps(ExecutorBase):
             arn = existing.get("AlarmArn", "")
             tags = self.call(side, f"cloudwatch.list_tags_for_resource {name!r}",
                              lambda: cw.list_tags_for_resource(ResourceARN=arn)).get("Tags") or []
-            if not (self._tags_ours(tags) or self._journaled(step.call, name)):
+            if not (self._tags_ours(tags) or self._wrote_exactly(step.call, name, before)):  # never by name alone
                 raise AwsError(
                     f"CloudWatch alarm {name} exists and is not ours (no {MANAGED_TAG}={MANAGED_VALUE} tag): "
                     "refusing to overwrite it",

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..core.merge import MergeError
 from ..core.models import MigrationOptions, Plan, Step
 from ..core.names import sid_family
+from ..core.statement_proof import proven_statements
 from .apply_result import ApplyCancelled, ApplyEvent, ApplyResult, EventStatus, Outcome, ProgressCallback, StepResult
 from .backoff import Backoff, GaveUp, send_with_backoff, throttled
 from .clients import Clients
@@ -85,6 +86,12 @@ class ExecutorBase:
         self._waits = 0
 
     # -- plumbing --------------------------------------------------------------------------------
+
+    def proven(self) -> frozenset[str]:
+        """The policy statements this plan's journal wrote (undo did not take them back): ours by proof."""
+        read = self.journal.read()
+        taken_back = {ref for ref, e in read.undone().items() if e.get("status") in ("deleted", "restored")}
+        return proven_statements(read.writes(), taken_back)
 
     def emit(self, status: EventStatus, message: str = "", **extra: Any) -> None:
         if self.progress is not None and self._step is not None:

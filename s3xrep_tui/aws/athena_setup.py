@@ -52,7 +52,7 @@ class AthenaSetup(ExecutorBase):
         current_text = None if answer is ABSENT else answer.get("Policy")
         current = load_policy(current_text) if current_text is not None else None
         family = reports_family(self.plan.source_account.id, self.plan.source.name, self.plan.destination.name)
-        merged = merge_bucket_policy(current_text, ours, family=family, bucket=bucket)
+        merged = merge_bucket_policy(current_text, ours, family=family, bucket=bucket, proven=self.proven())
         if current == merged.policy:
             return Outcome("no-op", f"the bucket policy of {bucket} already lets the source account read")
         self.write(side, step, call=step.call, target=f"bucket {bucket}", region=self.region_of("destination"),

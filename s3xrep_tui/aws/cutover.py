@@ -21,8 +21,8 @@ from typing import Any
 from ..core import cutover as judge
 from ..core.cutover import CheckItem, Checklist, DestinationFacts
 from ..core.models import MigrationOptions, Plan, PlanInputs
-from ..core.names import sid_family
 from ..core.policy_json import load_policy
+from ..core.resource_policies import destination_policy_statements
 from . import results
 from .clients import Clients
 from .errors import AwsError, explain
@@ -147,10 +147,10 @@ def measure(
         saved = results.latest(plan.id)
     except (OSError, ValueError):
         saved = {"verify": None, "canary": None}
-    family = sid_family(plan.source_account.id, plan.source.name, plan.destination.name)
     planned_policy = plan.documents.get("destination_bucket_policy")
-    sids = [str(s.get("Sid")) for s in (planned_policy or {}).get("Statement") or []
-            if str(s.get("Sid") or "").startswith(family)]
+    # the Sids we write, not every Sid of our family: a foreign one there is kept, and not ours to check
+    role = str((plan.documents.get("replication_configuration") or {}).get("Role") or "")
+    sids = [str(s["Sid"]) for s in destination_policy_statements(inputs, role)] if role else []
     items = [
         _guarded(backlog, lambda why: judge.backlog_item(None, None, metrics_enabled=True, error=why)),
         _guarded(failed, lambda why: judge.failed_item(None, 0, truncated=False, error=why)),

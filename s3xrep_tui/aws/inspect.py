@@ -30,6 +30,7 @@ from ..core.models import (
 from ..core.names import check_bucket_name, partition_for_region
 from ..core.plan import plan_id
 from ..core.policy_json import load_policy
+from ..core.statement_proof import proven_statements
 from .clients import Clients
 from .errors import ACCESS_DENIED_CODES, AwsError, error_code, explain, who
 from .identity import caller_identity, profile_of
@@ -358,6 +359,13 @@ def recorded_rule_fingerprints(plan_id: str) -> tuple[str, ...]:
     )
 
 
+def recorded_statement_fingerprints(plan_id: str) -> tuple[str, ...]:
+    """Fingerprints of the policy statements earlier applies of ``plan_id`` added (core.statement_proof)."""
+    read = Journal(plan_id).read()
+    taken_back = {ref for ref, e in read.undone().items() if e.get("status") in ("deleted", "restored")}
+    return tuple(sorted(proven_statements(read.writes(), taken_back)))
+
+
 def recorded_notification_fingerprints(plan_id: str) -> tuple[str, ...]:
     """Fingerprints of the notification entries earlier applies of ``plan_id`` wrote (core.notification_merge)."""
     read = Journal(plan_id).read()
@@ -567,7 +575,8 @@ def gather_inputs(
         later["alarm_facts"] = lambda: alarm_facts(source, inputs)
     read = dict(zip(later, _run_all(list(later.values()), len(later))))
     inputs = read.pop("inventory")
-    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs)), **read}
+    update: dict[str, Any] = {"rule_fingerprints": recorded_rule_fingerprints(plan_id(inputs)),
+                              "statement_fingerprints": recorded_statement_fingerprints(plan_id(inputs)), **read}
     if "alarm_facts" in read:
         update["notification_fingerprints"] = recorded_notification_fingerprints(plan_id(inputs))
     return inputs.model_copy(update=update)

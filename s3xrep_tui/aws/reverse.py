@@ -26,7 +26,7 @@ from .clients import Clients
 from .inspect import gather_inputs
 
 
-def reverse_options(options: MigrationOptions, *, replica_modifications: bool) -> MigrationOptions:
+def reverse_options(options: MigrationOptions, *, replica_modifications: bool | None) -> MigrationOptions:
     """The forward options mirrored: same scope and metrics, no backfill, no replica key, our default names."""
     return MigrationOptions(
         prefix=options.prefix,
@@ -45,14 +45,14 @@ def swapped(clients: Mapping[str, Clients]) -> dict[str, Clients]:
 
 
 def reverse_inputs(plan: Plan, clients: Mapping[str, Clients], options: MigrationOptions, *,
-                   replica_modifications: bool) -> PlanInputs:
+                   replica_modifications: bool | None) -> PlanInputs:
     back = swapped(clients)
     return gather_inputs(back["source"], back["destination"], plan.destination.name, plan.source.name,
                          reverse_options(options, replica_modifications=replica_modifications))
 
 
 def plan_reverse(plan: Plan, clients: Mapping[str, Clients], options: MigrationOptions, *,
-                 replica_modifications: bool = False) -> tuple[Plan, PlanInputs]:
+                 replica_modifications: bool | None = None) -> tuple[Plan, PlanInputs]:
     """The reverse plan (destination -> source) and its inputs, read now."""
     inputs = reverse_inputs(plan, clients, options, replica_modifications=replica_modifications)
     return build_plan(inputs), inputs

@@ -36,7 +36,8 @@ def run_reverse(args: argparse.Namespace, options: Any, clients: Any, inputs: An
     from ..aws.reverse import plan_reverse, swapped
 
     modifications = bool(options.replica_modifications)
-    reverse, reverse_inputs = plan_reverse(plan, clients, options, replica_modifications=modifications)
+    # None (neither flag): the reverse rule keeps what it has, as the forward one does
+    reverse, reverse_inputs = plan_reverse(plan, clients, options, replica_modifications=options.replica_modifications)
     forward_change = modifications and any(s.call == "s3.put_bucket_replication" and s.action != "no-op"
                                            for s in plan.steps)
     blocking = [f for f in reverse.findings if f.severity == "blocking"]

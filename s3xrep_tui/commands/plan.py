@@ -58,8 +58,9 @@ def add_migration_arguments(parser: argparse.ArgumentParser, *, fleet: bool = Fa
     what.add_argument("--rtc", action="store_true", help="Replication Time Control (15-minute SLA; implies --metrics)")
     what.add_argument("--metrics", action="store_true", help="replication metrics in CloudWatch")
     what.add_argument("--replica-kms-key", metavar="KEY_ARN", help="destination KMS key for SSE-KMS objects")
-    what.add_argument("--replica-modifications", action="store_true",
-                      help="sync metadata changes made to replicas back (two-way replication, for a rollback window)")
+    what.add_argument("--replica-modifications", action=argparse.BooleanOptionalAction, default=None,
+                      help="sync metadata changes made to replicas back (two-way replication, for a rollback window); "
+                      "neither flag: as our deployed rule has it")
     what.add_argument("--rule-id", help="ID of our replication rule (default: s3xrep-to-DEST)")
     what.add_argument("--priority", type=int, help="rule priority (default: the lowest unused)")
     roles = parser.add_argument_group("roles")
@@ -168,7 +169,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
             alarm_email=getattr(args, "alarm_email", None),
             alarm_topic_arn=getattr(args, "alarm_topic_arn", None),
             alarm_eventbridge=getattr(args, "alarm_eventbridge", False),
-            replica_modifications=getattr(args, "replica_modifications", False),
+            replica_modifications=getattr(args, "replica_modifications", None),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -87,7 +87,8 @@ def _destination_checks(inputs: PlanInputs, role: str) -> Iterator[Check]:
     where = f"the bucket policy of {dst.bucket.name}"
     ours = destination_policy_statements(inputs, role)
     try:
-        merged = merge_bucket_policy(dst.policy, ours, family=_family(inputs), bucket=dst.bucket.name).policy
+        merged = merge_bucket_policy(dst.policy, ours, family=_family(inputs), bucket=dst.bucket.name,
+                                     proven=inputs.statement_fingerprints, adopt=inputs.options.adopt).policy
     except MergeError:
         return
     actions = ["s3:ReplicateObject", "s3:ReplicateTags"]
@@ -119,7 +120,8 @@ def _key_checks(inputs: PlanInputs, role: str) -> Iterator[Check]:
         where = f"the key policy of {key}"
         try:
             merged = merge_key_policy(
-                facts.policy, destination_kms_statements(inputs, role), family=_family(inputs), key=key
+                facts.policy, destination_kms_statements(inputs, role), family=_family(inputs), key=key,
+                proven=inputs.statement_fingerprints, adopt=inputs.options.adopt,
             ).policy
         except MergeError:
             merged = None

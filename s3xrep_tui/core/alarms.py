@@ -192,7 +192,8 @@ def documents(inputs: PlanInputs, plan_id: str) -> tuple[dict[str, Any], list[Me
         family = sid_family(inputs.source_account.id, inputs.source.bucket.name, inputs.destination.bucket.name)
         try:
             found["alarm_topic_policy"] = merge_policy(existing, ours, family=family, what=f"the policy of topic {arn}",
-                                                       limit=TOPIC_POLICY_LIMIT).policy
+                                                       limit=TOPIC_POLICY_LIMIT,
+                                                       proven=inputs.statement_fingerprints).policy
         except MergeError as error:
             problems.append(error)
             found["alarm_topic_policy"] = {"Version": "2012-10-17", "Statement": ours}

@@ -155,7 +155,8 @@ def plan_inventory(inputs: PlanInputs, family: str) -> InventoryPlan:
         statement = delivery_statement(family, side, name, o.inventory_prefix, bucket.bucket.name, account,
                                        inputs.partition)
         try:
-            merged = merge_bucket_policy(reports.policy, [statement], family=family, bucket=name)
+            merged = merge_bucket_policy(reports.policy, [statement], family=family, bucket=name,
+                                         proven=inputs.statement_fingerprints)
         except MergeError as error:
             result.findings.append(Finding(id=error.finding_id, severity="blocking", message=error.message,
                                            fix=error.fix))

@@ -5,11 +5,16 @@ the whole document, so everything we write is a merge of what is there now and
 what we need (AWS: S3 API Reference, PutBucketPolicy and PutBucketReplication: each replaces the
 whole document). The rules:
 
-* a policy statement is OURS when its ``Sid`` starts with our Sid family and its
-  ``Principal`` is the principal of our statements; ours are replaced in place,
-  appended when new and removed when no longer wanted; everything else is
-  foreign and kept exactly (same content, same relative order);
-* a foreign statement that uses our Sid family is a collision: we refuse;
+* a policy statement is OURS when its ``Sid`` starts with our Sid family, its
+  ``Principal`` is the principal of our statements, and it is proven ours: it is
+  exactly the statement we would write under that Sid, or the journal says an
+  apply of this plan wrote it (``proven``, :mod:`.statement_proof`); ours are
+  replaced in place, appended when new and removed when no longer wanted;
+  everything else is foreign and kept exactly (same content, same relative order);
+* a statement in our Sid family with another principal or a shape we never write
+  is a collision: we refuse; one with our principal that is not proven ours is
+  kept (``unproven``) when its Sid is not one we write, and refused when it is
+  (unless ``adopt``: the user's journaled decision to replace it, ``adopted``);
 * a replication rule is ours when its ``ID`` is our rule ID; it is replaced in
   place; every other rule is kept verbatim, priority included; V1 rules are
   refused (mixing schemas is rejected by S3, converting changes behaviour).
@@ -21,11 +26,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import S3xrepError
 from .names import MAX_RULE_ID_LENGTH, bucket_from_arn
+from .statement_proof import statement_fingerprint
 
 POLICY_VERSION = "2012-10-17"
 BUCKET_POLICY_LIMIT = 20 * 1024  # bytes, minified
@@ -63,6 +70,8 @@ class PolicyMerge:
     foreign: int  # how many statements are not ours (all kept)
     changed: bool  # False: the merged policy equals the existing one, nothing to write
     size: int  # minified bytes, as S3/KMS measure it
+    unproven: tuple[str, ...] = ()  # Sids in our family naming our principal, not proven ours: kept
+    adopted: tuple[str, ...] = ()  # Sids of statements not proven ours that ``adopt`` replaced
 
     @property
     def empty(self) -> bool:
@@ -167,24 +176,19 @@ def merge_policy(
     family: str,
     what: str,
     limit: int,
+    proven: Collection[str] = (),
+    adopt: bool | None = None,
 ) -> PolicyMerge:
     """Merge ``ours`` into the ``existing`` policy text (``None``: no policy yet).
 
     Every statement of ``ours`` must have a unique Sid starting with ``family``
     (a programming error otherwise: ``ValueError``). When ``ours`` is empty no
     principal is known, so nothing can be recognised as ours: the policy is
-    returned unchanged.
+    returned unchanged. ``proven``: fingerprints of the statements the journal says
+    we wrote; ``adopt``: the user's decision to replace a statement with our Sid
+    that is not proven ours (None: this caller offers no adoption).
     """
-    if not family:
-        raise ValueError("the Sid family must not be empty")
-    sids: list[str] = []
-    for statement in ours:
-        sid = statement.get("Sid")
-        if not isinstance(sid, str) or not sid.startswith(family):
-            raise ValueError(f"our statement Sid {sid!r} does not start with the family {family!r}")
-        if sid in sids:
-            raise ValueError(f"our statements repeat the Sid {sid!r}")
-        sids.append(sid)
+    sids = _our_sids(ours, family)
     wanted = {statement["Sid"]: copy.deepcopy(statement) for statement in ours}
     principals = {normalise_principal(statement.get("Principal")) for statement in ours}
 
@@ -193,6 +197,8 @@ def merge_policy(
     added: list[str] = []
     replaced: list[str] = []
     removed: list[str] = []
+    unproven: list[str] = []
+    adopted: list[str] = []
     seen: set[str] = set()
     foreign = 0
     for statement in original["Statement"]:
@@ -202,6 +208,15 @@ def merge_policy(
             statements.append(statement)
             continue
         _refuse_unless_ours(statement, sid, principals, family=family, what=what)
+        if not _proven(statement, wanted.get(sid), proven):
+            if sid not in wanted:  # not a Sid we write: theirs, kept as it is
+                foreign += 1
+                unproven.append(sid)
+                statements.append(statement)
+                continue
+            if not adopt:
+                raise _not_ours(statement, sid, what=what, adopt=adopt)
+            adopted.append(sid)
         if sid in wanted and sid not in seen:
             seen.add(sid)
             statements.append(wanted[sid])
@@ -215,6 +230,37 @@ def merge_policy(
             added.append(sid)
 
     merged = {**original, "Statement": statements}
+    size = _within(merged, what, limit)
+    return PolicyMerge(
+        policy=merged,
+        added=tuple(added),
+        replaced=tuple(replaced),
+        removed=tuple(removed),
+        foreign=foreign,
+        changed=merged != original,
+        size=size,
+        unproven=tuple(unproven),
+        adopted=tuple(adopted),
+    )
+
+
+def _our_sids(ours: list[dict[str, Any]], family: str) -> list[str]:
+    """Our statements' Sids, each unique and in ``family`` (anything else is a programming error)."""
+    if not family:
+        raise ValueError("the Sid family must not be empty")
+    sids: list[str] = []
+    for statement in ours:
+        sid = statement.get("Sid")
+        if not isinstance(sid, str) or not sid.startswith(family):
+            raise ValueError(f"our statement Sid {sid!r} does not start with the family {family!r}")
+        if sid in sids:
+            raise ValueError(f"our statements repeat the Sid {sid!r}")
+        sids.append(sid)
+    return sids
+
+
+def _within(merged: dict[str, Any], what: str, limit: int) -> int:
+    """The merged policy's size, refused above ``limit``."""
     size = policy_size(merged)
     if size > limit:
         raise MergeError(
@@ -224,15 +270,32 @@ def merge_policy(
             "only in Resource), then run the plan again",
             finding_id="policy-too-large",
         )
-    return PolicyMerge(
-        policy=merged,
-        added=tuple(added),
-        replaced=tuple(replaced),
-        removed=tuple(removed),
-        foreign=foreign,
-        changed=merged != original,
-        size=size,
+    return size
+
+
+def _proven(statement: dict[str, Any], wanted: dict[str, Any] | None, proven: Collection[str]) -> bool:
+    """Ours by proof: exactly what we would write under its Sid, or written by an apply of this plan."""
+    fingerprint = statement_fingerprint(statement)
+    return fingerprint in proven or (wanted is not None and fingerprint == statement_fingerprint(wanted))
+
+
+def _not_ours(statement: dict[str, Any], sid: str, *, what: str, adopt: bool | None) -> MergeError:
+    """A statement with a Sid we write, naming our role, that we cannot prove we wrote: not overwritten."""
+    fix = f"rename the Sid of that statement (or remove it) in {what}, then run the plan again"
+    if adopt is not None:
+        fix += "; or pass --adopt to replace it with ours (the policy as it is now is journaled first; undo puts it back)"
+    return MergeError(
+        f"{what} already has a statement {sid!r} naming our role ({_brief(statement)}), but neither is it what "
+        "this plan would write nor did this plan's journal write it: someone else may have written it, and "
+        "replacing it would silently change what it grants",
+        fix=fix, finding_id="policy-statement-not-ours",
     )
+
+
+def _brief(statement: dict[str, Any]) -> str:
+    actions = statement.get("Action")
+    listed = ", ".join(map(str, actions)) if isinstance(actions, list) else str(actions)
+    return f"{statement.get('Effect')} {listed} on {json.dumps(statement.get('Resource'))}"[:300]
 
 
 def _refuse_unless_ours(statement: dict[str, Any], sid: str, principals: set[Any], *, family: str, what: str) -> None:
@@ -268,14 +331,18 @@ def _shape(statement: dict[str, Any]) -> str:
     return "a statement with " + ", ".join(sorted(set(statement) - _OUR_KEYS))
 
 
-def merge_bucket_policy(existing: str | None, ours: list[dict[str, Any]], *, family: str, bucket: str) -> PolicyMerge:
+def merge_bucket_policy(existing: str | None, ours: list[dict[str, Any]], *, family: str, bucket: str,
+                        proven: Collection[str] = (), adopt: bool | None = None) -> PolicyMerge:
     return merge_policy(
-        existing, ours, family=family, what=f"the bucket policy of {bucket}", limit=BUCKET_POLICY_LIMIT
+        existing, ours, family=family, what=f"the bucket policy of {bucket}", limit=BUCKET_POLICY_LIMIT,
+        proven=proven, adopt=adopt,
     )
 
 
-def merge_key_policy(existing: str | None, ours: list[dict[str, Any]], *, family: str, key: str) -> PolicyMerge:
-    return merge_policy(existing, ours, family=family, what=f"the key policy of {key}", limit=KEY_POLICY_LIMIT)
+def merge_key_policy(existing: str | None, ours: list[dict[str, Any]], *, family: str, key: str,
+                     proven: Collection[str] = (), adopt: bool | None = None) -> PolicyMerge:
+    return merge_policy(existing, ours, family=family, what=f"the key policy of {key}", limit=KEY_POLICY_LIMIT,
+                        proven=proven, adopt=adopt)
 
 
 # --------------------------------------------------------------------------- replication

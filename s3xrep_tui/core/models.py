@@ -227,8 +227,9 @@ class MigrationOptions(_Model):
         if value is not None and not re.fullmatch(r"arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}", value):
             raise ValueError(f"alarm topic {value!r} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
         return value
-    # cut-over and the way back (issue 18.4): sync metadata changes made to replicas back to the source
-    replica_modifications: bool = False
+    # cut-over and the way back (issue 18.4): sync metadata changes made to replicas back to the source;
+    # None: as our deployed rule has it (the way back or the user may have turned it on), True/False: asked
+    replica_modifications: bool | None = None
     # fleet (issue 20): the migration this pair belongs to; its roles are shared by the pairs of a source
     # account, so our inline policies are named for the source too (core.plan.inline_policy_name)
     migration_id: str | None = None
@@ -405,6 +406,7 @@ class PlanInputs(_Model):
     report_bucket: BucketFacts | None = None
     manifest_bucket: BucketFacts | None = None
     rule_fingerprints: tuple[str, ...] = ()  # of rules this plan's journal says an earlier apply wrote
+    statement_fingerprints: tuple[str, ...] = ()  # of policy statements it wrote (core.statement_proof)
     # S3 Inventory (issue 19): the reports buckets, and our configuration on each bucket as it is (None: absent)
     source_inventory_reports: BucketFacts | None = None
     destination_inventory_reports: BucketFacts | None = None

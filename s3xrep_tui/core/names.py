@@ -118,9 +118,10 @@ def fit_role_name(prefix: str, bucket: str) -> str:
 def sid_family(source_account: str, source_bucket: str, destination_bucket: str) -> str:
     """The Sid prefix of every statement we write for one source -> destination pair.
 
-    Alphanumeric only (IAM's rule for Sids). Statements whose Sid starts with
-    this family and whose principal is our role are ours to replace or remove;
-    anything else is foreign and kept untouched.
+    Alphanumeric only (IAM's rule for Sids). A statement whose Sid starts with
+    this family and whose principal is our role is ours to replace or remove
+    only when proven (``core.statement_proof``); anything else is foreign and
+    kept untouched.
     """
     digest = hashlib.sha256(f"{source_account}:{source_bucket}:{destination_bucket}".encode()).hexdigest()[:8]
     return f"S3xrep{digest}"

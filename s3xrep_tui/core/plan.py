@@ -21,9 +21,11 @@ from .inventory_plan import plan_inventory
 from .merge import MergeError, PolicyMerge, ReplicationMerge, merge_bucket_policy, merge_key_policy, merge_replication
 from .models import BucketFacts, Finding, Plan, PlanInputs, RoleFacts, Side, Step, StepAction
 from .names import sid_family
-from .ownership import MANAGED_TAG, MANAGED_VALUE, tagged_ours
+from .ownership import MANAGED_TAG, MANAGED_VALUE, role_tags, tagged_ours
 from .policy_json import dump_policy
 from .preflight import preflight
+from .replication_rule import replica_modifications_findings
+from .statement_findings import statement_findings
 
 _POLICY_NAME_BAD = re.compile(r"[^\w+=,.@-]")
 
@@ -119,6 +121,7 @@ def _role_steps(
     policy_name: str,
     purpose: str,
     adopt: bool = False,
+    tags: list[dict[str, str]] | None = None,
 ) -> None:
     """create_role (or fix its trust), then put our inline policy; each judged against the role as it is."""
     exists = bool(facts and facts.exists)
@@ -133,6 +136,7 @@ def _role_steps(
                     "RoleName": name,
                     "AssumeRolePolicyDocument": dump_policy(trust),
                     "Description": f"s3xrep: {purpose}",
+                    "Tags": tags or role_tags(),  # our proof of ownership, whoever creates it (apply or an export)
                 },
                 trust_doc,
             )
@@ -195,6 +199,7 @@ def _all_role_steps(
             policy_name=inline_policy_name(inputs, "replication"),
             purpose="replication and Batch Replication" if o.single_role else "replication",
             adopt=o.adopt,
+            tags=role_tags(plan_id(inputs)),
         )
     if not o.single_role and o.replicate_existing:
         _role_steps(
@@ -208,6 +213,7 @@ def _all_role_steps(
             policy_name=inline_policy_name(inputs, "batch"),
             purpose="Batch Replication",
             adopt=o.adopt,
+            tags=role_tags(plan_id(inputs)),
         )
 
 
@@ -270,12 +276,42 @@ def _alarm_documents(inputs: PlanInputs, documents: dict[str, Any], findings: li
     findings.extend(_as_finding(error) for error in problems)
 
 
+def _policy_merges(inputs: PlanInputs, family: str, role_arn: str, documents: dict[str, Any],
+                   findings: list[Finding]) -> tuple[PolicyMerge | None, PolicyMerge | None]:
+    """The destination bucket policy and the replica key's policy with our statements merged in (by proven Sid)."""
+    o, dst = inputs.options, inputs.destination
+    bucket_policy: PolicyMerge | None = None
+    statements = docs.destination_policy_statements(inputs, role_arn)
+    flagged = {f.id for f in findings}
+    if statements and dst.exists and "destination-policy-invalid" not in flagged:
+        try:
+            bucket_policy = merge_bucket_policy(dst.policy, statements, family=family, bucket=dst.bucket.name,
+                                                proven=inputs.statement_fingerprints, adopt=o.adopt)
+            findings.extend(statement_findings(bucket_policy, f"the bucket policy of {dst.bucket.name}"))
+        except MergeError as error:
+            findings.append(_as_finding(error))
+    documents["destination_bucket_policy"] = bucket_policy.policy if bucket_policy else None
+
+    key_policy: PolicyMerge | None = None
+    kms_statements = docs.destination_kms_statements(inputs, role_arn)
+    if kms_statements and o.replica_kms_key and "replica-key-policy-invalid" not in flagged:
+        existing_key_policy = inputs.replica_key.policy if inputs.replica_key else None
+        try:
+            key_policy = merge_key_policy(existing_key_policy, kms_statements, family=family, key=o.replica_kms_key,
+                                          proven=inputs.statement_fingerprints, adopt=o.adopt)
+            findings.extend(statement_findings(key_policy, f"the key policy of {o.replica_kms_key}"))
+        except MergeError as error:
+            findings.append(_as_finding(error))
+        documents["destination_kms_key_policy"] = key_policy.policy if key_policy else None
+    return bucket_policy, key_policy
+
+
 def build_plan(inputs: PlanInputs) -> Plan:
     o = inputs.options
     src, dst = inputs.source, inputs.destination
     src_account = inputs.source_account.id
     family = sid_family(src_account, src.bucket.name, dst.bucket.name)
-    findings: list[Finding] = list(preflight(inputs))
+    findings: list[Finding] = [*preflight(inputs), *replica_modifications_findings(inputs)]
     documents: dict[str, Any] = {}
     steps = _Steps()
 
@@ -307,25 +343,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
         documents["batch_role_policy"] = docs.batch_role_policy(inputs)
 
     # Destination bucket policy (cross-account only) and KMS key policy, merged by Sid.
-    bucket_policy: PolicyMerge | None = None
-    statements = docs.destination_policy_statements(inputs, role_arn)
-    flagged = {f.id for f in findings}
-    if statements and dst.exists and "destination-policy-invalid" not in flagged:
-        try:
-            bucket_policy = merge_bucket_policy(dst.policy, statements, family=family, bucket=dst.bucket.name)
-        except MergeError as error:
-            findings.append(_as_finding(error))
-    documents["destination_bucket_policy"] = bucket_policy.policy if bucket_policy else None
-
-    key_policy: PolicyMerge | None = None
-    kms_statements = docs.destination_kms_statements(inputs, role_arn)
-    if kms_statements and o.replica_kms_key and "replica-key-policy-invalid" not in flagged:
-        existing_key_policy = inputs.replica_key.policy if inputs.replica_key else None
-        try:
-            key_policy = merge_key_policy(existing_key_policy, kms_statements, family=family, key=o.replica_kms_key)
-        except MergeError as error:
-            findings.append(_as_finding(error))
-        documents["destination_kms_key_policy"] = key_policy.policy if key_policy else None
+    bucket_policy, key_policy = _policy_merges(inputs, family, role_arn, documents, findings)
 
     documents["replication_configuration"] = replication.configuration if replication else None
     batch_role = role_arn if o.single_role else docs.batch_role_arn(inputs)

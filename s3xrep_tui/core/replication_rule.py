@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import PlanInputs
+from .models import Finding, PlanInputs
 from .names import bucket_from_arn
 from .policy_parts import destination_bucket_arn, owner_override, replica_key_arn
 
@@ -51,12 +51,40 @@ def replication_rule(inputs: PlanInputs, priority: int) -> dict[str, Any]:
     criteria: dict[str, Any] = {}
     if replica_key_arn(inputs):
         criteria["SseKmsEncryptedObjects"] = {"Status": "Enabled"}
-    if options.replica_modifications:  # V2 rules only (ours always are): replica changes sync back
+    if replica_modifications(inputs):  # V2 rules only (ours always are): replica changes sync back
         criteria["ReplicaModifications"] = {"Status": "Enabled"}
     if criteria:
         rule["SourceSelectionCriteria"] = criteria
     rule["Destination"] = destination
     return rule
+
+
+def _deployed_sync(inputs: PlanInputs) -> bool:
+    """Our rule on the source, as read, syncs replica modifications back."""
+    rule_id = inputs.options.rule_id_for(inputs.destination.bucket.name)
+    rules = (inputs.source.replication or {}).get("Rules") or []
+    ours = next((r for r in rules if isinstance(r, dict) and r.get("ID") == rule_id), {})
+    criteria = ours.get("SourceSelectionCriteria") or {}
+    return isinstance(criteria, dict) and (criteria.get("ReplicaModifications") or {}).get("Status") == "Enabled"
+
+
+def replica_modifications(inputs: PlanInputs) -> bool:
+    """What the user asked for; asked nothing, what our deployed rule has (a re-apply never turns it off)."""
+    asked = inputs.options.replica_modifications
+    return _deployed_sync(inputs) if asked is None else asked
+
+
+def replica_modifications_findings(inputs: PlanInputs) -> list[Finding]:
+    """Say so when the rule keeps replica modification sync only because it is deployed."""
+    if inputs.options.replica_modifications is not None or not _deployed_sync(inputs):
+        return []
+    return [Finding(
+        id="replica-modifications-kept",
+        severity="info",
+        message=f"Our rule on {inputs.source.bucket.name} syncs replica modifications back (the way back, or you, "
+        "turned it on): the plan keeps it as it is.",
+        fix="Pass --no-replica-modifications to turn it off (the preview's diff then shows it going).",
+    )]
 
 
 def _scope(filter_: dict[str, Any] | None, legacy_prefix: str | None) -> str:

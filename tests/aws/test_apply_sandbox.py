@@ -230,13 +230,13 @@ def test_a_rule_added_between_plan_and_apply_survives_the_merge(world: Callable[
     w = world("concrule")
     w.apply()  # roles, versioning and our rule in place
     plan = w.plan()
-    # our rule is switched off by hand; someone adds a rule of their own
+    # our rule is taken out by hand; someone adds a rule of their own (an edit of ours would no longer be
+    # ours: tests/reliability/test_rule_edited_before_apply.py)
     config = w.replication()
     assert config is not None
-    config["Rules"][0]["Status"] = "Disabled"
     other = {**config["Rules"][0], "ID": "theirs", "Priority": 7, "Status": "Enabled",
              "Filter": {"Prefix": "theirs/"}}
-    config["Rules"].append(other)
+    config["Rules"] = [other]
     w.s3a().put_bucket_replication(Bucket=w.src, ReplicationConfiguration=config)
     result = w.apply(plan)
     assert result.ok

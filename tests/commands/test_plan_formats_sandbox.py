@@ -29,6 +29,7 @@ import pytest
 from s3xrep_tui.aws.inspect import gather_inputs
 from s3xrep_tui.cli import main
 from s3xrep_tui.core.models import MigrationOptions
+from s3xrep_tui.core.ownership import role_tags
 from s3xrep_tui.core.plan import build_plan
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT, PROFILES, SOURCE_ACCOUNT, Sandbox
 from tests.sandbox.helpers import wait_for
@@ -124,6 +125,15 @@ def test_both_roles_exist_with_the_plan_policies(sandbox: Sandbox, exported: dic
         if step.call == "iam.create_role":
             role = iam.get_role(RoleName=step.request["RoleName"])["Role"]
             assert role["AssumeRolePolicyDocument"] == json.loads(step.request["AssumeRolePolicyDocument"])
+
+
+def test_the_roles_it_creates_carry_our_tags(sandbox: Sandbox, exported: dict) -> None:
+    """A role made by the export is ours later by its tag, exactly as one apply made (core.ownership)."""
+    iam = sandbox.clients(SOURCE_ACCOUNT)("iam")
+    created = [s.request["RoleName"] for s in exported["plan"].steps if s.call == "iam.create_role"]
+    assert created
+    for name in created:
+        assert iam.list_role_tags(RoleName=name)["Tags"] == role_tags(exported["plan"].id)
 
 
 def test_the_batch_job_runs_to_completion(sandbox: Sandbox, exported: dict) -> None:

@@ -26,7 +26,7 @@ from s3xrep_tui.core.exports import FORMATS, ExportError, export_files
 from s3xrep_tui.core.exports.awscli_s3control import strip_account_prefix
 from s3xrep_tui.core.exports.cloudformation import DESTINATION_FILE, SOURCE_FILE
 from s3xrep_tui.core.models import KmsKeyFacts, RoleFacts
-from s3xrep_tui.core.ownership import MANAGED_TAG, MANAGED_VALUE
+from s3xrep_tui.core.ownership import MANAGED_TAG, MANAGED_VALUE, role_tags
 from s3xrep_tui.core.plan import build_plan
 from tests.core.conftest import DESTINATION_ACCOUNT, SOURCE_ACCOUNT, make_facts, make_inputs
 
@@ -275,6 +275,7 @@ def test_the_source_template_holds_the_roles_with_the_plan_documents(plan: Any) 
         r = step.request
         if step.call == "iam.create_role":
             assert roles[r["RoleName"]]["Properties"]["AssumeRolePolicyDocument"] == _document_of(step)
+            assert roles[r["RoleName"]]["Properties"]["Tags"] == role_tags(plan.id)  # ours later, by its tag
         elif step.call == "iam.put_role_policy" and step.action != "no-op":
             if r["RoleName"] in roles:
                 inline = roles[r["RoleName"]]["Properties"]["Policies"]
@@ -376,6 +377,10 @@ def test_terraform_resources_carry_the_plan_documents(plan: Any) -> None:
         elif step.call in ("iam.create_role", "iam.update_assume_role_policy"):
             (body,) = [b for (k, _), b in resources.items() if k == "aws_iam_role" and b["name"] == r["RoleName"]]
             assert _json(body["assume_role_policy"]) == _document_of(step)
+            if step.call == "iam.create_role":  # ours later, by its tag, as apply makes it
+                assert body["tags"] == {t["Key"]: t["Value"] for t in role_tags(plan.id)}
+            else:  # adopted: its own tags and description stay as they are
+                assert body["lifecycle"] == [{"ignore_changes": ["tags", "description"]}]
         elif step.call == "iam.put_role_policy":
             (body,) = [b for (k, _), b in resources.items() if k == "aws_iam_role_policy" and b["name"] == r["PolicyName"]]
             assert body["role"] == r["RoleName"] and _json(body["policy"]) == _document_of(step)

@@ -21,6 +21,7 @@ from s3xrep_tui.core.merge import (
     policy_size,
 )
 from s3xrep_tui.core.names import sid_family
+from s3xrep_tui.core.statement_proof import statement_fingerprint
 
 FAMILY = sid_family("111111111111", "acme-src", "acme-platform-media")
 ROLE = "arn:aws:iam::111111111111:role/s3xrep-repl-acme-src"
@@ -59,6 +60,11 @@ def foreign_statement(sid: str | None = "DenyInsecure") -> dict:
     if sid is not None:
         statement = {"Sid": sid, **statement}
     return statement
+
+
+def proof(*statements: dict) -> set[str]:
+    """What the journal holds about statements an earlier apply wrote (core.statement_proof)."""
+    return {statement_fingerprint(s) for s in statements}
 
 
 def policy_text(statements, **top) -> str:
@@ -149,7 +155,7 @@ def test_merge_replaces_ours_in_place():
     old = our_statements()
     existing = policy_text([foreign_statement("A"), old[0], foreign_statement("B"), old[1]])
     new = our_statements(delete=True)
-    result = merge_bucket_policy(existing, new, family=FAMILY, bucket=DST)
+    result = merge_bucket_policy(existing, new, family=FAMILY, bucket=DST, proven=proof(*old))
     assert result.policy["Statement"] == [foreign_statement("A"), new[0], foreign_statement("B"), new[1]]
     assert result.replaced == (f"{FAMILY}Objects",)
     assert result.changed
@@ -158,7 +164,7 @@ def test_merge_replaces_ours_in_place():
 def test_merge_removes_our_obsolete_statements():
     extra = {**our_statements()[0], "Sid": f"{FAMILY}OwnerOverride", "Action": "s3:ObjectOwnerOverrideToBucketOwner"}
     existing = policy_text([*our_statements(), foreign_statement(), extra])
-    result = merge_bucket_policy(existing, our_statements(), family=FAMILY, bucket=DST)
+    result = merge_bucket_policy(existing, our_statements(), family=FAMILY, bucket=DST, proven=proof(extra))
     assert result.removed == (f"{FAMILY}OwnerOverride",)
     assert result.policy["Statement"] == [*our_statements(), foreign_statement()]
     assert result.changed
@@ -205,7 +211,7 @@ def test_empty_ours_leaves_policy_alone():
 
 def test_empty_when_only_ours_removed():
     only = our_statements()[:1]
-    result = merge_bucket_policy(policy_text(only), our_statements()[1:], family=FAMILY, bucket=DST)
+    result = merge_bucket_policy(policy_text(only), our_statements()[1:], family=FAMILY, bucket=DST, proven=proof(*only))
     assert not result.empty
     assert result.removed == (f"{FAMILY}Objects",)
 
@@ -298,7 +304,8 @@ def existing_policies(draw):
 @given(existing_policies(), st.sampled_from([[], our_statements()[:1], our_statements(), our_statements(delete=True)]))
 def test_property_foreign_statements_survive_unchanged_in_order(case, ours):
     text, foreign, top = case
-    result = merge_policy(text, ours, family=FAMILY, what="p", limit=1_000_000)
+    earlier = proof(*our_statements(), *our_statements(delete=True))  # the journal wrote them
+    result = merge_policy(text, ours, family=FAMILY, what="p", limit=1_000_000, proven=earlier)
     statements = result.policy["Statement"]
     if ours:
         theirs = [s for s in statements if not str(s.get("Sid", "")).startswith(FAMILY)]
@@ -310,9 +317,56 @@ def test_property_foreign_statements_survive_unchanged_in_order(case, ours):
         assert result.policy == parse_policy(text, what="p")
     for key, value in top.items():
         assert result.policy[key] == value
-    again = merge_policy(json.dumps(result.policy), ours, family=FAMILY, what="p", limit=1_000_000)
+    again = merge_policy(json.dumps(result.policy), ours, family=FAMILY, what="p", limit=1_000_000, proven=earlier)
     assert again.policy == result.policy
     assert not again.changed
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(existing_policies(), st.sampled_from([our_statements()[:1], our_statements(), our_statements(delete=True)]),
+       st.booleans())
+def test_property_unproven_statements_in_our_family_are_never_changed_silently(case, ours, adopt):
+    """Without the journal's proof, a statement with our Sid and our role is ours only when it is exactly ours:
+    anything else is kept byte for byte, refused (its Sid is one we write), or replaced only by ``adopt``."""
+    text, _, _ = case
+    before = parse_policy(text, what="p")["Statement"]
+    exact = {json.dumps(s, sort_keys=True) for s in ours}
+    try:
+        result = merge_policy(text, ours, family=FAMILY, what="p", limit=1_000_000, adopt=adopt)
+    except MergeError as error:
+        assert error.finding_id == "policy-statement-not-ours" and not adopt
+        return
+    after = [json.dumps(s, sort_keys=True) for s in result.policy["Statement"]]
+    wanted = {s["Sid"] for s in ours}
+    for statement in before:
+        dumped = json.dumps(statement, sort_keys=True)
+        if dumped in exact:
+            continue
+        if statement.get("Sid") in wanted:
+            assert adopt and statement["Sid"] in result.adopted
+        else:
+            assert dumped in after  # kept as it was
+    assert not result.removed  # nothing of ours is proven, so nothing is removed
+
+
+def test_unproven_statement_with_our_sid_and_role_is_refused_and_adopt_replaces_it():
+    theirs = {**our_statements()[0], "Action": ["s3:ReplicateObject", "s3:GetObject"]}
+    with pytest.raises(MergeError) as caught:
+        merge_bucket_policy(policy_text([theirs]), our_statements(), family=FAMILY, bucket=DST, adopt=False)
+    assert caught.value.finding_id == "policy-statement-not-ours" and "--adopt" in caught.value.fix
+    adopted = merge_bucket_policy(policy_text([theirs]), our_statements(), family=FAMILY, bucket=DST, adopt=True)
+    assert adopted.adopted == (f"{FAMILY}Objects",)
+    assert adopted.policy["Statement"] == our_statements()
+
+
+def test_unproven_statement_in_our_family_with_another_sid_is_kept():
+    theirs = {**our_statements()[0], "Sid": f"{FAMILY}Audit", "Action": "s3:GetObject"}
+    result = merge_bucket_policy(policy_text([theirs]), our_statements(), family=FAMILY, bucket=DST, adopt=True)
+    assert result.unproven == (f"{FAMILY}Audit",) and not result.removed
+    assert result.policy["Statement"] == [theirs, *our_statements()]
+    proven = merge_bucket_policy(policy_text([theirs]), our_statements(), family=FAMILY, bucket=DST,
+                                 proven=proof(theirs))
+    assert proven.removed == (f"{FAMILY}Audit",)  # the journal wrote it: ours, no longer wanted
 
 
 # --------------------------------------------------------------------------- replication

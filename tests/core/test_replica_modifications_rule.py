@@ -29,3 +29,23 @@ def test_with_a_replica_key_both_criteria() -> None:
     rule = replication_rule(_inputs(replica_modifications=True, replica_kms_key=key), priority=0)
     assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"},
                                                "ReplicaModifications": {"Status": "Enabled"}}
+
+
+def _deployed(inputs: PlanInputs, *, synced: bool) -> PlanInputs:
+    rule = replication_rule(inputs.model_copy(update={"options": MigrationOptions(replica_modifications=synced)}),
+                            priority=1)
+    source = inputs.source.model_copy(update={"replication": {"Role": "arn:aws:iam::111111111111:role/r",
+                                                              "Rules": [rule]}})
+    return inputs.model_copy(update={"source": source})
+
+
+def test_neither_flag_keeps_what_our_deployed_rule_has() -> None:
+    from s3xrep_tui.core.replication_rule import replica_modifications_findings
+
+    synced = _deployed(_inputs(), synced=True)
+    assert "ReplicaModifications" in replication_rule(synced, priority=0)["SourceSelectionCriteria"]
+    assert [f.id for f in replica_modifications_findings(synced)] == ["replica-modifications-kept"]
+    off = _deployed(_inputs(replica_modifications=False), synced=True)  # asked: off
+    assert "SourceSelectionCriteria" not in replication_rule(off, priority=0)
+    assert replica_modifications_findings(off) == []
+    assert "SourceSelectionCriteria" not in replication_rule(_deployed(_inputs(), synced=False), priority=0)

@@ -256,6 +256,18 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         f"{R}/test_hostile_review.py::test_repair_read_only_writes_nothing_when_versions_are_missing",
         f"{R}/test_hostile_review.py::test_read_only_dry_runs_read_and_succeed",
     ]),
+    ("ownership", "a statement in our Sid family naming our role is ours only by the journal's proof: kept with a finding, blocked under a Sid we write (--adopt replaces it, undo restores), an edit of ours is no longer ours; ReplicaModifications kept as deployed; exported roles carry our tags", [
+        f"{R}/test_our_sid_not_proven.py::test_foreign_statement_with_our_sid_blocks_and_adopt_replaces_it",
+        f"{R}/test_our_sid_not_proven.py::test_foreign_statement_in_our_family_is_kept_by_apply_reapply_and_finish",
+        f"{R}/test_our_sid_not_proven.py::test_our_statement_edited_after_apply_is_no_longer_ours",
+        "tests/core/test_merge.py::test_property_unproven_statements_in_our_family_are_never_changed_silently",
+        f"{R}/test_replica_modifications_kept.py::test_a_reapply_without_the_option_keeps_replica_modifications",
+        "tests/commands/test_plan_formats_sandbox.py::test_the_roles_it_creates_carry_our_tags",
+        f"{R}/test_rule_edited_before_apply.py::test_an_edit_of_our_rule_between_plan_and_apply_is_not_overwritten",
+        f"{R}/test_our_sid_not_proven.py::test_the_go_no_go_checks_our_statements_not_a_foreign_one_in_our_family",
+        f"{R}/test_alarm_replaced_by_name.py::test_a_foreign_alarm_in_place_of_ours_is_not_overwritten",
+        f"{R}/test_alarm_replaced_by_name.py::test_a_topic_of_our_name_no_longer_tagged_ours_gets_no_statement_of_ours",
+    ]),
     # --- issue 17: the sandbox by AWS's documents ------------------------------------------
     ("sandbox", "every destination of a multi-destination configuration gets its copy; the source reads COMPLETED only when all did, FAILED if any failed", [
         "tests/sandbox/conformance/test_multiple_destinations.py::test_every_destination_gets_a_copy_and_the_source_reads_completed_when_all_did",

@@ -3,7 +3,8 @@
 Hypothesis draws the world a migration meets, on the embedded sandbox over HTTP:
 
 * a destination bucket policy of foreign statements: Allow and Deny, ``Principal`` and
-  ``NotPrincipal``, Conditions, sometimes one that uses our Sid family with another principal;
+  ``NotPrincipal``, Conditions, sometimes one that uses our Sid family with another principal,
+  sometimes one in our Sid family naming our role (ours only with the journal's proof);
 * a source replication configuration of foreign rules (other destinations, prefixes, storage
   classes, priorities), sometimes one with our rule ID, its Role ours by name or a legacy role;
 * roles with our default names (trusted by EC2 or an account, with inline policies and tags
@@ -84,6 +85,12 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
     policy = [draw(statements(dst, sid)) for sid in sids] + [draw(statements(dst, None))] * draw(st.integers(0, 1))
     if draw(st.integers(0, 4)) == 0:  # our Sid family with someone else's principal: a collision
         policy.insert(draw(st.integers(0, len(policy))), draw(statements(dst, family + "Theirs")))
+    if draw(st.integers(0, 3)) == 0:  # our Sid family naming our role, written by someone else: not ours
+        squat = {"Sid": family + draw(st.sampled_from(["ReplicateObjects", "Audit"])), "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{A}:role/s3xrep-repl-{src}"},
+                 "Action": draw(st.sampled_from([["s3:GetObject"], ["s3:ReplicateObject", "s3:PutObject"]])),
+                 "Resource": f"arn:aws:s3:::{dst}/*"}
+        policy.insert(draw(st.integers(0, len(policy))), squat)
     rules = []
     ids = draw(st.lists(st.text("abcdef-", min_size=1, max_size=6), max_size=3, unique=True))
     if draw(st.booleans()):
@@ -196,8 +203,12 @@ def test_foreign_statements_rules_and_roles_survive_plan_apply_undo(
     applied = _snapshot(accounts, world)
     family = sid_family(A, world["src"], world["dst"])
     statements = json.loads(applied["policy"])["Statement"]
-    kept = [s for s in statements if not str(s.get("Sid", "")).startswith(family)]
-    assert _dumped(kept) == _dumped((world["policy"] or {}).get("Statement", []))  # same, same order
+    ours = {s["Sid"] for s in plan.documents["destination_bucket_policy"]["Statement"]
+            if s.get("Sid", "").startswith(family) and s not in (world["policy"] or {}).get("Statement", [])}
+    foreign = [s for s in (world["policy"] or {}).get("Statement", [])  # adopted: replaced by ours (journaled)
+               if not (world["adopt"] and s.get("Sid") in ours)]
+    kept = [s for s in statements if s in foreign]
+    assert _dumped(kept) == _dumped(foreign)  # every foreign statement, even in our Sid family: same, same order
     our_id = f"s3xrep-to-{world['dst']}"
     adopted = our_id if world["adopt"] else None  # a rule with our ID is foreign here unless adopted
     foreign_rules = [r for r in (before["replication"] or {}).get("Rules", []) if r["ID"] != adopted]

@@ -143,6 +143,7 @@ def command(step: Any, file_ref: str, *, as_side: str) -> list[str]:
             f"  aws iam create-role --role-name {name} \\",
             f"      --assume-role-policy-document {doc} \\",
             f"      --description {_q(r.get('Description', ''))} \\",
+            *([f"      --tags {_q(json.dumps(r['Tags'], separators=(',', ':')))} \\"] if r.get("Tags") else []),
             f"      --query Role.Arn --output text {who}",
             "fi",
         ]
@@ -329,7 +330,9 @@ def standalone_command(step: Any, *, profile: str | None, region: str | None, do
         r = step.request
         text = (
             f"aws iam create-role --role-name {_q(r['RoleName'])} --assume-role-policy-document "
-            f"file://{_q(document_file)} --description {_q(r.get('Description', ''))} {' '.join(who)}"
+            f"file://{_q(document_file)} --description {_q(r.get('Description', ''))}"
+            + (f" --tags {_q(json.dumps(r['Tags'], separators=(',', ':')))}" if r.get("Tags") else "")
+            + f" {' '.join(who)}"
         )
     if step.call == "s3control.create_job":
         r = step.request

@@ -142,6 +142,7 @@ def _as_resource(template: _Template, step: Any, created: dict[str, Any]) -> boo
                 "Description": r.get("Description", ""),
                 "AssumeRolePolicyDocument": json.loads(r["AssumeRolePolicyDocument"]),
                 "Policies": [],
+                "Tags": list(r.get("Tags") or []),  # apply's tags: the role is provably ours later
             },
         }
         template.outputs[f"{logical}Arn"] = {

@@ -305,7 +305,12 @@ def _role(step: Any, state: _Render, provider: str) -> tuple[str, list[str]]:
     out = [f'resource "aws_iam_role" "{label}" {{', provider, f"  name        = {hcl_string(r['RoleName'])}"]
     if r.get("Description"):
         out.append(f"  description = {hcl_string(r['Description'])}")
-    out += [*_document_attribute("assume_role_policy", json.loads(trust), "  "), "}"]
+    if r.get("Tags"):  # what apply tags a role it creates with: ours, provably, later
+        out += _attribute("tags", {t["Key"]: t["Value"] for t in r["Tags"]}, "  ")
+    out += _document_attribute("assume_role_policy", json.loads(trust), "  ")
+    if step.call != "iam.create_role":  # adopted: its own tags and description are not ours to drop
+        out += ["  lifecycle {", "    ignore_changes = [tags, description]", "  }"]
+    out.append("}")
     state.role_refs[r["RoleName"]] = address
     return address, out
 
