@@ -215,10 +215,9 @@ class MonitorScreen(AppScreen):
             self._paint_status()
             return
         self.table.border_title = f"jobs · account {self.context.account_id} · {self.context.region or 'default region'}"
+        # the jobs first: the replication sample (a few hundred requests) and the alarms start once the
+        # jobs' first answer is in (see _poll_state), so on a slow link the table is not kept waiting
         self.start_loop("jobs")
-        self.start_loop("replication")
-        if self.context.plan_id:
-            self.start_loop("alarms")
         self.set_interval(1.0, self.table.tick)
         self._paint_status()
 
@@ -257,6 +256,11 @@ class MonitorScreen(AppScreen):
             name=f"monitor poll ({loop})", group=f"poll:{loop}", exclusive=True, thread=True, exit_on_error=False,
         )
 
+    def _start_the_other_loops(self) -> None:
+        for loop in ("replication", "alarms"):
+            if loop not in self.pollers and (loop != "alarms" or (self.context and self.context.plan_id)):
+                self.start_loop(loop)
+
     def _poll_in_thread(self, loop: str, generation: int, poller: Poller[Any]) -> None:
         worker = get_current_worker()
 
@@ -284,6 +288,8 @@ class MonitorScreen(AppScreen):
         if message.generation != self.generations.get(message.loop):
             return
         self.states[message.loop] = message.state
+        if message.loop == "jobs" and message.state.status != "polling":
+            self._start_the_other_loops()
         if message.loop == "replication" and message.state.status in ("retrying", "error") and message.state.error:
             error = message.state.error
             if isinstance(error, AwsError) and error.code == "NoBuckets":
