@@ -52,3 +52,8 @@ def test_regenerates_every_picture_deterministically(tmp_path: Path, capsys) -> 
         one, two = (first / f"{name}.svg").read_bytes(), (second / f"{name}.svg").read_bytes()
         at = next((i for i, (a, b) in enumerate(zip(one, two, strict=False)) if a != b), min(len(one), len(two)))
         assert one == two, f"{name}.svg differs at byte {at}: {one[at - 120:at + 120]!r} vs {two[at - 120:at + 120]!r}"
+
+
+def test_the_readme_shows_every_picture_at_both_sizes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [name for name in PICTURES if f"](screenshots/{name})" not in readme] == []
