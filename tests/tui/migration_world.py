@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -33,34 +34,42 @@ OPTIONS = MigrationOptions(report_bucket="acme-legacy-batch-reports")
 SIZES = [(80, 24), (160, 48)]
 
 
-def world_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Module-scoped: env isolated, sandbox started, plan applied, its job complete."""
-    root = tmp_path_factory.mktemp("migration-world")
+@contextmanager
+def isolated_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str, seed: str = "demo") -> Iterator[Any]:
+    """A sandbox with fast timings, the environment of an app that knows only its profiles (no ambient
+    credentials, its own HOME and data directory): yields ``(sandbox, root)``."""
+    root = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as patch:
-        for name in AMBIENT_VARIABLES:
-            patch.delenv(name, raising=False)
+        for variable in AMBIENT_VARIABLES:
+            patch.delenv(variable, raising=False)
         patch.setenv("HOME", str(root / "home"))
         patch.setenv("S3XREP_DATA_DIR", str(root / "data"))
         patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
         patch.delenv("TMUX", raising=False)
         config = root / "sandbox" / "aws-config"
-        with Sandbox(seed="demo", replication_delay=0.05, batch_task_rate=5000.0, config_path=config) as sandbox:
+        with Sandbox(seed=seed, replication_delay=0.05, batch_task_rate=5000.0, config_path=config) as sandbox:
             patch.setenv("AWS_CONFIG_FILE", str(sandbox.config_path))
             patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root / "no-credentials"))
-            clients = {side: clients_for(name) for side, name in PROFILES.items()}
-            original = clients["destination"]("s3").get_bucket_policy(Bucket=DESTINATION)["Policy"]
-            plan = build_plan(gather_inputs(clients["source"], clients["destination"], SOURCE, DESTINATION, OPTIONS))
-            result = apply_plan(plan, clients, backoff=Backoff(total=0.1, first=0.005), options=OPTIONS)
-            assert result.ok and result.job_id, result.summary()
-            s3control = clients["source"]("s3control")
+            yield sandbox, root
 
-            def finished() -> dict | None:
-                job = s3control.describe_job(AccountId=SOURCE_ACCOUNT, JobId=result.job_id)["Job"]
-                return job if job["Status"] in ("Complete", "Failed", "Cancelled") else None
 
-            job = wait_for(finished, timeout=90, what="the Batch Replication job to finish")
-            yield {"sandbox": sandbox, "clients": clients, "plan": plan, "job": job, "root": root,
-                   "original_policy": original}
+def world_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Module-scoped: env isolated, sandbox started, plan applied, its job complete."""
+    with isolated_sandbox(tmp_path_factory, "migration-world") as (sandbox, root):
+        clients = {side: clients_for(name) for side, name in PROFILES.items()}
+        original = clients["destination"]("s3").get_bucket_policy(Bucket=DESTINATION)["Policy"]
+        plan = build_plan(gather_inputs(clients["source"], clients["destination"], SOURCE, DESTINATION, OPTIONS))
+        result = apply_plan(plan, clients, backoff=Backoff(total=0.1, first=0.005), options=OPTIONS)
+        assert result.ok and result.job_id, result.summary()
+        s3control = clients["source"]("s3control")
+
+        def finished() -> dict | None:
+            job = s3control.describe_job(AccountId=SOURCE_ACCOUNT, JobId=result.job_id)["Job"]
+            return job if job["Status"] in ("Complete", "Failed", "Cancelled") else None
+
+        job = wait_for(finished, timeout=90, what="the Batch Replication job to finish")
+        yield {"sandbox": sandbox, "clients": clients, "plan": plan, "job": job, "root": root,
+               "original_policy": original}
 
 
 def launcher(world: dict[str, Any]) -> Callable[[], DemoEnvironment]:

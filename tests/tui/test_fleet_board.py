@@ -18,7 +18,7 @@ from s3xrep_tui.aws.fleet_store import load
 from s3xrep_tui.core.fleet import shared_role_names
 from s3xrep_tui.core.fleet_pairs import PairsFile, PairSpec
 from s3xrep_tui.core.models import MigrationOptions
-from s3xrep_tui.sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox
+from s3xrep_tui.sandbox.emulator import PROFILES, SIMULATOR_NOTE
 from s3xrep_tui.sandbox.seed_fleet import FLEET
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.demo import DemoEnvironment
@@ -27,32 +27,20 @@ from s3xrep_tui.tui.screens.fleet_totals import FleetTotalsScreen
 from s3xrep_tui.tui.screens.home import HomeScreen
 from s3xrep_tui.tui.screens.monitor import MonitorScreen
 
-from .conftest import AMBIENT_VARIABLES
-from .migration_world import screen_text, until
+from .migration_world import isolated_sandbox, screen_text, until
 
 
 @pytest.fixture(scope="module")
 def fleet_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    root = tmp_path_factory.mktemp("fleet-world")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in AMBIENT_VARIABLES:
-            patch.delenv(name, raising=False)
-        patch.setenv("HOME", str(root / "home"))
-        patch.setenv("S3XREP_DATA_DIR", str(root / "data"))
-        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        patch.delenv("TMUX", raising=False)
-        config = root / "sandbox" / "aws-config"
-        with Sandbox(seed="fleet", replication_delay=0.05, batch_task_rate=5000.0, config_path=config) as sandbox:
-            patch.setenv("AWS_CONFIG_FILE", str(sandbox.config_path))
-            patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root / "no-credentials"))
-            pairs = PairsFile(tuple(PairSpec(PROFILES["source"], f"acme-legacy-{n}", PROFILES["destination"],
-                                             f"acme-platform-{n}") for n in FLEET))
-            clients = FleetClients()
-            fleet = plan_fleet(pairs, MigrationOptions(), clients)
-            assert not fleet.blocked and len(fleet.pairs) == 5
-            result = apply_fleet(fleet, clients, backoff=lambda: Backoff(total=5, first=0.005))
-            assert result.ok, [o.message for o in result.outcomes]
-            yield {"sandbox": sandbox, "fleet": fleet, "record": load(fleet.id), "root": root}
+    with isolated_sandbox(tmp_path_factory, "fleet-world", seed="fleet") as (sandbox, root):
+        pairs = PairsFile(tuple(PairSpec(PROFILES["source"], f"acme-legacy-{n}", PROFILES["destination"],
+                                         f"acme-platform-{n}") for n in FLEET))
+        clients = FleetClients()
+        fleet = plan_fleet(pairs, MigrationOptions(), clients)
+        assert not fleet.blocked and len(fleet.pairs) == 5
+        result = apply_fleet(fleet, clients, backoff=lambda: Backoff(total=5, first=0.005))
+        assert result.ok, [o.message for o in result.outcomes]
+        yield {"sandbox": sandbox, "fleet": fleet, "record": load(fleet.id), "root": root}
 
 
 def _launcher(world: dict[str, Any]) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from s3xrep_tui.aws.clients import clients_for
 from s3xrep_tui.core.fleet import shared_role_names
 from s3xrep_tui.demo_sandbox import DEMO_SEED
-from s3xrep_tui.sandbox.emulator import PROFILES, SIMULATOR_NOTE, Sandbox
+from s3xrep_tui.sandbox.emulator import PROFILES, SIMULATOR_NOTE
 from s3xrep_tui.sandbox.seed_fleet import FLEET
 from s3xrep_tui.tui.app import S3xrepApp
 from s3xrep_tui.tui.demo import DemoEnvironment
@@ -25,8 +25,7 @@ from s3xrep_tui.tui.screens.fleet_new import FleetNewScreen, suggest_map
 from s3xrep_tui.tui.screens.fleet_preview import ConfirmFleetApply, FleetCostScreen, FleetPreviewScreen, changes
 from s3xrep_tui.tui.screens.home import HomeScreen
 
-from .conftest import AMBIENT_VARIABLES
-from .migration_world import until
+from .migration_world import isolated_sandbox, until
 from .screen_fit import cramped_boxes, screen_text
 
 MAP = "acme-legacy-*=acme-platform-*"
@@ -35,19 +34,8 @@ MAP = "acme-legacy-*=acme-platform-*"
 @pytest.fixture(scope="module")
 def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The world ``s3xrep --demo`` starts (its seed), fast, with nothing applied yet."""
-    root = tmp_path_factory.mktemp("fleet-new")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in AMBIENT_VARIABLES:
-            patch.delenv(name, raising=False)
-        patch.setenv("HOME", str(root / "home"))
-        patch.setenv("S3XREP_DATA_DIR", str(root / "data"))
-        patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root / "no-credentials"))
-        patch.delenv("TMUX", raising=False)
-        config = root / "sandbox" / "aws-config"
-        with Sandbox(seed=DEMO_SEED, replication_delay=0.05, batch_task_rate=5000.0, config_path=config) as sandbox:
-            patch.setenv("AWS_CONFIG_FILE", str(sandbox.config_path))
-            yield {"sandbox": sandbox, "root": root}
+    with isolated_sandbox(tmp_path_factory, "fleet-new", seed=DEMO_SEED) as (sandbox, root):
+        yield {"sandbox": sandbox, "root": root}
 
 
 def _app(world: dict[str, Any]) -> S3xrepApp:
