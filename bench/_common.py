@@ -287,3 +287,29 @@ class LoopProbe:
             "gc_all_passes_total_seconds": round(sum(t for t, _ in getattr(self, "gc_passes", [])), 4),
             "slowest_handlers_cpu": [(round(t, 4), name) for t, name in sorted(getattr(self, "handlers", []))[-6:]],
         }
+
+
+def seed_replicated(source_account: str, source_bucket: str, destination_account: str, destination_bucket: str,
+                    versions: int, prefixes: int = 16) -> None:
+    """Put ``versions`` objects in a versioned source bucket and their replicas (same version ids and
+    ETags) in a versioned destination, straight into moto's backends (a request each would take hours)."""
+    import datetime as dt
+
+    from moto.s3.models import FakeKey, s3_backends
+
+    src_backend, dst_backend = s3_backends[source_account]["aws"], s3_backends[destination_account]["aws"]
+    source = src_backend.create_bucket(source_bucket, "us-east-1")
+    source.versioning_status = "Enabled"
+    destination = dst_backend.create_bucket(destination_bucket, "us-east-1")
+    destination.versioning_status = "Enabled"
+    when = dt.datetime(2024, 1, 1, 12, 0, 0)
+    for i in range(versions):
+        name = f"p{i % prefixes:02d}/obj-{i:08d}.bin"
+        body = b"x" * (i % 97 + 1)
+        original = src_backend.put_object(source_bucket, name, body, disable_notification=True)
+        original.last_modified = when
+        replica = FakeKey(name=name, value=body, account_id=destination_account, region_name="us-east-1",
+                          etag=original.etag.strip('"'), is_versioned=True, version_id=str(original.version_id),
+                          bucket_name=destination_bucket)
+        replica.last_modified = when
+        destination.keys.setlist(name, [replica])

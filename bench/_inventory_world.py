@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import process_cpu
+from _common import process_cpu, seed_replicated
 
 SOURCE, DESTINATION = "111111111111", "222222222222"
 SRC_BUCKET, DST_BUCKET = "bench-inv-source", "bench-inv-replica"
@@ -43,26 +43,7 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def _seed(versions: int) -> None:
-    import datetime as dt
-
-    from moto.s3.models import FakeKey, s3_backends
-
-    src_backend, dst_backend = s3_backends[SOURCE]["aws"], s3_backends[DESTINATION]["aws"]
-    source = src_backend.create_bucket(SRC_BUCKET, "us-east-1")
-    source.versioning_status = "Enabled"
-    destination = dst_backend.create_bucket(DST_BUCKET, "us-east-1")
-    destination.versioning_status = "Enabled"
-    when = dt.datetime(2024, 1, 1, 12, 0, 0)
-    for i in range(versions):
-        name = f"p{i % PREFIXES:02d}/obj-{i:08d}.bin"
-        body = b"x" * (i % 97 + 1)
-        original = src_backend.put_object(SRC_BUCKET, name, body, disable_notification=True)
-        original.last_modified = when
-        replica = FakeKey(name=name, value=body, account_id=DESTINATION, region_name="us-east-1",
-                          etag=original.etag.strip('"'), is_versioned=True, version_id=str(original.version_id),
-                          bucket_name=DST_BUCKET)
-        replica.last_modified = when
-        destination.keys.setlist(name, [replica])
+    seed_replicated(SOURCE, SRC_BUCKET, DESTINATION, DST_BUCKET, versions, PREFIXES)
 
 
 def _inventory(box: Any, bucket: str, account: str) -> None:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import VENV_BIN, emit, load, stats
+from _common import VENV_BIN, emit, load, seed_replicated, stats
 
 SOURCE, DESTINATION = "111111111111", "222222222222"
 SRC_BUCKET, DST_BUCKET = "bench-verify-source", "bench-verify-replica"
@@ -38,30 +38,11 @@ PREFIXES = 16
 
 def serve(versions: int, config: Path) -> None:
     """Start a sandbox, seed it, print the endpoint, run until stdin closes."""
-    import datetime as dt
-
-    from moto.s3.models import FakeKey, s3_backends
-
     from s3xrep_tui.sandbox.emulator import Sandbox
 
     box = Sandbox(seed="empty", config_path=config).start()
     started = time.perf_counter()
-    src_backend, dst_backend = s3_backends[SOURCE]["aws"], s3_backends[DESTINATION]["aws"]
-    source = src_backend.create_bucket(SRC_BUCKET, "us-east-1")
-    source.versioning_status = "Enabled"
-    destination = dst_backend.create_bucket(DST_BUCKET, "us-east-1")
-    destination.versioning_status = "Enabled"
-    when = dt.datetime(2024, 1, 1, 12, 0, 0)
-    for i in range(versions):
-        name = f"p{i % PREFIXES:02d}/obj-{i:08d}.bin"
-        body = b"x" * (i % 97 + 1)
-        original = src_backend.put_object(SRC_BUCKET, name, body, disable_notification=True)
-        original.last_modified = when
-        replica = FakeKey(name=name, value=body, account_id=DESTINATION, region_name="us-east-1",
-                          etag=original.etag.strip('"'), is_versioned=True, version_id=str(original.version_id),
-                          bucket_name=DST_BUCKET)
-        replica.last_modified = when
-        destination.keys.setlist(name, [replica])
+    seed_replicated(SOURCE, SRC_BUCKET, DESTINATION, DST_BUCKET, versions, PREFIXES)
     print(json.dumps({"endpoint": box.endpoint_url, "seed_seconds": round(time.perf_counter() - started, 2)}),
           flush=True)
     sys.stdin.read()
