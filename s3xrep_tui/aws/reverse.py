@@ -27,13 +27,19 @@ from .inspect import gather_inputs
 
 
 def reverse_options(options: MigrationOptions, *, replica_modifications: bool | None) -> MigrationOptions:
-    """The forward options mirrored: same scope and metrics, no backfill, no replica key, our default names."""
+    """The forward options mirrored: same scope, metrics and alarms choice, no backfill, no replica key, our
+    default names. The forward topic is in the other account, so the way back gets its own (or EventBridge)."""
     return MigrationOptions(
         prefix=options.prefix,
         tags=options.tags,
         delete_markers=options.delete_markers,
         rtc=options.rtc,
         metrics=options.metrics,
+        alarms=options.alarms,  # a forward --no-alarms means none on the way back either
+        alarm_failed_threshold=options.alarm_failed_threshold,
+        alarm_latency_seconds=options.alarm_latency_seconds,
+        alarm_email=options.alarm_email,
+        alarm_eventbridge=options.alarm_eventbridge,
         replicate_existing=False,  # nothing to backfill (and so no Batch role)
         replica_modifications=replica_modifications,
     )
