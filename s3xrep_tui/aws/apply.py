@@ -143,7 +143,8 @@ class _Executor(RoleSteps, JobStep, InventoryStep, AlarmSteps):
         planned = self.plan.documents.get(step.document or "") if step.document else None
         if planned is None:
             planned = load_policy(step.request.get("Policy"))
-        ours = self._ours(planned)
+        kept = set(self.plan.kept_sids.get(step.document or "", ()))  # someone else's, kept by the plan
+        ours = [statement for statement in self._ours(planned) if statement["Sid"] not in kept]
         answer = self.call(side, read_what, read, absent=("NoSuchBucketPolicy",))
         current_text = None if answer is ABSENT else answer.get("Policy")
         current = load_policy(current_text) if current_text is not None else None

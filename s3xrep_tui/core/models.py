@@ -460,6 +460,9 @@ class Plan(_Model):
     findings: tuple[Finding, ...]
     documents: dict[str, Any]
     steps: tuple[Step, ...]
+    # per document: Sids in our family the plan kept as someone else's (not proven ours, core.merge's
+    # ``unproven``); apply writes the others, so a kept one its owner removes meanwhile stays removed
+    kept_sids: dict[str, tuple[str, ...]] = {}
 
     @property
     def blocked(self) -> bool:

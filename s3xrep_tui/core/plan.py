@@ -367,6 +367,9 @@ def build_plan(inputs: PlanInputs) -> Plan:
         findings=_ordered(findings),
         documents=documents,
         steps=tuple(steps.items),
+        kept_sids={name: merged.unproven for name, merged in (("destination_bucket_policy", bucket_policy),
+                                                               ("destination_kms_key_policy", key_policy))
+                   if merged is not None and merged.unproven},
     )
 
 

@@ -140,3 +140,18 @@ def test_the_go_no_go_checks_our_statements_not_a_foreign_one_in_our_family(worl
     item = next(i for i in checklist.items if i.id == "destination")
     assert item.verdict == "go", item.blocks
     assert "1 of 1 statement(s)" in item.measured
+
+
+def test_a_kept_statement_its_owner_removes_before_apply_is_not_written_back(world: Any) -> None:
+    """Between plan and apply, the owner of a statement the plan kept (not ours) removes it: apply
+    writes only ours, so it does not come back, and no journal entry makes it look ours later."""
+    w = world("sq-gone")
+    _our_role_first(w)
+    theirs = _squat(w, "Audit", ["s3:GetObject"])
+    plan = _plan(w)
+    assert "policy-statement-kept" in {f.id for f in plan.findings}
+    policy = w.dst_policy() or {}
+    policy["Statement"] = [s for s in policy["Statement"] if s != theirs]
+    w.s3b().put_bucket_policy(Bucket=w.dst, Policy=json.dumps(policy))
+    _apply(w, plan)
+    assert theirs not in (w.dst_policy() or {})["Statement"]
