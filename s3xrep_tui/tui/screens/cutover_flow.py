@@ -20,8 +20,8 @@ from ...core.merge import MergeError
 
 HANDLED_BY_THE_CUTOVER = frozenset({"backlog", "verify"})  # the final drain and the final verify see to these
 DRAIN_TIMEOUT = 900.0
-# The replication metrics' period the final drain reads (S3 publishes them per minute); tests turn it down:
-# a minute's Maximum holds the last peak until a later minute has a datapoint.
+# The replication metrics' period the checklist's backlog and the final drain read (S3 publishes them per
+# minute); tests turn it down: a minute's Maximum holds the last peak until a later minute has a datapoint.
 METRICS_PERIOD = 60
 
 
@@ -45,7 +45,7 @@ def measure_now(target: tuple[Any, dict[str, Any], Any, bool]) -> Checklist:
         raise AwsError(f"plan {plan.id} was never applied here (no journal)", "apply it first", "NotApplied")
     inputs = gather_inputs(clients["source"], clients["destination"], plan.source.name, plan.destination.name,
                            options)
-    return measure(plan, inputs, clients, options=options)
+    return measure(plan, inputs, clients, options=options, period=METRICS_PERIOD)
 
 
 def freeze_document(plan: Any) -> dict[str, Any]:
