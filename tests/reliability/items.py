@@ -260,6 +260,7 @@ ITEMS: list[tuple[str, str, list[str]]] = [
         f"{R}/test_our_sid_not_proven.py::test_foreign_statement_with_our_sid_blocks_and_adopt_replaces_it",
         f"{R}/test_our_sid_not_proven.py::test_foreign_statement_in_our_family_is_kept_by_apply_reapply_and_finish",
         f"{R}/test_our_sid_not_proven.py::test_our_statement_edited_after_apply_is_no_longer_ours",
+        f"{R}/test_our_sid_not_proven.py::test_a_kept_statement_its_owner_removes_before_apply_is_not_written_back",
         "tests/core/test_merge.py::test_property_unproven_statements_in_our_family_are_never_changed_silently",
         f"{R}/test_replica_modifications_kept.py::test_a_reapply_without_the_option_keeps_replica_modifications",
         "tests/commands/test_plan_formats_sandbox.py::test_the_roles_it_creates_carry_our_tags",
