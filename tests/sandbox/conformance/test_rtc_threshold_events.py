@@ -41,23 +41,23 @@ def _configure(sandbox: Any, aws: Any, destination: dict[str, Any]) -> tuple[Any
     return setup, url
 
 
-def _late_write(sandbox: Any, setup: Any, key: str) -> str:
-    """A version whose replication takes longer than the (scaled) threshold."""
-    sandbox.engine.replication_delay = 1.0
-    try:
-        return setup.s3a.put_object(Bucket=setup.src, Key=key, Body=b"slow")["VersionId"]
-    finally:
-        sandbox.engine.replication_delay = 0.05
+def _late_write(sandbox: Any, setup: Any, key: str, monkeypatch: Any) -> str:
+    """A version whose replication takes longer than the (scaled) threshold: the engine's delay stays
+    at 1 s until the test ends (set back right after the PUT, a loaded machine's engine could still
+    queue the version with the short delay and replicate it in time)."""
+    monkeypatch.setattr(sandbox.engine, "replication_delay", 1.0)
+    return setup.s3a.put_object(Bucket=setup.src, Key=key, Body=b"slow")["VersionId"]
 
 
-def test_a_late_version_is_told_missed_then_replicated_after_the_threshold(sandbox: Any, aws: Any) -> None:
+def test_a_late_version_is_told_missed_then_replicated_after_the_threshold(sandbox: Any, aws: Any,
+                                                                         monkeypatch: Any) -> None:
     sandbox.notifications.rtc_threshold = 0.3
     setup, url = _configure(sandbox, aws, RTC)
     (rule,) = setup.s3a.get_bucket_replication(Bucket=setup.src)["ReplicationConfiguration"]["Rules"]
     assert rule["Destination"]["ReplicationTime"]["Time"] == {"Minutes": 15}  # AWS's value stays in the rule
     quick = setup.s3a.put_object(Bucket=setup.src, Key="quick.txt", Body=b"fast")["VersionId"]
     assert wait_final(setup.s3a, setup.src, "quick.txt", quick) == "COMPLETED"
-    version = _late_write(sandbox, setup, "slow/report.csv")
+    version = _late_write(sandbox, setup, "slow/report.csv", monkeypatch)
 
     received: list[dict[str, Any]] = []
 
@@ -84,21 +84,22 @@ def test_a_late_version_is_told_missed_then_replicated_after_the_threshold(sandb
                for m in sandbox.notifications.messages())
 
 
-def test_no_threshold_events_without_rtc(sandbox: Any, aws: Any) -> None:
+def test_no_threshold_events_without_rtc(sandbox: Any, aws: Any, monkeypatch: Any) -> None:
     sandbox.notifications.rtc_threshold = 0.3
     setup, url = _configure(sandbox, aws, {"Metrics": {"Status": "Enabled"}})  # metrics alone: failures only
-    version = _late_write(sandbox, setup, "slow/report.csv")
+    version = _late_write(sandbox, setup, "slow/report.csv", monkeypatch)
     # completed at 1 s: a missed-threshold event would have been sent at 0.3 s, before this returns
     assert wait_final(setup.s3a, setup.src, "slow/report.csv", version, timeout=15) == "COMPLETED"
     assert _received(sandbox, url) == [] and sandbox.notifications.messages() == []
 
 
-def test_the_jobs_list_does_not_count_a_late_version_as_a_failure(sandbox: Any, aws: Any) -> None:
+def test_the_jobs_list_does_not_count_a_late_version_as_a_failure(sandbox: Any, aws: Any,
+                                                                  monkeypatch: Any) -> None:
     from s3xrep_tui.aws.alarm_status import parse_events
 
     sandbox.notifications.rtc_threshold = 0.3
     setup, url = _configure(sandbox, aws, RTC)
-    version = _late_write(sandbox, setup, "slow/report.csv")
+    version = _late_write(sandbox, setup, "slow/report.csv", monkeypatch)
     assert wait_final(setup.s3a, setup.src, "slow/report.csv", version, timeout=15) == "COMPLETED"
     bodies = wait_for(lambda: len(found := sandbox.notifications.messages()) >= 2 and found,
                       what="both threshold events")
