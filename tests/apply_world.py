@@ -141,3 +141,27 @@ def make_world(sandbox: Sandbox, accounts: dict[str, Any], name: str) -> World:
     original = json.dumps(foreign_policy(dst, "Other"), indent=2)
     s3b.put_bucket_policy(Bucket=dst, Policy=original)
     return World(sandbox, accounts, src, dst, report, original)
+
+
+def accounts_view(sandbox: Any, sides: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Every document and resource a migration could touch (objects aside), for each ``(account, bucket)``:
+    a whole story compares it before and after to show what is not ours was left as it was."""
+    view: dict[str, Any] = {}
+    for account, bucket in sides:
+        clients = sandbox.clients(account)
+        s3, iam = clients("s3"), clients("iam")
+        notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
+        notifications.pop("ResponseMetadata", None)
+        view[bucket] = {
+            "policy": json.loads(get_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"],  # noqa: B023
+                                             "NoSuchBucketPolicy") or "null"),
+            "replication": get_or_none(lambda: s3.get_bucket_replication(Bucket=bucket)[  # noqa: B023
+                "ReplicationConfiguration"], "ReplicationConfigurationNotFoundError"),
+            "notifications": notifications,
+            "roles": {r["RoleName"]: (r["AssumeRolePolicyDocument"], iam.list_role_policies(
+                RoleName=r["RoleName"])["PolicyNames"]) for r in iam.list_roles()["Roles"]},
+            "topics": sorted(t["TopicArn"] for t in clients("sns").list_topics()["Topics"]),
+            "queues": sorted(clients("sqs").list_queues().get("QueueUrls") or []),
+            "alarms": sorted(a["AlarmName"] for a in clients("cloudwatch").describe_alarms()["MetricAlarms"]),
+        }
+    return view

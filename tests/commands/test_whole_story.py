@@ -39,7 +39,7 @@ from s3xrep_tui.cli import main
 from s3xrep_tui.sandbox.emulator import DESTINATION_ACCOUNT as B
 from s3xrep_tui.sandbox.emulator import PROFILES, Sandbox
 from s3xrep_tui.sandbox.emulator import SOURCE_ACCOUNT as A
-from tests.apply_world import get_or_none
+from tests.apply_world import accounts_view
 
 from ..sandbox.helpers import head_status, wait_final, wait_for
 
@@ -109,27 +109,7 @@ def _seed_foreign(sandbox: Sandbox) -> None:
 
 
 def _foreign_view(sandbox: Sandbox) -> dict[str, Any]:
-    """Every document and resource of both accounts a migration could touch (objects aside)."""
-    view: dict[str, Any] = {}
-    for account, bucket in ((A, SRC), (B, DST)):
-        s3, iam = _read(sandbox, account, "s3"), _read(sandbox, account, "iam")
-        notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
-        notifications.pop("ResponseMetadata", None)
-        roles = iam.list_roles()["Roles"]
-        view[bucket] = {
-            "policy": json.loads(get_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"],  # noqa: B023
-                                             "NoSuchBucketPolicy") or "null"),
-            "replication": get_or_none(lambda: s3.get_bucket_replication(Bucket=bucket)[  # noqa: B023
-                "ReplicationConfiguration"], "ReplicationConfigurationNotFoundError"),
-            "notifications": notifications,
-            "roles": {r["RoleName"]: (r["AssumeRolePolicyDocument"], iam.list_role_policies(RoleName=r["RoleName"])[
-                "PolicyNames"]) for r in roles},
-            "topics": sorted(t["TopicArn"] for t in _read(sandbox, account, "sns").list_topics()["Topics"]),
-            "queues": sorted(_read(sandbox, account, "sqs").list_queues().get("QueueUrls") or []),
-            "alarms": sorted(a["AlarmName"] for a in _read(sandbox, account, "cloudwatch").describe_alarms()[
-                "MetricAlarms"]),
-        }
-    return view
+    return accounts_view(sandbox, ((A, SRC), (B, DST)))
 
 
 def _versions(sandbox: Sandbox) -> list[list[tuple[str, str]]]:

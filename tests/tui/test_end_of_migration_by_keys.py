@@ -48,7 +48,7 @@ from s3xrep_tui.tui.screens.monitor import MonitorScreen
 from s3xrep_tui.tui.screens.repair import RepairConfirm
 from s3xrep_tui.tui.screens.verify import VerifyScreen
 from s3xrep_tui.tui.widgets.canary_panel import CanaryPanel
-from tests.apply_world import get_or_none
+from tests.apply_world import accounts_view
 from tests.sandbox.helpers import head_status, wait_for
 
 from .screen_fit import screen_text
@@ -80,26 +80,7 @@ def story(tmp_path: Path, aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def _accounts_view(sandbox: Sandbox) -> dict[str, Any]:
-    """Every document and resource of both accounts a migration could touch (objects aside)."""
-    view: dict[str, Any] = {}
-    for account, bucket in ((A, SOURCE), (B, DESTINATION)):
-        clients = sandbox.clients(account)
-        s3, iam = clients("s3"), clients("iam")
-        notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
-        notifications.pop("ResponseMetadata", None)
-        view[bucket] = {
-            "policy": json.loads(get_or_none(lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"],  # noqa: B023
-                                             "NoSuchBucketPolicy") or "null"),
-            "replication": get_or_none(lambda: s3.get_bucket_replication(Bucket=bucket)[  # noqa: B023
-                "ReplicationConfiguration"], "ReplicationConfigurationNotFoundError"),
-            "notifications": notifications,
-            "roles": {r["RoleName"]: (r["AssumeRolePolicyDocument"], iam.list_role_policies(
-                RoleName=r["RoleName"])["PolicyNames"]) for r in iam.list_roles()["Roles"]},
-            "topics": sorted(t["TopicArn"] for t in clients("sns").list_topics()["Topics"]),
-            "queues": sorted(clients("sqs").list_queues().get("QueueUrls") or []),
-            "alarms": sorted(a["AlarmName"] for a in clients("cloudwatch").describe_alarms()["MetricAlarms"]),
-        }
-    return view
+    return accounts_view(sandbox, ((A, SOURCE), (B, DESTINATION)))
 
 
 def _versions(sandbox: Sandbox) -> list[list[tuple[str, str]]]:
